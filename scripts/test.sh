@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install what the tests need (system packages, a venv with the test extras) and run lint, types and tests.
+# CI runs exactly this (see .ci/run). Extra arguments go to pytest, e.g. `bash scripts/test.sh -k feeds`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages used by tests (real engines, validators, readers, servers). Installed when missing and we
+# can (root on Debian); tests that need one skip with a reason when it is absent.
+APT_PACKAGES=(${SYNDICATOR_APT_PACKAGES:-})
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})) && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing system packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

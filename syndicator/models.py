@@ -1,0 +1,107 @@
+"""Plain data carried between stages: no I/O, no ORM objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ArticleInput:
+    """One article as a source read it, before the store has seen it."""
+
+    source: str
+    key: str  # stable id within the source
+    language: str
+    title: str
+    body_html: str
+    published: datetime  # timezone-aware
+    summary: str = ""
+    author: str = ""
+    tags: tuple[str, ...] = ()
+    image: str = ""
+    url: str = ""
+    origin: str = ""  # where it was read from (file path, URL), for messages
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Bad input reported by a source: logged once, stored, never fatal (feedparser's bozo)."""
+
+    source: str
+    origin: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """A stored article."""
+
+    id: int
+    source: str
+    key: str
+    language: str
+    title: str
+    summary: str
+    body_html: str
+    author: str
+    tags: tuple[str, ...]
+    image: str
+    url: str
+    published: datetime
+    first_seen: datetime  # when the store first saw it (UTC)
+    updated: datetime  # when its content last changed (UTC)
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A stored translation of one article into one language."""
+
+    article_id: int
+    language: str
+    status: str  # one of TRANSLATION_STATUSES
+    title: str = ""
+    summary: str = ""
+    body_html: str = ""
+    engine: str = ""
+    model_version: str = ""
+    pivot: str = ""  # the pivot language, when translated through one
+    error: str = ""
+    source_hash: str = ""  # content hash of the article it was made from
+    updated: datetime | None = None
+
+
+PENDING, DONE, FAILED, NO_MODEL = "pending", "done", "failed", "no-model"
+TRANSLATION_STATUSES = (PENDING, DONE, FAILED, NO_MODEL)
+
+
+@dataclass(frozen=True)
+class Version:
+    """One language version of an article, as a feed entry shows it."""
+
+    article: Article
+    language: str
+    title: str
+    summary: str
+    body_html: str
+    translation: Translation | None = None  # None for the original
+
+
+@dataclass
+class CycleReport:
+    """What one pipeline cycle did: handed back to the CLI and the scheduler."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    translated: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+    no_model: dict[str, int] = field(default_factory=dict)
+    written: list[str] = field(default_factory=list)
+
+    @property
+    def changed_articles(self) -> int:
+        """Articles that are new or changed in this cycle."""
+        return self.new + self.updated

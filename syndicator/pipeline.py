@@ -1,0 +1,292 @@
+"""One cycle, top to bottom: sources → store → translate → localize → publish.
+
+Stages hand each other ids and language codes, never ORM objects, so any stage can later run elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from syndicator.config import Config
+from syndicator.errors import PublishError, SyndicatorError
+from syndicator.localize import Catalogs
+from syndicator.models import DONE, FAILED, NO_MODEL, ArticleInput, CycleReport, Problem, Translation
+from syndicator.publish.entries import EntryBuilder, entry_path
+from syndicator.publish.feeds import build_all
+from syndicator.publish.pages import entry_page
+from syndicator.publish.writer import FeedStore, LocalFolderStore
+from syndicator.runner import InProcessRunner, Runner
+from syndicator.sources import SourceContext, make_source
+from syndicator.store import Store, utcnow
+from syndicator.translate import Engine, EngineOptions, PairTranslator, make_engine
+from syndicator.translate.document import translate_articles
+
+log = logging.getLogger(__name__)
+
+ARTICLES_PER_UNIT = 50  # articles per translation unit: big batches, bounded memory
+
+
+@dataclass
+class Context:
+    """Everything a cycle needs; built once per process from a validated Config."""
+
+    config: Config
+    store: Store
+    writer: FeedStore
+    runner: Runner
+    catalogs: Catalogs
+    engines: dict[str, Engine] = field(default_factory=dict)
+    clock: Callable[[], datetime] = utcnow
+
+    def engine_for(self, language: str) -> Engine:
+        """The engine configured for a target language (created on first use)."""
+        name = self.config.translation.engines.get(language, self.config.translation.engine)
+        if name not in self.engines:
+            t = self.config.translation
+            self.engines[name] = make_engine(
+                name,
+                EngineOptions(
+                    packages_dir=t.packages_dir,
+                    data_dir=self.config.root / "data",
+                    beam_size=t.beam_size,
+                    batch_size=t.batch_size,
+                    threads=t.threads,
+                    pivot=t.pivot,
+                ),
+            )
+        return self.engines[name]
+
+    def close(self) -> None:
+        """Release the store."""
+        self.store.close()
+
+
+def open_context(
+    config: Config, *, clock: Callable[[], datetime] = utcnow, runner: Runner | None = None
+) -> Context:
+    """The context for a config: store, writer, catalogs, runner."""
+    return Context(
+        config=config,
+        store=Store(config.store.url, clock=clock),
+        writer=LocalFolderStore(config.publish.feeds_dir),
+        runner=runner or InProcessRunner(),
+        catalogs=Catalogs(config.locales_dir),
+        clock=clock,
+    )
+
+
+def content_hash(item: ArticleInput) -> str:
+    """What makes an article "changed": every field a reader sees."""
+    fields = [item.language, item.title, item.summary, item.body_html, item.author, list(item.tags),
+              item.image, item.url, item.published.isoformat()]  # fmt: skip
+    return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+# -- 1. sources → store ------------------------------------------------------------------------------------
+
+
+def collect(ctx: Context, report: CycleReport, names: Sequence[str] | None = None) -> list[int]:
+    """Poll sources (all, or those named) and store what they hold; return ids of new or changed articles."""
+    changed: list[int] = []
+    source_ctx = SourceContext(timezone=ZoneInfo(ctx.config.site.timezone))
+    for cfg in ctx.config.sources:
+        if not cfg.enabled or (names is not None and cfg.name not in names):
+            continue
+        problems: list[Problem] = []
+        seen: dict[str, str] = {}
+        try:
+            for item in make_source(cfg, source_ctx).poll():
+                if isinstance(item, Problem):
+                    problems.append(item)
+                    continue
+                if item.key in seen:
+                    problems.append(
+                        Problem(cfg.name, item.origin, f"id {item.key!r} is also used by {seen[item.key]}")
+                    )
+                    continue
+                seen[item.key] = item.origin
+                article_id, state = ctx.store.upsert_article(item, content_hash(item))
+                setattr(report, state, getattr(report, state) + 1)
+                if state != "unchanged":
+                    changed.append(article_id)
+                    log.info("%s article %s from %s", state, item.key, item.origin)
+        except SyndicatorError as exc:
+            # A failing source never stops the others; what it stored before stays.
+            log.error("source %s failed: %s", cfg.name, exc)
+            ctx.store.record_poll(cfg.name, error=str(exc))
+            continue
+        for p in problems:
+            log.warning("%s: %s: %s", p.source, p.origin, p.message)
+        report.problems.extend(problems)
+        ctx.store.record_poll(cfg.name, problems=[f"{p.origin}: {p.message}" for p in problems])
+    for article in ctx.store.articles(changed) if changed else []:
+        targets = [lang for lang in ctx.config.languages.all if lang != article.language]
+        ctx.store.ensure_pending(article, targets)
+    queued = ctx.store.ensure_languages(ctx.config.languages.all)
+    if queued:
+        log.info("queued %d translation(s) for newly configured languages", queued)
+    return changed
+
+
+# -- 2. translate --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One unit of translation work: plain data, so a task queue could carry it."""
+
+    source: str
+    target: str
+    article_ids: tuple[int, ...]
+
+
+def plan(ctx: Context) -> list[Unit]:
+    """Group pending (article, language) pairs by language pair, in bounded units."""
+    pending = ctx.store.pending()
+    if not pending:
+        return []
+    languages = {a.id: a.language for a in ctx.store.articles({i for i, _ in pending})}
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for article_id, target in pending:
+        groups[(languages[article_id], target)].append(article_id)
+    return [
+        Unit(src, tgt, tuple(ids[i : i + ARTICLES_PER_UNIT]))
+        for (src, tgt), ids in sorted(groups.items())
+        for i in range(0, len(ids), ARTICLES_PER_UNIT)
+    ]
+
+
+def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
+    """Translate one unit and store the outcome of each article: done, failed or no-model."""
+    outcome = {DONE: 0, FAILED: 0, NO_MODEL: 0}
+    now = ctx.clock()
+    articles = ctx.store.articles(unit.article_ids)
+    pair: PairTranslator | None
+    try:
+        pair = ctx.engine_for(unit.target).pair(unit.source, unit.target)
+    except SyndicatorError as exc:
+        pair, error = None, str(exc)
+    else:
+        error = ""
+    if pair is None:
+        engine = ctx.config.translation.engines.get(unit.target, ctx.config.translation.engine)
+        pivot = ctx.config.translation.pivot
+        via = "" if pivot in (unit.source, unit.target) else f" (directly or through {pivot})"
+        error = error or (
+            f"no {engine} model for {unit.source} → {unit.target}{via}; "
+            "install one with: syndicator models install FILE.argosmodel"
+        )
+        for a in articles:
+            ctx.store.save_translation(
+                Translation(a.id, unit.target, NO_MODEL, engine=engine, error=error, updated=now)
+            )
+        outcome[NO_MODEL] = len(articles)
+        return outcome
+    try:
+        results = translate_articles(pair, articles, ctx.store, ctx.config.translation.batch_size)
+    except Exception as exc:  # an engine crash fails this unit only; the rest of the cycle goes on
+        log.error(
+            "translating %s → %s failed: %s", unit.source, unit.target, exc, exc_info=log.isEnabledFor(10)
+        )
+        results = None
+        crash = f"{type(exc).__name__}: {exc}"
+    by_id = {a.id: a for a in articles}
+    for i, article in enumerate(articles):
+        res = results[i] if results is not None else None
+        status = DONE if res is not None and not res.error else FAILED
+        ctx.store.save_translation(
+            Translation(
+                article_id=article.id,
+                language=unit.target,
+                status=status,
+                title=res.title if res else "",
+                summary=res.summary if res else "",
+                body_html=res.body_html if res else "",
+                engine=pair.engine,
+                model_version=pair.model_id,
+                pivot=pair.pivot,
+                error=(res.error if res else crash),
+                source_hash=by_id[article.id].content_hash,
+                updated=now,
+            )
+        )
+        outcome[status] += 1
+    return outcome
+
+
+def translate(ctx: Context, report: CycleReport) -> None:
+    """Translate everything pending, one unit per language pair (and per 50 articles)."""
+    _retry_newly_covered(ctx)
+    units = plan(ctx)
+    for unit, outcome in zip(units, ctx.runner.map(lambda u: run_unit(ctx, u), units), strict=True):
+        for status, attr in ((DONE, "translated"), (FAILED, "failed"), (NO_MODEL, "no_model")):
+            if outcome[status]:
+                counts = getattr(report, attr)
+                counts[unit.target] = counts.get(unit.target, 0) + outcome[status]
+    for lang, n in sorted(report.no_model.items()):
+        log.warning("%s: %d article(s) wait for a translation model (see: syndicator models list)", lang, n)
+
+
+def _retry_newly_covered(ctx: Context) -> None:
+    """Put no-model translations back in the queue: a model may have been installed since."""
+    if any(NO_MODEL in statuses for statuses in ctx.store.counts().values()):
+        ctx.store.retry([NO_MODEL])
+
+
+# -- 3. localize and publish ---------------------------------------------------------------------------------
+
+
+def publish(ctx: Context, report: CycleReport) -> None:
+    """Write every language's feeds and entry pages; unchanged files are left alone."""
+    builder = EntryBuilder(ctx.config, ctx.catalogs)
+    failures: list[str] = []
+    for language in ctx.config.languages.all:
+        try:
+            _publish_language(ctx, builder, language, report)
+        except (OSError, PublishError) as exc:
+            # The previous files stay whole (the writer replaces files atomically); the other languages go on.
+            failures.append(f"{language}: {exc}")
+            log.error("publishing %s failed: %s", language, exc)
+    if failures:
+        raise PublishError("; ".join(failures), hint=f"check that {ctx.config.publish.feeds_dir} is writable")
+
+
+def _publish_language(ctx: Context, builder: EntryBuilder, language: str, report: CycleReport) -> None:
+    versions = ctx.store.versions(language, ctx.config.publish.max_entries)
+    available = ctx.store.done_languages([a.id for a, _ in versions])
+    entries = []
+    site_title = builder.site_title(language)
+    label = ctx.catalogs.gettext(language, "Latest news")
+    for article, translation in versions:
+        langs = ({article.language} | available[article.id]) & set(ctx.config.languages.all)
+        localized = builder.localize(article, language, translation, langs)
+        entries.append(localized.entry)
+        _write(
+            ctx,
+            entry_path(article, language),
+            entry_page(localized.entry, language, site_title, label),
+            report,
+        )
+    for name, data in build_all(builder.channel(language), entries).items():
+        _write(ctx, f"{language}/{name}", data, report)
+
+
+def _write(ctx: Context, relpath: str, data: bytes, report: CycleReport) -> None:
+    if ctx.writer.write(relpath, data):
+        report.written.append(relpath)
+
+
+def run_cycle(ctx: Context) -> CycleReport:
+    """Poll every source, translate what is pending, publish."""
+    report = CycleReport()
+    collect(ctx, report)
+    translate(ctx, report)
+    publish(ctx, report)
+    return report

@@ -1,0 +1,45 @@
+"""Publish stage: build each language's RSS, Atom and JSON Feed documents and store them."""
+
+from .feeds import (
+    ATOM_FILE,
+    EMPTY_FEED_UPDATED,
+    JSON_FILE,
+    RSS_FILE,
+    Alternate,
+    FeedChannel,
+    FeedEntry,
+    build_all,
+    build_atom,
+    build_json_feed,
+    build_rss,
+)
+from .writer import (
+    STORES,
+    FeedStore,
+    LocalFolderStore,
+    MemoryFeedStore,
+    make_store,
+    normalize_relpath,
+    write_feeds,
+)
+
+__all__ = [
+    "ATOM_FILE",
+    "EMPTY_FEED_UPDATED",
+    "JSON_FILE",
+    "RSS_FILE",
+    "STORES",
+    "Alternate",
+    "FeedChannel",
+    "FeedEntry",
+    "FeedStore",
+    "LocalFolderStore",
+    "MemoryFeedStore",
+    "build_all",
+    "build_atom",
+    "build_json_feed",
+    "build_rss",
+    "make_store",
+    "normalize_relpath",
+    "write_feeds",
+]

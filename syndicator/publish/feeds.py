@@ -1,0 +1,357 @@
+"""Build one language's RSS 2.0, Atom 1.0 and JSON Feed 1.1 documents in memory (no I/O).
+
+Output is deterministic: the same channel and entries give byte-identical documents, because
+nothing depends on the clock. The feed-level date (RSS ``lastBuildDate``, Atom feed ``updated``)
+is the newest entry ``updated``; a feed without entries omits ``lastBuildDate`` (optional in
+RSS) and uses ``EMPTY_FEED_UPDATED`` for Atom's required ``updated``. Entries are ordered newest
+first by ``published``, ties broken by ``guid``. Machine dates are written in UTC.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parseaddr
+from typing import Any, Literal, TypeVar, cast
+from urllib.parse import urlsplit
+
+from feedgen.feed import FeedGenerator
+
+from .rss_links import LinksEntryExtension, LinksExtension, alternate_link, unique_alternates
+
+log = logging.getLogger(__name__)
+
+RSS_FILE = "rss.xml"
+ATOM_FILE = "atom.xml"
+JSON_FILE = "feed.json"
+
+RSS_TYPE = "application/rss+xml"
+ATOM_TYPE = "application/atom+xml"
+JSON_FEED_TYPE = "application/feed+json"
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+
+# Atom requires <updated> even on an empty feed; a fixed value keeps the bytes stable.
+EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
+
+_LINKS_EXT = "syndicator_links"
+_Format = Literal["rss", "atom"]
+_DIRECTIONS = ("ltr", "rtl")
+
+# A fixed table instead of the mimetypes module, whose answers depend on the host's
+# /etc/mime.types and would make the output differ between machines.
+_IMAGE_TYPES = {
+    ".avif": "image/avif",
+    ".bmp": "image/bmp",
+    ".gif": "image/gif",
+    ".heic": "image/heic",
+    ".ico": "image/vnd.microsoft.icon",
+    ".jpe": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".webp": "image/webp",
+}
+_UNKNOWN_TYPE = "application/octet-stream"
+
+# Characters XML 1.0 cannot carry; lxml raises ValueError on them, so one stray control
+# character in a translation would otherwise stop the whole feed from being built.
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass(frozen=True)
+class Alternate:
+    """A link to the same entry or feed in another language."""
+
+    language: str  # BCP 47 code, e.g. "fr", "zh"
+    href: str
+    title: str = ""  # e.g. native language name
+    media_type: str = "text/html"
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One entry of one language's feed, already localized."""
+
+    guid: str  # stable, unique per language
+    link: str  # the entry's web link
+    title: str
+    summary: str  # plain text
+    content_html: str  # full HTML, already localized; may contain dir="rtl"
+    published: datetime  # tz-aware
+    updated: datetime  # tz-aware
+    author: str = ""
+    categories: tuple[str, ...] = ()
+    image: str = ""  # lead image URL -> RSS enclosure / Atom link rel=enclosure / JSON image
+    alternates: tuple[Alternate, ...] = ()  # the same article in other languages and the original
+
+
+@dataclass(frozen=True)
+class FeedChannel:
+    """One language's feed, already localized."""
+
+    language: str
+    title: str
+    subtitle: str
+    site_link: str  # the site's home page
+    feed_base: str  # absolute URL of this language's folder, ending in "/"
+    author: str  # publisher name (Atom requires an author)
+    direction: str = "ltr"  # "rtl" for right-to-left languages
+    # This feed in other languages; href = their atom/rss URL, so set media_type to match.
+    alternates: tuple[Alternate, ...] = ()
+    generator: str = "Syndicator"
+
+
+def image_media_type(url: str) -> str:
+    """Guess an image's media type from its URL's extension (application/octet-stream if unknown)."""
+    path = urlsplit(url).path.lower()
+    dot = path.rfind(".")
+    if dot < 0 or "/" in path[dot:]:
+        return _UNKNOWN_TYPE
+    return _IMAGE_TYPES.get(path[dot:], _UNKNOWN_TYPE)
+
+
+def build_rss(channel: FeedChannel, entries: Sequence[FeedEntry]) -> bytes:
+    """Return the RSS 2.0 document for a channel and its entries."""
+    channel, ordered = _prepare(channel, entries)
+    fg = _generator(channel, ordered, "rss")
+    # RSS requires a non-empty <description>; the title is the least surprising stand-in.
+    fg.description(channel.subtitle or channel.title)
+    fg.dc.dc_publisher(_publisher(channel))
+    getattr(fg, _LINKS_EXT).omit_last_build_date(not ordered)
+    data: bytes = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return data
+
+
+def build_atom(channel: FeedChannel, entries: Sequence[FeedEntry]) -> bytes:
+    """Return the Atom 1.0 document for a channel and its entries."""
+    channel, ordered = _prepare(channel, entries)
+    fg = _generator(channel, ordered, "atom")
+    if channel.subtitle:
+        fg.subtitle(channel.subtitle)
+    data: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return data
+
+
+def build_json_feed(channel: FeedChannel, entries: Sequence[FeedEntry]) -> bytes:
+    """Return the JSON Feed 1.1 document for a channel and its entries."""
+    channel, ordered = _prepare(channel, entries)
+    feed: dict[str, Any] = {
+        "version": JSON_FEED_VERSION,
+        "title": channel.title,
+        "home_page_url": channel.site_link,
+        "feed_url": channel.feed_base + JSON_FILE,
+    }
+    if channel.subtitle:
+        feed["description"] = channel.subtitle
+    feed["language"] = channel.language
+    feed["authors"] = [{"name": _publisher(channel)}]
+    feed["_syndicator"] = {
+        "direction": channel.direction,
+        "translations": _json_translations(unique_alternates(channel.alternates, channel.feed_base)),
+    }
+    feed["items"] = [_json_item(entry) for entry in ordered]
+    text = json.dumps(feed, ensure_ascii=False, indent=2) + "\n"
+    return text.encode("utf-8")
+
+
+def build_all(channel: FeedChannel, entries: Sequence[FeedEntry]) -> dict[str, bytes]:
+    """Return every feed document of a channel keyed by file name (rss.xml, atom.xml, feed.json)."""
+    return {
+        RSS_FILE: build_rss(channel, entries),
+        ATOM_FILE: build_atom(channel, entries),
+        JSON_FILE: build_json_feed(channel, entries),
+    }
+
+
+def _generator(channel: FeedChannel, entries: Sequence[FeedEntry], fmt: _Format) -> Any:
+    """Return a FeedGenerator set up for one format (RSS and Atom need different self links)."""
+    fg = FeedGenerator()
+    fg.register_extension(_LINKS_EXT, LinksExtension, LinksEntryExtension, atom=True, rss=True)
+    # dc:creator carries a name-only author in RSS, whose <author> must be an e-mail address;
+    # Atom has <author><name> for that, so the extension is off there.
+    fg.load_extension("dc", atom=False, rss=True)
+
+    fg.id(channel.feed_base + ATOM_FILE)
+    fg.title(channel.title)
+    fg.language(channel.language)  # RSS <language> and Atom xml:lang
+    fg.author({"name": _publisher(channel)})
+    fg.generator(channel.generator)
+    # feedgen takes the RSS <channel><link> from the last link() call, and writes only the first
+    # rel="self" link as atom:link: so self first, site link last.
+    if fmt == "rss":
+        fg.link(href=channel.feed_base + RSS_FILE, rel="self", type=RSS_TYPE)
+    else:
+        fg.link(href=channel.feed_base + ATOM_FILE, rel="self", type=ATOM_TYPE)
+    fg.link(href=channel.site_link, rel="alternate", type="text/html")
+    alternates = unique_alternates(channel.alternates, channel.feed_base)
+    getattr(fg, _LINKS_EXT).links(alternate_link(alt) for alt in alternates)
+    # Also sets RSS lastBuildDate; feedgen would otherwise use the current time.
+    fg.updated(max((e.updated for e in entries), default=EMPTY_FEED_UPDATED))
+
+    for entry in entries:
+        _add_entry(fg, entry, fmt)
+    return fg
+
+
+def _add_entry(fg: Any, entry: FeedEntry, fmt: _Format) -> None:
+    """Add one entry to a FeedGenerator."""
+    # feedgen prepends by default, which would reverse our order.
+    fe = fg.add_entry(order="append")
+    fe.id(entry.guid)  # Atom <id>, and RSS <guid isPermaLink="false">
+    fe.title(entry.title)
+    if entry.summary:
+        fe.summary(entry.summary, type="text")  # Atom <summary>, RSS <description>
+    fe.content(entry.content_html, type="html")  # Atom <content>, RSS <content:encoded>
+    fe.published(entry.published)
+    fe.updated(entry.updated)
+
+    name, email = _split_author(entry.author)
+    if email:
+        fe.author(name=name or email, email=email)  # RSS <author>email (name)</author>
+    elif name:
+        fe.author(name=name)  # Atom only: feedgen writes RSS <author> for e-mails only
+        fe.dc.dc_creator(name)
+
+    for term in entry.categories:
+        fe.category(term=term)
+
+    links = [alternate_link(alt) for alt in unique_alternates(entry.alternates, entry.guid)]
+    if fmt == "rss":
+        # link() works for RSS: the only rel="alternate" becomes <item><link>, and an enclosure
+        # without length becomes <enclosure length="0">.
+        if entry.link:
+            fe.link(href=entry.link, rel="alternate", type="text/html")
+        if entry.image:
+            fe.link(href=entry.image, rel="enclosure", type=image_media_type(entry.image))
+    else:
+        # feedgen 1.0 drops rel/type of entry links in Atom (see rss_links), so all go here.
+        own: list[dict[str, str]] = []
+        if entry.link:
+            own.append({"rel": "alternate", "type": "text/html", "href": entry.link})
+        if entry.image:
+            own.append({"rel": "enclosure", "type": image_media_type(entry.image), "href": entry.image})
+        links = own + links
+    getattr(fe, _LINKS_EXT).links(links)
+
+
+def _json_item(entry: FeedEntry) -> dict[str, Any]:
+    """Return one JSON Feed item, leaving out empty optional fields."""
+    item: dict[str, Any] = {"id": entry.guid}
+    if entry.link:
+        item["url"] = entry.link
+    item["title"] = entry.title
+    if entry.summary:
+        item["summary"] = entry.summary
+    item["content_html"] = entry.content_html
+    item["date_published"] = _rfc3339(entry.published)
+    item["date_modified"] = _rfc3339(entry.updated)
+    name, email = _split_author(entry.author)
+    if email:
+        item["authors"] = [{"name": name or email, "url": f"mailto:{email}"}]
+    elif name:
+        item["authors"] = [{"name": name}]
+    if entry.categories:
+        item["tags"] = list(entry.categories)
+    if entry.image:
+        item["image"] = entry.image
+    item["_syndicator"] = {
+        "translations": _json_translations(unique_alternates(entry.alternates, entry.guid)),
+    }
+    return item
+
+
+def _json_translations(alternates: Sequence[Alternate]) -> list[dict[str, str]]:
+    """Return alternates as JSON objects."""
+    out = []
+    for alt in alternates:
+        obj = {"language": alt.language, "url": alt.href, "type": alt.media_type}
+        if alt.title:
+            obj["title"] = alt.title
+        out.append(obj)
+    return out
+
+
+def _rfc3339(value: datetime) -> str:
+    """Format a UTC datetime the way feedgen writes Atom dates (isoformat, "+00:00")."""
+    return value.isoformat()
+
+
+def _publisher(channel: FeedChannel) -> str:
+    """Return the feed-level author name, which Atom requires."""
+    return channel.author or channel.title
+
+
+def _split_author(author: str) -> tuple[str, str]:
+    """Split an author into (name, e-mail); the e-mail is empty unless the text holds one."""
+    if "@" in author:
+        name, email = parseaddr(author)
+        if "@" in email:
+            return name, email
+    return author, ""
+
+
+def _prepare(channel: FeedChannel, entries: Sequence[FeedEntry]) -> tuple[FeedChannel, list[FeedEntry]]:
+    """Validate, clean and order the inputs; every builder starts here so all formats agree."""
+    if not channel.feed_base.endswith("/"):
+        raise ValueError(f"feed_base must end with '/': {channel.feed_base!r}")
+    if channel.direction not in _DIRECTIONS:
+        raise ValueError(f"direction must be one of {_DIRECTIONS}: {channel.direction!r}")
+    if not channel.language or not channel.title:
+        raise ValueError(f"channel {channel.feed_base} needs a language and a title")
+    channel = _clean(channel)
+
+    cleaned: list[FeedEntry] = []
+    seen: set[str] = set()
+    for entry in entries:
+        if not entry.guid or not entry.title:
+            raise ValueError(f"entry {entry.guid!r} in {channel.feed_base} needs a guid and a title")
+        if entry.guid in seen:
+            raise ValueError(f"duplicate entry guid {entry.guid!r} in {channel.feed_base}")
+        seen.add(entry.guid)
+        entry = _clean(entry)
+        cleaned.append(
+            dataclasses.replace(
+                entry,
+                published=_utc(entry.published, entry.guid, "published"),
+                updated=_utc(entry.updated, entry.guid, "updated"),
+                # Repeated tags add nothing and would repeat <category> elements.
+                categories=tuple(dict.fromkeys(c for c in entry.categories if c)),
+            )
+        )
+    # Two stable sorts: guid ascending, then published descending.
+    cleaned.sort(key=lambda e: e.guid)
+    cleaned.sort(key=lambda e: e.published, reverse=True)
+    return channel, cleaned
+
+
+def _utc(value: datetime, guid: str, field: str) -> datetime:
+    """Return a timezone-aware datetime converted to UTC."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"entry {guid!r}: {field} must be timezone-aware: {value!r}")
+    return value.astimezone(UTC)
+
+
+_T = TypeVar("_T")
+
+
+def _clean(obj: _T) -> _T:
+    """Return a copy of a dataclass with XML-invalid characters removed from its strings."""
+    if isinstance(obj, str):
+        cleaned = _XML_INVALID.sub("", obj)
+        if cleaned != obj:
+            log.warning("removed characters XML cannot carry from %r", cleaned[:80])
+        return cast(_T, cleaned)
+    if isinstance(obj, tuple):
+        return cast(_T, tuple(_clean(item) for item in obj))
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        changes = {f.name: _clean(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return dataclasses.replace(obj, **changes)
+    return obj

@@ -1,0 +1,159 @@
+"""The settings table: one row per setting drives validation, `--help` and docs/settings.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Final
+
+
+class _Required:
+    """Sentinel type for settings without a default."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Final = _Required()
+
+ENGINES: Final = ("argos", "apertium", "pseudo")
+SOURCE_KINDS: Final = ("folder",)
+# Kinds that are designed but not written yet: rejected with a friendlier message than a typo.
+PLANNED_SOURCE_KINDS: Final = ("feed", "web")
+
+# Every kind a Setting may have; config.py has one parser per kind.
+KINDS: Final = (
+    "str",
+    "url",
+    "timezone",
+    "language",
+    "languages",
+    "int",
+    "bool",
+    "path",
+    "dir",
+    "duration",
+    "choice",
+    "language_map",
+    "database",
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its dotted key, kind, default (in TOML form, or REQUIRED) and help text."""
+
+    key: str
+    kind: str
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+    minimum: Any = None  # int or timedelta, for "int" and "duration"
+    # Defaults computed from other settings have default=None and describe themselves here.
+    default_doc: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.key}: unknown kind {self.kind!r}")
+
+    @property
+    def name(self) -> str:
+        """The last part of the key: what is written in the TOML table."""
+        return self.key.rpartition(".")[2]
+
+    @property
+    def section(self) -> str:
+        """The TOML table that holds it ('' for source settings)."""
+        return self.key.rpartition(".")[0]
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("site.title", "str", "Newsroom", "Name of the site: the feed title."),
+    Setting("site.link", "url", REQUIRED, "Public http(s) address of the site: the feed's link."),
+    Setting(
+        "site.feeds_url",
+        "url",
+        None,
+        "Public http(s) address where the feeds folder is served; a trailing '/' is added.",
+        default_doc='site.link + "feeds/"',
+    ),
+    Setting("site.timezone", "timezone", "UTC", "IANA time zone of the dates readers see, e.g. Asia/Tokyo."),
+    Setting("site.author", "str", None, "Author named in the feeds.", default_doc="site.title"),
+    Setting("languages.source", "language", "en", "Language of the articles, unless their source says."),
+    Setting(
+        "languages.targets",
+        "languages",
+        (),
+        "Languages to translate into and publish feeds for; must not include the source language.",
+    ),
+    Setting("translation.engine", "choice", "argos", "Translation engine used by default.", choices=ENGINES),
+    Setting("translation.packages_dir", "path", "models", "Folder holding the offline translation models."),
+    Setting(
+        "translation.engines",
+        "language_map",
+        {},
+        'Engine per target language, overriding translation.engine, e.g. es = "apertium".',
+        choices=ENGINES,
+    ),
+    Setting("translation.beam_size", "int", 2, "Beam size: higher is slower, sometimes better.", minimum=1),
+    Setting("translation.batch_size", "int", 32, "Sentences translated per batch.", minimum=1),
+    Setting("translation.threads", "int", 2, "CPU threads used for translation.", minimum=1),
+    Setting(
+        "translation.pivot",
+        "language",
+        "en",
+        "Language to translate through when no direct model exists for a pair.",
+    ),
+    Setting("publish.feeds_dir", "path", "feeds", "Folder the feeds are written to."),
+    Setting("publish.max_entries", "int", 50, "Most recent entries kept in each feed.", minimum=1),
+    Setting(
+        "publish.locales_dir",
+        "path",
+        "locales",
+        "Folder with the translated interface strings (Babel catalogs) used in feeds.",
+    ),
+    Setting(
+        "store.url",
+        "database",
+        "sqlite:///data/syndicator.db",
+        "SQLAlchemy database URL; a relative SQLite path is relative to the instance folder.",
+    ),
+)
+
+SOURCE_SETTINGS: dict[str, tuple[Setting, ...]] = {
+    # Keys every [[source]] has.
+    "*": (
+        Setting("name", "str", REQUIRED, "Unique name of the source, used in the store and in messages."),
+        Setting("kind", "choice", REQUIRED, "What the source reads.", choices=SOURCE_KINDS),
+        Setting(
+            "every",
+            "duration",
+            "5m",
+            "How often to read it: 30s, 5m, 2h, 1d, 1h30m (at least 10s).",
+            minimum=timedelta(seconds=10),
+        ),
+        Setting("language", "language", None, "Language of its articles.", default_doc="languages.source"),
+        Setting("enabled", "bool", True, "Set to false to stop reading it without deleting it."),
+    ),
+    "folder": (Setting("path", "dir", REQUIRED, "Folder of article files to read; it must exist."),),
+}
+
+EXAMPLE_TOML: Final = """\
+[site]
+title = "Newsroom"
+link = "https://news.example.org/"
+timezone = "Asia/Shanghai"
+
+[languages]
+source = "en"
+targets = ["fr", "es", "ar", "zh", "ru"]
+
+[translation.engines]
+es = "apertium"
+
+[[source]]
+name = "newsroom"
+kind = "folder"
+path = "articles"
+every = "5m"
+"""

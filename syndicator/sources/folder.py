@@ -1,0 +1,129 @@
+"""The drop folder: Markdown files with YAML front matter, one article each."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import yaml
+from markdown_it import MarkdownIt
+
+from syndicator.config import SourceConfig
+from syndicator.models import ArticleInput, Problem
+from syndicator.sanitize import clean_html
+from syndicator.sources import SourceContext, register
+
+log = logging.getLogger(__name__)
+
+_markdown = MarkdownIt("commonmark", {"typographer": False}).enable("table").enable("strikethrough")
+_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+SUFFIXES = (".md", ".markdown")
+
+
+class BadArticle(ValueError):
+    """A file that cannot become an article; the message says what is wrong."""
+
+
+def render_markdown(text: str) -> str:
+    """Markdown → sanitized HTML."""
+    return clean_html(_markdown.render(text)).strip()
+
+
+def _as_datetime(value: Any, ctx: SourceContext) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time(0, 0))
+    elif isinstance(value, str) and value.strip():
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise BadArticle(
+                f"'date' is not an ISO 8601 date: {value!r} (e.g. 2026-03-03T09:30:00+08:00)"
+            ) from exc
+    else:
+        raise BadArticle("missing 'date' in front matter (e.g. date: 2026-03-03T09:30:00+08:00)")
+    # A date without an offset means the newsroom's own clock.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=ctx.timezone)
+
+
+def _as_text(meta: dict[str, Any], key: str) -> str:
+    value = meta.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str | int | float):
+        raise BadArticle(f"'{key}' must be text, got {type(value).__name__}")
+    return str(value).strip()
+
+
+def parse_article(path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleInput:
+    """One Markdown file → ArticleInput, or BadArticle saying what is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadArticle(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    try:
+        post = frontmatter.loads(text)
+    except yaml.YAMLError as exc:
+        raise BadArticle(f"front matter is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    meta = dict(post.metadata)
+    title = _as_text(meta, "title")
+    if not title:
+        raise BadArticle("missing 'title' in front matter")
+    published = _as_datetime(meta.get("date"), ctx)
+    key = _as_text(meta, "id") or path.stem
+    if not _KEY_RE.match(key):
+        raise BadArticle(f"'id' {key!r} may hold only letters, digits, '.', '_' and '-'")
+    tags = meta.get("tags") or []
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.split(",")]
+    if not isinstance(tags, list) or not all(isinstance(t, str | int) for t in tags):
+        raise BadArticle("'tags' must be a list of words")
+    language = _as_text(meta, "language") or str(cfg.language)
+    return ArticleInput(
+        source=cfg.name,
+        key=key,
+        language=language,
+        title=title,
+        body_html=render_markdown(post.content),
+        published=published,
+        summary=_as_text(meta, "summary"),
+        author=_as_text(meta, "author"),
+        tags=tuple(str(t).strip() for t in tags if str(t).strip()),
+        image=_as_text(meta, "image"),
+        url=_as_text(meta, "url"),
+        origin=str(path),
+    )
+
+
+@register("folder")
+class FolderSource:
+    """Reads every Markdown file in one folder (not recursive)."""
+
+    def __init__(self, cfg: SourceConfig, ctx: SourceContext) -> None:
+        self.name = cfg.name
+        self.cfg = cfg
+        self.ctx = ctx
+        self.path = Path(cfg.options["path"])
+
+    def poll(self) -> Iterator[ArticleInput | Problem]:
+        """Every readable article file; a Problem for each broken one."""
+        if not self.path.is_dir():
+            yield Problem(
+                self.name, str(self.path), "folder does not exist (create it or fix the source's path)"
+            )
+            return
+        for path in sorted(self.path.iterdir()):
+            if path.suffix.lower() not in SUFFIXES or path.name.startswith("."):
+                continue
+            try:
+                yield parse_article(path, self.cfg, self.ctx)
+            except BadArticle as exc:
+                yield Problem(self.name, str(path), str(exc))
+            except OSError as exc:
+                yield Problem(self.name, str(path), f"cannot read: {exc.strerror or exc}")

@@ -1,0 +1,584 @@
+"""The only SQL: articles, translations, sentence memory and source state behind one SQLAlchemy URL."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from syndicator.errors import StoreError
+from syndicator.models import (
+    DONE,
+    PENDING,
+    Article,
+    ArticleInput,
+    Translation,
+)
+
+log = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(200), nullable=False),
+    Column("key", String(500), nullable=False),
+    Column("language", String(35), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False, default=""),
+    Column("body_html", Text, nullable=False, default=""),
+    Column("author", Text, nullable=False, default=""),
+    Column("tags", Text, nullable=False, default="[]"),
+    Column("image", Text, nullable=False, default=""),
+    Column("url", Text, nullable=False, default=""),
+    Column("origin", Text, nullable=False, default=""),
+    Column("published", DateTime, nullable=False),
+    Column("first_seen", DateTime, nullable=False),
+    Column("updated", DateTime, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    UniqueConstraint("source", "key", name="uq_article_source_key"),
+)
+
+translations = Table(
+    "translations",
+    metadata,
+    Column("article_id", Integer, primary_key=True),
+    Column("language", String(35), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("title", Text, nullable=False, default=""),
+    Column("summary", Text, nullable=False, default=""),
+    Column("body_html", Text, nullable=False, default=""),
+    Column("engine", String(50), nullable=False, default=""),
+    Column("model_version", String(200), nullable=False, default=""),
+    Column("pivot", String(35), nullable=False, default=""),
+    Column("error", Text, nullable=False, default=""),
+    Column("source_hash", String(64), nullable=False, default=""),
+    Column("updated", DateTime, nullable=True),
+)
+
+# Sentence-level translation memory: the identity of a translated sentence is its normalized text's hash,
+# the language pair and the model that made it, so a new model version misses exactly its own pair.
+memory = Table(
+    "memory",
+    metadata,
+    Column("pair", String(80), primary_key=True),
+    Column("model", String(200), primary_key=True),
+    Column("source_hash", String(64), primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("created", DateTime, nullable=False),
+)
+
+memory_stats = Table(
+    "memory_stats",
+    metadata,
+    Column("pair", String(80), primary_key=True),
+    Column("hits", Integer, nullable=False, default=0),
+    Column("misses", Integer, nullable=False, default=0),
+)
+
+source_state = Table(
+    "source_state",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("last_poll", DateTime, nullable=True),
+    Column("last_success", DateTime, nullable=True),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("problems", Text, nullable=False, default="[]"),
+)
+
+
+# SQLite keeps no time zone: values are stored naive in UTC and handed back tz-aware.
+def _naive_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    """The current time, tz-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Store:
+    """Durable state of one instance; every method is one transaction."""
+
+    def __init__(self, url: str, *, clock: Any = utcnow) -> None:
+        self.url = url
+        self.clock = clock
+        self.engine = self._connect(url)
+        try:
+            metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open the store at {url}: {exc}", hint="check store.url") from exc
+
+    @staticmethod
+    def _connect(url: str) -> Engine:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        if parsed.get_backend_name() == "sqlite":
+
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                # WAL lets the server read while a cycle writes; the busy timeout rides out short locks.
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA busy_timeout=10000")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.close()
+
+        return engine
+
+    def close(self) -> None:
+        """Release connections."""
+        self.engine.dispose()
+
+    def _tx(self) -> Any:
+        return self.engine.begin()
+
+    # -- articles ---------------------------------------------------------------------------------------
+
+    def upsert_article(self, item: ArticleInput, content_hash: str) -> tuple[int, str]:
+        """Store an article once; return (id, "new" | "updated" | "unchanged")."""
+        now = _naive_utc(self.clock())
+        values = {
+            "language": item.language,
+            "title": item.title,
+            "summary": item.summary,
+            "body_html": item.body_html,
+            "author": item.author,
+            "tags": json.dumps(list(item.tags), ensure_ascii=False),
+            "image": item.image,
+            "url": item.url,
+            "origin": item.origin,
+            "published": _naive_utc(item.published),
+            "content_hash": content_hash,
+        }
+        with self._tx() as conn:
+            row = conn.execute(
+                select(articles.c.id, articles.c.content_hash).where(
+                    and_(articles.c.source == item.source, articles.c.key == item.key)
+                )
+            ).first()
+            if row is None:
+                result = conn.execute(
+                    articles.insert().values(
+                        source=item.source, key=item.key, first_seen=now, updated=now, **values
+                    )
+                )
+                return int(result.inserted_primary_key[0]), "new"
+            if row.content_hash == content_hash:
+                return int(row.id), "unchanged"
+            conn.execute(update(articles).where(articles.c.id == row.id).values(updated=now, **values))
+            return int(row.id), "updated"
+
+    def article(self, article_id: int) -> Article:
+        """One stored article."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(articles).where(articles.c.id == article_id)).first()
+        if row is None:
+            raise StoreError(f"no article with id {article_id}")
+        return self._article(row)
+
+    def articles(self, ids: Iterable[int] | None = None) -> list[Article]:
+        """Stored articles (all, or those ids), newest first."""
+        query = select(articles).order_by(articles.c.published.desc(), articles.c.id.desc())
+        if ids is not None:
+            query = query.where(articles.c.id.in_(list(ids)))
+        with self.engine.connect() as conn:
+            return [self._article(r) for r in conn.execute(query)]
+
+    def latest_articles(self, limit: int) -> list[Article]:
+        """The newest `limit` articles: what a feed shows."""
+        query = select(articles).order_by(articles.c.published.desc(), articles.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [self._article(r) for r in conn.execute(query)]
+
+    @staticmethod
+    def _article(row: Any) -> Article:
+        return Article(
+            id=row.id,
+            source=row.source,
+            key=row.key,
+            language=row.language,
+            title=row.title,
+            summary=row.summary,
+            body_html=row.body_html,
+            author=row.author,
+            tags=tuple(json.loads(row.tags)),
+            image=row.image,
+            url=row.url,
+            published=row.published.replace(tzinfo=UTC),
+            first_seen=row.first_seen.replace(tzinfo=UTC),
+            updated=row.updated.replace(tzinfo=UTC),
+            content_hash=row.content_hash,
+        )
+
+    # -- translations -----------------------------------------------------------------------------------
+
+    def ensure_pending(self, article: Article, languages: Sequence[str]) -> int:
+        """Mark (article, language) pending where no translation of the current content exists."""
+        count = 0
+        with self._tx() as conn:
+            existing = {
+                r.language: r
+                for r in conn.execute(
+                    select(translations.c.language, translations.c.source_hash, translations.c.status).where(
+                        translations.c.article_id == article.id
+                    )
+                )
+            }
+            for lang in languages:
+                row = existing.get(lang)
+                if row is None:
+                    conn.execute(
+                        translations.insert().values(
+                            article_id=article.id, language=lang, status=PENDING, source_hash=""
+                        )
+                    )
+                    count += 1
+                elif row.source_hash != article.content_hash and row.status != PENDING:
+                    # Keep the old text until the new one is done: feeds show the last good version meanwhile.
+                    conn.execute(
+                        update(translations)
+                        .where(and_(translations.c.article_id == article.id, translations.c.language == lang))
+                        .values(status=PENDING, error="")
+                    )
+                    count += 1
+        return count
+
+    def ensure_languages(self, languages: Sequence[str]) -> int:
+        """Queue every stored article for each language it lacks (a language added to the config)."""
+        count = 0
+        with self._tx() as conn:
+            for lang in languages:
+                missing = select(articles.c.id).where(
+                    and_(
+                        articles.c.language != lang,
+                        ~select(translations.c.article_id)
+                        .where(
+                            and_(translations.c.article_id == articles.c.id, translations.c.language == lang)
+                        )
+                        .exists(),
+                    )
+                )
+                ids = list(conn.execute(missing).scalars())
+                if ids:
+                    conn.execute(
+                        translations.insert(),
+                        [
+                            {"article_id": i, "language": lang, "status": PENDING, "source_hash": ""}
+                            for i in ids
+                        ],
+                    )
+                    count += len(ids)
+        return count
+
+    def retry(self, statuses: Sequence[str]) -> int:
+        """Put translations with these statuses back to pending (e.g. no-model after a model install)."""
+        with self._tx() as conn:
+            result = conn.execute(
+                update(translations).where(translations.c.status.in_(list(statuses))).values(status=PENDING)
+            )
+            return int(result.rowcount or 0)
+
+    def pending(self, language: str | None = None) -> list[tuple[int, str]]:
+        """(article id, language) pairs waiting for translation."""
+        query = select(translations.c.article_id, translations.c.language).where(
+            translations.c.status == PENDING
+        )
+        if language is not None:
+            query = query.where(translations.c.language == language)
+        with self.engine.connect() as conn:
+            return [
+                (r.article_id, r.language) for r in conn.execute(query.order_by(translations.c.article_id))
+            ]
+
+    def save_translation(self, tr: Translation) -> None:
+        """Record a translation's outcome; a failed retranslation keeps the last good text."""
+        values: dict[str, Any] = {
+            "status": tr.status,
+            "engine": tr.engine,
+            "model_version": tr.model_version,
+            "pivot": tr.pivot,
+            "error": tr.error,
+            "updated": _naive_utc(tr.updated or self.clock()),
+        }
+        with self._tx() as conn:
+            if tr.status == DONE:
+                values.update(
+                    title=tr.title, summary=tr.summary, body_html=tr.body_html, source_hash=tr.source_hash
+                )
+                old = conn.execute(
+                    select(translations.c.title, translations.c.summary, translations.c.body_html).where(
+                        and_(
+                            translations.c.article_id == tr.article_id, translations.c.language == tr.language
+                        )
+                    )
+                ).first()
+                if old is not None and tuple(old) == (tr.title, tr.summary, tr.body_html):
+                    # Same words as before: the entry did not change, so its `updated` must not either.
+                    del values["updated"]
+            else:
+                # Only finished text moves `updated`: feeds date an entry by its content.
+                del values["updated"]
+            conn.execute(
+                update(translations)
+                .where(
+                    and_(translations.c.article_id == tr.article_id, translations.c.language == tr.language)
+                )
+                .values(**values)
+            )
+
+    def translations_for(self, article_ids: Sequence[int], language: str) -> dict[int, Translation]:
+        """Stored translations of these articles into one language, by article id."""
+        query = select(translations).where(
+            and_(translations.c.article_id.in_(list(article_ids)), translations.c.language == language)
+        )
+        with self.engine.connect() as conn:
+            return {r.article_id: self._translation(r) for r in conn.execute(query)}
+
+    @staticmethod
+    def _translation(row: Any) -> Translation:
+        return Translation(
+            article_id=row.article_id,
+            language=row.language,
+            status=row.status,
+            title=row.title,
+            summary=row.summary,
+            body_html=row.body_html,
+            engine=row.engine,
+            model_version=row.model_version,
+            pivot=row.pivot,
+            error=row.error,
+            source_hash=row.source_hash,
+            updated=_aware(row.updated),
+        )
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Translation counts per language and status."""
+        query = select(translations.c.language, translations.c.status, func.count()).group_by(
+            translations.c.language, translations.c.status
+        )
+        out: dict[str, dict[str, int]] = {}
+        with self.engine.connect() as conn:
+            for lang, status, n in conn.execute(query):
+                out.setdefault(lang, {})[status] = n
+        return out
+
+    def errors(self, language: str, limit: int = 5) -> list[tuple[str, str, int]]:
+        """The most common (status, error, count) among this language's unfinished translations."""
+        n = func.count().label("n")
+        query = (
+            select(translations.c.status, translations.c.error, n)
+            .where(and_(translations.c.language == language, translations.c.error != ""))
+            .group_by(translations.c.status, translations.c.error)
+            .order_by(n.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(r.status, r.error, r.n) for r in conn.execute(query)]
+
+    def versions(self, language: str, limit: int) -> list[tuple[Article, Translation | None]]:
+        """The newest `limit` articles readable in `language`: originals in it, or done translations."""
+        tr = translations
+        query = (
+            select(articles, *[c.label(f"tr_{c.name}") for c in tr.c])
+            .select_from(
+                articles.outerjoin(tr, and_(tr.c.article_id == articles.c.id, tr.c.language == language))
+            )
+            .where((articles.c.language == language) | (tr.c.status == DONE))
+            .order_by(articles.c.published.desc(), articles.c.id.desc())
+            .limit(limit)
+        )
+        out: list[tuple[Article, Translation | None]] = []
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                translation = None
+                if row.language != language:
+                    m = row._mapping
+                    translation = Translation(
+                        article_id=row.id,
+                        language=language,
+                        status=m["tr_status"],
+                        title=m["tr_title"],
+                        summary=m["tr_summary"],
+                        body_html=m["tr_body_html"],
+                        engine=m["tr_engine"],
+                        model_version=m["tr_model_version"],
+                        pivot=m["tr_pivot"],
+                        error=m["tr_error"],
+                        source_hash=m["tr_source_hash"],
+                        updated=_aware(m["tr_updated"]),
+                    )
+                out.append((self._article(row), translation))
+        return out
+
+    def languages_of(self, article_id: int) -> dict[str, str]:
+        """Statuses of an article's translations, by language."""
+        query = select(translations.c.language, translations.c.status).where(
+            translations.c.article_id == article_id
+        )
+        with self.engine.connect() as conn:
+            return {r.language: r.status for r in conn.execute(query)}
+
+    def done_languages(self, article_ids: Sequence[int]) -> dict[int, set[str]]:
+        """For each article, the languages it has a finished translation in."""
+        out: dict[int, set[str]] = {i: set() for i in article_ids}
+        query = select(translations.c.article_id, translations.c.language).where(
+            and_(translations.c.article_id.in_(list(article_ids)), translations.c.status == DONE)
+        )
+        with self.engine.connect() as conn:
+            for r in conn.execute(query):
+                out[r.article_id].add(r.language)
+        return out
+
+    def article_count(self) -> int:
+        """How many articles are stored."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(articles)).scalar_one())
+
+    # -- sentence memory -------------------------------------------------------------------------------
+
+    def memory_lookup(self, pair: str, model: str, hashes: Sequence[str]) -> dict[str, str]:
+        """Remembered targets for these source-sentence hashes."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(hashes))
+        with self.engine.connect() as conn:
+            for start in range(0, len(unique), 500):  # stay under SQLite's bound-parameter limit
+                chunk = unique[start : start + 500]
+                query = select(memory.c.source_hash, memory.c.target).where(
+                    and_(memory.c.pair == pair, memory.c.model == model, memory.c.source_hash.in_(chunk))
+                )
+                found.update({r.source_hash: r.target for r in conn.execute(query)})
+        return found
+
+    def memory_store(self, pair: str, model: str, rows: Sequence[tuple[str, str, str]]) -> None:
+        """Remember (hash, source, target) sentences; existing ones are left alone."""
+        if not rows:
+            return
+        now = _naive_utc(self.clock())
+        with self._tx() as conn:
+            known = set()
+            hashes = [h for h, _, _ in rows]
+            for start in range(0, len(hashes), 500):
+                chunk = hashes[start : start + 500]
+                known.update(
+                    conn.execute(
+                        select(memory.c.source_hash).where(
+                            and_(
+                                memory.c.pair == pair,
+                                memory.c.model == model,
+                                memory.c.source_hash.in_(chunk),
+                            )
+                        )
+                    ).scalars()
+                )
+            fresh = {h: (s, t) for h, s, t in rows if h not in known}
+            if fresh:
+                conn.execute(
+                    memory.insert(),
+                    [
+                        {
+                            "pair": pair,
+                            "model": model,
+                            "source_hash": h,
+                            "source": s,
+                            "target": t,
+                            "created": now,
+                        }
+                        for h, (s, t) in fresh.items()
+                    ],
+                )
+
+    def memory_count(self, pair: str, hits: int, misses: int) -> None:
+        """Add to a pair's hit and miss counters."""
+        with self._tx() as conn:
+            row = conn.execute(select(memory_stats).where(memory_stats.c.pair == pair)).first()
+            if row is None:
+                conn.execute(memory_stats.insert().values(pair=pair, hits=hits, misses=misses))
+            else:
+                conn.execute(
+                    update(memory_stats)
+                    .where(memory_stats.c.pair == pair)
+                    .values(hits=row.hits + hits, misses=row.misses + misses)
+                )
+
+    def memory_stats(self) -> dict[str, tuple[int, int, int]]:
+        """Per pair: (remembered sentences, hits, misses)."""
+        out: dict[str, tuple[int, int, int]] = {}
+        with self.engine.connect() as conn:
+            sizes = dict(
+                [tuple(r) for r in conn.execute(select(memory.c.pair, func.count()).group_by(memory.c.pair))]
+            )
+            stats = {r.pair: (r.hits, r.misses) for r in conn.execute(select(memory_stats))}
+        for pair in sorted(set(sizes) | set(stats)):
+            hits, misses = stats.get(pair, (0, 0))
+            out[pair] = (int(sizes.get(pair, 0)), hits, misses)
+        return out
+
+    # -- sources ---------------------------------------------------------------------------------------
+
+    def record_poll(self, name: str, error: str = "", problems: Sequence[str] = ()) -> None:
+        """Remember how a source's last poll went."""
+        now = _naive_utc(self.clock())
+        with self._tx() as conn:
+            row = conn.execute(select(source_state).where(source_state.c.name == name)).first()
+            values: dict[str, Any] = {
+                "last_poll": now,
+                "last_error": error,
+                "problems": json.dumps(list(problems), ensure_ascii=False),
+            }
+            if error:
+                values["failures"] = (row.failures if row is not None else 0) + 1
+            else:
+                values["failures"] = 0
+                values["last_success"] = now
+            if row is None:
+                conn.execute(source_state.insert().values(name=name, **values))
+            else:
+                conn.execute(update(source_state).where(source_state.c.name == name).values(**values))
+
+    def source_states(self) -> dict[str, dict[str, Any]]:
+        """Per source: last poll, last success, last error, failures, problems."""
+        with self.engine.connect() as conn:
+            return {
+                r.name: {
+                    "last_poll": _aware(r.last_poll),
+                    "last_success": _aware(r.last_success),
+                    "last_error": r.last_error,
+                    "failures": r.failures,
+                    "problems": json.loads(r.problems),
+                }
+                for r in conn.execute(select(source_state))
+            }

@@ -1,0 +1,117 @@
+"""Translation engines behind one protocol and a small registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+
+class PairTranslator(Protocol):
+    """A loaded way to translate from one language to another."""
+
+    source: str
+    target: str
+    engine: str
+    model_id: str  # identity of the model(s): the sentence memory is keyed by it
+    pivot: str  # "" for a direct model, else the language it pivots through
+
+    def split(self, text: str) -> list[str]:
+        """Split text into the sentences the model translates one by one."""
+        ...
+
+    def translate_batch(self, sentences: Sequence[str]) -> list[str]:
+        """Translate many sentences in one go, in order."""
+        ...
+
+
+class Engine(Protocol):
+    """A translation engine: finds the model for a language pair."""
+
+    name: str
+
+    def pair(self, source: str, target: str) -> PairTranslator | None:
+        """The translator for source → target, or None when no model covers the pair."""
+        ...
+
+    def describe(self) -> list[ModelInfo]:
+        """Installed models, for `syndicator models list`."""
+        ...
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One installed model as the CLI shows it."""
+
+    source: str
+    target: str
+    version: str
+    path: Path | None = None
+    size: int = 0
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Engine settings taken from the config."""
+
+    packages_dir: Path
+    data_dir: Path
+    beam_size: int = 2
+    batch_size: int = 32
+    threads: int = 2
+    pivot: str = "en"
+
+
+EngineFactory = Callable[[EngineOptions], Engine]
+ENGINES: dict[str, EngineFactory] = {}
+
+
+def register(name: str) -> Callable[[EngineFactory], EngineFactory]:
+    """Class decorator: make an engine selectable in config."""
+
+    def deco(factory: EngineFactory) -> EngineFactory:
+        ENGINES[name] = factory
+        return factory
+
+    return deco
+
+
+def make_engine(name: str, options: EngineOptions) -> Engine:
+    """Create the named engine."""
+    from syndicator.translate import argos, pseudo  # noqa: F401  (registration)
+
+    return ENGINES[name](options)
+
+
+class PivotTranslator:
+    """Two pair translators chained through a pivot language (e.g. zh → en → fr)."""
+
+    def __init__(self, first: PairTranslator, second: PairTranslator) -> None:
+        self.first, self.second = first, second
+        self.source, self.target = first.source, second.target
+        self.engine = first.engine
+        self.pivot = first.target
+        self.model_id = f"{first.model_id}+{second.model_id}"
+
+    def split(self, text: str) -> list[str]:
+        """Sentences as the first model sees them."""
+        return self.first.split(text)
+
+    def translate_batch(self, sentences: Sequence[str]) -> list[str]:
+        """Translate into the pivot, then on into the target."""
+        return self.second.translate_batch(self.first.translate_batch(sentences))
+
+
+def find_pair(
+    direct: Callable[[str, str], PairTranslator | None], source: str, target: str, pivot: str
+) -> PairTranslator | None:
+    """A direct translator, else one through the pivot language, else None."""
+    found = direct(source, target)
+    if found is not None or pivot in (source, target):
+        return found
+    first, second = direct(source, pivot), direct(pivot, target)
+    if first is None or second is None:
+        return None
+    return PivotTranslator(first, second)

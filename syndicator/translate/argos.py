@@ -1,0 +1,152 @@
+"""Argos Translate engine: argostranslate's package loading, sentence splitting and tokenizers, with
+sentences batched through the package's CTranslate2 model."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from syndicator.translate import EngineOptions, ModelInfo, PairTranslator, find_pair, register
+from syndicator.translate.packages import PackageDir, scan
+
+log = logging.getLogger(__name__)
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
+_import_lock = threading.Lock()
+
+
+def _import_argos(options: EngineOptions) -> Any:
+    """Import argostranslate with its settings pointed inside the instance, never the user's home."""
+    with _import_lock:
+        if "argostranslate.package" not in sys.modules:
+            # argostranslate reads these once, at import time, and creates the folders they name.
+            base = options.data_dir / "argos"
+            os.environ.setdefault("ARGOS_PACKAGES_DIR", str(options.packages_dir))
+            os.environ.setdefault("XDG_DATA_HOME", str(base / "data"))
+            os.environ.setdefault("XDG_CONFIG_HOME", str(base / "config"))
+            os.environ.setdefault("XDG_CACHE_HOME", str(base / "cache"))
+        import argostranslate.package
+        import argostranslate.sbd
+
+        return argostranslate
+
+
+class _RegexSplitter:
+    """Fallback splitter for packages without a bundled MiniSBD model: MiniSBD would download one."""
+
+    def split_sentences(self, text: str) -> list[str]:
+        return _SENTENCE_END.split(text)
+
+
+class ArgosPair:
+    """One installed package, loaded: tokenizer, sentence splitter and CTranslate2 translator."""
+
+    engine = "argos"
+    pivot = ""
+
+    def __init__(self, pkg_dir: PackageDir, options: EngineOptions) -> None:
+        argos = _import_argos(options)
+        self.options = options
+        self.source, self.target = pkg_dir.source, pkg_dir.target
+        self.pkg = argos.package.Package(pkg_dir.path)
+        model_bin = pkg_dir.path / "model" / "model.bin"
+        size = model_bin.stat().st_size if model_bin.exists() else 0
+        self.model_id = f"argos:{self.source}-{self.target}:{pkg_dir.version}:{size}"
+        self.version = pkg_dir.version
+        bundled = pkg_dir.path / "minisbd"
+        if bundled.is_dir() and any(p.suffix == ".onnx" for p in bundled.iterdir()):
+            self.splitter: Any = argos.sbd.MiniSBDSentencizer(self.pkg)
+        else:
+            log.warning(
+                "%s has no bundled sentence splitter; splitting %s text on punctuation",
+                pkg_dir.path,
+                self.source,
+            )
+            self.splitter = _RegexSplitter()
+        self._translator: Any = None
+        self._lock = threading.Lock()
+
+    def _model(self) -> Any:
+        with self._lock:
+            if self._translator is None:
+                import ctranslate2
+
+                self._translator = ctranslate2.Translator(
+                    str(self.pkg.package_path / "model"),
+                    device="cpu",
+                    inter_threads=1,
+                    intra_threads=self.options.threads,
+                )
+            return self._translator
+
+    def split(self, text: str) -> list[str]:
+        """Sentences, by the package's own splitter."""
+        return [s.strip() for s in self.splitter.split_sentences(text) if s.strip()]
+
+    def translate_batch(self, sentences: Sequence[str]) -> list[str]:
+        """Translate sentences in batches through CTranslate2."""
+        if not sentences:
+            return []
+        tokens = [self.pkg.tokenizer.encode(s) for s in sentences]
+        prefix = self.pkg.target_prefix
+        longest = max(len(t) for t in tokens)
+        results = self._model().translate_batch(
+            tokens,
+            target_prefix=[[prefix]] * len(tokens) if prefix else None,
+            beam_size=self.options.beam_size,
+            max_batch_size=self.options.batch_size,
+            batch_type="examples",
+            # Bound the output: a damaged or untrained model may never emit </s>.
+            max_decoding_length=min(512, 2 * longest + 16),
+            replace_unknowns=True,
+            length_penalty=0.2,
+        )
+        out = []
+        for result in results:
+            text = self.pkg.tokenizer.decode(result.hypotheses[0])
+            if prefix and text.startswith(prefix):
+                text = text[len(prefix) :]
+            out.append(text.strip())
+        return out
+
+
+@register("argos")
+class ArgosEngine:
+    """Finds installed packages in the instance's packages folder; pivots through English."""
+
+    name = "argos"
+
+    def __init__(self, options: EngineOptions) -> None:
+        self.options = options
+        self._loaded: dict[Path, ArgosPair] = {}
+        self._lock = threading.Lock()
+
+    def _direct(self, source: str, target: str) -> PairTranslator | None:
+        # Rescanned on every lookup: a package installed while the service runs is picked up.
+        for pkg_dir in scan(self.options.packages_dir)[0]:
+            if (pkg_dir.source, pkg_dir.target) == (source, target):
+                with self._lock:  # two threads must not load the same model twice
+                    if (
+                        pkg_dir.path not in self._loaded
+                        or self._loaded[pkg_dir.path].version != pkg_dir.version
+                    ):
+                        self._loaded[pkg_dir.path] = ArgosPair(pkg_dir, self.options)
+                    return self._loaded[pkg_dir.path]
+        return None
+
+    def pair(self, source: str, target: str) -> PairTranslator | None:
+        """A direct package, else two through the pivot language, else None."""
+        return find_pair(self._direct, source, target, self.options.pivot)
+
+    def describe(self) -> list[ModelInfo]:
+        """Installed packages, and folders that are not valid packages."""
+        found, problems = scan(self.options.packages_dir)
+        infos = [ModelInfo(p.source, p.target, p.version, p.path, p.size) for p in found]
+        infos += [ModelInfo("?", "?", "", None, 0, (msg,)) for msg in problems]
+        return infos

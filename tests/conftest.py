@@ -1,0 +1,89 @@
+"""Shared fixtures: temp instances, tiny real Argos models built once per session."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from tests.support.tinymodel import build_package
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def write_config(
+    root: Path,
+    *,
+    source: str = "en",
+    targets: Sequence[str] = ("fr", "ar", "ru"),
+    engine: str = "argos",
+    extra: str = "",
+) -> Path:
+    """Write config/syndicator.toml for a temp instance and return its path."""
+    (root / "config").mkdir(parents=True, exist_ok=True)
+    targets_toml = ", ".join(f'"{t}"' for t in targets)
+    text = textwrap.dedent(
+        f"""\
+        [site]
+        title = "Newsroom"
+        link = "https://news.example.org/"
+        feeds_url = "https://news.example.org/feeds/"
+        timezone = "Asia/Shanghai"
+
+        [languages]
+        source = "{source}"
+        targets = [{targets_toml}]
+
+        [translation]
+        engine = "{engine}"
+        packages_dir = "models"
+
+        [[source]]
+        name = "newsroom"
+        kind = "folder"
+        path = "articles"
+        every = "5m"
+        """
+    )
+    path = root / "config" / "syndicator.toml"
+    path.write_text(text + extra, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def make_instance(tmp_path: Path) -> Callable[..., Path]:
+    """Build a temp instance: config, the three fixture articles, the repo's catalogs; returns its root."""
+
+    def make(articles: Sequence[str] | None = None, **config: object) -> Path:
+        root = tmp_path / "instance"
+        (root / "articles").mkdir(parents=True)
+        (root / "models").mkdir()
+        for src in sorted((DATA / "articles").glob("*.md")):
+            if articles is None or src.stem in articles:
+                shutil.copy(src, root / "articles" / src.name)
+        shutil.copytree(REPO / "locales", root / "locales")
+        write_config(root, **config)  # type: ignore[arg-type]
+        return root
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def model_files(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Path]:
+    """Tiny real .argosmodel files, each pair built once per test session."""
+    folder = tmp_path_factory.mktemp("argosmodels")
+    built: dict[tuple[str, str, str], Path] = {}
+
+    def get(source: str, target: str, version: str = "1.0") -> Path:
+        key = (source, target, version)
+        if key not in built:
+            built[key] = build_package(
+                folder, source, target, seed=sum(map(ord, source + target)), version=version
+            )
+        return built[key]
+
+    return get

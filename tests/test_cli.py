@@ -1,0 +1,86 @@
+"""The command line: exit codes and messages for bad config, models and status."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from syndicator.cli import main
+
+
+def test_check_ok(make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_instance()
+    assert main(["--config", str(root / "config" / "syndicator.toml"), "check"]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def test_bad_config_exits_2_and_nothing_runs(
+    make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_instance()
+    config = root / "config" / "syndicator.toml"
+    config.write_text(
+        config.read_text().replace('timezone = "Asia/Shanghai"', 'timezone = "Asia/Shanghai"\ntitel = "x"')
+    )
+    assert main(["--config", str(config), "run", "--once"]) == 2
+    err = capsys.readouterr().err
+    assert "syndicator.toml" in err and "site.titel" in err and "title" in err
+    assert not (root / "feeds").exists() and not (root / "data").exists()
+
+
+def test_config_from_environment(make_instance: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_instance()
+    monkeypatch.setenv("SYNDICATOR_CONFIG", str(root / "config" / "syndicator.toml"))
+    monkeypatch.chdir(root.parent)
+    assert main(["check"]) == 0
+
+
+def test_set_override_is_validated(
+    make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_instance()
+    config = str(root / "config" / "syndicator.toml")
+    assert main(["--config", config, "--set", "publish.max_entries=lots", "check"]) == 2
+    assert "publish.max_entries" in capsys.readouterr().err
+
+
+def test_install_rejects_a_non_package(
+    tmp_path: Path, make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_instance()
+    bogus = tmp_path / "bogus.argosmodel"
+    bogus.write_bytes(b"not a zip")
+    assert main(["--config", str(root / "config" / "syndicator.toml"), "models", "install", str(bogus)]) == 1
+    err = capsys.readouterr().err
+    assert "bogus.argosmodel" in err and "zip" in err
+    assert list((root / "models").iterdir()) == []
+
+
+def test_status_json_before_any_run(
+    make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_instance()
+    assert main(["--config", str(root / "config" / "syndicator.toml"), "status", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["articles"] == 0
+    assert {m["target"]: m["covered"] for m in data["models"]} == {
+        "fr": "missing",
+        "ar": "missing",
+        "ru": "missing",
+    }
+
+
+def test_python_dash_m_and_settings_docs(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "syndicator", "settings"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout
+    assert "site.feeds_url" in out and "translation.packages_dir" in out
