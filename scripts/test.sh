@@ -6,9 +6,9 @@ cd "$(dirname "$0")/.."
 
 # System packages used by tests (real engines, validators, readers, servers). Installed when missing and we
 # can (root on Debian); tests that need one skip with a reason when it is absent.
-APT_PACKAGES=(${SYNDICATOR_APT_PACKAGES:-})
+mapfile -t APT_PACKAGES < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' scripts/apt-packages.txt)
 missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
+for pkg in ${APT_PACKAGES[@]+"${APT_PACKAGES[@]}"}; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if ((${#missing[@]})) && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
