@@ -18,9 +18,10 @@ from syndicator.config import Config
 from syndicator.errors import PublishError, SyndicatorError
 from syndicator.localize import Catalogs
 from syndicator.models import DONE, FAILED, NO_MODEL, ArticleInput, CycleReport, Problem, Translation
-from syndicator.publish.entries import EntryBuilder, entry_path
-from syndicator.publish.feeds import build_all
-from syndicator.publish.pages import entry_page
+from syndicator.publish.entries import STYLESHEET_FILE, EntryBuilder, entry_path
+from syndicator.publish.publisher import publish_language
+from syndicator.publish.site import HEADLINES, Headline, LanguageListing, root_files
+from syndicator.publish.stylesheet import build_stylesheet
 from syndicator.publish.writer import FeedStore, LocalFolderStore
 from syndicator.runner import InProcessRunner, Runner
 from syndicator.sources import SourceContext, make_source
@@ -243,39 +244,50 @@ def _retry_newly_covered(ctx: Context) -> None:
 # -- 3. localize and publish ---------------------------------------------------------------------------------
 
 
-def publish(ctx: Context, report: CycleReport) -> None:
-    """Write every language's feeds and entry pages; unchanged files are left alone."""
+def publish(ctx: Context, report: CycleReport, *, rebuild: bool = False) -> None:
+    """Write what changed in every language's feeds, archives and entry pages, then the root documents;
+    `rebuild` republishes everything. Unchanged files are left alone."""
     builder = EntryBuilder(ctx.config, ctx.catalogs)
     failures: list[str] = []
     for language in ctx.config.languages.all:
         try:
-            _publish_language(ctx, builder, language, report)
+            _publish_language(ctx, builder, language, report, rebuild)
         except (OSError, PublishError) as exc:
             # The previous files stay whole (the writer replaces files atomically); the other languages go on.
             failures.append(f"{language}: {exc}")
             log.error("publishing %s failed: %s", language, exc)
+    try:
+        _publish_root(ctx, builder, report)
+    except (OSError, PublishError) as exc:
+        failures.append(f"index: {exc}")
+        log.error("publishing the index failed: %s", exc)
     if failures:
         raise PublishError("; ".join(failures), hint=f"check that {ctx.config.publish.feeds_dir} is writable")
 
 
-def _publish_language(ctx: Context, builder: EntryBuilder, language: str, report: CycleReport) -> None:
-    versions = ctx.store.versions(language, ctx.config.publish.max_entries)
-    available = ctx.store.done_languages([a.id for a, _ in versions])
-    entries = []
-    site_title = builder.site_title(language)
-    label = ctx.catalogs.gettext(language, "Latest news")
-    for article, translation in versions:
-        langs = ({article.language} | available[article.id]) & set(ctx.config.languages.all)
-        localized = builder.localize(article, language, translation, langs)
-        entries.append(localized.entry)
-        _write(
-            ctx,
-            entry_path(article, language),
-            entry_page(localized.entry, language, site_title, label),
-            report,
-        )
-    for name, data in build_all(builder.channel(language), entries).items():
-        _write(ctx, f"{language}/{name}", data, report)
+def _publish_language(
+    ctx: Context, builder: EntryBuilder, language: str, report: CycleReport, rebuild: bool = False
+) -> None:
+    _write(ctx, f"{language}/{STYLESHEET_FILE}", build_stylesheet(language, ctx.catalogs), report)
+    outcome = publish_language(ctx.store, ctx.writer, builder, language, clock=ctx.clock, rebuild=rebuild)
+    report.written.extend(outcome.written)
+
+
+def _publish_root(ctx: Context, builder: EntryBuilder, report: CycleReport) -> None:
+    listings = []
+    for language in ctx.config.languages.all:
+        channel = builder.channel(language)
+        headlines = [
+            Headline(translation.title if translation else article.title, entry_path(article, language))
+            for article, translation in ctx.store.versions(language, HEADLINES)
+        ]
+        listings.append(LanguageListing(language, channel.title, channel.subtitle, headlines))
+    site = ctx.config.site
+    files = root_files(
+        ctx.config.languages.source, site.title, site.feeds_url, site.link, listings, ctx.catalogs
+    )
+    for name, data in files.items():
+        _write(ctx, name, data, report)
 
 
 def _write(ctx: Context, relpath: str, data: bytes, report: CycleReport) -> None:

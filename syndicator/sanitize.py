@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import nh3
 
 # Tags a news article needs; nh3 (ammonia) drops scripts, styles, event handlers and javascript: URLs.
@@ -30,3 +32,9 @@ def clean_html(html: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     )
+
+
+def safe_url(url: str) -> str:
+    """The URL if it is http(s) (for links and images built outside HTML bodies), else ""."""
+    url = url.strip()
+    return url if urlsplit(url).scheme.lower() in ("http", "https") else ""

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -20,9 +21,11 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     create_engine,
+    delete,
     event,
     func,
     select,
+    union,
     update,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -114,6 +117,33 @@ source_state = Table(
 )
 
 
+# Publishing state (syndicator/publish/publisher.py): which entries each language's current feed holds and which
+# RFC 5005 archive page every older entry was put in (pages never reshuffle), and per language the time and
+# settings of the last successful publish, so a cycle only looks at what changed since.
+feed_entries = Table(
+    "feed_entries",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("article_id", Integer, primary_key=True),
+    Column("page", Integer, nullable=True),  # None: in the current feed; n >= 1: archive page n (1 = oldest)
+    Index("ix_feed_entries_page", "language", "page"),
+)
+
+publish_marks = Table(
+    "publish_marks",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("since", DateTime, nullable=False),
+    Column("signature", String(64), nullable=False),
+)
+
+# "What changed since" must not scan every article: these make it an index range (created on old stores too).
+_CHANGE_INDEXES = (
+    Index("ix_articles_updated", articles.c.updated),
+    Index("ix_translations_updated", translations.c.updated),
+)
+
+
 # SQLite keeps no time zone: values are stored naive in UTC and handed back tz-aware.
 def _naive_utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
@@ -137,6 +167,8 @@ class Store:
         self.engine = self._connect(url)
         try:
             metadata.create_all(self.engine)
+            for index in _CHANGE_INDEXES:
+                index.create(self.engine, checkfirst=True)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the store at {url}: {exc}", hint="check store.url") from exc
 
@@ -411,6 +443,18 @@ class Store:
 
     def versions(self, language: str, limit: int) -> list[tuple[Article, Translation | None]]:
         """The newest `limit` articles readable in `language`: originals in it, or done translations."""
+        return self._versions(language, None, limit)
+
+    def versions_of(
+        self, language: str, article_ids: Iterable[int]
+    ) -> list[tuple[Article, Translation | None]]:
+        """Those of these articles that are readable in `language`, newest first."""
+        ids = list(article_ids)
+        return self._versions(language, ids, None) if ids else []
+
+    def _versions(
+        self, language: str, ids: list[int] | None, limit: int | None
+    ) -> list[tuple[Article, Translation | None]]:
         tr = translations
         query = (
             select(articles, *[c.label(f"tr_{c.name}") for c in tr.c])
@@ -419,8 +463,11 @@ class Store:
             )
             .where((articles.c.language == language) | (tr.c.status == DONE))
             .order_by(articles.c.published.desc(), articles.c.id.desc())
-            .limit(limit)
         )
+        if ids is not None:
+            query = query.where(articles.c.id.in_(ids))
+        if limit is not None:
+            query = query.limit(limit)
         out: list[tuple[Article, Translation | None]] = []
         with self.engine.connect() as conn:
             for row in conn.execute(query):
@@ -462,6 +509,92 @@ class Store:
             for r in conn.execute(query):
                 out[r.article_id].add(r.language)
         return out
+
+    # -- publishing state ---------------------------------------------------------------------------------
+
+    def changed_since(self, since: datetime) -> set[int]:
+        """Ids of articles whose content or any translation changed at or after `since` (index ranges only)."""
+        moment = _naive_utc(since)
+        query = union(
+            select(articles.c.id.label("id")).where(articles.c.updated >= moment),
+            select(translations.c.article_id.label("id")).where(translations.c.updated >= moment),
+        )
+        with self.engine.connect() as conn:
+            return {int(i) for i in conn.execute(query).scalars()}
+
+    def readable_ids(self, language: str) -> list[int]:
+        """Every article readable in `language`, oldest first (a full rebuild only: this reads them all)."""
+        tr = translations
+        query = (
+            select(articles.c.id)
+            .select_from(
+                articles.outerjoin(tr, and_(tr.c.article_id == articles.c.id, tr.c.language == language))
+            )
+            .where((articles.c.language == language) | (tr.c.status == DONE))
+            .order_by(articles.c.published, articles.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [int(i) for i in conn.execute(query).scalars()]
+
+    def feed_pages(self, language: str, article_ids: Iterable[int] | None = None) -> dict[int, int | None]:
+        """Where entries are published: None for the current feed, n for archive page n (those ids, or the
+        current feed's when ids is None)."""
+        fe = feed_entries
+        query = select(fe.c.article_id, fe.c.page).where(fe.c.language == language)
+        if article_ids is None:
+            query = query.where(fe.c.page.is_(None))
+        else:
+            query = query.where(fe.c.article_id.in_(list(article_ids)))
+        with self.engine.connect() as conn:
+            return {int(r.article_id): r.page for r in conn.execute(query)}
+
+    def page_ids(self, language: str, page: int) -> list[int]:
+        """The article ids filed in one archive page."""
+        fe = feed_entries
+        query = select(fe.c.article_id).where(and_(fe.c.language == language, fe.c.page == page))
+        with self.engine.connect() as conn:
+            return [int(i) for i in conn.execute(query).scalars()]
+
+    def last_page(self, language: str) -> tuple[int, int]:
+        """(number, entry count) of the newest archive page; (0, 0) when nothing is archived."""
+        fe = feed_entries
+        with self.engine.connect() as conn:
+            page = conn.execute(select(func.max(fe.c.page)).where(fe.c.language == language)).scalar()
+            if page is None:
+                return 0, 0
+            count = conn.execute(
+                select(func.count()).select_from(fe).where(and_(fe.c.language == language, fe.c.page == page))
+            ).scalar_one()
+        return int(page), int(count)
+
+    def set_feed_pages(self, language: str, pages: dict[int, int | None], remove: Iterable[int] = ()) -> None:
+        """File entries in the current feed (None) or an archive page, and forget the `remove` ids."""
+        fe = feed_entries
+        gone = list(remove)
+        with self._tx() as conn:
+            if pages or gone:
+                conn.execute(
+                    delete(fe).where(and_(fe.c.language == language, fe.c.article_id.in_([*pages, *gone])))
+                )
+            if pages:
+                conn.execute(
+                    fe.insert(),
+                    [{"language": language, "article_id": i, "page": p} for i, p in pages.items()],
+                )
+
+    def publish_mark(self, language: str) -> tuple[datetime, str] | None:
+        """(start time, settings signature) of the last successful publish of a language, if any."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(publish_marks).where(publish_marks.c.language == language)).first()
+        return None if row is None else (row.since.replace(tzinfo=UTC), row.signature)
+
+    def set_publish_mark(self, language: str, since: datetime, signature: str) -> None:
+        """Record a successful publish of a language that started at `since`."""
+        with self._tx() as conn:
+            conn.execute(delete(publish_marks).where(publish_marks.c.language == language))
+            conn.execute(
+                publish_marks.insert().values(language=language, since=_naive_utc(since), signature=signature)
+            )
 
     def article_count(self) -> int:
         """How many articles are stored."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,16 @@ from syndicator.config import Config
 from syndicator.localize import Catalogs, direction, display_date, locale, native_name
 from syndicator.models import Article, Translation
 from syndicator.publish.feeds import Alternate, FeedChannel, FeedEntry
-from syndicator.sanitize import clean_html
+from syndicator.sanitize import clean_html, safe_url
+
+# Bump when the bytes a given input produces change (templates, links, fields): every language is then
+# republished once in full, archives included (see publish/publisher.py).
+FORMAT_VERSION = "2"
+STYLESHEET_FILE = "feed.xsl"
+
+# (tag, language) -> the tag in that language. The glossary, when configured, replaces the default, which
+# looks the tag up as a msgid in the language's gettext catalog (untranslated tags stay as they are).
+TagTranslator = Callable[[str, str], str]
 
 _SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 
@@ -46,10 +56,23 @@ class Localized:
 class EntryBuilder:
     """Builds localized entries for one instance."""
 
-    def __init__(self, config: Config, catalogs: Catalogs) -> None:
+    def __init__(self, config: Config, catalogs: Catalogs, tags: TagTranslator | None = None) -> None:
         self.config = config
         self.catalogs = catalogs
         self.tz = ZoneInfo(config.site.timezone)
+        self.tags: TagTranslator = tags or (lambda tag, language: catalogs.gettext(language, tag))
+
+    def signature(self, language: str) -> str:
+        """Hash of everything besides articles that shapes a language's bytes: when it changes, all of
+        that language is republished."""
+        site, langs = self.config.site, self.config.languages
+        parts = [FORMAT_VERSION, language, site.title, site.link, site.feeds_url, site.author or "",
+                 site.timezone, ",".join(langs.all), str(self.config.publish.max_entries)]  # fmt: skip
+        digest = hashlib.sha256("\n".join(parts).encode("utf-8"))
+        for code in dict.fromkeys([language, *langs.all]):  # language names and notices come from catalogs
+            po = self.catalogs.locales_dir / code / "LC_MESSAGES" / "syndicator.po"
+            digest.update(po.read_bytes() if po.is_file() else b"-")
+        return digest.hexdigest()
 
     def url(self, relpath: str) -> str:
         """Absolute URL of a published file."""
@@ -82,6 +105,7 @@ class EntryBuilder:
             author=self.config.site.author or self.config.site.title,
             direction=direction(language),
             alternates=others,
+            stylesheet=STYLESHEET_FILE,
         )
 
     def localize(
@@ -95,7 +119,8 @@ class EntryBuilder:
             title, summary, body = translation.title, translation.summary, translation.body_html
         body = clean_html(body)
         own_url = self.url(entry_path(article, language))
-        original_url = article.url or self.url(entry_path(article, article.language))
+        original_url = safe_url(article.url) or self.url(entry_path(article, article.language))
+        image = safe_url(article.image)
         alternates = tuple(
             Alternate(lang, self.url(entry_path(article, lang)), native_name(lang))
             for lang in sorted(available)
@@ -125,6 +150,8 @@ class EntryBuilder:
                 f'<a href="{html.escape(original_url)}" hreflang="{article.language}">'
                 f"{html.escape(_(language, 'Read the original'))}</a></p>"
             )
+        if image:
+            parts.append(f'<p class="lead-image"><img src="{html.escape(image)}" alt=""></p>')
         parts.append(body)
         content = f'<div lang="{language}" dir="{direction(language)}">{"".join(parts)}</div>'
         entry = FeedEntry(
@@ -138,8 +165,10 @@ class EntryBuilder:
             if translation and translation.updated
             else article.updated,
             author=article.author,
-            categories=article.tags,
-            image=article.image,
+            categories=article.tags
+            if translation is None
+            else tuple(self.tags(tag, language) for tag in article.tags),
+            image=image,
             alternates=alternates,
         )
         return Localized(article, language, title, summary, body, content, entry)

@@ -107,6 +107,11 @@ class FeedChannel:
     # This feed in other languages; href = their atom/rss URL, so set media_type to match.
     alternates: tuple[Alternate, ...] = ()
     generator: str = "Syndicator"
+    # RFC 5005 archives: page 0 is the current (subscription) document, n >= 1 archive page n (1 = oldest).
+    page: int = 0
+    prev_page: int = 0  # the next older archive page (0: none)
+    next_page: int = 0  # the next newer archive page, on archive pages (0: none, the current feed follows)
+    stylesheet: str = ""  # XSL file name in the language folder, for browsers (RSS and Atom)
 
 
 def image_media_type(url: str) -> str:
@@ -116,6 +121,35 @@ def image_media_type(url: str) -> str:
     if dot < 0 or "/" in path[dot:]:
         return _UNKNOWN_TYPE
     return _IMAGE_TYPES.get(path[dot:], _UNKNOWN_TYPE)
+
+
+def document_url(channel: FeedChannel, page: int, name: str) -> str:
+    """URL of a channel document: the current feed (page 0) or archive page `page`, file `name`."""
+    return channel.feed_base + (f"archive/{page}/" if page else "") + name
+
+
+def _history_links(channel: FeedChannel, name: str, media_type: str) -> list[dict[str, str]]:
+    """RFC 5005 links: the current document, the next older and the next newer archive page."""
+    links = []
+    if channel.page:
+        links.append({"rel": "current", "href": channel.feed_base + name, "type": media_type})
+    if channel.prev_page:
+        links.append(
+            {
+                "rel": "prev-archive",
+                "href": document_url(channel, channel.prev_page, name),
+                "type": media_type,
+            }
+        )
+    if channel.page and channel.next_page:
+        links.append(
+            {
+                "rel": "next-archive",
+                "href": document_url(channel, channel.next_page, name),
+                "type": media_type,
+            }
+        )
+    return links
 
 
 def build_rss(channel: FeedChannel, entries: Sequence[FeedEntry]) -> bytes:
@@ -147,8 +181,11 @@ def build_json_feed(channel: FeedChannel, entries: Sequence[FeedEntry]) -> bytes
         "version": JSON_FEED_VERSION,
         "title": channel.title,
         "home_page_url": channel.site_link,
-        "feed_url": channel.feed_base + JSON_FILE,
+        "feed_url": document_url(channel, channel.page, JSON_FILE),
     }
+    if channel.prev_page:
+        # JSON Feed paging goes from newer to older documents, like RFC 5005's prev-archive.
+        feed["next_url"] = document_url(channel, channel.prev_page, JSON_FILE)
     if channel.subtitle:
         feed["description"] = channel.subtitle
     feed["language"] = channel.language
@@ -157,6 +194,8 @@ def build_json_feed(channel: FeedChannel, entries: Sequence[FeedEntry]) -> bytes
         "direction": channel.direction,
         "translations": _json_translations(unique_alternates(channel.alternates, channel.feed_base)),
     }
+    if channel.page:
+        feed["_syndicator"]["archive"] = {"page": channel.page, "current": channel.feed_base + JSON_FILE}
     feed["items"] = [_json_item(entry) for entry in ordered]
     text = json.dumps(feed, ensure_ascii=False, indent=2) + "\n"
     return text.encode("utf-8")
@@ -186,13 +225,15 @@ def _generator(channel: FeedChannel, entries: Sequence[FeedEntry], fmt: _Format)
     fg.generator(channel.generator)
     # feedgen takes the RSS <channel><link> from the last link() call, and writes only the first
     # rel="self" link as atom:link: so self first, site link last.
-    if fmt == "rss":
-        fg.link(href=channel.feed_base + RSS_FILE, rel="self", type=RSS_TYPE)
-    else:
-        fg.link(href=channel.feed_base + ATOM_FILE, rel="self", type=ATOM_TYPE)
+    name, media_type = (RSS_FILE, RSS_TYPE) if fmt == "rss" else (ATOM_FILE, ATOM_TYPE)
+    fg.link(href=document_url(channel, channel.page, name), rel="self", type=media_type)
     fg.link(href=channel.site_link, rel="alternate", type="text/html")
     alternates = unique_alternates(channel.alternates, channel.feed_base)
-    getattr(fg, _LINKS_EXT).links(alternate_link(alt) for alt in alternates)
+    links = getattr(fg, _LINKS_EXT)
+    links.links([*(alternate_link(alt) for alt in alternates), *_history_links(channel, name, media_type)])
+    links.archive(channel.page > 0)
+    if channel.stylesheet:
+        links.stylesheet(("../../" if channel.page else "") + channel.stylesheet)
     # Also sets RSS lastBuildDate; feedgen would otherwise use the current time.
     fg.updated(max((e.updated for e in entries), default=EMPTY_FEED_UPDATED))
 

@@ -8,6 +8,10 @@
   given to ``FeedEntry.link()`` is lost and an enclosure comes out as a bare alternate link.
   Atom entry links are therefore all written here. (Feed-level Atom links are not affected.)
 
+The feed-level extension also writes two things feedgen has no setter for: the
+``<?xml-stylesheet?>`` processing instruction (so a browser renders the feed with our XSL instead of
+showing raw XML) and RFC 5005's ``<fh:archive/>`` marker on archive documents.
+
 They go through feedgen's own extension mechanism (``register_extension``), which hands us the
 lxml trees to extend; no string post-editing.
 """
@@ -31,6 +35,7 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 # attribute on <feed>, so our Atom elements must be un-namespaced too: a namespaced
 # {ATOM_NS}link would be serialized with a generated "ns0:" prefix.
 _ATOM_LINK = "link"
+FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005 feed history
 _RSS_ATOM_LINK = f"{{{ATOM_NS}}}link"
 
 LinkAttrs = Mapping[str, str]
@@ -94,9 +99,34 @@ class _LinksMixin:
 
 
 class LinksExtension(_LinksMixin, BaseExtension):
-    """Feed-level extension: extra channel links, and an RSS lastBuildDate that can be left out."""
+    """Feed-level extension: extra channel links, an RSS lastBuildDate that can be left out, the XSL
+    processing instruction and the RFC 5005 archive marker."""
 
     _omit_last_build_date = False
+    _stylesheet = ""
+    _archive = False
+
+    def stylesheet(self, href: str | None = None) -> str:
+        """Get or set the XSL stylesheet href written as <?xml-stylesheet?> ("" for none)."""
+        if href is not None:
+            self._stylesheet = href
+        return self._stylesheet
+
+    def archive(self, is_archive: bool | None = None) -> bool:
+        """Get or set whether this document is an RFC 5005 archive document (<fh:archive/>)."""
+        if is_archive is not None:
+            self._archive = is_archive
+        return self._archive
+
+    def _document_extras(self, root: Any, parent: Any) -> None:
+        if self._archive:
+            etree.SubElement(parent, f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS})
+        if self._stylesheet:
+            # A sibling before the root element: feedgen serializes the whole tree, so it lands after the
+            # XML declaration.
+            root.addprevious(
+                etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{self._stylesheet}"')
+            )
 
     def omit_last_build_date(self, omit: bool | None = None) -> bool:
         """Get or set whether the RSS channel drops <lastBuildDate> (feedgen always writes one)."""
@@ -112,11 +142,13 @@ class LinksExtension(_LinksMixin, BaseExtension):
             for node in channel.findall("lastBuildDate"):
                 channel.remove(node)
         self._insert_before_rss_link(channel)
+        self._document_extras(rss_feed, channel)
         return rss_feed
 
     def extend_atom(self, atom_feed: Any) -> Any:
         """Add the links to the Atom <feed>."""
         self._append(atom_feed, _ATOM_LINK)
+        self._document_extras(atom_feed, atom_feed)
         return atom_feed
 
 

@@ -1,0 +1,217 @@
+"""Incremental publishing of one language: current feed, RFC 5005 archive pages and entry pages.
+
+Each language remembers (in the store) when its last successful publish started and a signature of
+everything besides articles that shapes its bytes (settings, catalog, output format). A cycle then reads
+only what changed since: the ids of changed articles (index ranges), the newest `max_entries` versions and
+the members of the current feed. Entries pushed out of the current feed are filed, oldest first, into
+numbered archive pages of `max_entries` entries; a page is rewritten while it fills and once more when the
+next one opens (to link it), and never after: RFC 5005 lets clients cache archive pages forever. So one
+new article costs the current feed, its own pages and at most two archive pages, whatever the store holds.
+
+A changed signature (or `rebuild=True`) republishes everything: that is the only path that reads every
+article.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from syndicator.models import Article, Translation
+from syndicator.publish.entries import EntryBuilder, entry_path
+from syndicator.publish.feeds import FeedChannel, FeedEntry, build_all
+from syndicator.publish.pages import entry_page
+from syndicator.publish.writer import FeedStore
+from syndicator.store import Store
+
+log = logging.getLogger(__name__)
+
+ARCHIVE_DIR = "archive"
+VersionList = Sequence[tuple[Article, Translation | None]]
+
+
+def archive_folder(language: str, page: int) -> str:
+    """Folder of one archive page's rss.xml/atom.xml/feed.json under feeds/."""
+    return f"{language}/{ARCHIVE_DIR}/{page}"
+
+
+@dataclass
+class LanguageOutcome:
+    """What publishing one language did."""
+
+    written: list[str] = field(default_factory=list)
+    full: bool = False
+    skipped: bool = False  # nothing changed: no document was even built
+    pages_built: int = 0  # entry HTML pages rendered (written or found unchanged)
+    archives_built: int = 0  # archive pages rendered
+
+
+class LanguagePublisher:
+    """Publishes one language's documents through a FeedStore, doing only the work the changes need."""
+
+    def __init__(
+        self,
+        store: Store,
+        writer: FeedStore,
+        builder: EntryBuilder,
+        language: str,
+        *,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.writer = writer
+        self.builder = builder
+        self.language = language
+        self.clock = clock
+        self.size = builder.config.publish.max_entries  # current feed length and archive page size
+        self.outcome = LanguageOutcome()
+        self._site_title = builder.site_title(language)
+        self._label = builder.catalogs.gettext(language, "Latest news")
+        self._channel = builder.channel(language)
+
+    def run(self, *, rebuild: bool = False) -> LanguageOutcome:
+        """Publish what changed (everything when `rebuild` or when settings/catalog/format changed)."""
+        started = self.clock()
+        signature = self.builder.signature(self.language)
+        mark = self.store.publish_mark(self.language)
+        if rebuild or mark is None or mark[1] != signature:
+            self.outcome.full = True
+            self._full()
+        else:
+            self._incremental(mark[0])
+        # Only after every write succeeded: a failed cycle is redone from the same mark.
+        self.store.set_publish_mark(self.language, started, signature)
+        return self.outcome
+
+    # -- the two paths -----------------------------------------------------------------------------------
+
+    def _incremental(self, since: datetime) -> None:
+        lang = self.language
+        changed = self.store.changed_since(since)
+        top = self.store.versions(lang, self.size)
+        top_ids = {a.id for a, _ in top}
+        current = set(self.store.feed_pages(lang))
+        left, entering = current - top_ids, top_ids - current
+        # An archived entry can come back into the newest N (one above it stopped being readable): it stays
+        # filed in its page, so it is not a change by itself.
+        placed = self.store.feed_pages(lang, changed | left | entering)
+        entering = {i for i in entering if placed.get(i) is None}
+        if not changed and not left and not entering:
+            self.outcome.skipped = True
+            return
+        readable = {a.id: (a, t) for a, t in self.store.versions_of(lang, changed | left)}
+        last, count = self.store.last_page(lang)
+
+        # Entries leaving the current feed, and readable changed ones never filed (an article dated in the
+        # past, a late translation), go to the archive; entries no longer readable are forgotten.
+        to_archive = [
+            readable[i] for i in (left | {i for i in readable if i not in placed}) - top_ids if i in readable
+        ]
+        gone = [i for i in (left | set(placed)) - set(readable) - top_ids if i in placed]
+        assignments: dict[int, int | None] = dict.fromkeys(entering)
+        dirty_pages: set[int] = set()
+        for article, _ in sorted(to_archive, key=lambda v: (v[0].published, v[0].id)):
+            if last == 0 or count >= self.size:
+                if last:
+                    dirty_pages.add(last)  # gains its next-archive link, then stays as it is
+                last, count = last + 1, 0
+            assignments[article.id] = last
+            dirty_pages.add(last)
+            count += 1
+        # A change inside the open page shows there; full pages are final (their entry pages still update).
+        dirty_pages |= {p for i, p in placed.items() if p == last and (i in changed or i in gone)}
+        self.store.set_feed_pages(lang, assignments, remove=gone)
+
+        self._entry_pages([readable[i] for i in readable if i in changed])
+        for page in sorted(dirty_pages):
+            self._archive(page, last)
+        self._current(top, last)
+
+    def _full(self) -> None:
+        lang = self.language
+        top = self.store.versions(lang, self.size)
+        top_ids = {a.id for a, _ in top}
+        known = self.store.feed_pages(lang, None)
+        ordered = self.store.readable_ids(lang)
+        filed: dict[int, int | None] = {}
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            filed.update(self.store.feed_pages(lang, chunk))
+        pages: dict[int, list[int]] = {}
+        for i, p in filed.items():
+            if p is not None:
+                pages.setdefault(p, []).append(i)
+        last = max(pages, default=0)
+        count = len(pages.get(last, []))
+        assignments: dict[int, int | None] = {i: None for i in top_ids if filed.get(i) is None}
+        for i in ordered:
+            if i in top_ids or filed.get(i) is not None:
+                continue
+            if last == 0 or count >= self.size:
+                last, count = last + 1, 0
+            assignments[i] = last
+            pages.setdefault(last, []).append(i)
+            count += 1
+        readable = set(ordered)
+        gone = [i for i in set(filed) | set(known) if i not in readable]
+        self.store.set_feed_pages(lang, assignments, remove=gone)
+        for page in sorted(pages):
+            versions = self.store.versions_of(lang, pages[page])
+            self._entry_pages(versions)
+            self._archive(page, last, versions)
+        self._entry_pages(top)
+        self._current(top, last)
+
+    # -- documents ---------------------------------------------------------------------------------------
+
+    def _entries(self, versions: VersionList) -> list[FeedEntry]:
+        available = self.store.done_languages([a.id for a, _ in versions])
+        languages = set(self.builder.config.languages.all)
+        return [
+            self.builder.localize(a, self.language, t, ({a.language} | available[a.id]) & languages).entry
+            for a, t in versions
+        ]
+
+    def _entry_pages(self, versions: VersionList) -> None:
+        for (article, _), entry in zip(versions, self._entries(versions), strict=True):
+            page = entry_page(entry, self.language, self._site_title, self._label)
+            self._write(entry_path(article, self.language), page)
+            self.outcome.pages_built += 1
+
+    def _archive(self, page: int, last: int, versions: VersionList | None = None) -> None:
+        if versions is None:
+            versions = self.store.versions_of(self.language, self.store.page_ids(self.language, page))
+        channel = replace(
+            self._channel,
+            page=page,
+            prev_page=page - 1,
+            next_page=page + 1 if page < last else 0,
+        )
+        self._documents(archive_folder(self.language, page), channel, self._entries(versions))
+        self.outcome.archives_built += 1
+
+    def _current(self, top: VersionList, last: int) -> None:
+        self._documents(self.language, replace(self._channel, prev_page=last), self._entries(top))
+
+    def _documents(self, folder: str, channel: FeedChannel, entries: list[FeedEntry]) -> None:
+        for name, data in build_all(channel, entries).items():
+            self._write(f"{folder}/{name}", data)
+
+    def _write(self, relpath: str, data: bytes) -> None:
+        if self.writer.write(relpath, data):
+            self.outcome.written.append(relpath)
+
+
+def publish_language(
+    store: Store,
+    writer: FeedStore,
+    builder: EntryBuilder,
+    language: str,
+    *,
+    clock: Callable[[], datetime],
+    rebuild: bool = False,
+) -> LanguageOutcome:
+    """Publish one language incrementally (or fully when `rebuild`); return what was done."""
+    return LanguagePublisher(store, writer, builder, language, clock=clock).run(rebuild=rebuild)
