@@ -273,13 +273,13 @@ def _add_entry(fg: Any, entry: FeedEntry, fmt: _Format) -> None:
         if entry.image:
             fe.link(href=entry.image, rel="enclosure", type=image_media_type(entry.image))
     else:
-        # feedgen 1.0 drops rel/type of entry links in Atom (see rss_links), so all go here.
-        own: list[dict[str, str]] = []
-        if entry.link:
-            own.append({"rel": "alternate", "type": "text/html", "href": entry.link})
+        # feedgen 1.0 drops rel/type of entry links in Atom (see rss_links), so all go here. The entry's
+        # own page comes LAST: feedparser and newsboat (2.21, checked by tests/test_readers.py) both take
+        # the last rel="alternate" HTML link as the entry's link, so first would open another language.
         if entry.image:
-            own.append({"rel": "enclosure", "type": image_media_type(entry.image), "href": entry.image})
-        links = own + links
+            links.append({"rel": "enclosure", "type": image_media_type(entry.image), "href": entry.image})
+        if entry.link:
+            links.append({"rel": "alternate", "type": "text/html", "href": entry.link})
     getattr(fe, _LINKS_EXT).links(links)
 
 
