@@ -135,6 +135,7 @@ publish_marks = Table(
     Column("language", String(35), primary_key=True),
     Column("since", DateTime, nullable=False),
     Column("signature", String(64), nullable=False),
+    Column("current", String(64), nullable=False),  # hash of what the current feed showed
 )
 
 # "What changed since" must not scan every article: these make it an index range (created on old stores too).
@@ -567,33 +568,34 @@ class Store:
             ).scalar_one()
         return int(page), int(count)
 
-    def set_feed_pages(self, language: str, pages: dict[int, int | None], remove: Iterable[int] = ()) -> None:
-        """File entries in the current feed (None) or an archive page, and forget the `remove` ids."""
+    def set_feed_pages(self, language: str, pages: dict[int, int | None]) -> None:
+        """File entries in the current feed (None) or an archive page."""
         fe = feed_entries
-        gone = list(remove)
         with self._tx() as conn:
-            if pages or gone:
+            for start in range(0, len(pages), 500):  # bounded statements on a full rebuild
+                chunk = dict(list(pages.items())[start : start + 500])
                 conn.execute(
-                    delete(fe).where(and_(fe.c.language == language, fe.c.article_id.in_([*pages, *gone])))
+                    delete(fe).where(and_(fe.c.language == language, fe.c.article_id.in_(list(chunk))))
                 )
-            if pages:
                 conn.execute(
                     fe.insert(),
-                    [{"language": language, "article_id": i, "page": p} for i, p in pages.items()],
+                    [{"language": language, "article_id": i, "page": p} for i, p in chunk.items()],
                 )
 
-    def publish_mark(self, language: str) -> tuple[datetime, str] | None:
-        """(start time, settings signature) of the last successful publish of a language, if any."""
+    def publish_mark(self, language: str) -> tuple[datetime, str, str] | None:
+        """(start time, settings signature, current feed hash) of the last successful publish, if any."""
         with self.engine.connect() as conn:
             row = conn.execute(select(publish_marks).where(publish_marks.c.language == language)).first()
-        return None if row is None else (row.since.replace(tzinfo=UTC), row.signature)
+        return None if row is None else (row.since.replace(tzinfo=UTC), row.signature, row.current)
 
-    def set_publish_mark(self, language: str, since: datetime, signature: str) -> None:
+    def set_publish_mark(self, language: str, since: datetime, signature: str, current: str) -> None:
         """Record a successful publish of a language that started at `since`."""
         with self._tx() as conn:
             conn.execute(delete(publish_marks).where(publish_marks.c.language == language))
             conn.execute(
-                publish_marks.insert().values(language=language, since=_naive_utc(since), signature=signature)
+                publish_marks.insert().values(
+                    language=language, since=_naive_utc(since), signature=signature, current=current
+                )
             )
 
     def article_count(self) -> int:

@@ -14,10 +14,11 @@ article.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from syndicator.models import Article, Translation
 from syndicator.publish.entries import EntryBuilder, entry_path
@@ -30,6 +31,14 @@ log = logging.getLogger(__name__)
 
 ARCHIVE_DIR = "archive"
 VersionList = Sequence[tuple[Article, Translation | None]]
+
+
+def _current_hash(top: VersionList) -> str:
+    """What the current feed shows, as a hash: entries and the moments their content last changed."""
+    parts = [
+        f"{a.id}:{a.updated.isoformat()}:{t.updated.isoformat() if t and t.updated else ''}" for a, t in top
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
 def archive_folder(language: str, page: int) -> str:
@@ -76,69 +85,71 @@ class LanguagePublisher:
         started = self.clock()
         signature = self.builder.signature(self.language)
         mark = self.store.publish_mark(self.language)
+        top = self.store.versions(self.language, self.size)
+        shown = _current_hash(top)
         if rebuild or mark is None or mark[1] != signature:
             self.outcome.full = True
-            self._full()
+            self._full(top)
         else:
-            self._incremental(mark[0])
+            self._incremental(mark[0], top, shown != mark[2])
         # Only after every write succeeded: a failed cycle is redone from the same mark.
-        self.store.set_publish_mark(self.language, started, signature)
+        self.store.set_publish_mark(self.language, started, signature, shown)
         return self.outcome
 
     # -- the two paths -----------------------------------------------------------------------------------
 
-    def _incremental(self, since: datetime) -> None:
+    def _incremental(self, since: datetime, top: VersionList, top_moved: bool) -> None:
         lang = self.language
         changed = self.store.changed_since(since)
-        top = self.store.versions(lang, self.size)
         top_ids = {a.id for a, _ in top}
         current = set(self.store.feed_pages(lang))
-        left, entering = current - top_ids, top_ids - current
-        # An archived entry can come back into the newest N (one above it stopped being readable): it stays
-        # filed in its page, so it is not a change by itself.
-        placed = self.store.feed_pages(lang, changed | left | entering)
-        entering = {i for i in entering if placed.get(i) is None}
-        if not changed and not left and not entering:
+        left = current - top_ids
+        if not changed and not left and not top_moved:
             self.outcome.skipped = True
             return
+        placed = self.store.feed_pages(lang, changed | left | top_ids)
         readable = {a.id: (a, t) for a, t in self.store.versions_of(lang, changed | left)}
         last, count = self.store.last_page(lang)
 
-        # Entries leaving the current feed, and readable changed ones never filed (an article dated in the
-        # past, a late translation), go to the archive; entries no longer readable are forgotten.
-        to_archive = [
-            readable[i] for i in (left | {i for i in readable if i not in placed}) - top_ids if i in readable
-        ]
-        gone = [i for i in (left | set(placed)) - set(readable) - top_ids if i in placed]
-        assignments: dict[int, int | None] = dict.fromkeys(entering)
+        # Entries leaving the current feed, and changed ones never filed (an article dated in the past, a
+        # late translation), are filed oldest first into the open archive page. Nothing is ever unfiled:
+        # an entry that stops being readable is just left out of documents built later.
+        unfiled = {i for i in readable if i not in placed} - top_ids
+        to_archive = sorted(
+            left | unfiled,
+            key=lambda i: (
+                (readable[i][0].published, i) if i in readable else (datetime.max.replace(tzinfo=UTC), i)
+            ),
+        )
+        # An archived entry back among the newest N (one above it stopped being readable) stays filed.
+        assignments: dict[int, int | None] = {i: None for i in top_ids if i not in placed}
         dirty_pages: set[int] = set()
-        for article, _ in sorted(to_archive, key=lambda v: (v[0].published, v[0].id)):
+        for i in to_archive:
             if last == 0 or count >= self.size:
                 if last:
                     dirty_pages.add(last)  # gains its next-archive link, then stays as it is
                 last, count = last + 1, 0
-            assignments[article.id] = last
+            assignments[i] = last
             dirty_pages.add(last)
             count += 1
         # A change inside the open page shows there; full pages are final (their entry pages still update).
-        dirty_pages |= {p for i, p in placed.items() if p == last and (i in changed or i in gone)}
-        self.store.set_feed_pages(lang, assignments, remove=gone)
+        dirty_pages |= {p for i, p in placed.items() if p == last and i in changed}
+        self.store.set_feed_pages(lang, assignments)
 
-        self._entry_pages([readable[i] for i in readable if i in changed])
+        self._entry_pages([v for i, v in readable.items() if i in changed])
         for page in sorted(dirty_pages):
             self._archive(page, last)
         self._current(top, last)
 
-    def _full(self) -> None:
+    def _full(self, top: VersionList) -> None:
         lang = self.language
-        top = self.store.versions(lang, self.size)
         top_ids = {a.id for a, _ in top}
-        known = self.store.feed_pages(lang, None)
         ordered = self.store.readable_ids(lang)
+        # Current members no longer readable are filed like any entry leaving the current feed.
+        stale = sorted(set(self.store.feed_pages(lang)) - set(ordered) - top_ids)
         filed: dict[int, int | None] = {}
         for start in range(0, len(ordered), 500):
-            chunk = ordered[start : start + 500]
-            filed.update(self.store.feed_pages(lang, chunk))
+            filed.update(self.store.feed_pages(lang, ordered[start : start + 500]))
         pages: dict[int, list[int]] = {}
         for i, p in filed.items():
             if p is not None:
@@ -146,7 +157,7 @@ class LanguagePublisher:
         last = max(pages, default=0)
         count = len(pages.get(last, []))
         assignments: dict[int, int | None] = {i: None for i in top_ids if filed.get(i) is None}
-        for i in ordered:
+        for i in [*ordered, *stale]:
             if i in top_ids or filed.get(i) is not None:
                 continue
             if last == 0 or count >= self.size:
@@ -154,14 +165,12 @@ class LanguagePublisher:
             assignments[i] = last
             pages.setdefault(last, []).append(i)
             count += 1
-        readable = set(ordered)
-        gone = [i for i in set(filed) | set(known) if i not in readable]
-        self.store.set_feed_pages(lang, assignments, remove=gone)
+        self.store.set_feed_pages(lang, assignments)
         for page in sorted(pages):
             versions = self.store.versions_of(lang, pages[page])
             self._entry_pages(versions)
             self._archive(page, last, versions)
-        self._entry_pages(top)
+        self._entry_pages([v for v in top if filed.get(v[0].id) is None])
         self._current(top, last)
 
     # -- documents ---------------------------------------------------------------------------------------
