@@ -451,7 +451,13 @@ class Store:
     ) -> list[tuple[Article, Translation | None]]:
         """Those of these articles that are readable in `language`, newest first."""
         ids = list(article_ids)
-        return self._versions(language, ids, None) if ids else []
+        out = [
+            v
+            for start in range(0, len(ids), 500)
+            for v in self._versions(language, ids[start : start + 500], None)
+        ]
+        out.sort(key=lambda v: (v[0].published, v[0].id), reverse=True)
+        return out
 
     def _versions(
         self, language: str, ids: list[int] | None, limit: int | None
@@ -543,11 +549,15 @@ class Store:
         fe = feed_entries
         query = select(fe.c.article_id, fe.c.page).where(fe.c.language == language)
         if article_ids is None:
-            query = query.where(fe.c.page.is_(None))
-        else:
-            query = query.where(fe.c.article_id.in_(list(article_ids)))
+            with self.engine.connect() as conn:
+                return {int(r.article_id): r.page for r in conn.execute(query.where(fe.c.page.is_(None)))}
+        ids = list(article_ids)
+        out: dict[int, int | None] = {}
         with self.engine.connect() as conn:
-            return {int(r.article_id): r.page for r in conn.execute(query)}
+            for start in range(0, len(ids), 500):  # bounded statements, however many ids
+                chunk = query.where(fe.c.article_id.in_(ids[start : start + 500]))
+                out.update({int(r.article_id): r.page for r in conn.execute(chunk)})
+        return out
 
     def page_ids(self, language: str, page: int) -> list[int]:
         """The article ids filed in one archive page."""

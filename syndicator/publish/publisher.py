@@ -147,9 +147,7 @@ class LanguagePublisher:
         ordered = self.store.readable_ids(lang)
         # Current members no longer readable are filed like any entry leaving the current feed.
         stale = sorted(set(self.store.feed_pages(lang)) - set(ordered) - top_ids)
-        filed: dict[int, int | None] = {}
-        for start in range(0, len(ordered), 500):
-            filed.update(self.store.feed_pages(lang, ordered[start : start + 500]))
+        filed = self.store.feed_pages(lang, ordered)
         pages: dict[int, list[int]] = {}
         for i, p in filed.items():
             if p is not None:
