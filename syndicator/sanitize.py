@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as _html
 from urllib.parse import urlsplit
 
 import nh3
@@ -38,3 +39,14 @@ def safe_url(url: str) -> str:
     """The URL if it is http(s) (for links and images built outside HTML bodies), else ""."""
     url = url.strip()
     return url if urlsplit(url).scheme.lower() in ("http", "https") else ""
+
+
+def plain_text(text: str) -> str:
+    """Text without any markup, for titles and summaries (which many readers render as HTML anyway)."""
+    # Repeat: unescaping "&lt;b&gt;" makes a tag that must go too.
+    for _ in range(5):
+        stripped = _html.unescape(nh3.clean(text, tags=set()))
+        if stripped == text:
+            break
+        text = stripped
+    return text.strip()

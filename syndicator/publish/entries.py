@@ -13,7 +13,7 @@ from syndicator.config import Config
 from syndicator.localize import Catalogs, direction, display_date, locale, native_name
 from syndicator.models import Article, Translation
 from syndicator.publish.feeds import Alternate, FeedChannel, FeedEntry
-from syndicator.sanitize import clean_html, safe_url
+from syndicator.sanitize import clean_html, plain_text, safe_url
 
 # Bump when the bytes a given input produces change (templates, links, fields): every language is then
 # republished once in full, archives included (see publish/publisher.py).
@@ -117,7 +117,7 @@ class EntryBuilder:
             title, summary, body = article.title, article.summary, article.body_html
         else:
             title, summary, body = translation.title, translation.summary, translation.body_html
-        body = clean_html(body)
+        title, summary, body = plain_text(title), plain_text(summary), clean_html(body)
         own_url = self.url(entry_path(article, language))
         original_url = safe_url(article.url) or self.url(entry_path(article, article.language))
         image = safe_url(article.image)
@@ -165,9 +165,9 @@ class EntryBuilder:
             if translation and translation.updated
             else article.updated,
             author=article.author,
-            categories=article.tags
-            if translation is None
-            else tuple(self.tags(tag, language) for tag in article.tags),
+            categories=tuple(
+                plain_text(tag if translation is None else self.tags(tag, language)) for tag in article.tags
+            ),
             image=image,
             alternates=alternates,
         )

@@ -10,6 +10,7 @@ first by ``published``, ties broken by ``guid``. Machine dates are written in UT
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import logging
 import re
@@ -249,7 +250,9 @@ def _add_entry(fg: Any, entry: FeedEntry, fmt: _Format) -> None:
     fe.id(entry.guid)  # Atom <id>, and RSS <guid isPermaLink="false">
     fe.title(entry.title)
     if entry.summary:
-        fe.summary(entry.summary, type="text")  # Atom <summary>, RSS <description>
+        # Atom <summary type="text">; RSS <description> is HTML to most readers, so the text is escaped
+        # once more there and shows as the same text.
+        fe.summary(html.escape(entry.summary, quote=False) if fmt == "rss" else entry.summary, type="text")
     fe.content(entry.content_html, type="html")  # Atom <content>, RSS <content:encoded>
     fe.published(entry.published)
     fe.updated(entry.updated)
