@@ -153,9 +153,9 @@ def _history_links(channel: FeedChannel, name: str, media_type: str) -> list[dic
     return links
 
 
-def build_rss(channel: FeedChannel, entries: Sequence[FeedEntry]) -> bytes:
-    """Return the RSS 2.0 document for a channel and its entries."""
-    channel, ordered = _prepare(channel, entries)
+def build_rss(channel: FeedChannel, entries: Sequence[FeedEntry], *, prepared: bool = False) -> bytes:
+    """Return the RSS 2.0 document for a channel and its entries (`prepared`: already through _prepare)."""
+    channel, ordered = (channel, list(entries)) if prepared else _prepare(channel, entries)
     fg = _generator(channel, ordered, "rss")
     # RSS requires a non-empty <description>; the title is the least surprising stand-in.
     fg.description(channel.subtitle or channel.title)
@@ -165,9 +165,9 @@ def build_rss(channel: FeedChannel, entries: Sequence[FeedEntry]) -> bytes:
     return data
 
 
-def build_atom(channel: FeedChannel, entries: Sequence[FeedEntry]) -> bytes:
-    """Return the Atom 1.0 document for a channel and its entries."""
-    channel, ordered = _prepare(channel, entries)
+def build_atom(channel: FeedChannel, entries: Sequence[FeedEntry], *, prepared: bool = False) -> bytes:
+    """Return the Atom 1.0 document for a channel and its entries (`prepared`: already through _prepare)."""
+    channel, ordered = (channel, list(entries)) if prepared else _prepare(channel, entries)
     fg = _generator(channel, ordered, "atom")
     if channel.subtitle:
         fg.subtitle(channel.subtitle)
@@ -175,9 +175,9 @@ def build_atom(channel: FeedChannel, entries: Sequence[FeedEntry]) -> bytes:
     return data
 
 
-def build_json_feed(channel: FeedChannel, entries: Sequence[FeedEntry]) -> bytes:
-    """Return the JSON Feed 1.1 document for a channel and its entries."""
-    channel, ordered = _prepare(channel, entries)
+def build_json_feed(channel: FeedChannel, entries: Sequence[FeedEntry], *, prepared: bool = False) -> bytes:
+    """Return the JSON Feed 1.1 document for a channel and its entries (`prepared`: already through _prepare)."""
+    channel, ordered = (channel, list(entries)) if prepared else _prepare(channel, entries)
     feed: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
         "title": channel.title,
@@ -204,10 +204,11 @@ def build_json_feed(channel: FeedChannel, entries: Sequence[FeedEntry]) -> bytes
 
 def build_all(channel: FeedChannel, entries: Sequence[FeedEntry]) -> dict[str, bytes]:
     """Return every feed document of a channel keyed by file name (rss.xml, atom.xml, feed.json)."""
+    channel, ordered = _prepare(channel, entries)  # once for the three formats
     return {
-        RSS_FILE: build_rss(channel, entries),
-        ATOM_FILE: build_atom(channel, entries),
-        JSON_FILE: build_json_feed(channel, entries),
+        RSS_FILE: build_rss(channel, ordered, prepared=True),
+        ATOM_FILE: build_atom(channel, ordered, prepared=True),
+        JSON_FILE: build_json_feed(channel, ordered, prepared=True),
     }
 
 
@@ -388,14 +389,23 @@ _T = TypeVar("_T")
 
 def _clean(obj: _T) -> _T:
     """Return a copy of a dataclass with XML-invalid characters removed from its strings."""
+    # Returns the very same object when there is nothing to remove: this runs on every entry of every
+    # document, and copying all of them would cost more than building the XML.
     if isinstance(obj, str):
+        if _XML_INVALID.search(obj) is None:
+            return obj
         cleaned = _XML_INVALID.sub("", obj)
-        if cleaned != obj:
-            log.warning("removed characters XML cannot carry from %r", cleaned[:80])
+        log.warning("removed characters XML cannot carry from %r", cleaned[:80])
         return cast(_T, cleaned)
     if isinstance(obj, tuple):
-        return cast(_T, tuple(_clean(item) for item in obj))
+        items = tuple(_clean(item) for item in obj)
+        return obj if all(a is b for a, b in zip(items, obj, strict=True)) else cast(_T, items)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        changes = {f.name: _clean(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-        return dataclasses.replace(obj, **changes)
+        changes = {}
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            cleaned_value = _clean(value)
+            if cleaned_value is not value:
+                changes[f.name] = cleaned_value
+        return dataclasses.replace(obj, **changes) if changes else obj
     return obj
