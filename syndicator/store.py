@@ -138,8 +138,10 @@ publish_marks = Table(
     Column("current", String(64), nullable=False),  # hash of what the current feed showed
 )
 
-# "What changed since" must not scan every article: these make it an index range (created on old stores too).
+# "What changed since" must not scan every article: these make it an index range, and the newest-N query
+# of each feed a walk down the published index that stops after N rows (created on old stores too).
 _CHANGE_INDEXES = (
+    Index("ix_articles_published", articles.c.published, articles.c.id),
     Index("ix_articles_updated", articles.c.updated),
     Index("ix_translations_updated", translations.c.updated),
 )
