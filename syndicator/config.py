@@ -112,6 +112,12 @@ class TranslationConfig:
     batch_size: int = 32  # sentences per batch
     threads: int = 2
     pivot: str = "en"
+    corrections_dir: Path = Path("corrections")  # made absolute by load_config
+    retry_after: timedelta = timedelta(minutes=10)
+    length_ratio: tuple[float, float] = (0.04, 4.0)
+    length_ratio_to_cjk: tuple[float, float] = (0.02, 2.0)
+    length_ratio_from_cjk: tuple[float, float] = (0.1, 12.0)
+    index_url: str = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
 
     def __post_init__(self) -> None:
         # A read-only view keeps the frozen promise for the mapping too.
@@ -583,6 +589,12 @@ class _Validator:
                 batch_size=v["translation.batch_size"],
                 threads=v["translation.threads"],
                 pivot=v["translation.pivot"],
+                corrections_dir=v["translation.corrections_dir"],
+                retry_after=v["translation.retry_after"],
+                length_ratio=v["translation.length_ratio"],
+                length_ratio_to_cjk=v["translation.length_ratio_to_cjk"],
+                length_ratio_from_cjk=v["translation.length_ratio_from_cjk"],
+                index_url=v["translation.index_url"],
             ),
             publish=PublishConfig(feeds_dir=v["publish.feeds_dir"], max_entries=v["publish.max_entries"]),
             store=StoreConfig(url=v["store.url"]),
@@ -853,6 +865,19 @@ def _parse_language_map(value: Any, setting: Setting, root: Path) -> dict[str, s
     return result
 
 
+def _parse_ratio_range(value: Any, setting: Setting, root: Path) -> tuple[float, float]:
+    if isinstance(value, tuple):  # the table's default
+        value = list(value)
+    _expect(value, list, "a list [min, max]", setting)
+    numbers = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(value) != 2 or len(numbers) != 2 or not 0 <= numbers[0] < numbers[1]:
+        raise _Invalid(
+            f"expected [min, max] with 0 <= min < max, got {_describe(value)}",
+            f"e.g. {setting.name} = {_toml_literal(setting.default)}",
+        )
+    return float(numbers[0]), float(numbers[1])
+
+
 def _parse_database(value: Any, setting: Setting, root: Path) -> str:
     _expect(value, str, "a database URL string", setting)
     # Imported here: SQLAlchemy is slow to import and `--help` should not pay for it.
@@ -889,6 +914,7 @@ _PARSERS: dict[str, Callable[[Any, Setting, Path], Any]] = {
     "choice": _parse_choice,
     "language_map": _parse_language_map,
     "database": _parse_database,
+    "ratio_range": _parse_ratio_range,
 }
 
 
@@ -968,6 +994,7 @@ def _type_label(setting: Setting) -> str:
         "dir": "folder (must exist)",
         "duration": "duration",
         "database": "database URL",
+        "ratio_range": "[min, max] numbers",
     }
     if setting.kind == "choice":
         return "one of " + ", ".join(f"`{c}`" for c in setting.choices)

@@ -36,6 +36,7 @@ KINDS: Final = (
     "choice",
     "language_map",
     "database",
+    "ratio_range",
 )
 
 
@@ -103,6 +104,43 @@ SETTINGS: tuple[Setting, ...] = (
         "language",
         "en",
         "Language to translate through when no direct model exists for a pair.",
+    ),
+    Setting(
+        "translation.corrections_dir",
+        "path",
+        "corrections",
+        "Folder of human-corrected translations: <lang>/<source>/<id>.md (need not exist).",
+    ),
+    Setting(
+        "translation.retry_after",
+        "duration",
+        "10m",
+        "Wait before retrying a failed translation; doubles with each failure, at most a day. 0s: next cycle.",
+        minimum=timedelta(0),
+    ),
+    Setting(
+        "translation.length_ratio",
+        "ratio_range",
+        [0.04, 4.0],
+        "Quality gate: [min, max] of translated/source length; outside it a translation fails.",
+    ),
+    Setting(
+        "translation.length_ratio_to_cjk",
+        "ratio_range",
+        [0.02, 2.0],
+        "The same bounds when translating into Chinese, Japanese or Korean (far fewer characters).",
+    ),
+    Setting(
+        "translation.length_ratio_from_cjk",
+        "ratio_range",
+        [0.1, 12.0],
+        "The same bounds when translating from Chinese, Japanese or Korean.",
+    ),
+    Setting(
+        "translation.index_url",
+        "url",
+        "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json",
+        "Argos package index used by `syndicator models install --online`.",
     ),
     Setting("publish.feeds_dir", "path", "feeds", "Folder the feeds are written to."),
     Setting("publish.max_entries", "int", 50, "Most recent entries kept in each feed.", minimum=1),

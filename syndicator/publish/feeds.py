@@ -13,7 +13,7 @@ import dataclasses
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
@@ -91,6 +91,8 @@ class FeedEntry:
     categories: tuple[str, ...] = ()
     image: str = ""  # lead image URL -> RSS enclosure / Atom link rel=enclosure / JSON image
     alternates: tuple[Alternate, ...] = ()  # the same article in other languages and the original
+    # How a translated entry was made (engine, model, pivot, reviewed); JSON Feed's _syndicator.translation.
+    provenance: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,8 @@ def _json_item(entry: FeedEntry) -> dict[str, Any]:
     item["_syndicator"] = {
         "translations": _json_translations(unique_alternates(entry.alternates, entry.guid)),
     }
+    if entry.provenance is not None:
+        item["_syndicator"]["translation"] = dict(entry.provenance)
     return item
 
 
