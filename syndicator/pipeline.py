@@ -25,8 +25,9 @@ from syndicator.publish.writer import FeedStore, LocalFolderStore
 from syndicator.runner import InProcessRunner, Runner
 from syndicator.sources import SourceContext, make_source
 from syndicator.store import Store, utcnow
-from syndicator.translate import Engine, EngineOptions, PairTranslator, make_engine
+from syndicator.translate import Engine, EngineOptions, PairTranslator, corrections, make_engine, quality
 from syndicator.translate.document import translate_articles
+from syndicator.translate.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -198,8 +199,20 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
         results = None
         crash = f"{type(exc).__name__}: {exc}"
     by_id = {a.id: a for a in articles}
+    t = ctx.config.translation
+    bounds = quality.Bounds(t.length_ratio, t.length_ratio_to_cjk, t.length_ratio_from_cjk)
     for i, article in enumerate(articles):
         res = results[i] if results is not None else None
+        if res is not None and not res.error:
+            # Never publish damage as if it were fine: a gate failure is retried later, with backoff.
+            res.error = quality.check(
+                [quality.Field("title", article.title, res.title),
+                 quality.Field("summary", article.summary, res.summary),
+                 quality.Field("body", article.body_html, res.body_html, html=True)],
+                unit.source, unit.target, bounds,
+            )  # fmt: skip
+            if res.error:
+                log.warning("%s %s/%s: %s", unit.target, article.source, article.key, res.error)
         status = DONE if res is not None and not res.error else FAILED
         ctx.store.save_translation(
             Translation(
@@ -215,7 +228,8 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
                 error=(res.error if res else crash),
                 source_hash=by_id[article.id].content_hash,
                 updated=now,
-            )
+            ),
+            backoff=quality.backoff(t.retry_after),
         )
         outcome[status] += 1
     return outcome
@@ -223,15 +237,43 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
 
 def translate(ctx: Context, report: CycleReport) -> None:
     """Translate everything pending, one unit per language pair (and per 50 articles)."""
+    apply_corrections(ctx, report)
     _retry_newly_covered(ctx)
+    retried = ctx.store.retry_due()
+    if retried:
+        log.info("retrying %d failed translation(s)", retried)
     units = plan(ctx)
-    for unit, outcome in zip(units, ctx.runner.map(lambda u: run_unit(ctx, u), units), strict=True):
+    totals: dict[str, int] = defaultdict(int)
+    for u in units:
+        totals[u.target] += len(u.article_ids)
+    progress = Progress(totals)
+
+    def work(u: Unit) -> dict[str, int]:
+        outcome = run_unit(ctx, u)
+        progress.advance(u.target, len(u.article_ids))
+        return outcome
+
+    try:
+        outcomes = ctx.runner.map(work, units)
+    finally:
+        progress.close()
+    for unit, outcome in zip(units, outcomes, strict=True):
         for status, attr in ((DONE, "translated"), (FAILED, "failed"), (NO_MODEL, "no_model")):
             if outcome[status]:
                 counts = getattr(report, attr)
                 counts[unit.target] = counts.get(unit.target, 0) + outcome[status]
     for lang, n in sorted(report.no_model.items()):
         log.warning("%s: %d article(s) wait for a translation model (see: syndicator models list)", lang, n)
+
+
+def apply_corrections(ctx: Context, report: CycleReport) -> None:
+    """Put editors' corrections in place of machine translations (see translate/corrections.py)."""
+    done = corrections.apply(
+        ctx.store, ctx.config.translation.corrections_dir, ctx.config.languages.targets, ctx.clock()
+    )
+    report.problems.extend(done.problems)
+    for lang, n in done.applied.items():
+        report.corrected[lang] = report.corrected.get(lang, 0) + n
 
 
 def _retry_newly_covered(ctx: Context) -> None:

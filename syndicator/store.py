@@ -21,8 +21,8 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     create_engine,
-    event,
     delete,
+    event,
     func,
     inspect,
     select,
@@ -368,7 +368,9 @@ class Store:
 
     def failures(self) -> list[Translation]:
         """Every failed translation (with its attempts and next retry), oldest article first."""
-        query = select(translations).where(translations.c.status == FAILED).order_by(translations.c.article_id)
+        query = (
+            select(translations).where(translations.c.status == FAILED).order_by(translations.c.article_id)
+        )
         with self.engine.connect() as conn:
             return [self._translation(r) for r in conn.execute(query)]
 
@@ -569,7 +571,9 @@ class Store:
                   "applied": _naive_utc(self.clock())}  # fmt: skip
         with self._tx() as conn:
             if conn.execute(select(corrections.c.path).where(key)).first() is None:
-                conn.execute(corrections.insert().values(article_id=tr.article_id, language=tr.language, **values))
+                conn.execute(
+                    corrections.insert().values(article_id=tr.article_id, language=tr.language, **values)
+                )
             else:
                 conn.execute(update(corrections).where(key).values(**values))
 
