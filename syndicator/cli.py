@@ -48,8 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="translation models: list, install")
     msub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
     msub.add_parser("list", help="installed packages and which configured pairs lack one")
-    install = msub.add_parser("install", help="install local .argosmodel files (air-gapped installs)")
-    install.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    install = msub.add_parser(
+        "install", help="install local .argosmodel files, or with --online the packages for languages"
+    )
+    install.add_argument("files", nargs="+", metavar="FILE|LANG")
+    install.add_argument(
+        "--online",
+        action="store_true",
+        help="download the packages for these target languages (and pivot halves) from translation.index_url",
+    )
     sub.add_parser("settings", help="print every setting with its default (Markdown)")
     return parser
 
@@ -127,6 +134,8 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
                  ("failed", report.failed.get(lang, 0)), ("without a model", report.no_model.get(lang, 0))) if n]  # fmt: skip
         if parts:
             print(f"  {lang}: {', '.join(parts)}")
+    for lang, n in sorted(report.corrected.items()):
+        print(f"  {lang}: {n} human correction(s) applied")
     for p in report.problems:
         print(f"  problem: {p.origin}: {p.message}")
     if report.no_model:
@@ -151,8 +160,15 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
     from syndicator.status import coverage
     from syndicator.translate import packages
 
+    if args.models_command == "install" and args.online:
+        from syndicator.translate.online import install_online
+
+        t = config.translation
+        install_online(t.index_url, config.languages.source, args.files, t.pivot, t.packages_dir,
+                       progress=not args.quiet)  # fmt: skip
+        return EXIT_OK
     if args.models_command == "install":
-        for file in args.files:
+        for file in map(Path, args.files):
             pkg = packages.install(file, config.translation.packages_dir)
             print(f"installed {pkg.source} → {pkg.target} (version {pkg.version or '?'}) in {pkg.path}")
         return EXIT_OK
@@ -168,7 +184,8 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
         print(f"  not a package: {msg}")
     print("configured pairs:")
     for row in coverage(config):
-        print(f"  {row['source']} → {row['target']}: {row['engine']}, {row['covered']}")
+        model = f" ({row['model']})" if row["model"] else ""
+        print(f"  {row['source']} → {row['target']}: {row['engine']}, {row['covered']}{model}")
     return EXIT_OK
 
 

@@ -78,6 +78,23 @@ def _read(file: CorrectionFile) -> tuple[str, str, str]:
     return title, text_field(meta, "summary"), body
 
 
+def inspect(store: Store, folder: Path, languages: Sequence[str]) -> tuple[list[str], list[Problem]]:
+    """For `status`: stale corrections (article changed since) and broken files, without applying anything."""
+    files, problems = find(folder, languages)
+    for file in files:
+        if store.article_by_key(file.source, file.key) is None:
+            problems.append(
+                Problem(ORIGIN, str(file.path), f"no article {file.key!r} from source {file.source!r}")
+            )
+            continue
+        try:
+            _read(file)
+        except (BadArticle, OSError) as exc:
+            problems.append(Problem(ORIGIN, str(file.path), str(exc)))
+    stale = [path for _, _, path, is_stale in store.corrections() if is_stale]
+    return stale, problems
+
+
 def apply(store: Store, folder: Path, languages: Sequence[str], now: datetime) -> Outcome:
     """Apply new or edited corrections; forget those whose file is gone; report stale and broken ones."""
     files, problems = find(folder, languages)
