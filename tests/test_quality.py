@@ -22,7 +22,10 @@ def problem(source: str, target: str, src: str = "en", tgt: str = "fr", html: bo
 
 
 def test_a_normal_translation_passes() -> None:
-    assert problem(SENTENCE, "Le pont du port a rouvert à la circulation dimanche matin après des travaux.") == ""
+    assert (
+        problem(SENTENCE, "Le pont du port a rouvert à la circulation dimanche matin après des travaux.")
+        == ""
+    )
     assert problem(SENTENCE, "港口大桥周日上午修复后重新通车。", tgt="zh") == ""
     assert problem("港口大桥周日上午修复后重新通车，市民可以正常出行了。", SENTENCE, src="zh", tgt="en") == ""
 
