@@ -204,3 +204,17 @@ def test_broken_correction_files_are_reported_by_name_and_skipped(
     status = capsys.readouterr().out
     assert f"problem: {no_title}: missing 'title'" in status
     assert "corrections (" in status and "1 in place" in status
+
+
+def test_long_backlogs_log_progress(
+    make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_instance(articles=(), engine="pseudo", targets=("fr",))
+    for i in range(60):
+        (root / "articles" / f"a{i:02}.md").write_text(
+            f"---\ntitle: Story number {i}\ndate: 2026-03-01T10:00:00Z\n---\nThe story number {i} is told.\n"
+        )
+    assert main(["--config", str(root / "config" / "syndicator.toml"), "run", "--once"]) == 0
+    err = capsys.readouterr().err
+    assert "fr: 50/60 articles translated" in err and "fr: 60/60 articles translated" in err
+    assert "translating:" not in err  # no bar when stderr is not a terminal
