@@ -366,6 +366,15 @@ class Store:
             )
             return int(result.rowcount or 0)
 
+    def retries_due(self) -> int:
+        """How many failed translations may be retried now (read only)."""
+        now = _naive_utc(self.clock())
+        query = select(func.count()).where(
+            and_(translations.c.status == FAILED, translations.c.next_retry <= now)
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def failures(self) -> list[Translation]:
         """Every failed translation (with its attempts and next retry), oldest article first."""
         query = (

@@ -218,3 +218,26 @@ def test_long_backlogs_log_progress(
     err = capsys.readouterr().err
     assert "fr: 50/60 articles translated" in err and "fr: 60/60 articles translated" in err
     assert "translating:" not in err  # no bar when stderr is not a terminal
+
+
+def test_the_service_wakes_up_for_due_retries_and_new_corrections(instance: Path) -> None:
+    from syndicator.scheduler import Service
+
+    assert _run(instance, "run", "--once", sets=(FAILING_BOUNDS,)) == 0  # failures due in 10 minutes
+    config = load_config(instance / "config" / "syndicator.toml")
+    ctx = open_context(config)
+    try:
+        service = Service(ctx)
+        service.housekeeping()  # the first look always asks for a pass
+        service._dirty.clear()
+        service.housekeeping()
+        assert not service._dirty.is_set()  # nothing due, nothing new
+        _correct(instance)
+        service.housekeeping()
+        assert service._dirty.is_set()
+        service._dirty.clear()
+        ctx.store.clock = lambda: utcnow() + timedelta(hours=1)
+        service.housekeeping()
+        assert service._dirty.is_set()
+    finally:
+        ctx.close()

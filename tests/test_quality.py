@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import logging
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -80,7 +82,7 @@ def test_backoff_doubles_up_to_a_day() -> None:
     assert backoff(timedelta(0))(3) == timedelta(0)
 
 
-def test_failed_translations_wait_for_their_retry_time(tmp_path: pytest.TempPathFactory) -> None:
+def test_failed_translations_wait_for_their_retry_time(tmp_path: Path) -> None:
     now = [datetime(2026, 3, 3, 12, 0, tzinfo=UTC)]
     store = Store(f"sqlite:///{tmp_path}/s.db", clock=lambda: now[0])
     item = ArticleInput("src", "a", "en", "Title", "<p>Body</p>", now[0])
@@ -124,3 +126,24 @@ def test_progress_lines_for_long_backlogs(caplog: pytest.LogCaptureFixture) -> N
     small = Progress({"fr": 3}, stream=io.StringIO())
     small.advance("fr", 3)
     assert not caplog.records  # a routine cycle stays quiet
+
+
+def test_an_older_database_gets_the_new_columns(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "old.db")
+    db.execute(
+        "CREATE TABLE translations (article_id INTEGER NOT NULL, language VARCHAR(35) NOT NULL, "
+        "status VARCHAR(16) NOT NULL, title TEXT NOT NULL, summary TEXT NOT NULL, body_html TEXT NOT NULL, "
+        "engine VARCHAR(50) NOT NULL, model_version VARCHAR(200) NOT NULL, pivot VARCHAR(35) NOT NULL, "
+        "error TEXT NOT NULL, source_hash VARCHAR(64) NOT NULL, updated DATETIME, "
+        "PRIMARY KEY (article_id, language))"
+    )
+    db.execute(
+        "INSERT INTO translations VALUES (1, 'fr', 'failed', '', '', '', 'argos', 'm', '', 'x', 'h', NULL)"
+    )
+    db.commit()
+    db.close()
+    store = Store(f"sqlite:///{tmp_path}/old.db")
+    (old,) = store.failures()
+    assert (old.attempts, old.next_retry, old.reviewed) == (0, None, False)
+    assert store.retry_due() == 0  # no retry time recorded: left for an explicit retry
+    store.close()
