@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--once", action="store_true", help="one full cycle, then exit")
     status = sub.add_parser("status", help="sources, translations per language, missing models")
     status.add_argument("--json", action="store_true", help="machine-readable output")
-    models = sub.add_parser("models", help="translation models: list, install")
+    models = sub.add_parser("models", help="translation models: list, install, remove")
     msub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
     msub.add_parser("list", help="installed packages and which configured pairs lack one")
     install = msub.add_parser(
@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="download the packages for these target languages (and pivot halves) from translation.index_url",
     )
+    remove = msub.add_parser("remove", help="remove installed packages, e.g. en-fr")
+    remove.add_argument("pairs", nargs="+", metavar="PAIR")
     sub.add_parser("settings", help="print every setting with its default (Markdown)")
     return parser
 
@@ -160,6 +162,11 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
     from syndicator.status import coverage
     from syndicator.translate import packages
 
+    if args.models_command == "remove":
+        for pair in args.pairs:
+            for pkg in packages.remove(pair, config.translation.packages_dir):
+                print(f"removed {pkg.source} → {pkg.target} (version {pkg.version or '?'})")
+        return EXIT_OK
     if args.models_command == "install" and args.online:
         from syndicator.translate.online import install_online
 

@@ -83,6 +83,14 @@ def test_online_install_direct_and_through_the_pivot(
     assert _run(root, "status", "--json") == 0
     assert json.loads(capsys.readouterr().out)["models"][1]["covered"] == "through en"
 
+    # Removing one half of the pivot leaves the pair uncovered.
+    assert _run(root, "models", "remove", "en-ar") == 0
+    assert "removed en → ar (version 1.0)" in capsys.readouterr().out
+    assert _run(root, "models", "list") == 0
+    assert "fr → ar: argos, missing" in capsys.readouterr().out
+    assert _run(root, "models", "remove", "en-ar") == 1
+    assert "no package for en → ar" in capsys.readouterr().err
+
 
 def test_online_install_errors_name_the_url_or_the_pair(
     server: tuple[str, Path],

@@ -67,6 +67,10 @@ def find(folder: Path, languages: Sequence[str]) -> tuple[list[CorrectionFile], 
     return found, problems
 
 
+def _no_article(file: CorrectionFile) -> str:
+    return f"no article {file.key!r} from source {file.source!r} (name the file after the article's id)"
+
+
 def _read(file: CorrectionFile) -> tuple[str, str, str]:
     meta, content = read_markdown(file.path)
     title = text_field(meta, "title")
@@ -83,9 +87,7 @@ def inspect(store: Store, folder: Path, languages: Sequence[str]) -> tuple[list[
     files, problems = find(folder, languages)
     for file in files:
         if store.article_by_key(file.source, file.key) is None:
-            problems.append(
-                Problem(ORIGIN, str(file.path), f"no article {file.key!r} from source {file.source!r}")
-            )
+            problems.append(Problem(ORIGIN, str(file.path), _no_article(file)))
             continue
         try:
             _read(file)
@@ -103,9 +105,7 @@ def apply(store: Store, folder: Path, languages: Sequence[str], now: datetime) -
     for file in files:
         article = store.article_by_key(file.source, file.key)
         if article is None:
-            outcome.problems.append(
-                Problem(ORIGIN, str(file.path), f"no article {file.key!r} from source {file.source!r}")
-            )
+            outcome.problems.append(Problem(ORIGIN, str(file.path), _no_article(file)))
             continue
         if article.language == file.language:
             outcome.problems.append(
