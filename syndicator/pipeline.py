@@ -269,7 +269,7 @@ def translate(ctx: Context, report: CycleReport) -> None:
 def apply_corrections(ctx: Context, report: CycleReport) -> None:
     """Put editors' corrections in place of machine translations (see translate/corrections.py)."""
     done = corrections.apply(
-        ctx.store, ctx.config.translation.corrections_dir, ctx.config.languages.targets, ctx.clock()
+        ctx.store, ctx.config.translation.corrections_dir, ctx.config.languages.all, ctx.clock()
     )
     report.problems.extend(done.problems)
     for lang, n in done.applied.items():

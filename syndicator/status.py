@@ -58,9 +58,7 @@ def collect_status(config: Config) -> dict[str, Any]:
             retries = [tr.next_retry for tr in failed if tr.next_retry is not None]
             row["attempts"] = max((tr.attempts for tr in failed), default=0)
             row["next_retry"] = min(retries) if retries else None
-        stale, broken = corrections.inspect(
-            store, config.translation.corrections_dir, config.languages.targets
-        )
+        stale, broken = corrections.inspect(store, config.translation.corrections_dir, config.languages.all)
         reviewed = store.corrections()
         memory = {
             pair: {"sentences": size, "hits": hits, "misses": misses,

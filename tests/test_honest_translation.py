@@ -194,7 +194,7 @@ def test_broken_correction_files_are_reported_by_name_and_skipped(
     assert f"problem: {no_title}: missing 'title' in front matter" in out
     assert f"problem: {bad_yaml}: front matter is not valid YAML" in out
     assert f"problem: {unknown}: no article 'no-such-article' from source 'newsroom'" in out
-    assert f"problem: {not_target}: 'de' is not a target language" in out
+    assert f"problem: {not_target}: 'de' is not a configured language" in out
     assert "fr: 1 human correction(s) applied" in out
     titles = {e.id.rsplit("/", 1)[1]: e.title for e in _entries(instance, "fr")}
     assert titles["harbour-bridge.html"] == "Les élèves plantent un pont à l’école"
@@ -241,3 +241,21 @@ def test_the_service_wakes_up_for_due_retries_and_new_corrections(instance: Path
         assert service._dirty.is_set()
     finally:
         ctx.close()
+
+
+def test_a_correction_into_the_source_language_of_a_foreign_article(
+    instance: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An article written in French in an English newsroom is translated into English too; that can be corrected.
+    (instance / "articles" / "note.md").write_text(
+        "---\ntitle: Note de la mairie\nlanguage: fr\ndate: 2026-03-04T09:00:00Z\n---\nLa mairie ferme tôt.\n"
+    )
+    _correct(instance, "---\ntitle: A note from the town hall\n---\nThe town hall closes early.\n", key="note",
+             lang="en")  # fmt: skip
+    same_language = _correct(instance, CORRECTION, key="note", lang="fr")
+    assert _run(instance, "run", "--once") == 0
+    out = capsys.readouterr().out
+    assert "en: 1 human correction(s) applied" in out
+    assert f"problem: {same_language}: the article is written in fr: nothing to correct" in out
+    titles = [e.title for e in _entries(instance, "en")]
+    assert "A note from the town hall" in titles

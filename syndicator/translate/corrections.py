@@ -60,7 +60,11 @@ def find(folder: Path, languages: Sequence[str]) -> tuple[list[CorrectionFile], 
             continue
         if parts[0] not in languages:
             problems.append(
-                Problem(ORIGIN, str(path), f"{parts[0]!r} is not a target language (languages.targets)")
+                Problem(
+                    ORIGIN,
+                    str(path),
+                    f"{parts[0]!r} is not a configured language (languages.source or targets)",
+                )
             )
             continue
         found.append(CorrectionFile(path, parts[0], parts[1], path.stem))
