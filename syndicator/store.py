@@ -358,8 +358,8 @@ class Store:
                 .where(
                     and_(
                         translations.c.status == FAILED,
-                        translations.c.next_retry.is_not(None),
-                        translations.c.next_retry <= now,
+                        # No retry time (recorded before retries were timed): due now.
+                        translations.c.next_retry.is_(None) | (translations.c.next_retry <= now),
                     )
                 )
                 .values(status=PENDING)
@@ -370,7 +370,10 @@ class Store:
         """How many failed translations may be retried now (read only)."""
         now = _naive_utc(self.clock())
         query = select(func.count()).where(
-            and_(translations.c.status == FAILED, translations.c.next_retry <= now)
+            and_(
+                translations.c.status == FAILED,
+                translations.c.next_retry.is_(None) | (translations.c.next_retry <= now),
+            )
         )
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
@@ -398,7 +401,8 @@ class Store:
     def save_translation(self, tr: Translation, backoff: Callable[[int], timedelta] | None = None) -> None:
         """Record a translation's outcome; a failed retranslation keeps the last good text.
 
-        A failure counts an attempt and sets the next retry `backoff(attempts)` from now (never, without it).
+        A failure counts an attempt and sets the next retry `backoff(attempts)` from now (without a backoff:
+        the next cycle).
         """
         values: dict[str, Any] = {
             "status": tr.status,

@@ -145,5 +145,5 @@ def test_an_older_database_gets_the_new_columns(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path}/old.db")
     (old,) = store.failures()
     assert (old.attempts, old.next_retry, old.reviewed) == (0, None, False)
-    assert store.retry_due() == 0  # no retry time recorded: left for an explicit retry
+    assert store.retries_due() == store.retry_due() == 1  # no retry time recorded: due now
     store.close()
