@@ -147,3 +147,16 @@ def test_an_older_database_gets_the_new_columns(tmp_path: Path) -> None:
     assert (old.attempts, old.next_retry, old.reviewed) == (0, None, False)
     assert store.retries_due() == store.retry_due() == 1  # no retry time recorded: due now
     store.close()
+
+
+def test_progress_bar_on_a_terminal() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    progress = Progress({"fr": 60, "ar": 60}, stream=screen)
+    progress.advance("fr", 60)
+    progress.advance("ar", 60)
+    progress.close()
+    assert "translating" in screen.getvalue() and "120/120" in screen.getvalue()
