@@ -114,9 +114,9 @@ class TranslationConfig:
     pivot: str = "en"
     corrections_dir: Path = Path("corrections")  # made absolute by load_config
     retry_after: timedelta = timedelta(minutes=10)
-    length_ratio: tuple[float, float] = (0.04, 4.0)
-    length_ratio_to_cjk: tuple[float, float] = (0.02, 2.0)
-    length_ratio_from_cjk: tuple[float, float] = (0.1, 12.0)
+    length_ratio: tuple[float, float] = (0.02, 4.0)
+    length_ratio_to_cjk: tuple[float, float] = (0.01, 2.0)
+    length_ratio_from_cjk: tuple[float, float] = (0.05, 12.0)
     index_url: str = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
 
     def __post_init__(self) -> None:

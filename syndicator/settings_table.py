@@ -121,19 +121,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "translation.length_ratio",
         "ratio_range",
-        [0.04, 4.0],
+        [0.02, 4.0],
         "Quality gate: [min, max] of translated/source length; outside it a translation fails.",
     ),
     Setting(
         "translation.length_ratio_to_cjk",
         "ratio_range",
-        [0.02, 2.0],
+        [0.01, 2.0],
         "The same bounds when translating into Chinese, Japanese or Korean (far fewer characters).",
     ),
     Setting(
         "translation.length_ratio_from_cjk",
         "ratio_range",
-        [0.1, 12.0],
+        [0.05, 12.0],
         "The same bounds when translating from Chinese, Japanese or Korean.",
     ),
     Setting(

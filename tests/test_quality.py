@@ -43,7 +43,7 @@ def test_empty_and_unchanged_fail() -> None:
 
 def test_length_ratio_bounds_per_script_family() -> None:
     # The default lower bound is loose (the tiny test model writes ~0.1 of the source's length)…
-    assert "length ratio" in problem(" ".join([SENTENCE] * 3), "Pont.")
+    assert "length ratio" in problem(" ".join([SENTENCE] * 4), "Pont.")
     # …and configurable for real models.
     tight = Bounds(default=(0.3, 3.0))
     assert "length ratio 0.07" in field_problem(Field("body", SENTENCE, "Pont."), "en", "fr", tight)

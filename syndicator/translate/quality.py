@@ -33,9 +33,9 @@ _PLAIN_WORD = re.compile(r"\b[^\W\d_A-Z][^\W\d_]{2,}\b")  # lower-case words of 
 class Bounds:
     """Accepted translated/source length ratios, per direction of script family."""
 
-    default: tuple[float, float] = (0.04, 4.0)
-    to_cjk: tuple[float, float] = (0.02, 2.0)
-    from_cjk: tuple[float, float] = (0.1, 12.0)
+    default: tuple[float, float] = (0.02, 4.0)
+    to_cjk: tuple[float, float] = (0.01, 2.0)
+    from_cjk: tuple[float, float] = (0.05, 12.0)
 
     def for_pair(self, source: str, target: str) -> tuple[float, float]:
         """The bounds that apply from `source` into `target`."""
