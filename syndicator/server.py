@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 import socket
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -36,6 +37,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
 NEGOTIATED = {"feed": "rss.xml", "feed.atom": "atom.xml", "feed.json": "feed.json"}
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _NOT_FOUND = b"not found\n"
 _404_HEADERS = [
     (b"content-type", b"text/plain; charset=utf-8"),
@@ -321,10 +323,20 @@ class FeedServer:
     def serve_forever(self) -> None:
         """Serve in this thread until Ctrl-C or SIGTERM."""
         self._prepare()
+        stopped: list[int] = []
+        # uvicorn re-raises the signal it stopped on; with these handlers that is a clean exit (code 0)
+        # after the pull statistics are written, instead of a KeyboardInterrupt or a kill by SIGTERM.
+        previous = {
+            sig: signal.signal(sig, lambda signum, _frame: stopped.append(signum)) for sig in _STOP_SIGNALS
+        }
         try:
             self.uvicorn.run(sockets=[self.sock])
         finally:
             self.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if stopped:
+            log.info("stopped by %s", signal.Signals(stopped[0]).name)
 
     def stop(self) -> None:
         """Stop serving, flush the pull statistics."""
