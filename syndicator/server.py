@@ -353,7 +353,16 @@ def start_in_background(ctx: Any) -> FeedServer | None:
     """Start the server for a pipeline Context (inside `syndicator run`), unless serve.enabled is off."""
     if not ctx.config.serve.enabled:
         return None
-    server = FeedServer(ctx.config, ctx.store, ctx.catalogs)
+    serve = ctx.config.serve
+    try:
+        server = FeedServer(ctx.config, ctx.store, ctx.catalogs)
+    except OSError as exc:
+        # Publishing matters more than serving (nginx may serve the files): say so loudly and go on.
+        log.error(
+            "not serving: cannot listen on %s:%s (%s); set serve.port or serve.enabled = false",
+            serve.host, serve.port, exc.strerror or exc,
+        )  # fmt: skip
+        return None
     ctx.publish_listeners.append(server.app.health.listener)
     # Pick up what a publish wrote at once instead of at the next periodic look.
     ctx.publish_listeners.append(lambda _report, _error: server.app.cache.refresh())
