@@ -14,7 +14,7 @@ import logging
 import signal
 import socket
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -219,7 +219,7 @@ class FeedApp:
         send: Send,
         status: int,
         body: bytes,
-        extra: list[tuple[bytes, bytes]] = (),  # type: ignore[assignment]
+        extra: Sequence[tuple[bytes, bytes]] = (),
         content_type: bytes = b"text/plain; charset=utf-8",
     ) -> None:
         headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *extra]

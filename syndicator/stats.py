@@ -13,8 +13,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from syndicator.errors import SyndicatorError
-
 log = logging.getLogger(__name__)
 
 FLUSH_EVERY = 5.0  # seconds between batched writes
@@ -86,7 +84,7 @@ class PullRecorder:
         if batch:
             try:
                 self._write(list(batch.values()))
-            except (SyndicatorError, Exception) as exc:  # statistics must never take the server down
+            except Exception as exc:  # statistics must never take the server down (a locked or full disk)
                 log.error("could not store %d pull(s): %s", n, exc)
         return n
 

@@ -157,3 +157,37 @@ def test_header_parsing() -> None:
     assert accepted_codings("*") == {"br", "gzip"}
     assert media_type("x/y.bin") == "application/octet-stream"
     assert media_type("fr/feed.json") == "application/feed+json; charset=utf-8"
+
+
+def test_serve_settings_are_validated(
+    make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_instance(
+        targets=("fr",), engine="pseudo", extra='\n[serve]\nhubs = ["ftp://hub"]\nmax_age = 300\n'
+    )
+    assert _cli(root, "check") == 2
+    err = capsys.readouterr().err
+    assert "syndicator.toml:22: serve.hubs[0]: 'ftp://hub' is not an http(s) URL" in err
+    assert (
+        'serve.max_age: expected a duration string, got an integer (300) (hint: add a unit: max_age = "300s"'
+        in err
+    )
+    config = load_config(
+        root / "config" / "syndicator.toml",
+        overrides={"serve.hubs": "https://a.example/,https://b.example/", "serve.max_age": "2m"},
+    )
+    assert config.serve.hubs == ("https://a.example/", "https://b.example/")
+    assert config.serve.path == "/feeds/"  # from site.feeds_url
+
+
+def test_gzip_copies_for_nginx(instance: Path) -> None:
+    import gzip
+
+    assert not list((instance / "feeds").rglob("*.gz"))  # off by default
+    assert _cli(instance, "--set", "serve.gzip_files=true", "run", "--once") == 0
+    for name in ("rss.xml", "atom.xml", "feed.json"):
+        data = (instance / "feeds" / "fr" / name).read_bytes()
+        assert gzip.decompress((instance / "feeds" / "fr" / (name + ".gz")).read_bytes()) == data
+    config = load_config(instance / "config" / "syndicator.toml")
+    with builtin_server(config) as server:
+        assert fetch(server.url, "/feeds/fr/atom.xml.gz").status == 404  # the copies are nginx's, not URLs
