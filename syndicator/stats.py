@@ -137,7 +137,8 @@ def format_report(rows: list[dict[str, Any]], days: int, stale_after: str) -> st
             fshare = f"{f['not_modified'] / f['pulls']:.0%}" if f["pulls"] else "n/a"
             flast = f"{f['last_pull']:%Y-%m-%d %H:%M}" if f["last_pull"] else "never"
             lines.append(
-                f"    {f['feed']}: {f['pulls']} pull(s), 304 {fshare}, last {flast}, agent {f['user_agent']!r}"
+                f"    {f['feed']}: {f['pulls'] / days:.1f} pulls/day ({f['pulls']} in all), 304 {fshare}, "
+                f"last {flast}, agent {f['user_agent']!r}"
             )
     return "\n".join(lines)
 
