@@ -48,6 +48,7 @@ __all__ = [
     "Config",
     "LanguagesConfig",
     "PublishConfig",
+    "ServeConfig",
     "Setting",
     "SiteConfig",
     "SourceConfig",
@@ -137,6 +138,28 @@ class PublishConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ServeConfig:
+    """[serve]: the built-in HTTP server, caching and WebSub hubs."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8080
+    path: str = "/feeds/"  # URL path of the feeds folder, with leading and trailing "/"
+    max_age: timedelta = timedelta(minutes=5)
+    hubs: tuple[str, ...] = ()
+    refresh: timedelta = timedelta(seconds=2)
+    partner_refresh: timedelta = timedelta(seconds=30)
+    stale_after: timedelta = timedelta(days=1)
+    brotli: bool = True
+    gzip_files: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hubs", tuple(self.hubs))
+        path = "/" + self.path.strip("/") + "/" if self.path.strip("/") else "/"
+        object.__setattr__(self, "path", path)
+
+
+@dataclass(frozen=True, kw_only=True)
 class StoreConfig:
     """[store]: the article database."""
 
@@ -171,9 +194,15 @@ class Config:
     store: StoreConfig
     locales_dir: Path  # set by publish.locales_dir
     sources: tuple[SourceConfig, ...] = ()
+    serve: ServeConfig = field(default_factory=ServeConfig)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", tuple(self.sources))
+
+    @property
+    def partners_file(self) -> Path:
+        """config/partners.toml: beside the config file, fixed name."""
+        return self.file.parent / "partners.toml"
 
 
 def _with_slash(url: str) -> str:
@@ -570,16 +599,17 @@ class _Validator:
         )
 
     def _assemble(self, v: dict[str, Any], sources: list[SourceConfig]) -> Config:
+        site = SiteConfig(
+            title=v["site.title"],
+            link=v["site.link"],
+            feeds_url=v["site.feeds_url"] or "",
+            timezone=v["site.timezone"],
+            author=v["site.author"] or "",
+        )
         return Config(
             root=self.root,
             file=self.file,
-            site=SiteConfig(
-                title=v["site.title"],
-                link=v["site.link"],
-                feeds_url=v["site.feeds_url"] or "",
-                timezone=v["site.timezone"],
-                author=v["site.author"] or "",
-            ),
+            site=site,
             languages=LanguagesConfig(source=v["languages.source"], targets=v["languages.targets"]),
             translation=TranslationConfig(
                 engine=v["translation.engine"],
@@ -600,6 +630,19 @@ class _Validator:
             store=StoreConfig(url=v["store.url"]),
             locales_dir=v["publish.locales_dir"],
             sources=tuple(sources),
+            serve=ServeConfig(
+                enabled=v["serve.enabled"],
+                host=v["serve.host"],
+                port=v["serve.port"],
+                path=v["serve.path"] or urlsplit(site.feeds_url).path,
+                max_age=v["serve.max_age"],
+                hubs=v["serve.hubs"],
+                refresh=v["serve.refresh"],
+                partner_refresh=v["serve.partner_refresh"],
+                stale_after=v["serve.stale_after"],
+                brotli=v["serve.brotli"],
+                gzip_files=v["serve.gzip_files"],
+            ),
         )
 
 
@@ -625,7 +668,7 @@ def _override_value(text: str, setting: Setting | None) -> Any:
     if setting is None or setting.kind in _STRING_KINDS:
         # --set site.title=2024 means the text "2024", not an integer.
         return value if isinstance(value, str) else text
-    if setting.kind == "languages" and isinstance(value, str):
+    if setting.kind in ("languages", "urls") and isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]  # --set languages.targets=fr,es
     return value
 
@@ -789,6 +832,22 @@ def _parse_languages(value: Any, setting: Setting, root: Path) -> tuple[str, ...
     return tuple(value)
 
 
+def _parse_urls(value: Any, setting: Setting, root: Path) -> tuple[str, ...]:
+    if isinstance(value, tuple):  # the table's default
+        value = list(value)
+    _expect(value, list, "a list of URL strings", setting)
+    problems: list[_Invalid] = []
+    urls: list[str] = []
+    for i, item in enumerate(value):
+        try:
+            urls.append(_parse_url(item, setting, root))
+        except _Invalid as exc:
+            problems.append(_Invalid(exc.message, exc.hint, at=(i,)))
+    if problems:
+        raise _Invalids(problems)
+    return tuple(dict.fromkeys(urls))
+
+
 def _parse_int(value: Any, setting: Setting, root: Path) -> int:
     _expect(value, int, "an integer", setting)
     if setting.minimum is not None and value < setting.minimum:
@@ -915,6 +974,7 @@ _PARSERS: dict[str, Callable[[Any, Setting, Path], Any]] = {
     "language_map": _parse_language_map,
     "database": _parse_database,
     "ratio_range": _parse_ratio_range,
+    "urls": _parse_urls,
 }
 
 
@@ -995,6 +1055,7 @@ def _type_label(setting: Setting) -> str:
         "duration": "duration",
         "database": "database URL",
         "ratio_range": "[min, max] numbers",
+        "urls": "list of URLs",
     }
     if setting.kind == "choice":
         return "one of " + ", ".join(f"`{c}`" for c in setting.choices)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import requests
@@ -72,3 +73,16 @@ def download(
             tmp.unlink(missing_ok=True)
     log.info("downloaded %s (%d bytes) to %s", url, received, dest)
     return dest
+
+
+class HTTPError(SyndicatorError):
+    """A request failed: the URL and the reason are in the message."""
+
+
+def post_form(url: str, data: Mapping[str, str], timeout: float) -> int:
+    """POST an application/x-www-form-urlencoded body; return the status code; HTTPError on failure."""
+    try:
+        response = requests.post(url, data=dict(data), timeout=timeout, headers={"User-Agent": USER_AGENT})
+    except requests.RequestException as exc:
+        raise HTTPError(f"POST {url} failed: {exc}") from exc
+    return response.status_code

@@ -18,6 +18,8 @@ from syndicator.config import Config
 from syndicator.errors import PublishError, SyndicatorError
 from syndicator.localize import Catalogs
 from syndicator.models import DONE, FAILED, NO_MODEL, ArticleInput, CycleReport, Problem, Translation
+from syndicator.partners import PartnerRegistry, public, visible_versions
+from syndicator.precompress import write_gzip_copy
 from syndicator.publish.entries import EntryBuilder, entry_path
 from syndicator.publish.feeds import build_all
 from syndicator.publish.pages import entry_page
@@ -45,6 +47,10 @@ class Context:
     catalogs: Catalogs
     engines: dict[str, Engine] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
+    # Categories left out of the public feeds (config/partners.toml, re-read when it changes).
+    restricted: Callable[[], frozenset[str]] = frozenset
+    # Called after every publish with its report and "" or the error: WebSub pings, the server's health.
+    publish_listeners: list[Callable[[CycleReport, str], None]] = field(default_factory=list)
 
     def engine_for(self, language: str) -> Engine:
         """The engine configured for a target language (created on first use)."""
@@ -73,14 +79,20 @@ def open_context(
     config: Config, *, clock: Callable[[], datetime] = utcnow, runner: Runner | None = None
 ) -> Context:
     """The context for a config: store, writer, catalogs, runner."""
-    return Context(
+    ctx = Context(
         config=config,
         store=Store(config.store.url, clock=clock),
         writer=LocalFolderStore(config.publish.feeds_dir),
         runner=runner or InProcessRunner(),
         catalogs=Catalogs(config.locales_dir),
         clock=clock,
+        restricted=PartnerRegistry(config.partners_file, config.languages.all).restricted,
     )
+    if config.serve.hubs:
+        from syndicator.websub import publish_listener
+
+        ctx.publish_listeners.append(publish_listener(config))
+    return ctx
 
 
 def content_hash(item: ArticleInput) -> str:
@@ -296,12 +308,18 @@ def publish(ctx: Context, report: CycleReport) -> None:
             # The previous files stay whole (the writer replaces files atomically); the other languages go on.
             failures.append(f"{language}: {exc}")
             log.error("publishing %s failed: %s", language, exc)
+    error = "; ".join(failures)
+    for listener in ctx.publish_listeners:
+        listener(report, error)
     if failures:
-        raise PublishError("; ".join(failures), hint=f"check that {ctx.config.publish.feeds_dir} is writable")
+        raise PublishError(error, hint=f"check that {ctx.config.publish.feeds_dir} is writable")
 
 
 def _publish_language(ctx: Context, builder: EntryBuilder, language: str, report: CycleReport) -> None:
-    versions = ctx.store.versions(language, ctx.config.publish.max_entries)
+    restricted = ctx.restricted()
+    versions = visible_versions(
+        ctx.store, language, ctx.config.publish.max_entries, lambda tags: public(tags, restricted)
+    )
     available = ctx.store.done_languages([a.id for a, _ in versions])
     entries = []
     site_title = builder.site_title(language)
@@ -321,8 +339,11 @@ def _publish_language(ctx: Context, builder: EntryBuilder, language: str, report
 
 
 def _write(ctx: Context, relpath: str, data: bytes, report: CycleReport) -> None:
-    if ctx.writer.write(relpath, data):
+    written = ctx.writer.write(relpath, data)
+    if written:
         report.written.append(relpath)
+    if ctx.config.serve.gzip_files and (written or ctx.writer.read(relpath + ".gz") is None):
+        write_gzip_copy(ctx.writer, relpath, data)
 
 
 def run_cycle(ctx: Context) -> CycleReport:

@@ -14,6 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from syndicator.errors import SyndicatorError
 from syndicator.models import CycleReport
 from syndicator.pipeline import Context, collect, publish, translate
+from syndicator.server import start_in_background
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ class Service:
 
         signal.signal(signal.SIGTERM, stop)
         log.info("running: %d source(s); Ctrl-C or SIGTERM stops", len(self.ctx.config.sources))
+        server = start_in_background(self.ctx)  # serves feeds/ while the jobs run (serve.enabled)
         try:
             self.scheduler.start()
         except KeyboardInterrupt:
@@ -116,3 +118,5 @@ class Service:
         finally:
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
+            if server is not None:
+                server.stop()

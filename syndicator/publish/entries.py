@@ -101,6 +101,7 @@ class EntryBuilder:
             author=self.config.site.author or self.config.site.title,
             direction=direction(language),
             alternates=others,
+            hubs=self.config.serve.hubs,
         )
 
     def localize(

@@ -109,6 +109,7 @@ class FeedChannel:
     # This feed in other languages; href = their atom/rss URL, so set media_type to match.
     alternates: tuple[Alternate, ...] = ()
     generator: str = "Syndicator"
+    hubs: tuple[str, ...] = ()  # WebSub hubs, advertised as rel="hub" beside rel="self"
 
 
 def image_media_type(url: str) -> str:
@@ -155,6 +156,8 @@ def build_json_feed(channel: FeedChannel, entries: Sequence[FeedEntry]) -> bytes
         feed["description"] = channel.subtitle
     feed["language"] = channel.language
     feed["authors"] = [{"name": _publisher(channel)}]
+    if channel.hubs:
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in channel.hubs]
     feed["_syndicator"] = {
         "direction": channel.direction,
         "translations": _json_translations(unique_alternates(channel.alternates, channel.feed_base)),
@@ -194,7 +197,8 @@ def _generator(channel: FeedChannel, entries: Sequence[FeedEntry], fmt: _Format)
         fg.link(href=channel.feed_base + ATOM_FILE, rel="self", type=ATOM_TYPE)
     fg.link(href=channel.site_link, rel="alternate", type="text/html")
     alternates = unique_alternates(channel.alternates, channel.feed_base)
-    getattr(fg, _LINKS_EXT).links(alternate_link(alt) for alt in alternates)
+    hubs = [{"rel": "hub", "href": hub} for hub in channel.hubs]
+    getattr(fg, _LINKS_EXT).links([*hubs, *(alternate_link(alt) for alt in alternates)])
     # Also sets RSS lastBuildDate; feedgen would otherwise use the current time.
     fg.updated(max((e.updated for e in entries), default=EMPTY_FEED_UPDATED))
 
