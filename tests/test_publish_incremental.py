@@ -93,7 +93,7 @@ class Newsroom:
         builder = EntryBuilder(self.config, Catalogs(REPO / "locales"))
         return {
             lang: publish_language(
-                self.store, writer or self.writer, builder, lang, clock=self.clock, rebuild=rebuild
+                self.store, (writer or self.writer).write, builder, lang, clock=self.clock, rebuild=rebuild
             )
             for lang in self.config.languages.all
         }

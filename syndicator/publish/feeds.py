@@ -14,7 +14,7 @@ import html
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
@@ -92,6 +92,8 @@ class FeedEntry:
     categories: tuple[str, ...] = ()
     image: str = ""  # lead image URL -> RSS enclosure / Atom link rel=enclosure / JSON image
     alternates: tuple[Alternate, ...] = ()  # the same article in other languages and the original
+    # How a translated entry was made (engine, model, pivot, reviewed); JSON Feed's _syndicator.translation.
+    provenance: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class FeedChannel:
     prev_page: int = 0  # the next older archive page (0: none)
     next_page: int = 0  # the next newer archive page, on archive pages (0: none, the current feed follows)
     stylesheet: str = ""  # XSL file name in the language folder, for browsers (RSS and Atom)
+    hubs: tuple[str, ...] = ()  # WebSub hubs, advertised as rel="hub" beside rel="self"
 
 
 def image_media_type(url: str) -> str:
@@ -191,6 +194,8 @@ def build_json_feed(channel: FeedChannel, entries: Sequence[FeedEntry], *, prepa
         feed["description"] = channel.subtitle
     feed["language"] = channel.language
     feed["authors"] = [{"name": _publisher(channel)}]
+    if channel.hubs:
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in channel.hubs]
     feed["_syndicator"] = {
         "direction": channel.direction,
         "translations": _json_translations(unique_alternates(channel.alternates, channel.feed_base)),
@@ -231,8 +236,11 @@ def _generator(channel: FeedChannel, entries: Sequence[FeedEntry], fmt: _Format)
     fg.link(href=document_url(channel, channel.page, name), rel="self", type=media_type)
     fg.link(href=channel.site_link, rel="alternate", type="text/html")
     alternates = unique_alternates(channel.alternates, channel.feed_base)
+    hubs = [{"rel": "hub", "href": hub} for hub in channel.hubs] if not channel.page else []
     links = getattr(fg, _LINKS_EXT)
-    links.links([*(alternate_link(alt) for alt in alternates), *_history_links(channel, name, media_type)])
+    links.links(
+        [*hubs, *(alternate_link(alt) for alt in alternates), *_history_links(channel, name, media_type)]
+    )
     links.archive(channel.page > 0)
     if channel.stylesheet:
         links.stylesheet(("../../" if channel.page else "") + channel.stylesheet)
@@ -310,6 +318,8 @@ def _json_item(entry: FeedEntry) -> dict[str, Any]:
     item["_syndicator"] = {
         "translations": _json_translations(unique_alternates(entry.alternates, entry.guid)),
     }
+    if entry.provenance is not None:
+        item["_syndicator"]["translation"] = dict(entry.provenance)
     return item
 
 

@@ -24,13 +24,18 @@ from syndicator.models import Article, Translation
 from syndicator.publish.entries import EntryBuilder, entry_path
 from syndicator.publish.feeds import FeedChannel, FeedEntry, build_all
 from syndicator.publish.pages import entry_page
-from syndicator.publish.writer import FeedStore
 from syndicator.store import Store
 
 log = logging.getLogger(__name__)
 
 ARCHIVE_DIR = "archive"
 VersionList = Sequence[tuple[Article, Translation | None]]
+Write = Callable[[str, bytes], bool]  # relpath, bytes -> whether the file changed (FeedStore.write)
+Keep = Callable[[Sequence[str]], bool]  # an article's tags -> whether it may appear in public documents
+
+
+def _everything(tags: Sequence[str]) -> bool:
+    return True
 
 
 def _current_hash(top: VersionList) -> str:
@@ -63,17 +68,22 @@ class LanguagePublisher:
     def __init__(
         self,
         store: Store,
-        writer: FeedStore,
+        write: Write,
         builder: EntryBuilder,
         language: str,
         *,
         clock: Callable[[], datetime],
+        keep: Keep = _everything,
+        extra_signature: str = "",
     ) -> None:
         self.store = store
-        self.writer = writer
+        self.write = write
         self.builder = builder
         self.language = language
         self.clock = clock
+        self.keep = keep
+        # Whatever else shapes the output (restricted tags, gzip copies): when it changes, all is rebuilt.
+        self.extra_signature = extra_signature
         self.size = builder.config.publish.max_entries  # current feed length and archive page size
         self.outcome = LanguageOutcome()
         self._site_title = builder.site_title(language)
@@ -83,9 +93,11 @@ class LanguagePublisher:
     def run(self, *, rebuild: bool = False) -> LanguageOutcome:
         """Publish what changed (everything when `rebuild` or when settings/catalog/format changed)."""
         started = self.clock()
-        signature = self.builder.signature(self.language)
+        signature = hashlib.sha256(
+            f"{self.builder.signature(self.language)}|{self.extra_signature}".encode()
+        ).hexdigest()
         mark = self.store.publish_mark(self.language)
-        top = self.store.versions(self.language, self.size)
+        top = self._top()
         shown = _current_hash(top)
         if rebuild or mark is None or mark[1] != signature:
             self.outcome.full = True
@@ -173,7 +185,21 @@ class LanguagePublisher:
 
     # -- documents ---------------------------------------------------------------------------------------
 
+    def _top(self) -> VersionList:
+        """The newest `size` public versions (restricted ones are filed like others, never shown)."""
+        fetch = self.size
+        while True:
+            versions = self.store.versions(self.language, fetch)
+            kept = [v for v in versions if self.keep(v[0].tags)]
+            if len(kept) >= self.size or len(versions) < fetch:
+                return kept[: self.size]
+            fetch *= 2
+
+    def _public(self, versions: VersionList) -> VersionList:
+        return [v for v in versions if self.keep(v[0].tags)]
+
     def _entries(self, versions: VersionList) -> list[FeedEntry]:
+        versions = self._public(versions)
         available = self.store.done_languages([a.id for a, _ in versions])
         languages = set(self.builder.config.languages.all)
         return [
@@ -182,6 +208,7 @@ class LanguagePublisher:
         ]
 
     def _entry_pages(self, versions: VersionList) -> None:
+        versions = self._public(versions)
         for (article, _), entry in zip(versions, self._entries(versions), strict=True):
             page = entry_page(entry, self.language, self._site_title, self._label)
             self._write(entry_path(article, self.language), page)
@@ -207,18 +234,23 @@ class LanguagePublisher:
             self._write(f"{folder}/{name}", data)
 
     def _write(self, relpath: str, data: bytes) -> None:
-        if self.writer.write(relpath, data):
+        if self.write(relpath, data):
             self.outcome.written.append(relpath)
 
 
 def publish_language(
     store: Store,
-    writer: FeedStore,
+    write: Write,
     builder: EntryBuilder,
     language: str,
     *,
     clock: Callable[[], datetime],
     rebuild: bool = False,
+    keep: Keep = _everything,
+    extra_signature: str = "",
 ) -> LanguageOutcome:
-    """Publish one language incrementally (or fully when `rebuild`); return what was done."""
-    return LanguagePublisher(store, writer, builder, language, clock=clock).run(rebuild=rebuild)
+    """Publish one language incrementally (or fully when `rebuild`) through `write`; return what was done."""
+    publisher = LanguagePublisher(
+        store, write, builder, language, clock=clock, keep=keep, extra_signature=extra_signature
+    )
+    return publisher.run(rebuild=rebuild)
