@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="validate the configuration and exit (0 valid, 2 invalid)")
     run = sub.add_parser("run", help="poll, translate and publish on schedule (or once with --once)")
     run.add_argument("--once", action="store_true", help="one full cycle, then exit")
+    publish = sub.add_parser("publish", help="publish what the store holds (no polling, no translating)")
+    publish.add_argument(
+        "--rebuild", action="store_true", help="rewrite every page and archive, not only changes"
+    )
     status = sub.add_parser("status", help="sources, translations per language, missing models")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     models = sub.add_parser("models", help="translation models: list, install, remove")
@@ -155,6 +159,21 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         print(f"  problem: {p.origin}: {p.message}")
     if report.no_model:
         print("  some languages have no translation model yet: see `syndicator models list`")
+    return EXIT_OK
+
+
+def cmd_publish(config: Config, args: argparse.Namespace) -> int:
+    """Publish from the store: changes only, or everything with --rebuild."""
+    from syndicator.models import CycleReport
+    from syndicator.pipeline import open_context, publish
+
+    ctx = open_context(config)
+    report = CycleReport()
+    try:
+        publish(ctx, report, rebuild=args.rebuild)
+    finally:
+        ctx.close()
+    print(f"{len(report.written)} file(s) written to {config.publish.feeds_dir}")
     return EXIT_OK
 
 
@@ -291,6 +310,7 @@ def cmd_nginx_config(config: Config, args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Any] = {
     "check": cmd_check,
     "run": cmd_run,
+    "publish": cmd_publish,
     "status": cmd_status,
     "models": cmd_models,
     "serve": cmd_serve,
