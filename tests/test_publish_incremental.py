@@ -58,7 +58,9 @@ class Newsroom:
     def retitle(self, title: str) -> None:
         self.config = self._config(title)
 
-    def add(self, n: int, body: str = "", published: datetime | None = None) -> int:
+    def add(
+        self, n: int, body: str = "", published: datetime | None = None, tags: tuple[str, ...] = ()
+    ) -> int:
         """Store article number n (published n hours after T0) and its done French translation."""
         self.clock.tick()
         item = ArticleInput(
@@ -68,6 +70,7 @@ class Newsroom:
             title=f"Article {n}",
             body_html=f"<p>Body {n}. {body}</p>",
             published=published or T0 + timedelta(hours=n),
+            tags=tags,
         )
         article_id, _state = self.store.upsert_article(item, content_hash(item))
         self.store.ensure_pending(self.store.article(article_id), ["fr"])
@@ -86,14 +89,21 @@ class Newsroom:
         return article_id
 
     def publish(
-        self, *, rebuild: bool = False, writer: MemoryFeedStore | None = None
+        self, *, rebuild: bool = False, writer: MemoryFeedStore | None = None, hide: str = ""
     ) -> dict[str, LanguageOutcome]:
         """Publish every language; return what each did."""
         self.clock.tick()
         builder = EntryBuilder(self.config, Catalogs(REPO / "locales"))
         return {
             lang: publish_language(
-                self.store, (writer or self.writer).write, builder, lang, clock=self.clock, rebuild=rebuild
+                self.store,
+                (writer or self.writer).write,
+                builder,
+                lang,
+                clock=self.clock,
+                rebuild=rebuild,
+                keep=lambda tags: not hide or hide not in tags,
+                extra_signature=hide,
             )
             for lang in self.config.languages.all
         }
@@ -234,3 +244,16 @@ def test_a_failed_publish_is_redone_next_cycle(newsroom: Newsroom, monkeypatch: 
     monkeypatch.undo()
     outcome = newsroom.publish()
     assert "fr/newsroom/a0001.html" in outcome["fr"].written
+
+
+def test_restricted_entries_reach_no_public_document(newsroom: Newsroom) -> None:
+    for n in range(10):
+        newsroom.add(n, tags=("partners-only",) if n % 3 == 0 else ("news",))
+        newsroom.publish(hide="partners-only")
+    hidden = {f"a{n:04d}" for n in range(10) if n % 3 == 0}
+    for path, data in newsroom.writer.files.items():
+        assert not any(key in path for key in hidden), path
+        assert not any(key.encode() in data for key in hidden), path
+    assert len(newsroom.feed("fr/atom.xml").entries) == SIZE
+    newsroom.publish()  # nothing restricted any more: everything is republished, now with them
+    assert any("a0009" in e.id for e in newsroom.feed("fr/atom.xml").entries)

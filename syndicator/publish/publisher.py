@@ -164,8 +164,7 @@ class LanguagePublisher:
         for i, p in filed.items():
             if p is not None:
                 pages.setdefault(p, []).append(i)
-        last = max(pages, default=0)
-        count = len(pages.get(last, []))
+        last, count = self.store.last_page(lang)  # counts entries no longer readable too: pages never move
         assignments: dict[int, int | None] = {i: None for i in top_ids if filed.get(i) is None}
         for i in [*ordered, *stale]:
             if i in top_ids or filed.get(i) is not None:
@@ -176,8 +175,8 @@ class LanguagePublisher:
             pages.setdefault(last, []).append(i)
             count += 1
         self.store.set_feed_pages(lang, assignments)
-        for page in sorted(pages):
-            versions = self.store.versions_of(lang, pages[page])
+        for page in range(1, last + 1):
+            versions = self.store.versions_of(lang, pages.get(page, []))
             self._entry_pages(versions)
             self._archive(page, last, versions)
         self._entry_pages([v for v in top if filed.get(v[0].id) is None])
