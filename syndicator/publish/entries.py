@@ -7,6 +7,7 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -86,9 +87,15 @@ class EntryBuilder:
         that language is republished."""
         site, langs = self.config.site, self.config.languages
         parts = [FORMAT_VERSION, language, site.title, site.link, site.feeds_url, site.author or "",
-                 site.timezone, ",".join(langs.all), str(self.config.publish.max_entries)]  # fmt: skip
-        digest = hashlib.sha256("\n".join(parts).encode("utf-8"))
-        for code in dict.fromkeys([language, *langs.all]):  # language names and notices come from catalogs
+                 site.timezone, ",".join(langs.all), str(self.config.publish.max_entries),
+                 ",".join(self.config.serve.hubs), self._catalogs_digest]  # fmt: skip
+        return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+    @cached_property
+    def _catalogs_digest(self) -> str:
+        # Language names, notices and tags come from every configured language's catalog.
+        digest = hashlib.sha256()
+        for code in self.config.languages.all:
             po = self.catalogs.locales_dir / code / "LC_MESSAGES" / "syndicator.po"
             digest.update(po.read_bytes() if po.is_file() else b"-")
         return digest.hexdigest()
