@@ -99,8 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
     """Validate only."""
+    from syndicator.glossary import load_glossary
+
+    glossary = load_glossary(config.root)  # raises ConfigError naming config/glossary.toml
     langs = ", ".join(config.languages.all)
     print(f"{config.file}: OK ({len(config.sources)} source(s); languages {langs})")
+    if glossary.file is not None:
+        print(f"{glossary.file}: OK ({len(glossary.terms)} term(s))")
     return EXIT_OK
 
 

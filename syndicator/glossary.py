@@ -106,7 +106,9 @@ class _Reader:
             terms[text.strip()] = Term(text.strip(), keep=True)
         table = data.get("term", {})
         if not isinstance(table, dict):
-            self.problem(("term",), "expected tables of terms", '[term."Ocean Harbour Authority"] then fr = "..."')
+            self.problem(
+                ("term",), "expected tables of terms", '[term."Ocean Harbour Authority"] then fr = "..."'
+            )
             table = {}
         for text, spec in table.items():
             term = self._term(text, spec)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from syndicator.config import Config
 from syndicator.errors import PublishError, SyndicatorError
+from syndicator.glossary import load_glossary
 from syndicator.localize import Catalogs
 from syndicator.models import DONE, FAILED, NO_MODEL, ArticleInput, CycleReport, Problem, Translation
 from syndicator.publish.entries import EntryBuilder, entry_path
@@ -26,7 +27,8 @@ from syndicator.runner import InProcessRunner, Runner
 from syndicator.sources import SourceContext, make_source
 from syndicator.store import Store, utcnow
 from syndicator.translate import Engine, EngineOptions, PairTranslator, make_engine
-from syndicator.translate.document import translate_articles
+from syndicator.translate.apertium import install_hint
+from syndicator.translate.document import Faithful, translate_articles
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class Context:
     catalogs: Catalogs
     engines: dict[str, Engine] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
+    faithful: Faithful = field(default_factory=Faithful)  # glossary and protected spans
 
     def engine_for(self, language: str) -> Engine:
         """The engine configured for a target language (created on first use)."""
@@ -79,6 +82,7 @@ def open_context(
         runner=runner or InProcessRunner(),
         catalogs=Catalogs(config.locales_dir),
         clock=clock,
+        faithful=Faithful(glossary=load_glossary(config.root)),
     )
 
 
@@ -179,10 +183,12 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
         engine = ctx.config.translation.engines.get(unit.target, ctx.config.translation.engine)
         pivot = ctx.config.translation.pivot
         via = "" if pivot in (unit.source, unit.target) else f" (directly or through {pivot})"
-        error = error or (
-            f"no {engine} model for {unit.source} → {unit.target}{via}; "
-            "install one with: syndicator models install FILE.argosmodel"
+        install = (
+            f"install the Debian package {install_hint(unit.source, unit.target)}"
+            if engine == "apertium"
+            else "install one with: syndicator models install FILE.argosmodel"
         )
+        error = error or f"no {engine} model for {unit.source} → {unit.target}{via}; {install}"
         for a in articles:
             ctx.store.save_translation(
                 Translation(a.id, unit.target, NO_MODEL, engine=engine, error=error, updated=now)
@@ -190,7 +196,9 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
         outcome[NO_MODEL] = len(articles)
         return outcome
     try:
-        results = translate_articles(pair, articles, ctx.store, ctx.config.translation.batch_size)
+        results = translate_articles(
+            pair, articles, ctx.store, ctx.config.translation.batch_size, faithful=ctx.faithful
+        )
     except Exception as exc:  # an engine crash fails this unit only; the rest of the cycle goes on
         log.error(
             "translating %s → %s failed: %s", unit.source, unit.target, exc, exc_info=log.isEnabledFor(10)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from syndicator.errors import TranslationError
 from syndicator.translate import EngineOptions, ModelInfo, register
+from syndicator.translate.headline import capitalize_first
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9])
 _ABBREVIATION = re.compile(r"\b(?:Mr|Ms|Mrs|Dr|Prof|St|Mt|No|Gen|Sen|Rep|Gov|Jr|Sr|vs|e\.g|i\.e)\.$")
 _BLOCK = re.compile(r'<p id="s(\d+)">(.*?)</p>', re.DOTALL)
 _MARKS = re.compile(r"(?<![\w])[*#@](?=\w)")
-_LEADING_TOKENS = re.compile(r"^((?:ZXQ\d+[\s,;:]*)+)(\w)")
+_LEADING_UNKNOWN = re.compile(r"^((?:ZXQ\d+[\s,;:]*)+|[^\W\d_]+\s+)([^\W\d_]+)")
+_SPACE_AFTER_OPENING = re.compile(r"""(?:(?<=^)|(?<=\s))(["“«¿¡(])\s+""")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -47,7 +49,9 @@ class ApertiumPair:
     engine = "apertium"
     pivot = ""
 
-    def __init__(self, binary: str, mode: str, source: str, target: str, version: str, timeout: float) -> None:
+    def __init__(
+        self, binary: str, mode: str, source: str, target: str, version: str, timeout: float
+    ) -> None:
         self.binary, self.mode, self.source, self.target = binary, mode, source, target
         self.version, self.timeout = version, timeout
         self.model_id = f"apertium:{mode}:{version}"
@@ -95,11 +99,22 @@ class ApertiumPair:
     def _clean(source: str, text: str) -> str:
         # -u drops unknown-word marks; strip any left (* unknown, # generation error, @ transfer error).
         text = _MARKS.sub("", text)
-        text = re.sub(r"\s+", " ", text).strip()  # a dropped pronoun leaves a double space
-        # After an unknown word at the start (a placeholder), Apertium capitalizes the next word.
-        src, out = _LEADING_TOKENS.match(source), _LEADING_TOKENS.match(text)
-        if src and out and src.group(2).islower() and out.group(2).isupper():
-            text = text[: out.start(2)] + out.group(2).lower() + text[out.end(2) :]
+        text = re.sub(r"\s+", " ", text).strip()  # a dropped pronoun ("He", "We") leaves a double space
+        text = _SPACE_AFTER_OPENING.sub(r"\1", text)  # '" Queremos' → '"Queremos'
+        # After an unknown word at the start (a placeholder, "Gusts"), Apertium capitalizes the next word.
+        src, out = _LEADING_UNKNOWN.match(source), _LEADING_UNKNOWN.match(text)
+        if (
+            src
+            and out
+            and src.group(1) == out.group(1)
+            and src.group(2)[:1].islower()
+            and out.group(2).istitle()
+        ):
+            text = text[: out.start(2)] + out.group(2)[:1].lower() + text[out.start(2) + 1 :]
+        # A dropped sentence-initial word ("There will be" → "habrá") leaves a lower-case start.
+        first_src = next((c for c in source if c.isalpha()), "")
+        if first_src.isupper():
+            text = capitalize_first(text)
         return text
 
 

@@ -13,6 +13,7 @@ from datetime import date
 
 from babel import Locale
 from babel.dates import format_date, format_interval, match_skeleton
+from babel.lists import format_list
 
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December"]  # fmt: skip
@@ -37,9 +38,9 @@ _DATE = re.compile(
     (?:
       (?P<iso>\b(?P<iy>\d{{4}})-(?P<im>\d\d)-(?P<id>\d\d)\b)
     | (?P<mdy>(?:(?P<w1>{_W}),?\s+)?(?P<m1>{_M})\s+(?P<d1>{_D})
-        (?:{_TO}(?:(?P<w2>{_W}),?\s+)?(?:(?P<m2>{_M})\s+)?(?P<d2>{_D}))?
+        (?:(?:{_TO}|(?P<and1>\s+(?:and|&)\s+))(?:(?P<w2>{_W}),?\s+)?(?:(?P<m2>{_M})\s+)?(?P<d2>{_D}))?
         (?:,?\s+(?P<y1>{_Y}))?{_END})
-    | (?P<dmy>(?:(?P<w3>{_W}),?\s+)?(?P<d3>{_D})(?:{_TO}(?P<d4>{_D}))?\s+(?P<m3>{_M})
+    | (?P<dmy>(?:(?P<w3>{_W}),?\s+)?(?P<d3>{_D})(?:(?:{_TO}|(?P<and2>\s+(?:and|&)\s+))(?P<d4>{_D}))?\s+(?P<m3>{_M})
         (?:,?\s+(?P<y2>{_Y}))?{_END})
     )""",
     re.VERBOSE,
@@ -49,6 +50,7 @@ _DATE = re.compile(
 # left to the model (or, for from-ranges in languages below, dropped in favour of CLDR's interval form).
 _ON = {"es": "el {}", "ca": "el {}", "fr": "le {}", "it": "il {}", "pt": "em {}", "de": "am {}",
        "ru": "{}", "zh": "{}", "ja": "{}", "ko": "{}"}  # fmt: skip
+_ON_BOTH = {"fr": "les {}"}  # "on March 3 and 4"
 _FROM_TO = {"es": "del {} al {}", "ca": "del {} al {}", "fr": "du {} au {}", "it": "dal {} al {}",
             "pt": "de {} a {}", "de": "vom {} bis {}", "ru": "с {} по {}", "ar": "من {} إلى {}"}  # fmt: skip
 _INTERVAL_ONLY = {"zh", "ja", "ko"}  # "from" reads naturally as CLDR's interval form
@@ -65,6 +67,7 @@ class FoundDate:
     has_year: bool
     weekday: bool
     prep: str  # "", "on" or "from"
+    both: bool  # "March 3 and 4": two dates, not a range
     text: str
 
 
@@ -77,13 +80,16 @@ def find_dates(text: str, year: int, language: str) -> list[FoundDate]:
         if parsed is None:
             continue
         first, last, has_year, weekday = parsed
+        both = bool(m.group("and1") or m.group("and2"))
         prep = (m.group("prep") or "").strip().lower()
-        keep_prep = (prep == "on" and last is None and base in _ON) or (
+        keep_prep = (prep == "on" and (last is None or both) and base in _ON) or (
             prep == "from" and last is not None and (base in _FROM_TO or base in _INTERVAL_ONLY)
         )
         start = m.start() if keep_prep else m.start(m.lastgroup or 0)
         prep = prep if keep_prep else ""
-        found.append(FoundDate(start, m.end(), first, last, has_year, weekday, prep, text[start : m.end()]))
+        found.append(
+            FoundDate(start, m.end(), first, last, has_year, weekday, prep, both, text[start : m.end()])
+        )
     return found
 
 
@@ -97,7 +103,7 @@ def _parse(m: re.Match[str], year: int) -> tuple[date, date | None, bool, bool] 
         else:
             m1, d1, m2, d2, y, w1, w2 = g["m3"], g["d3"], g["m3"], g["d4"], g["y2"], g["w3"], None
         weekdays = [_WEEKDAY_NUMBER[w.rstrip(".").lower()] if w else None for w in (w1, w2)]
-        for candidate in ([int(y)] if y else [year, year + 1]):
+        for candidate in [int(y)] if y else [year, year + 1]:
             first = date(candidate, _month(m1), _day(d1))
             last = date(candidate, _month(m2 or m1), _day(d2)) if d2 else None
             if weekdays[0] not in (None, first.weekday()):
@@ -128,6 +134,13 @@ def render(found: FoundDate, language: str) -> str:
         text = format_date(found.first, _pattern(skeleton, locale), locale=locale)
         return _ON[base].format(text) if found.prep == "on" else text
     first, last = found.first, found.last
+    if found.both:
+        same_month = (first.year, first.month) == (last.year, last.month) and base not in _INTERVAL_ONLY
+        skeleton = "d" if same_month else f"{year}MMMMd" if base in _INTERVAL_ONLY else "MMMMd"
+        left = format_date(first, _pattern(skeleton, locale), locale=locale)
+        right = format_date(last, _pattern(f"{year}MMMMd", locale), locale=locale)
+        text = format_list([left, right], locale=locale)
+        return _ON_BOTH.get(base, _ON[base]).format(text) if found.prep == "on" else text
     if found.prep == "from" and base in _FROM_TO:
         same_month = (first.year, first.month) == (last.year, last.month)
         left = format_date(first, _pattern("d" if same_month else "MMMMd", locale), locale=locale)

@@ -96,8 +96,7 @@ class _Run:
             globalize(done[sentence_key(s)], numbers) if _needs_model(s) else globalize(s, numbers)
             for s, numbers in self.sentences
         ]
-        lead = _EDGES.match(self.prot.text)
-        joined = _sep(target).join(outputs) if lead else ""
+        joined = _sep(target).join(outputs)
         self.result = self.prot.restore(
             joined, markup=self.element is not None, spaced=_base(target) not in _NO_SPACE_LANGS
         )
@@ -241,7 +240,9 @@ class _Document:
         body = (self.root.text or "") + "".join(
             lxml.html.tostring(child, encoding="unicode") for child in self.root
         )
-        title = self.title.result if self.title.result is not None else self.title.fallback[0].join(done, target)
+        title = (
+            self.title.result if self.title.result is not None else self.title.fallback[0].join(done, target)
+        )
         summary = self.summary.result
         if summary is None:
             summary = self.summary.fallback[0].join(done, target)

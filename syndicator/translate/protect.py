@@ -122,7 +122,9 @@ class Protected:
             return None
         texts = TOKEN_RE.split(output)[0::2]
         for i, number in enumerate(found):
-            if self.spans[number - 1].kind != "text":  # our own spaces around tags: spacing comes from the source
+            if (
+                self.spans[number - 1].kind != "text"
+            ):  # our own spaces around tags: spacing comes from the source
                 texts[i], texts[i + 1] = texts[i].rstrip(), texts[i + 1].lstrip()
         escape = (lambda s: html.escape(s, quote=False)) if markup else (lambda s: s)
         out, plain = [escape(texts[0])], texts[0]
@@ -152,9 +154,8 @@ class Protected:
             span = self.spans[number - 1]
             if span.kind == "open":
                 stack.append(number)
-            elif span.kind == "close":
-                if not stack or stack.pop() != span.partner:
-                    return False
+            elif span.kind == "close" and (not stack or stack.pop() != span.partner):
+                return False
         return not stack
 
 
