@@ -130,7 +130,7 @@ class _Reader:
         if not isinstance(spec, dict):
             self.problem(path, "expected a table", f'[term."{text}"] with keep = true or fr = "..."')
             return None
-        keep, translations = False, {}
+        keep, translations, before = False, {}, len(self.problems)
         for key, value in spec.items():
             if key == "keep":
                 if not isinstance(value, bool):
@@ -142,7 +142,7 @@ class _Reader:
                 self.problem((*path, key), "expected the translation as a non-empty string", f'{key} = "..."')
             else:
                 translations[key] = value.strip()
-        if not keep and not translations and all(k in ("keep",) for k in spec):
+        if not keep and not translations and len(self.problems) == before:
             self.problem(path, "term has no translation", 'add keep = true or a language, e.g. fr = "..."')
             return None
         return Term(text.strip(), MappingProxyType(translations), keep)

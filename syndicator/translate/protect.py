@@ -20,6 +20,8 @@ TOKEN_RE = re.compile(r"\bZXQ(\d+)\b", re.IGNORECASE)
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]]")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _NUMBER = re.compile(r"(?<![\w.,])[$€£¥]?\d+(?:[.,]\d+)*(?:\s?%)?(?!\w)")
+_TIGHT_BEFORE = re.compile(r"(\bZXQ\d+) (?=[.,;:!?)\]»”])")
+_TIGHT_AFTER = re.compile(r"(?<=[(\[«“]) (ZXQ\d+\b)")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s*)$")
 
 
@@ -113,7 +115,9 @@ class Protected:
     @property
     def text(self) -> str:
         """What goes to the model (whitespace folded)."""
-        return re.sub(r"\s+", " ", "".join(self.parts)).strip()
+        text = re.sub(r"\s+", " ", "".join(self.parts)).strip()
+        # The spaces put around tag tokens are not wanted before punctuation ("ZXQ4 ." reads oddly).
+        return _TIGHT_AFTER.sub(r"\1", _TIGHT_BEFORE.sub(r"\1", text))
 
     def restore(self, output: str, *, markup: bool, spaced: bool = True) -> str | None:
         """The output with every token replaced, or None when tokens were lost, repeated or crossed."""
