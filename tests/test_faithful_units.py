@@ -88,7 +88,10 @@ def test_inline_html_round_trips_and_crossed_tags_are_refused() -> None:
     prot.add_text(".")
     assert prot.text == "Read ZXQ1 the <full> report ZXQ2 now, ZXQ3 free ZXQ4."
     out = prot.restore("Lee ZXQ1 el <completo> informe ZXQ2 ahora, ZXQ3 gratis ZXQ4.", markup=True)
-    assert out == 'Lee <a href="https://x.org/?a=1&amp;b=2">el &lt;completo&gt; informe</a> ahora, <em>gratis</em>.'
+    assert (
+        out
+        == 'Lee <a href="https://x.org/?a=1&amp;b=2">el &lt;completo&gt; informe</a> ahora, <em>gratis</em>.'
+    )
     assert prot.restore("Lee ZXQ1 el informe ZXQ3 ahora ZXQ2 gratis ZXQ4.", markup=True) is None  # crossed
     assert prot.restore("Lee ZXQ2 el informe ZXQ1 ahora ZXQ3 gratis ZXQ4.", markup=True) is None  # reversed
     # Chinese: no spaces around the tags

@@ -72,5 +72,5 @@ def test_check_reports_a_bad_glossary(
     shutil.copy(DATA / "bad_language.toml", root / "config" / "glossary.toml")
     assert main(["--config", config, "check"]) == 2
     err = capsys.readouterr().err
-    assert "glossary.toml:3: term.\"Ocean Harbour Authority\".french: unknown key" in err
+    assert 'glossary.toml:3: term."Ocean Harbour Authority".french: unknown key' in err
     assert main(["--config", config, "run", "--once"]) == 2  # the service does not start with it either

@@ -20,10 +20,11 @@ log = logging.getLogger(__name__)
 # ISO 639-1 → the ISO 639-3 codes Apertium names its pairs with (older pairs use the 639-1 codes).
 _ISO3 = {"en": "eng", "es": "spa", "fr": "fra", "ca": "cat", "pt": "por", "it": "ita", "gl": "glg", "eu": "eus",
          "eo": "epo", "oc": "oci", "an": "arg", "ro": "ron", "de": "deu", "nl": "nld", "is": "isl", "mk": "mkd",
-         "sh": "hbs", "sr": "hbs", "hr": "hbs", "bs": "hbs", "ast": "ast", "sc": "srd", "frp": "frp"}  # fmt: skip
+         "sh": "hbs", "sr": "hbs", "hr": "hbs", "bs": "hbs", "ast": "ast", "sc": "srd", "frp": "frp",
+         "ru": "rus", "ar": "ara", "zh": "zho", "ja": "jpn", "ko": "kor", "pl": "pol", "uk": "ukr"}  # fmt: skip
 _MODES_DIR = Path("/usr/share/apertium/modes")
 _LIST_TIMEOUT = 15.0
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)]))\s+(?=[\"'“‘(]*[A-Z0-9])")
 _ABBREVIATION = re.compile(r"\b(?:Mr|Ms|Mrs|Dr|Prof|St|Mt|No|Gen|Sen|Rep|Gov|Jr|Sr|vs|e\.g|i\.e)\.$")
 _BLOCK = re.compile(r'<p id="s(\d+)">(.*?)</p>', re.DOTALL)
 _MARKS = re.compile(r"(?<![\w])[*#@](?=\w)")
@@ -48,6 +49,7 @@ class ApertiumPair:
 
     engine = "apertium"
     pivot = ""
+    passes_through = frozenset({"number"})  # measured: 1,250 / 3.5 / 60% come back intact, grammar intact
 
     def __init__(
         self, binary: str, mode: str, source: str, target: str, version: str, timeout: float

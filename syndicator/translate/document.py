@@ -154,7 +154,12 @@ class _Document:
     def __init__(self, article: Article, pair: PairTranslator, faithful: Faithful) -> None:
         self.article, self.pair = article, pair
         terms = faithful.glossary.for_language(pair.target)
-        self.protector = Protector(pair.target, article.published.year, terms) if faithful.protect else None
+        # An engine may pass some spans through intact on its own (Apertium: numbers); protecting them
+        # anyway would only cost grammar ("ZXQ2 los residentes").
+        skip = frozenset(getattr(pair, "passes_through", ()))
+        self.protector = (
+            Protector(pair.target, article.published.year, terms, skip) if faithful.protect else None
+        )
         names = proper_nouns(f"{article.summary} {_text_of(article.body_html)}")
         title = sentence_case(article.title, names, [t.text for t in faithful.glossary.terms])
         self.title = self._plain_run(title)

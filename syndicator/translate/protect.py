@@ -40,8 +40,14 @@ class Span:
 class Protector:
     """Finds the spans to protect in English text, rendered for one target language."""
 
-    def __init__(self, language: str, year: int, terms: Sequence[tuple[str, str]] = ()) -> None:
-        self.language, self.year = language, year
+    def __init__(
+        self,
+        language: str,
+        year: int,
+        terms: Sequence[tuple[str, str]] = (),
+        skip: frozenset[str] = frozenset(),
+    ) -> None:
+        self.language, self.year, self.skip = language, year, skip
         self.terms = dict(terms)
         alternatives = "|".join(re.escape(t) for t, _ in sorted(terms, key=lambda tr: -len(tr[0])))
         self._terms = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)") if alternatives else None
@@ -58,7 +64,7 @@ class Protector:
                 candidates.append((2, m.start(), m.end(), self.terms[m.group()]))
         for d in find_dates(text, self.year, self.language):
             candidates.append((3, d.start, d.end, render(d, self.language)))
-        for m in _NUMBER.finditer(text):
+        for m in _NUMBER.finditer(text) if "number" not in self.skip else ():
             candidates.append((4, m.start(), m.end(), m.group()))
         taken: list[tuple[int, int, str]] = []
         for _, start, end, value in sorted(candidates, key=lambda c: (c[0], c[1])):
