@@ -340,15 +340,31 @@ class Store:
                     title=tr.title, summary=tr.summary, body_html=tr.body_html, source_hash=tr.source_hash
                 )
                 old = conn.execute(
-                    select(translations.c.title, translations.c.summary, translations.c.body_html).where(
+                    select(
+                        translations.c.title,
+                        translations.c.summary,
+                        translations.c.body_html,
+                        translations.c.source_hash,
+                        articles.c.updated,
+                    )
+                    .join(articles, articles.c.id == translations.c.article_id)
+                    .where(
                         and_(
                             translations.c.article_id == tr.article_id, translations.c.language == tr.language
                         )
                     )
                 ).first()
-                if old is not None and tuple(old) == (tr.title, tr.summary, tr.body_html):
+                if old is not None and (old.title, old.summary, old.body_html) == (
+                    tr.title,
+                    tr.summary,
+                    tr.body_html,
+                ):
                     # Same words as before: the entry did not change, so its `updated` must not either.
                     del values["updated"]
+                elif old is not None and old.source_hash != tr.source_hash:
+                    # New text for new source content changed when the source did: date it like the original,
+                    # so entries translated in one batch do not all share one timestamp.
+                    values["updated"] = old.updated
             else:
                 # Only finished text moves `updated`: feeds date an entry by its content.
                 del values["updated"]
