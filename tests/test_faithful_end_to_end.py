@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ import lxml.html
 import pytest
 
 from syndicator.cli import main
+from syndicator.store import Store
 from tests.test_apertium import needs_apertium
 
 DATA = Path(__file__).resolve().parent / "data" / "faithful"
@@ -74,9 +76,37 @@ def test_spanish_through_apertium_keeps_names_numbers_links_and_dates(
     assert "3 de marzo" in entry.title and entry.title[0].isupper()
     assert "Autoridad Portuaria del Océano (OHA)" in entry.summary
     _no_placeholder_published(root)
-    # A second run translates nothing again: the memory is keyed by the text with placeholders
+    # An edit that changes a date and a number. The sentence memory is keyed by the text with placeholders:
+    # the sentence with the new date is a memory hit; the one with the new number is not (Apertium keeps
+    # numbers by itself, so they are not placeholders there): exactly one sentence goes to Apertium again.
+    store = Store(f"sqlite:///{root / 'data' / 'syndicator.db'}")
+    size, _, misses = store.memory_stats()["en>es"]
+    article = root / "articles" / "2026-03-02-ferry-opening.md"
+    article.write_text(
+        article.read_text(encoding="utf-8")
+        .replace("1,250 residents", "1,300 residents")
+        .replace("from May 12 to 14", "from June 2 to 4"),
+        encoding="utf-8",
+    )
     assert _run(root, "run", "--once") == 0
-    assert _run(root, "status") == 0
+    assert store.memory_stats()["en>es"][::2] == (size + 1, misses + 1)
+    text = lxml.html.fragment_fromstring(
+        _entry(root, "es").content[0].value, create_parent="div"
+    ).text_content()
+    assert "1,300 residentes" in text and "del 2 al 4 de junio" in text
+
+
+def test_missing_apertium_pair_is_no_model_with_the_package_to_install(
+    make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _instance(make_instance, targets=("fr",), extra='\n[translation.engines]\nfr = "apertium"\n')
+    assert _run(root, "run", "--once") == 0  # the cycle goes on; the English feed is published
+    assert "fr: 1 without a model" in capsys.readouterr().out
+    assert _run(root, "status", "--json") == 0
+    errors = json.loads(capsys.readouterr().out)["languages"]
+    fr = next(row for row in errors if row["language"] == "fr")
+    assert "no apertium model for en → fr" in fr["errors"][0]
+    assert "apertium-eng-fra" in fr["errors"][0]
 
 
 def test_tiny_argos_model_loses_placeholders_and_falls_back_safely(
