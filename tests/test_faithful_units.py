@@ -68,11 +68,11 @@ PROTECT_CASES = _cases("protect.toml")
 @pytest.mark.parametrize("case", PROTECT_CASES, ids=_ids(PROTECT_CASES, "text"))
 def test_placeholders_round_trip(case: dict[str, Any]) -> None:
     terms = [tuple(t) for t in case.get("terms", [])]
-    prot = Protected(Protector("es", 2026, terms))  # type: ignore[arg-type]
+    prot = Protected(Protector(case.get("language", "es"), 2026, terms))  # type: ignore[arg-type]
     prot.add_text(case["text"])
     assert prot.text == case["sent"]
     restored = prot.restore(case["output"], markup=False)
-    assert restored == (case["restored"] or None)
+    assert (restored or "").replace("\u202f", " ") == (case["restored"] or ""), restored
 
 
 def test_inline_html_round_trips_and_crossed_tags_are_refused() -> None:

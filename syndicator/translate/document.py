@@ -212,14 +212,18 @@ class _Document:
 
     def second_round(self, done: dict[str, str]) -> list[str]:
         """After the first round: runs whose tokens did not survive fall back to plain segments."""
-        wanted = []
+        wanted, lost = [], 0
         for run in self.runs():
             if run.sentences:
                 run.finish(done, self.pair.target)
                 if run.result is None:
-                    log.info("article %s: placeholders lost in one run; translating it node by node",
-                             self.article.key)  # fmt: skip
+                    lost += 1
                     wanted += [s for seg in run.fallback for s in seg.sentences]
+        if lost:
+            log.info(
+                "%s → %s, article %s: placeholders lost in %d of %d run(s); those are translated node by node",
+                self.pair.source, self.pair.target, self.article.key, lost, len(self.runs()),
+            )  # fmt: skip
         return wanted
 
     def used(self) -> list[str]:

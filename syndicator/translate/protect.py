@@ -144,6 +144,8 @@ class Protected:
                 value = span.value
                 if span.upper and value[:1].islower() and _SENTENCE_START.search(plain.rstrip() or ""):
                     value = value[:1].upper() + value[1:]
+                if value.endswith(".") and texts[i + 1].startswith("."):
+                    value = value[:-1]  # "2026 г." ending a sentence: one period, not two
                 out.append(escape(value))
                 plain += value
             else:
