@@ -7,6 +7,7 @@ mayo", fr "du 12 au 14 mai"; "2026-03-03" → zh "2026年3月3日". A date witho
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -126,7 +127,7 @@ def _day(text: str) -> int:
 
 def render(found: FoundDate, language: str) -> str:
     """The date or range as written in `language` (CLDR patterns, full weekday names)."""
-    locale = Locale.parse(language.replace("-", "_"))
+    locale = _locale(language)
     base = locale.language
     year = "y" if found.has_year else ""
     if found.last is None:
@@ -149,8 +150,14 @@ def render(found: FoundDate, language: str) -> str:
     return format_interval(first, last, f"{year}MMMMd", locale=locale)
 
 
+@functools.lru_cache(maxsize=256)
+def _locale(language: str) -> Locale:
+    return Locale.parse(language.replace("-", "_"))
+
+
+@functools.lru_cache(maxsize=1024)
 def _pattern(skeleton: str, locale: Locale) -> str:
-    """The locale's pattern for a skeleton, with weekdays written out in full."""
+    """The locale's pattern for a skeleton, with weekdays written out in full (cached: matching is slow)."""
     key = match_skeleton(skeleton, locale.datetime_skeletons) or skeleton
     pattern = locale.datetime_skeletons[key].pattern if key in locale.datetime_skeletons else key
     if "EEEE" not in skeleton:

@@ -31,7 +31,9 @@ def proper_nouns(text: str) -> set[str]:
     names = set()
     for m in _WORD.finditer(text):
         word = m.group()
-        if word[0].isupper() and not _SENTENCE_END.search(text[: m.start()]) and m.start() > 0:
+        # Only the few characters before the word matter (and scanning the whole prefix would be quadratic).
+        before = text[max(0, m.start() - 8) : m.start()]
+        if word[0].isupper() and m.start() > 0 and not _SENTENCE_END.search(before):
             names.add(word)
     return names
 

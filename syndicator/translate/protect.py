@@ -105,7 +105,9 @@ class Protected:
         """Append an inline tag (or a whole element kept as is); returns its token number."""
         before = "".join(self.raw)
         span = Span(markup, kind, space_before=bool(before) and before[-1:].isspace())
-        self._pending.append(span)
+        for earlier in self._pending:  # a tag right after a tag: no space between them
+            earlier.space_after = False
+        self._pending = [span]
         self.parts.append(f" {self._token(span)} ")
         return len(self.spans)
 
