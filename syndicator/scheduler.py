@@ -14,10 +14,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from syndicator.errors import SyndicatorError
 from syndicator.models import CycleReport
 from syndicator.pipeline import Context, collect, publish, translate
+from syndicator.server import start_in_background
 
 log = logging.getLogger(__name__)
 
 DEBOUNCE = timedelta(seconds=2)  # let several sources' news arrive before one translate-and-publish pass
+HOUSEKEEPING = 60.0  # seconds between checks for due retries and changed corrections
 
 
 class Service:
@@ -28,6 +30,7 @@ class Service:
         self.scheduler = BlockingScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
         self._dirty = threading.Event()
         self._processing = threading.Lock()
+        self._corrections_seen: list[tuple[str, int, int]] | None = None
 
     def poll(self, name: str) -> None:
         """Poll one source; ask for processing when it brought new or changed articles."""
@@ -46,6 +49,19 @@ class Service:
         self.scheduler.add_job(
             self.process, id="process", replace_existing=True, next_run_time=datetime.now(UTC) + DEBOUNCE
         )
+
+    def housekeeping(self) -> None:
+        """Ask for processing when failed translations are due for a retry or the corrections folder changed."""
+        folder = self.ctx.config.translation.corrections_dir
+        try:
+            signature = sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*.md"))
+            due = self.ctx.store.retries_due()
+        except (OSError, SyndicatorError) as exc:
+            log.error("housekeeping failed: %s", exc)
+            return
+        changed, self._corrections_seen = signature != self._corrections_seen, signature
+        if due or changed:
+            self.request_processing()
 
     def process(self) -> None:
         """Translate and publish until no new work arrived meanwhile."""
@@ -82,6 +98,8 @@ class Service:
                 name=f"poll {cfg.name}",
                 next_run_time=now,
             )
+        # Failed translations come due and editors drop corrections without any source having news.
+        self.scheduler.add_job(self.housekeeping, IntervalTrigger(seconds=HOUSEKEEPING), id="housekeeping")
         # Publish at start too: feeds reflect the store even when no source has news.
         self._dirty.set()
         self.scheduler.add_job(self.process, id="process", next_run_time=now + DEBOUNCE)
@@ -92,6 +110,7 @@ class Service:
 
         signal.signal(signal.SIGTERM, stop)
         log.info("running: %d source(s); Ctrl-C or SIGTERM stops", len(self.ctx.config.sources))
+        server = start_in_background(self.ctx)  # serves feeds/ while the jobs run (serve.enabled)
         try:
             self.scheduler.start()
         except KeyboardInterrupt:
@@ -99,3 +118,5 @@ class Service:
         finally:
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
+            if server is not None:
+                server.stop()

@@ -8,7 +8,7 @@ from syndicator.config import Config
 from syndicator.errors import SyndicatorError
 from syndicator.models import TRANSLATION_STATUSES
 from syndicator.store import Store
-from syndicator.translate import EngineOptions, make_engine
+from syndicator.translate import EngineOptions, corrections, make_engine
 
 
 def coverage(config: Config) -> list[dict[str, str]]:
@@ -50,6 +50,16 @@ def collect_status(config: Config) -> dict[str, Any]:
             row.update({s: counts.get(lang, {}).get(s, 0) for s in TRANSLATION_STATUSES})
             row["errors"] = [f"{status} ({n} article(s)): {err}" for status, err, n in store.errors(lang, 3)]
             languages.append(row)
+        failures: dict[str, list[Any]] = {}
+        for tr in store.failures():
+            failures.setdefault(tr.language, []).append(tr)
+        for row in languages:
+            failed = failures.get(row["language"], [])
+            retries = [tr.next_retry for tr in failed if tr.next_retry is not None]
+            row["attempts"] = max((tr.attempts for tr in failed), default=0)
+            row["next_retry"] = min(retries) if retries else None
+        stale, broken = corrections.inspect(store, config.translation.corrections_dir, config.languages.all)
+        reviewed = store.corrections()
         memory = {
             pair: {"sentences": size, "hits": hits, "misses": misses,
                    "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None}
@@ -62,6 +72,12 @@ def collect_status(config: Config) -> dict[str, Any]:
             "languages": languages,
             "models": coverage(config),
             "memory": memory,
+            "corrections": {
+                "folder": str(config.translation.corrections_dir),
+                "applied": sum(1 for *_, is_stale in reviewed if not is_stale),
+                "stale": stale,
+                "problems": [f"{p.origin}: {p.message}" for p in broken],
+            },
         }
     finally:
         store.close()
@@ -87,14 +103,26 @@ def format_status(data: dict[str, Any]) -> str:
             f"{row['no-model']} without a model"
         )
         lines += [f"    {e}" for e in row["errors"]]
+        if row["failed"] and row.get("next_retry"):
+            lines.append(
+                f"    failed ones are retried from {row['next_retry']:%Y-%m-%d %H:%M} UTC "
+                f"(up to {row['attempts']} attempt(s) so far)"
+            )
     lines.append("models:")
     for m in data["models"]:
         flag = (
-            "  <-- install a model: syndicator models install FILE.argosmodel"
+            "  <-- install a model: syndicator models install FILE.argosmodel (or --online LANG)"
             if m["covered"] == "missing"
             else ""
         )
         lines.append(f"  {m['source']} → {m['target']} ({m['engine']}): {m['covered']}{flag}")
+    fixes = data["corrections"]
+    lines.append(f"corrections ({fixes['folder']}): {fixes['applied']} in place")
+    lines += [
+        f"  STALE (the article changed; machine translation used until you update it): {p}"
+        for p in fixes["stale"]
+    ]
+    lines += [f"  problem: {p}" for p in fixes["problems"]]
     if data["memory"]:
         lines.append("translation memory:")
         for pair, m in data["memory"].items():

@@ -42,6 +42,9 @@ def write_config(
         engine = "{engine}"
         packages_dir = "models"
 
+        [serve]
+        port = 0  # tests run side by side: never a fixed port
+
         [[source]]
         name = "newsroom"
         kind = "folder"

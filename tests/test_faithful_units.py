@@ -105,6 +105,8 @@ def test_inline_html_round_trips_and_crossed_tags_are_refused() -> None:
     )
     assert prot.restore("Lee ZXQ1 el informe ZXQ3 ahora ZXQ2 gratis ZXQ4.", markup=True) is None  # crossed
     assert prot.restore("Lee ZXQ2 el informe ZXQ1 ahora ZXQ3 gratis ZXQ4.", markup=True) is None  # reversed
+    # Both elements whole, but in the other order: refused (the element sequence must stay the source's)
+    assert prot.restore("Lee ZXQ3 gratis ZXQ4, ZXQ1 el informe ZXQ2 ahora.", markup=True) is None
     # Chinese: no spaces around the tags
     zh = prot.restore("阅读 ZXQ1 报告 ZXQ2 现在，ZXQ3 免费 ZXQ4。", markup=True, spaced=False)
     assert zh == '阅读<a href="https://x.org/?a=1&amp;b=2">报告</a>现在，<em>免费</em>。'
