@@ -42,9 +42,6 @@ def write_config(
         engine = "{engine}"
         packages_dir = "models"
 
-        [serve]
-        port = 0  # tests run side by side: never a fixed port
-
         [[source]]
         name = "newsroom"
         kind = "folder"
@@ -52,6 +49,8 @@ def write_config(
         every = "5m"
         """
     )
+    if "[serve]" not in extra:  # tests run side by side: never a fixed port
+        text = text.replace("[[source]]", "[serve]\nport = 0\n\n[[source]]", 1)
     path = root / "config" / "syndicator.toml"
     path.write_text(text + extra, encoding="utf-8")
     return path
