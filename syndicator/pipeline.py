@@ -8,14 +8,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from syndicator.config import Config
+from syndicator.config import Config, SourceConfig
 from syndicator.errors import PublishError, SyndicatorError
+from syndicator.http import HttpClient, HttpOptions
 from syndicator.localize import Catalogs
 from syndicator.models import DONE, FAILED, NO_MODEL, ArticleInput, CycleReport, Problem, Translation
 from syndicator.publish.entries import EntryBuilder, entry_path
@@ -24,6 +26,7 @@ from syndicator.publish.pages import entry_page
 from syndicator.publish.writer import FeedStore, LocalFolderStore
 from syndicator.runner import InProcessRunner, Runner
 from syndicator.sources import SourceContext, make_source
+from syndicator.sources.ids import canonical_url
 from syndicator.store import Store, utcnow
 from syndicator.translate import Engine, EngineOptions, PairTranslator, make_engine
 from syndicator.translate.document import translate_articles
@@ -92,12 +95,59 @@ def content_hash(item: ArticleInput) -> str:
 # -- 1. sources → store ------------------------------------------------------------------------------------
 
 
-def collect(ctx: Context, report: CycleReport, names: Sequence[str] | None = None) -> list[int]:
-    """Poll sources (all, or those named) and store what they hold; return ids of new or changed articles."""
+def source_context(ctx: Context) -> SourceContext:
+    """What sources get: the site's time zone, the HTTP client with the [http] limits, the page memory."""
+    h = ctx.config.http
+    options = HttpOptions(
+        connect_timeout=h.connect_timeout,
+        read_timeout=h.read_timeout,
+        max_bytes=h.max_bytes,
+        max_redirects=h.max_redirects,
+        retries=h.retries,
+        backoff=h.backoff,
+        max_wait=h.max_wait,
+        contact=ctx.config.site.link,
+    )
+    return SourceContext(
+        timezone=ZoneInfo(ctx.config.site.timezone),
+        http=HttpClient(options),
+        pages=ctx.store,
+        max_pages=h.max_pages,
+        languages=ctx.config.languages.all,
+    )
+
+
+def next_poll_after_failure(ctx: Context, cfg: SourceConfig, failures: int, exc: Exception) -> datetime:
+    """When a failing source is tried again: every, 2×every, 4×every… capped, with jitter; Retry-After wins."""
+    delay = min(cfg.every * (2 ** max(0, failures - 1)), ctx.config.http.max_backoff)
+    # Jitter spreads sources (and instances) that failed together, so they do not retry in step.
+    seconds = delay.total_seconds() * random.uniform(0.9, 1.1)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        seconds = max(seconds, float(retry_after))
+    return ctx.clock() + timedelta(seconds=seconds)
+
+
+def collect(
+    ctx: Context, report: CycleReport, names: Sequence[str] | None = None, *, force: bool = False
+) -> list[int]:
+    """Poll sources (all, or those named) and store what they hold; return ids of new or changed articles.
+
+    A source that is backing off after failures is skipped until its next poll, unless `force`.
+    """
     changed: list[int] = []
-    source_ctx = SourceContext(timezone=ZoneInfo(ctx.config.site.timezone))
+    source_ctx = source_context(ctx)
+    states = ctx.store.source_states()
+    now = ctx.clock()
     for cfg in ctx.config.sources:
         if not cfg.enabled or (names is not None and cfg.name not in names):
+            continue
+        state = states.get(cfg.name, {})
+        if not force and state.get("next_poll") and state["next_poll"] > now:
+            log.info(
+                "source %s: backing off after %d failure(s) until %s UTC (last error: %s)",
+                cfg.name, state.get("failures", 0), f"{state['next_poll']:%Y-%m-%d %H:%M:%S}", state.get("last_error"),
+            )  # fmt: skip
             continue
         problems: list[Problem] = []
         seen: dict[str, str] = {}
@@ -112,15 +162,29 @@ def collect(ctx: Context, report: CycleReport, names: Sequence[str] | None = Non
                     )
                     continue
                 seen[item.key] = item.origin
-                article_id, state = ctx.store.upsert_article(item, content_hash(item))
-                setattr(report, state, getattr(report, state) + 1)
-                if state != "unchanged":
+                if item.date_guessed:
+                    # A stand-in date must not make a stored article look changed on every poll.
+                    stored = ctx.store.published_of(item.source, item.key)
+                    item = replace(item, published=stored) if stored is not None else item
+                article_id, outcome = ctx.store.upsert_article(
+                    item, content_hash(item), canonical_url(item.url)
+                )
+                attr = "duplicates" if outcome == "duplicate" else outcome
+                setattr(report, attr, getattr(report, attr) + 1)
+                if outcome in ("new", "updated"):
                     changed.append(article_id)
-                    log.info("%s article %s from %s", state, item.key, item.origin)
+                    log.info("%s article %s from %s", outcome, item.key, item.origin)
         except SyndicatorError as exc:
             # A failing source never stops the others; what it stored before stays.
-            log.error("source %s failed: %s", cfg.name, exc)
-            ctx.store.record_poll(cfg.name, error=str(exc))
+            failures = int(state.get("failures", 0)) + 1
+            retry = next_poll_after_failure(ctx, cfg, failures, exc)
+            log.error(
+                "source %s failed (%d in a row), next try %s UTC: %s",
+                cfg.name, failures, f"{retry:%Y-%m-%d %H:%M:%S}", exc,
+            )  # fmt: skip
+            notes = [f"{p.origin}: {p.message}" for p in problems]
+            ctx.store.record_poll(cfg.name, error=str(exc), problems=notes, next_poll=retry)
+            report.problems.append(Problem(cfg.name, cfg.name, str(exc)))
             continue
         for p in problems:
             log.warning("%s: %s: %s", p.source, p.origin, p.message)

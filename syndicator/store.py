@@ -22,7 +22,9 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -61,6 +63,8 @@ articles = Table(
     Column("first_seen", DateTime, nullable=False),
     Column("updated", DateTime, nullable=False),
     Column("content_hash", String(64), nullable=False),
+    # The URL two sources agree on (sources/ids.py): the same article reached twice is stored once.
+    Column("canonical_url", Text, nullable=False, default="", server_default="", index=True),
     UniqueConstraint("source", "key", name="uq_article_source_key"),
 )
 
@@ -111,6 +115,20 @@ source_state = Table(
     Column("last_error", Text, nullable=False, default=""),
     Column("failures", Integer, nullable=False, default=0),
     Column("problems", Text, nullable=False, default="[]"),
+    Column("last_error_at", DateTime, nullable=True),
+    Column("next_poll", DateTime, nullable=True),  # a failing source is not polled before this
+)
+
+# Per source and URL: HTTP validators for conditional GET, and which article pages were already read.
+source_pages = Table(
+    "source_pages",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("url", String(2000), primary_key=True),
+    Column("etag", Text, nullable=False, default=""),
+    Column("last_modified", Text, nullable=False, default=""),
+    Column("fingerprint", String(64), nullable=False, default=""),  # what the listing said about the page
+    Column("checked", DateTime, nullable=True),
 )
 
 
@@ -137,6 +155,7 @@ class Store:
         self.engine = self._connect(url)
         try:
             metadata.create_all(self.engine)
+            self._add_new_columns()
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the store at {url}: {exc}", hint="check store.url") from exc
 
@@ -159,6 +178,20 @@ class Store:
 
         return engine
 
+    def _add_new_columns(self) -> None:
+        """Add columns newer than an existing database (create_all only makes missing tables)."""
+        inspector = inspect(self.engine)
+        with self._tx() as conn:
+            for table in metadata.sorted_tables:
+                have = {c["name"] for c in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name in have:
+                        continue
+                    kind = column.type.compile(dialect=self.engine.dialect)
+                    default = " NOT NULL DEFAULT ''" if not column.nullable else ""
+                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{default}'))
+                    log.info("store: added column %s.%s", table.name, column.name)
+
     def close(self) -> None:
         """Release connections."""
         self.engine.dispose()
@@ -168,8 +201,11 @@ class Store:
 
     # -- articles ---------------------------------------------------------------------------------------
 
-    def upsert_article(self, item: ArticleInput, content_hash: str) -> tuple[int, str]:
-        """Store an article once; return (id, "new" | "updated" | "unchanged")."""
+    def upsert_article(self, item: ArticleInput, content_hash: str, canonical: str = "") -> tuple[int, str]:
+        """Store an article once; return (id, "new" | "updated" | "unchanged" | "duplicate").
+
+        "duplicate": another (source, key) already stored this canonical URL; the first one keeps it.
+        """
         now = _naive_utc(self.clock())
         values = {
             "language": item.language,
@@ -190,10 +226,21 @@ class Store:
                     and_(articles.c.source == item.source, articles.c.key == item.key)
                 )
             ).first()
+            if row is None and canonical:
+                twin = conn.execute(
+                    select(articles.c.id).where(articles.c.canonical_url == canonical).limit(1)
+                ).first()
+                if twin is not None:
+                    return int(twin.id), "duplicate"
             if row is None:
                 result = conn.execute(
                     articles.insert().values(
-                        source=item.source, key=item.key, first_seen=now, updated=now, **values
+                        source=item.source,
+                        key=item.key,
+                        first_seen=now,
+                        updated=now,
+                        canonical_url=canonical,
+                        **values,
                     )
                 )
                 return int(result.inserted_primary_key[0]), "new"
@@ -201,6 +248,13 @@ class Store:
                 return int(row.id), "unchanged"
             conn.execute(update(articles).where(articles.c.id == row.id).values(updated=now, **values))
             return int(row.id), "updated"
+
+    def published_of(self, source: str, key: str) -> datetime | None:
+        """The stored publication date of (source, key), or None when it is not stored."""
+        query = select(articles.c.published).where(and_(articles.c.source == source, articles.c.key == key))
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar_one_or_none()
+        return _aware(value)
 
     def article(self, article_id: int) -> Article:
         """One stored article."""
@@ -549,8 +603,14 @@ class Store:
 
     # -- sources ---------------------------------------------------------------------------------------
 
-    def record_poll(self, name: str, error: str = "", problems: Sequence[str] = ()) -> None:
-        """Remember how a source's last poll went."""
+    def record_poll(
+        self,
+        name: str,
+        error: str = "",
+        problems: Sequence[str] = (),
+        next_poll: datetime | None = None,
+    ) -> None:
+        """Remember how a source's last poll went, and when it may be polled again (None: on schedule)."""
         now = _naive_utc(self.clock())
         with self._tx() as conn:
             row = conn.execute(select(source_state).where(source_state.c.name == name)).first()
@@ -558,9 +618,11 @@ class Store:
                 "last_poll": now,
                 "last_error": error,
                 "problems": json.dumps(list(problems), ensure_ascii=False),
+                "next_poll": _naive_utc(next_poll) if next_poll is not None else None,
             }
             if error:
                 values["failures"] = (row.failures if row is not None else 0) + 1
+                values["last_error_at"] = now
             else:
                 values["failures"] = 0
                 values["last_success"] = now
@@ -579,6 +641,36 @@ class Store:
                     "last_error": r.last_error,
                     "failures": r.failures,
                     "problems": json.loads(r.problems),
+                    "last_error_at": _aware(r.last_error_at),
+                    "next_poll": _aware(r.next_poll),
                 }
                 for r in conn.execute(select(source_state))
             }
+
+    def page_state(self, source: str, url: str) -> tuple[str, str, str]:
+        """(etag, last_modified, fingerprint) remembered for one URL of a source; empty strings if none."""
+        query = select(source_pages).where(and_(source_pages.c.source == source, source_pages.c.url == url))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return ("", "", "") if row is None else (row.etag, row.last_modified, row.fingerprint)
+
+    def save_page_state(
+        self,
+        source: str,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        fingerprint: str | None = None,
+    ) -> None:
+        """Remember validators and/or the listing fingerprint of one URL (None leaves a field alone)."""
+        values: dict[str, Any] = {"checked": _naive_utc(self.clock())}
+        for name, value in (("etag", etag), ("last_modified", last_modified), ("fingerprint", fingerprint)):
+            if value is not None:
+                values[name] = value
+        where = and_(source_pages.c.source == source, source_pages.c.url == url)
+        with self._tx() as conn:
+            if conn.execute(select(source_pages.c.url).where(where)).first() is None:
+                conn.execute(source_pages.insert().values(source=source, url=url, **values))
+            else:
+                conn.execute(update(source_pages).where(where).values(**values))
