@@ -65,7 +65,13 @@ def parse_feed(content: bytes, origin: str, headers: Mapping[str, str] | None = 
     if headers and headers.get("content-type"):
         response_headers["content-type"] = headers["content-type"]
     # Always bytes: feedparser treats a str as a URL or file name to open.
-    parsed = feedparser.parse(bytes(content), response_headers=response_headers, sanitize_html=False)
+    try:
+        parsed = feedparser.parse(bytes(content), response_headers=response_headers, sanitize_html=False)
+    except Exception as exc:  # feedparser crashes on some hostile bytes (e.g. a non-ASCII encoding name)
+        raise SourceError(
+            f"{origin}: not a readable feed: the parser failed with {type(exc).__name__}: {_short(exc)}",
+            hint="open the URL in a browser: it should show RSS or Atom XML",
+        ) from None
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         reason = parsed.get("bozo_exception") or "no RSS or Atom root element"
         raise SourceError(
@@ -88,7 +94,7 @@ def _plain(value: str) -> str:
 
 def _moment(entry: Any) -> datetime | None:
     for name in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(name)
+        value = dict.get(entry, name)  # not entry.get: feedparser maps published→updated with a warning
         if value:
             try:
                 return datetime(*tuple(value)[:6]).replace(tzinfo=UTC)
