@@ -184,6 +184,7 @@ class Store:
         with self._tx() as conn:
             for table in metadata.sorted_tables:
                 have = {c["name"] for c in inspector.get_columns(table.name)}
+                added = False
                 for column in table.columns:
                     if column.name in have:
                         continue
@@ -191,6 +192,10 @@ class Store:
                     default = " NOT NULL DEFAULT ''" if not column.nullable else ""
                     conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{default}'))
                     log.info("store: added column %s.%s", table.name, column.name)
+                    added = True
+                if added:
+                    for index in table.indexes:
+                        index.create(bind=conn, checkfirst=True)
 
     def close(self) -> None:
         """Release connections."""

@@ -163,3 +163,30 @@ def test_same_article_in_feed_and_on_the_web_is_stored_once(
     again = _collect(ctx)
     assert (again.new, again.updated, again.duplicates) == (0, 0, 0)  # the web page is not read again
     ctx.close()
+
+
+def test_page_limit_spreads_work_over_polls(
+    make_instance: Callable[..., Path], upstream: Upstream, clock: Clock
+) -> None:
+    _serve_site(upstream)
+    upstream.set("/news/", fixture("listing.html", etag='"l1"'))
+    ctx = open_instance(
+        make_instance, source_toml("site", "web", upstream.url("/news/")), clock, targets=("fr",)
+    )
+    ctx = _with_max_pages(ctx, 1)
+    assert _collect(ctx).new == 3 + 1  # the drop folder's three, and one page
+    # The listing's 304 is not trusted yet: one page is still unread.
+    assert "if-none-match" not in upstream.hits("/news/")[-1].headers
+    assert _collect(ctx).new == 1
+    assert len(_web(ctx)) == 2
+    _collect(ctx)
+    assert upstream.hits("/news/")[-1].headers.get("if-none-match") == '"l1"'
+    ctx.close()
+
+
+def _with_max_pages(ctx: Context, pages: int) -> Context:
+    from dataclasses import replace
+
+    http = replace(ctx.config.http, max_pages=pages)
+    ctx.config = replace(ctx.config, http=http)
+    return ctx

@@ -78,6 +78,9 @@ def parse_article(path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleI
         post = frontmatter.loads(text)
     except yaml.YAMLError as exc:
         raise BadArticle(f"front matter is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    except Exception as exc:  # a file starting with "{" or "+++" is read as JSON or TOML front matter
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise BadArticle(f"front matter cannot be read: {first}") from exc
     return from_fields(dict(post.metadata), render_markdown(post.content), path, cfg, ctx)
 
 
