@@ -149,53 +149,62 @@ def collect(
                 cfg.name, state.get("failures", 0), f"{state['next_poll']:%Y-%m-%d %H:%M:%S}", state.get("last_error"),
             )  # fmt: skip
             continue
-        problems: list[Problem] = []
-        seen: dict[str, str] = {}
-        try:
-            for item in make_source(cfg, source_ctx).poll():
-                if isinstance(item, Problem):
-                    problems.append(item)
-                    continue
-                if item.key in seen:
-                    problems.append(
-                        Problem(cfg.name, item.origin, f"id {item.key!r} is also used by {seen[item.key]}")
-                    )
-                    continue
-                seen[item.key] = item.origin
-                if item.date_guessed:
-                    # A stand-in date must not make a stored article look changed on every poll.
-                    stored = ctx.store.published_of(item.source, item.key)
-                    item = replace(item, published=stored) if stored is not None else item
-                article_id, outcome = ctx.store.upsert_article(
-                    item, content_hash(item), canonical_url(item.url)
-                )
-                attr = "duplicates" if outcome == "duplicate" else outcome
-                setattr(report, attr, getattr(report, attr) + 1)
-                if outcome in ("new", "updated"):
-                    changed.append(article_id)
-                    log.info("%s article %s from %s", outcome, item.key, item.origin)
-        except SyndicatorError as exc:
-            # A failing source never stops the others; what it stored before stays.
-            failures = int(state.get("failures", 0)) + 1
-            retry = next_poll_after_failure(ctx, cfg, failures, exc)
-            log.error(
-                "source %s failed (%d in a row), next try %s UTC: %s",
-                cfg.name, failures, f"{retry:%Y-%m-%d %H:%M:%S}", exc,
-            )  # fmt: skip
-            notes = [f"{p.origin}: {p.message}" for p in problems]
-            ctx.store.record_poll(cfg.name, error=str(exc), problems=notes, next_poll=retry)
-            report.problems.append(Problem(cfg.name, cfg.name, str(exc)))
-            continue
-        for p in problems:
-            log.warning("%s: %s: %s", p.source, p.origin, p.message)
-        report.problems.extend(problems)
-        ctx.store.record_poll(cfg.name, problems=[f"{p.origin}: {p.message}" for p in problems])
+        changed += _poll_source(ctx, cfg, source_ctx, int(state.get("failures", 0)), report)
     for article in ctx.store.articles(changed) if changed else []:
         targets = [lang for lang in ctx.config.languages.all if lang != article.language]
         ctx.store.ensure_pending(article, targets)
     queued = ctx.store.ensure_languages(ctx.config.languages.all)
     if queued:
         log.info("queued %d translation(s) for newly configured languages", queued)
+    return changed
+
+
+def _poll_source(
+    ctx: Context, cfg: SourceConfig, source_ctx: SourceContext, failures: int, report: CycleReport
+) -> list[int]:
+    """Poll one source and store its articles; record its health. Never raises for the source's faults."""
+    changed: list[int] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    try:
+        for item in make_source(cfg, source_ctx).poll():
+            if isinstance(item, Problem):
+                problems.append(item)
+                continue
+            if item.key in seen:
+                problems.append(
+                    Problem(cfg.name, item.origin, f"id {item.key!r} is also used by {seen[item.key]}")
+                )
+                continue
+            seen[item.key] = item.origin
+            if item.date_guessed:
+                # A stand-in date must not make a stored article look changed on every poll.
+                stored = ctx.store.published_of(item.source, item.key)
+                item = replace(item, published=stored) if stored is not None else item
+            article_id, outcome = ctx.store.upsert_article(item, content_hash(item), canonical_url(item.url))
+            attr = "duplicates" if outcome == "duplicate" else outcome
+            setattr(report, attr, getattr(report, attr) + 1)
+            if outcome in ("new", "updated"):
+                changed.append(article_id)
+                log.info("%s article %s from %s", outcome, item.key, item.origin)
+    except Exception as exc:
+        # A failing source never stops the others; what it stored before stays. Our own errors explain
+        # themselves; anything else is a bug or a parser crash on hostile input, named by its type.
+        message = str(exc) if isinstance(exc, SyndicatorError) else f"{type(exc).__name__}: {exc}"
+        retry = next_poll_after_failure(ctx, cfg, failures + 1, exc)
+        log.error(
+            "source %s failed (%d in a row), next try %s UTC: %s",
+            cfg.name, failures + 1, f"{retry:%Y-%m-%d %H:%M:%S}", message,
+            exc_info=not isinstance(exc, SyndicatorError) or log.isEnabledFor(logging.DEBUG),
+        )  # fmt: skip
+        notes = [f"{p.origin}: {p.message}" for p in problems]
+        ctx.store.record_poll(cfg.name, error=message, problems=notes, next_poll=retry)
+        report.problems.append(Problem(cfg.name, cfg.name, message))
+        return changed
+    for p in problems:
+        log.warning("%s: %s: %s", p.source, p.origin, p.message)
+    report.problems.extend(problems)
+    ctx.store.record_poll(cfg.name, problems=[f"{p.origin}: {p.message}" for p in problems])
     return changed
 
 
