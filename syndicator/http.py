@@ -22,7 +22,7 @@ from syndicator.errors import SourceError
 log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
-USER_AGENT = f"Syndicator/{__version__} (+https://github.com/syndicator/syndicator)"
+USER_AGENT = f"Syndicator/{__version__}"
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class HttpOptions:
     @property
     def user_agent(self) -> str:
         """The identifying User-Agent header, with the version and a contact address."""
-        return f"{USER_AGENT[:-1]}; {self.contact})" if self.contact else USER_AGENT
+        return f"{USER_AGENT} (+{self.contact})" if self.contact else USER_AGENT
 
 
 @dataclass(frozen=True)

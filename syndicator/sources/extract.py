@@ -23,6 +23,8 @@ from lxml.cssselect import CSSSelector
 from syndicator.sanitize import clean_html
 
 log = logging.getLogger(__name__)
+# trafilatura logs its heuristics' doubts as warnings ("discarding data"): nothing an admin can act on.
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _DATE_META = ("article:published_time", "og:published_time", "datePublished", "date", "dc.date", "pubdate")
@@ -58,12 +60,12 @@ def decode_html(content: bytes, declared: str | None = None) -> str:
     if match:
         candidates.append(match.group(1).decode("ascii", "replace"))
     for name in candidates:
-        if not name:
-            continue
         try:
-            return content.decode(codecs.lookup(name).name, "replace")
+            codec = codecs.lookup(name or "").name
         except LookupError:
             continue
+        if codec != "utf-8":  # already tried, and these bytes are not UTF-8 whatever the label says
+            return content.decode(codec, "replace")
     return content.decode("cp1252", "replace")
 
 
