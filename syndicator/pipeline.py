@@ -124,7 +124,8 @@ def next_poll_after_failure(ctx: Context, cfg: SourceConfig, failures: int, exc:
     seconds = delay.total_seconds() * random.uniform(0.9, 1.1)
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:
-        seconds = max(seconds, float(retry_after))
+        # Honoured, but capped too: a server asking for a year of silence gets max_backoff.
+        seconds = max(seconds, min(float(retry_after), ctx.config.http.max_backoff.total_seconds()))
     return ctx.clock() + timedelta(seconds=seconds)
 
 
