@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import lxml.etree
@@ -21,6 +20,7 @@ import lxml.html
 from lxml.cssselect import CSSSelector
 
 from syndicator.sanitize import clean_html
+from syndicator.sources.ids import join_url, split_url
 
 log = logging.getLogger(__name__)
 # trafilatura logs its heuristics' doubts as warnings ("discarding data"): nothing an admin can act on.
@@ -150,7 +150,7 @@ def _selected(tree: Any, selectors: Mapping[str, str], base: str) -> dict[str, s
         el = found[0]
         src = (el.get("src") or el.get("content") or el.get("href") or "") if hasattr(el, "get") else ""
         if src:
-            out["image"] = urljoin(base, src.strip())
+            out["image"] = join_url(base, src)
     if "body" in selectors and (found := _select(tree, selectors["body"])):
         parts = [lxml.html.tostring(el, encoding="unicode") for el in found if hasattr(el, "tag")]
         out["body"] = "".join(parts)
@@ -203,14 +203,14 @@ def extract_article(
     published = parse_date(picked.get("date", ""), tz) or parse_date(_meta(tree, _DATE_META), tz)
     if published is None and meta is not None and meta.date:
         published = parse_date(str(meta.date), tz)
-    image = picked.get("image") or (urljoin(url, meta.image) if meta and meta.image else "")
+    image = picked.get("image") or (join_url(url, meta.image) if meta and meta.image else "")
     author = picked.get("author") or (meta.author if meta and meta.author else "")
     return Extracted(
         title=title.strip()[:1000],
         body_html=body_html,
         published=published,
         author=(author or "").strip()[:300],
-        image=image if urlsplit(image).scheme in ("http", "https") else "",
+        image=image if split_url(image).scheme in ("http", "https") else "",
         language=(tree.get("lang") or "").strip(),
     )
 
@@ -241,13 +241,13 @@ def find_links(text: str, base: str, selector: str = "") -> list[tuple[str, str]
         anchors = _auto_links(tree, base)
     seen: set[str] = set()
     out: list[tuple[str, str]] = []
-    base_host = urlsplit(base).netloc.lower()
+    base_host = split_url(base).netloc.lower()
     for a in anchors:
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
-        link = urljoin(base, href).split("#", 1)[0]
-        parts = urlsplit(link)
+        link = join_url(base, href).split("#", 1)[0]
+        parts = split_url(link)
         if parts.scheme not in ("http", "https") or link in seen:
             continue
         if not selector and (parts.netloc.lower() != base_host or _SKIP_LINK_EXT.search(parts.path)):
@@ -265,7 +265,7 @@ def _auto_links(tree: Any, base: str) -> list[Any]:
         for a in tree.xpath("//a[@href]")
         if not a.xpath("ancestor::*[self::nav or self::header or self::footer or self::aside]")
     ]
-    base_path = urlsplit(base).path.rstrip("/")
+    base_path = split_url(base).path.rstrip("/")
     preferred = [
         a
         for a in anchors
@@ -274,6 +274,6 @@ def _auto_links(tree: Any, base: str) -> list[Any]:
     chosen = preferred or [
         a
         for a in anchors
-        if re.search(r"[-_]|\d", urlsplit(urljoin(base, a.get("href", ""))).path.rsplit("/", 1)[-1])
+        if re.search(r"[-_]|\d", split_url(join_url(base, a.get("href", ""))).path.rsplit("/", 1)[-1])
     ]
-    return [a for a in chosen if urlsplit(urljoin(base, a.get("href", ""))).path.rstrip("/") != base_path]
+    return [a for a in chosen if split_url(join_url(base, a.get("href", ""))).path.rstrip("/") != base_path]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 # Query parameters that only say how a reader arrived, never which article it is.
@@ -17,9 +17,7 @@ def canonical_url(url: str, base: str = "") -> str:
     if not url:
         return ""
     if base:
-        from urllib.parse import urljoin
-
-        url = urljoin(base, url)
+        url = join_url(base, url)
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -34,6 +32,22 @@ def canonical_url(url: str, base: str = "") -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
     path = parts.path or "/"
     return urlunsplit((scheme, host, path, urlencode(sorted(query)), ""))
+
+
+def join_url(base: str, href: str) -> str:
+    """`href` made absolute against `base`; "" when either is not a parseable URL (hostile pages)."""
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:
+        return ""
+
+
+def split_url(url: str) -> SplitResult:
+    """urlsplit that never raises: an unparseable URL splits into empty parts."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return SplitResult("", "", "", "", "")
 
 
 def _digest(text: str) -> str:

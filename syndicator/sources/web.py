@@ -12,7 +12,14 @@ from syndicator.config import SourceConfig
 from syndicator.http import FetchError, Response, Validators
 from syndicator.models import ArticleInput, Problem
 from syndicator.sources import SourceContext, register
-from syndicator.sources.extract import Extracted, ExtractError, decode_html, extract_article, find_links
+from syndicator.sources.extract import (
+    Extracted,
+    ExtractError,
+    decode_html,
+    extract_article,
+    find_links,
+    parse_html,
+)
 from syndicator.sources.ids import stable_key
 from syndicator.sources.language import detect_language
 
@@ -40,8 +47,6 @@ def page_article(
     published = ex.published or (_header_date(resp) if resp is not None else None)
     language = str(cfg.language)
     if cfg.options.get("detect_language"):
-        from syndicator.sources.extract import parse_html
-
         language = detect_language(
             f"{ex.title}. {parse_html(ex.body_html).text_content()}", language, ctx.languages
         )
