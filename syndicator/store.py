@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,6 +153,7 @@ class Store:
     def __init__(self, url: str, *, clock: Any = utcnow) -> None:
         self.url = url
         self.clock = clock
+        self._upsert_lock = threading.Lock()
         self.engine = self._connect(url)
         try:
             metadata.create_all(self.engine)
@@ -225,7 +227,9 @@ class Store:
             "published": _naive_utc(item.published),
             "content_hash": content_hash,
         }
-        with self._tx() as conn:
+        # One writer at a time in this process: two sources polled side by side must not both insert the
+        # same canonical URL between the duplicate check and the insert.
+        with self._upsert_lock, self._tx() as conn:
             row = conn.execute(
                 select(articles.c.id, articles.c.content_hash).where(
                     and_(articles.c.source == item.source, articles.c.key == item.key)

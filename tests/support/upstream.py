@@ -24,6 +24,7 @@ class Reply:
     truncate_at: int | None = None  # declare the full length, send only this many bytes, hang up
     filler: int = 0  # stream this many bytes of filler instead of body (a huge response)
     declare_length: bool = True  # send Content-Length (False: body ends when the connection closes)
+    wait_for: str = ""  # hold the answer until a request for this path arrived (or 10 s passed)
     etag: str = ""  # send it, and answer 304 when the client sends it back
     last_modified: str = ""
 
@@ -52,6 +53,7 @@ class Upstream:
         self.requests: list[Seen] = []
         self.sent: dict[str, int] = {}  # bytes of body written per path
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
         self.stopping = threading.Event()
         upstream = self
 
@@ -99,6 +101,7 @@ class Upstream:
     def _next(self, path: str) -> Reply:
         with self.lock:
             self.requests.append(Seen(path, {}))
+            self.arrived.notify_all()
             replies = self.routes.get(path)
             if not replies:
                 return Reply(status=404, body=b"not found", content_type="text/plain")
@@ -110,6 +113,11 @@ class Upstream:
             self.requests[-1].headers = {k.lower(): v for k, v in h.headers.items()}
         if reply.delay and self.stopping.wait(reply.delay):
             return
+        if reply.wait_for:
+            with self.lock:
+                self.arrived.wait_for(
+                    lambda: any(r.path == reply.wait_for for r in self.requests), timeout=10
+                )
         if reply.etag and h.headers.get("If-None-Match") == reply.etag:
             h.send_response(304)
             h.send_header("ETag", reply.etag)
