@@ -146,7 +146,9 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     finally:
         ctx.close()
     print(
-        f"articles: {report.new} new, {report.updated} updated, {report.unchanged} unchanged; "
+        f"articles: {report.new} new, {report.updated} updated, {report.unchanged} unchanged"
+        + (f", {report.duplicates} duplicate(s)" if report.duplicates else "")
+        + "; "
         f"{len(report.problems)} problem(s); {len(report.written)} file(s) written to {config.publish.feeds_dir}"
     )
     for lang in config.languages.all:
