@@ -43,7 +43,8 @@ def collect_status(config: Config) -> dict[str, Any]:
         sources = []
         for cfg in config.sources:
             state = states.get(cfg.name, {})
-            sources.append({"name": cfg.name, "kind": cfg.kind, "every": str(cfg.every), **state})
+            where = {"url": str(cfg.options["url"])} if "url" in cfg.options else {}
+            sources.append({"name": cfg.name, "kind": cfg.kind, "every": str(cfg.every), **where, **state})
         languages = []
         for lang in config.languages.all:
             row: dict[str, Any] = {"language": lang, "original": lang == config.languages.source}
@@ -83,14 +84,25 @@ def collect_status(config: Config) -> dict[str, Any]:
         store.close()
 
 
+def _health(s: dict[str, Any]) -> str:
+    if not s.get("last_poll"):
+        return "never polled"
+    if s.get("last_error"):
+        return f"FAILING ({s['failures']} time(s) in a row): {s['last_error']}"
+    return f"ok, last poll {s['last_poll']:%Y-%m-%d %H:%M} UTC"
+
+
 def format_status(data: dict[str, Any]) -> str:
     """The status as text for a terminal."""
     lines = [f"config: {data['config']}", f"articles: {data['articles']}", "sources:"]
     for s in data["sources"]:
-        health = "never polled" if not s.get("last_poll") else (
-            f"FAILING ({s['failures']}x): {s['last_error']}" if s.get("last_error") else f"ok, last poll {s['last_poll']:%Y-%m-%d %H:%M} UTC"
-        )  # fmt: skip
-        lines.append(f"  {s['name']} ({s['kind']}, every {s['every']}): {health}")
+        lines.append(f"  {s['name']} ({s['kind']}, every {s['every']}): {_health(s)}")
+        if s.get("url"):
+            lines.append(f"    url: {s['url']}")
+        if s.get("last_error"):
+            when = f"{s['last_success']:%Y-%m-%d %H:%M} UTC" if s.get("last_success") else "never"
+            retry = f"{s['next_poll']:%Y-%m-%d %H:%M} UTC" if s.get("next_poll") else "next scheduled poll"
+            lines.append(f"    last success: {when}; next try: {retry}")
         for problem in s.get("problems", [])[:10]:
             lines.append(f"    problem: {problem}")
     lines.append("languages:")
