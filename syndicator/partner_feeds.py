@@ -43,8 +43,11 @@ def build_partner_feeds(
     for article, translation in versions:
         langs = ({article.language} | available[article.id]) & set(config.languages.all)
         entries.append(builder.localize(article, language, translation, langs).entry)
-    # Alternates would point at public feeds without this partner's entries; hubs know no private URLs.
-    channel = dataclasses.replace(builder.channel(language), feed_base=feed_base, alternates=(), hubs=())
+    # Alternates would point at public feeds without this partner's entries; hubs know no private URLs; the
+    # browser stylesheet lives beside the public feeds only.
+    channel = dataclasses.replace(
+        builder.channel(language), feed_base=feed_base, alternates=(), hubs=(), stylesheet=""
+    )
     return build_all(channel, entries)
 
 
