@@ -37,6 +37,16 @@ def _import_argos(options: EngineOptions) -> Any:
         return argostranslate
 
 
+def ct2_threads(threads: int) -> tuple[int, int]:
+    """(intra_threads, inter_threads) for CTranslate2 given the CPU threads we may use.
+
+    One single-threaded worker per core, each translating its own sub-batch, beats one worker using every core
+    for its matrix products: news sentences make small matrices, and beam search has sequential steps
+    that intra-op threads cannot share (measured in bench/translate_throughput.py; see bench/README.md).
+    """
+    return 1, max(1, threads)
+
+
 class _RegexSplitter:
     """Fallback splitter for packages without a bundled MiniSBD model: MiniSBD would download one."""
 
@@ -77,11 +87,12 @@ class ArgosPair:
             if self._translator is None:
                 import ctranslate2
 
+                intra, inter = ct2_threads(self.options.threads)
                 self._translator = ctranslate2.Translator(
                     str(self.pkg.package_path / "model"),
                     device="cpu",
-                    inter_threads=1,
-                    intra_threads=self.options.threads,
+                    inter_threads=inter,
+                    intra_threads=intra,
                 )
             return self._translator
 
@@ -96,11 +107,15 @@ class ArgosPair:
         tokens = [self.pkg.tokenizer.encode(s) for s in sentences]
         prefix = self.pkg.target_prefix
         longest = max(len(t) for t in tokens)
-        results = self._model().translate_batch(
+        model = self._model()
+        # CTranslate2 cuts the call into sub-batches of max_batch_size (sorted by length) and hands them to
+        # its workers: cut small enough that every worker gets one, so no core idles on a short call.
+        per_worker = -(-len(tokens) // max(1, model.num_translators))
+        results = model.translate_batch(
             tokens,
             target_prefix=[[prefix]] * len(tokens) if prefix else None,
             beam_size=self.options.beam_size,
-            max_batch_size=self.options.batch_size,
+            max_batch_size=max(1, min(self.options.batch_size, per_worker)),
             batch_type="examples",
             # Bound the output: a damaged or untrained model may never emit </s>.
             max_decoding_length=min(512, 2 * longest + 16),
