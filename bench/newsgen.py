@@ -85,7 +85,9 @@ def sentences(count: int, seed: int = 0) -> list[str]:
         extra = rng.choice(_EXTRAS).format(
             n=rng.randint(2, 950), month=rng.choice(_MONTHS), day=rng.randint(1, 28), unit=rng.choice(_UNITS)
         )
-        text = f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)}{rng.choice(_TAILS)}{extra}."
+        text = (
+            f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)}{rng.choice(_TAILS)}{extra}."
+        )
         if text not in seen:
             seen.add(text)
             out.append(text)

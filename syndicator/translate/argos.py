@@ -3,11 +3,13 @@ sentences batched through the package's CTranslate2 model."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,12 @@ from syndicator.translate.packages import PackageDir, scan
 log = logging.getLogger(__name__)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
+# A text can hold a sentence boundary only if it has terminal punctuation before its last character, or a
+# line break; anything else (headlines, one-sentence summaries) is one sentence.
+_MAYBE_SEVERAL = re.compile(r"[.!?…。！？;；][^.!?…。！？;；]|\n")
+_SPLIT_CACHE_SIZE = 4096  # texts remembered per splitter: the same article is split once for every language
 _import_lock = threading.Lock()
+_splitters: dict[str, _SharedSplitter] = {}
 
 
 def _import_argos(options: EngineOptions) -> Any:
@@ -54,6 +61,48 @@ class _RegexSplitter:
         return _SENTENCE_END.split(text)
 
 
+class _SharedSplitter:
+    """One sentence splitter per splitter model file, shared by every pair with the same source language.
+
+    A cycle translates each article into every target language: each text is split once, not once per
+    language, and one ONNX session is loaded instead of one per pair.
+    """
+
+    def __init__(self, splitter: Any) -> None:
+        self.splitter = splitter
+        self._cache: OrderedDict[str, list[str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        """Forget the texts split so far."""
+        with self._lock:
+            self._cache.clear()
+
+    def split(self, text: str) -> list[str]:
+        """Sentences of text, by the splitter model (cached)."""
+        if not _MAYBE_SEVERAL.search(text.rstrip()):
+            return [
+                text
+            ]  # MiniSBD costs ~10 µs per character in Python: skip it when there is nothing to cut
+        with self._lock:
+            if text in self._cache:
+                self._cache.move_to_end(text)
+                return self._cache[text]
+            parts = list(self.splitter.split_sentences(text))
+            self._cache[text] = parts
+            if len(self._cache) > _SPLIT_CACHE_SIZE:
+                self._cache.popitem(last=False)
+            return parts
+
+
+def _shared_splitter(argos: Any, pkg: Any, model_file: Path) -> _SharedSplitter:
+    key = hashlib.sha256(model_file.read_bytes()).hexdigest()
+    with _import_lock:
+        if key not in _splitters:
+            _splitters[key] = _SharedSplitter(argos.sbd.MiniSBDSentencizer(pkg))
+        return _splitters[key]
+
+
 class ArgosPair:
     """One installed package, loaded: tokenizer, sentence splitter and CTranslate2 translator."""
 
@@ -70,15 +119,17 @@ class ArgosPair:
         self.model_id = f"argos:{self.source}-{self.target}:{pkg_dir.version}:{size}"
         self.version = pkg_dir.version
         bundled = pkg_dir.path / "minisbd"
-        if bundled.is_dir() and any(p.suffix == ".onnx" for p in bundled.iterdir()):
-            self.splitter: Any = argos.sbd.MiniSBDSentencizer(self.pkg)
+        # argostranslate's MiniSBDSentencizer loads the first .onnx file listed in the folder.
+        onnx = [p for p in os.listdir(bundled) if p.endswith(".onnx")] if bundled.is_dir() else []
+        if onnx:
+            self.splitter: Any = _shared_splitter(argos, self.pkg, bundled / onnx[0])
         else:
             log.warning(
                 "%s has no bundled sentence splitter; splitting %s text on punctuation",
                 pkg_dir.path,
                 self.source,
             )
-            self.splitter = _RegexSplitter()
+            self.splitter = _SharedSplitter(_RegexSplitter())
         self._translator: Any = None
         self._lock = threading.Lock()
 
@@ -98,7 +149,7 @@ class ArgosPair:
 
     def split(self, text: str) -> list[str]:
         """Sentences, by the package's own splitter."""
-        return [s.strip() for s in self.splitter.split_sentences(text) if s.strip()]
+        return [s.strip() for s in self.splitter.split(text) if s.strip()]
 
     def translate_batch(self, sentences: Sequence[str]) -> list[str]:
         """Translate sentences in batches through CTranslate2."""
