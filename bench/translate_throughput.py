@@ -237,6 +237,7 @@ def update_cost(spec: dict[str, Any]) -> dict[str, Any]:
         )
 
     quiet = ["--config", str(root / "config" / "syndicator.toml"), "-q"]
+    rss_start = rss_mb()
     assert main([*quiet, "models", "install", *spec["zips"]]) == 0
     write_article(body)
     rss_before = rss_mb()
@@ -255,8 +256,11 @@ def update_cost(spec: dict[str, Any]) -> dict[str, Any]:
         "first_publish_sentences": first,
         "update_sentences": calls["sentences"] - first,
         "memory": {pair: {"remembered": s[0], "hits": s[1], "misses": s[2]} for pair, s in stats.items()},
+        "rss_mb_start": round(rss_start[0], 1),
+        "peak_rss_mb_after_install": round(rss_before[1], 1),
         "rss_mb_before_models": round(rss_before[0], 1),
         "rss_mb_with_models": round(rss_loaded[0], 1),
+        "peak_rss_mb_first_cycle": round(rss_loaded[1], 1),
         "peak_rss_mb": round(rss_mb()[1], 1),
     }
 
