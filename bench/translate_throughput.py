@@ -445,7 +445,8 @@ def summarize(result: dict[str, Any]) -> list[str]:
         f"{u['first_publish_sentences']} sentences to the model; after changing one sentence "
         f"{u['update_sentences']} (target {u['languages']}: {verdict(u['update_sentences'] == u['languages'])})",
         f"memory: RSS {u['rss_mb_before_models']} MB before models, {u['rss_mb_with_models']} MB with "
-        f"{u['languages']} pairs loaded after a cycle, peak {u['peak_rss_mb']} MB",
+        f"{u['languages']} pairs loaded after a cycle; peak {u['peak_rss_mb_first_cycle']} MB in the first cycle, "
+        f"{u['peak_rss_mb']} MB overall",
     ]
     return lines
 
