@@ -61,7 +61,7 @@ def _limit_malloc_arenas(threads: int) -> None:
     """Cap glibc's malloc arenas before CTranslate2 starts its worker threads.
 
     glibc gives each new thread its own arena and keeps freed scratch memory in it: with five pairs of two
-    workers each, RSS nearly doubled (942 MB vs 538 MB peak, measured; see bench/README.md). This is what
+    workers each, the peak RSS nearly doubled (942 MB vs 520 MB, measured; see bench/README.md). This is what
     MALLOC_ARENA_MAX does, set from here so that every way of starting the service gets it.
     """
     global _arenas_limited
@@ -102,9 +102,8 @@ class _SharedSplitter:
     def split(self, text: str) -> list[str]:
         """Sentences of text, by the splitter model (cached)."""
         if not _MAYBE_SEVERAL.search(text.rstrip()):
-            return [
-                text
-            ]  # MiniSBD costs ~10 µs per character in Python: skip it when there is nothing to cut
+            # MiniSBD costs ~10 µs per character in Python: skip it when there is nothing to cut.
+            return [text]
         with self._lock:
             if text in self._cache:
                 self._cache.move_to_end(text)
