@@ -146,7 +146,7 @@ def test_defaults(instance: Path) -> None:
     assert config.languages.all == ("en",)
     t = config.translation
     assert (t.engine, dict(t.engines), t.pivot) == ("argos", {}, "en")
-    assert (t.beam_size, t.batch_size, t.threads) == (2, 32, 2)
+    assert (t.beam_size, t.batch_size, t.threads) == (2, 64, 2)
     assert t.packages_dir == root / "models"
     assert config.publish.feeds_dir == root / "feeds"
     assert config.publish.max_entries == 50

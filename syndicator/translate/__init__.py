@@ -59,7 +59,7 @@ class EngineOptions:
     packages_dir: Path
     data_dir: Path
     beam_size: int = 2
-    batch_size: int = 32
+    batch_size: int = 64
     threads: int = 2
     pivot: str = "en"
 

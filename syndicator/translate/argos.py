@@ -3,11 +3,14 @@ sentences batched through the package's CTranslate2 model."""
 
 from __future__ import annotations
 
+import ctypes
+import hashlib
 import logging
 import os
 import re
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,14 @@ from syndicator.translate.packages import PackageDir, scan
 log = logging.getLogger(__name__)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
+# A text can hold a sentence boundary only if it has terminal punctuation before its last character, or a
+# line break; anything else (headlines, one-sentence summaries) is one sentence.
+_MAYBE_SEVERAL = re.compile(r"[.!?…。！？;；][^.!?…。！？;；]|\n")
+_SPLIT_CACHE_SIZE = 4096  # texts remembered per splitter: the same article is split once for every language
+_M_ARENA_MAX = -8  # from glibc's malloc.h
+_arenas_limited = False
 _import_lock = threading.Lock()
+_splitters: dict[str, _SharedSplitter] = {}
 
 
 def _import_argos(options: EngineOptions) -> Any:
@@ -37,11 +47,80 @@ def _import_argos(options: EngineOptions) -> Any:
         return argostranslate
 
 
+def ct2_threads(threads: int) -> tuple[int, int]:
+    """(intra_threads, inter_threads) for CTranslate2 given the CPU threads we may use.
+
+    One single-threaded worker per core, each translating its own sub-batch, beats one worker using every core
+    for its matrix products: news sentences make small matrices, and beam search has sequential steps
+    that intra-op threads cannot share (measured in bench/translate_throughput.py; see bench/README.md).
+    """
+    return 1, max(1, threads)
+
+
+def _limit_malloc_arenas(threads: int) -> None:
+    """Cap glibc's malloc arenas before CTranslate2 starts its worker threads.
+
+    glibc gives each new thread its own arena and keeps freed scratch memory in it: with five pairs of two
+    workers each, the peak RSS nearly doubled (942 MB vs 520 MB, measured; see bench/README.md). This is what
+    MALLOC_ARENA_MAX does, set from here so that every way of starting the service gets it.
+    """
+    global _arenas_limited
+    if _arenas_limited or not sys.platform.startswith("linux") or os.environ.get("MALLOC_ARENA_MAX"):
+        return
+    _arenas_limited = True
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_ARENA_MAX, max(2, threads))
+    except (OSError, AttributeError):  # not glibc (musl, ...): nothing to tune
+        log.debug("mallopt unavailable; malloc arenas left as they are")
+
+
 class _RegexSplitter:
     """Fallback splitter for packages without a bundled MiniSBD model: MiniSBD would download one."""
 
     def split_sentences(self, text: str) -> list[str]:
         return _SENTENCE_END.split(text)
+
+
+class _SharedSplitter:
+    """One sentence splitter per splitter model file, shared by every pair with the same source language.
+
+    A cycle translates each article into every target language: each text is split once, not once per
+    language, and one ONNX session is loaded instead of one per pair.
+    """
+
+    def __init__(self, splitter: Any) -> None:
+        self.splitter = splitter
+        self._cache: OrderedDict[str, list[str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        """Forget the texts split so far."""
+        with self._lock:
+            self._cache.clear()
+
+    def split(self, text: str) -> list[str]:
+        """Sentences of text, by the splitter model (cached)."""
+        if not _MAYBE_SEVERAL.search(text.rstrip()):
+            # MiniSBD costs ~10 µs per character in Python: skip it when there is nothing to cut.
+            return [text]
+        with self._lock:
+            if text in self._cache:
+                self._cache.move_to_end(text)
+                return self._cache[text]
+            parts = list(self.splitter.split_sentences(text))
+            self._cache[text] = parts
+            if len(self._cache) > _SPLIT_CACHE_SIZE:
+                self._cache.popitem(last=False)
+            return parts
+
+
+def _shared_splitter(argos: Any, pkg: Any, model_file: Path) -> _SharedSplitter:
+    key = hashlib.sha256(model_file.read_bytes()).hexdigest()
+    with _import_lock:
+        if key not in _splitters:
+            _splitters[key] = _SharedSplitter(argos.sbd.MiniSBDSentencizer(pkg))
+        return _splitters[key]
 
 
 class ArgosPair:
@@ -60,15 +139,17 @@ class ArgosPair:
         self.model_id = f"argos:{self.source}-{self.target}:{pkg_dir.version}:{size}"
         self.version = pkg_dir.version
         bundled = pkg_dir.path / "minisbd"
-        if bundled.is_dir() and any(p.suffix == ".onnx" for p in bundled.iterdir()):
-            self.splitter: Any = argos.sbd.MiniSBDSentencizer(self.pkg)
+        # argostranslate's MiniSBDSentencizer loads the first .onnx file listed in the folder.
+        onnx = [p for p in os.listdir(bundled) if p.endswith(".onnx")] if bundled.is_dir() else []
+        if onnx:
+            self.splitter: Any = _shared_splitter(argos, self.pkg, bundled / onnx[0])
         else:
             log.warning(
                 "%s has no bundled sentence splitter; splitting %s text on punctuation",
                 pkg_dir.path,
                 self.source,
             )
-            self.splitter = _RegexSplitter()
+            self.splitter = _SharedSplitter(_RegexSplitter())
         self._translator: Any = None
         self._lock = threading.Lock()
 
@@ -77,17 +158,19 @@ class ArgosPair:
             if self._translator is None:
                 import ctranslate2
 
+                intra, inter = ct2_threads(self.options.threads)
+                _limit_malloc_arenas(self.options.threads)
                 self._translator = ctranslate2.Translator(
                     str(self.pkg.package_path / "model"),
                     device="cpu",
-                    inter_threads=1,
-                    intra_threads=self.options.threads,
+                    inter_threads=inter,
+                    intra_threads=intra,
                 )
             return self._translator
 
     def split(self, text: str) -> list[str]:
         """Sentences, by the package's own splitter."""
-        return [s.strip() for s in self.splitter.split_sentences(text) if s.strip()]
+        return [s.strip() for s in self.splitter.split(text) if s.strip()]
 
     def translate_batch(self, sentences: Sequence[str]) -> list[str]:
         """Translate sentences in batches through CTranslate2."""
@@ -96,11 +179,15 @@ class ArgosPair:
         tokens = [self.pkg.tokenizer.encode(s) for s in sentences]
         prefix = self.pkg.target_prefix
         longest = max(len(t) for t in tokens)
-        results = self._model().translate_batch(
+        model = self._model()
+        # CTranslate2 cuts the call into sub-batches of max_batch_size (sorted by length) and hands them to
+        # its workers: cut small enough that every worker gets one, so no core idles on a short call.
+        per_worker = -(-len(tokens) // max(1, model.num_translators))
+        results = model.translate_batch(
             tokens,
             target_prefix=[[prefix]] * len(tokens) if prefix else None,
             beam_size=self.options.beam_size,
-            max_batch_size=self.options.batch_size,
+            max_batch_size=max(1, min(self.options.batch_size, per_worker)),
             batch_type="examples",
             # Bound the output: a damaged or untrained model may never emit </s>.
             max_decoding_length=min(512, 2 * longest + 16),
