@@ -784,6 +784,11 @@ class Store:
                 )
             )
 
+    def started(self) -> datetime | None:
+        """When the store saw its first article (None for an empty store): a date that never moves."""
+        with self.engine.connect() as conn:
+            return _aware(conn.execute(select(func.min(articles.c.first_seen))).scalar())
+
     def article_count(self) -> int:
         """How many articles are stored."""
         with self.engine.connect() as conn:

@@ -116,6 +116,8 @@ class FeedChannel:
     next_page: int = 0  # the next newer archive page, on archive pages (0: none, the current feed follows)
     stylesheet: str = ""  # XSL file name in the language folder, for browsers (RSS and Atom)
     hubs: tuple[str, ...] = ()  # WebSub hubs, advertised as rel="hub" beside rel="self"
+    # Atom requires `updated` even on a feed with no entries yet; validators flag 1970 as implausible.
+    empty_updated: datetime | None = None
 
 
 def image_media_type(url: str) -> str:
@@ -245,7 +247,7 @@ def _generator(channel: FeedChannel, entries: Sequence[FeedEntry], fmt: _Format)
     if channel.stylesheet:
         links.stylesheet(("../../" if channel.page else "") + channel.stylesheet)
     # Also sets RSS lastBuildDate; feedgen would otherwise use the current time.
-    fg.updated(max((e.updated for e in entries), default=EMPTY_FEED_UPDATED))
+    fg.updated(max((e.updated for e in entries), default=channel.empty_updated or EMPTY_FEED_UPDATED))
 
     for entry in entries:
         _add_entry(fg, entry, fmt)

@@ -88,7 +88,8 @@ class LanguagePublisher:
         self.outcome = LanguageOutcome()
         self._site_title = builder.site_title(language)
         self._label = builder.catalogs.gettext(language, "Latest news")
-        self._channel = builder.channel(language)
+        # An empty feed is dated by the store's first article: plausible, and it never moves.
+        self._channel = replace(builder.channel(language), empty_updated=store.started())
 
     def run(self, *, rebuild: bool = False) -> LanguageOutcome:
         """Publish what changed (everything when `rebuild` or when settings/catalog/format changed)."""
