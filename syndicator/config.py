@@ -48,6 +48,7 @@ __all__ = [
     "Config",
     "LanguagesConfig",
     "PublishConfig",
+    "RunConfig",
     "Setting",
     "SiteConfig",
     "SourceConfig",
@@ -112,6 +113,7 @@ class TranslationConfig:
     batch_size: int = 32  # sentences per batch
     threads: int = 2
     pivot: str = "en"
+    workers: int = 1  # translation units the service runs at once
 
     def __post_init__(self) -> None:
         # A read-only view keeps the frozen promise for the mapping too.
@@ -131,6 +133,13 @@ class PublishConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    """[run]: how the service behaves as a process."""
+
+    stop_timeout: timedelta = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, kw_only=True)
 class StoreConfig:
     """[store]: the article database."""
 
@@ -147,9 +156,12 @@ class SourceConfig:
     language: str = "en"
     enabled: bool = True
     options: Mapping[str, Any] = field(default_factory=dict)  # kind-specific, validated; paths absolute
+    jitter: timedelta | None = None  # None: a tenth of `every`, at most 30 s
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+        if self.jitter is None:
+            object.__setattr__(self, "jitter", min(timedelta(seconds=30), self.every / 10))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,6 +177,7 @@ class Config:
     store: StoreConfig
     locales_dir: Path  # set by publish.locales_dir
     sources: tuple[SourceConfig, ...] = ()
+    run: RunConfig = field(default_factory=RunConfig)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", tuple(self.sources))
@@ -561,6 +574,7 @@ class _Validator:
             language=values["language"] or default_language or "",
             enabled=values["enabled"],
             options=options,
+            jitter=values["jitter"],
         )
 
     def _assemble(self, v: dict[str, Any], sources: list[SourceConfig]) -> Config:
@@ -583,11 +597,13 @@ class _Validator:
                 batch_size=v["translation.batch_size"],
                 threads=v["translation.threads"],
                 pivot=v["translation.pivot"],
+                workers=v["translation.workers"],
             ),
             publish=PublishConfig(feeds_dir=v["publish.feeds_dir"], max_entries=v["publish.max_entries"]),
             store=StoreConfig(url=v["store.url"]),
             locales_dir=v["publish.locales_dir"],
             sources=tuple(sources),
+            run=RunConfig(stop_timeout=v["run.stop_timeout"]),
         )
 
 

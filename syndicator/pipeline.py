@@ -129,6 +129,9 @@ def collect(ctx: Context, report: CycleReport, names: Sequence[str] | None = Non
     for article in ctx.store.articles(changed) if changed else []:
         targets = [lang for lang in ctx.config.languages.all if lang != article.language]
         ctx.store.ensure_pending(article, targets)
+    # A crash between storing an update and queueing it would leave old translations marked done.
+    if stale := ctx.store.requeue_stale():
+        log.info("queued %d translation(s) of updated articles again", stale)
     queued = ctx.store.ensure_languages(ctx.config.languages.all)
     if queued:
         log.info("queued %d translation(s) for newly configured languages", queued)
@@ -249,7 +252,9 @@ def publish(ctx: Context, report: CycleReport) -> None:
     failures: list[str] = []
     for language in ctx.config.languages.all:
         try:
+            before = len(report.written)
             _publish_language(ctx, builder, language, report)
+            ctx.store.record_publish(language, len(report.written) - before)
         except (OSError, PublishError) as exc:
             # The previous files stay whole (the writer replaces files atomically); the other languages go on.
             failures.append(f"{language}: {exc}")

@@ -6,7 +6,8 @@ from typing import Any
 
 from syndicator.config import Config
 from syndicator.errors import SyndicatorError
-from syndicator.models import TRANSLATION_STATUSES
+from syndicator.models import PENDING, TRANSLATION_STATUSES
+from syndicator.reload import last_reload_error
 from syndicator.store import Store
 from syndicator.translate import EngineOptions, make_engine
 
@@ -34,20 +35,35 @@ def coverage(config: Config) -> list[dict[str, str]]:
     return rows
 
 
+def stopped_partners(config: Config, store: Store) -> list[dict[str, Any]]:
+    """Partners that stopped pulling their feeds: name, last pull, expected interval.
+
+    Hook for the partners feature (written elsewhere): it replaces this with a real query; until then no
+    partner is configured, so none can have stopped.
+    """
+    return []
+
+
 def collect_status(config: Config) -> dict[str, Any]:
     """Everything `syndicator status` shows, as plain data."""
     store = Store(config.store.url)
     try:
         states = store.source_states()
         counts = store.counts()
+        service = store.states()
         sources = []
         for cfg in config.sources:
             state = states.get(cfg.name, {})
-            sources.append({"name": cfg.name, "kind": cfg.kind, "every": str(cfg.every), **state})
+            scheduled = service.get(f"schedule:{cfg.name}")
+            sources.append({"name": cfg.name, "kind": cfg.kind, "every": str(cfg.every), "enabled": cfg.enabled,
+                            "scheduled": scheduled[0] if scheduled else "", **state})  # fmt: skip
         languages = []
         for lang in config.languages.all:
             row: dict[str, Any] = {"language": lang, "original": lang == config.languages.source}
             row.update({s: counts.get(lang, {}).get(s, 0) for s in TRANSLATION_STATUSES})
+            row["backlog"] = row.get(PENDING, 0)
+            published = service.get(f"publish:{lang}")
+            row["last_publish"] = published[1] if published else None
             row["errors"] = [f"{status} ({n} article(s)): {err}" for status, err, n in store.errors(lang, 3)]
             languages.append(row)
         memory = {
@@ -55,12 +71,18 @@ def collect_status(config: Config) -> dict[str, Any]:
                    "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None}
             for pair, (size, hits, misses) in store.memory_stats().items()
         }  # fmt: skip
+        models = coverage(config)
+        running = service.get("service")
         return {
             "config": str(config.file),
+            "service": running[0] if running else "not running",
             "articles": store.article_count(),
             "sources": sources,
             "languages": languages,
-            "models": coverage(config),
+            "models": models,
+            "models_missing": [m["target"] for m in models if m["covered"] == "missing"],
+            "partners_stopped": stopped_partners(config, store),
+            "reload_error": last_reload_error(store),
             "memory": memory,
         }
     finally:
@@ -69,22 +91,36 @@ def collect_status(config: Config) -> dict[str, Any]:
 
 def format_status(data: dict[str, Any]) -> str:
     """The status as text for a terminal."""
-    lines = [f"config: {data['config']}", f"articles: {data['articles']}", "sources:"]
+    lines = [f"config: {data['config']}", f"service: {data['service']}"]
+    if err := data.get("reload_error"):
+        lines.append(f"LAST CONFIG EDIT REJECTED ({err['time']}), the previous config is running:")
+        for p in err["problems"]:
+            where = ":".join(str(x) for x in (p["file"], p["line"]) if x)
+            hint = f" (hint: {p['hint']})" if p["hint"] else ""
+            lines.append(f"  {where}: {p['key'] + ': ' if p['key'] else ''}{p['message']}{hint}")
+    lines += [f"articles: {data['articles']}", "sources:"]
     for s in data["sources"]:
         health = "never polled" if not s.get("last_poll") else (
             f"FAILING ({s['failures']}x): {s['last_error']}" if s.get("last_error") else f"ok, last poll {s['last_poll']:%Y-%m-%d %H:%M} UTC"
         )  # fmt: skip
         lines.append(f"  {s['name']} ({s['kind']}, every {s['every']}): {health}")
+        if s.get("scheduled"):
+            lines.append(f"    scheduled: {s['scheduled']}")
         for problem in s.get("problems", [])[:10]:
             lines.append(f"    problem: {problem}")
     lines.append("languages:")
     for row in data["languages"]:
+        last = (
+            f"; last publish {row['last_publish']:%Y-%m-%d %H:%M} UTC"
+            if row["last_publish"]
+            else "; never published"
+        )
         if row["original"]:
-            lines.append(f"  {row['language']}: original language")
+            lines.append(f"  {row['language']}: original language{last}")
             continue
         lines.append(
-            f"  {row['language']}: {row['done']} done, {row['pending']} pending, {row['failed']} failed, "
-            f"{row['no-model']} without a model"
+            f"  {row['language']}: {row['done']} done, {row['pending']} pending (backlog), {row['failed']} failed, "
+            f"{row['no-model']} without a model{last}"
         )
         lines += [f"    {e}" for e in row["errors"]]
     lines.append("models:")
@@ -95,6 +131,10 @@ def format_status(data: dict[str, Any]) -> str:
             else ""
         )
         lines.append(f"  {m['source']} → {m['target']} ({m['engine']}): {m['covered']}{flag}")
+    if data["models_missing"]:
+        lines.append(f"models missing for: {', '.join(data['models_missing'])}")
+    for p in data["partners_stopped"]:
+        lines.append(f"partner stopped pulling: {p.get('name')} (last pull {p.get('last_pull')})")
     if data["memory"]:
         lines.append("translation memory:")
         for pair, m in data["memory"].items():
