@@ -87,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"syndicator: configuration error: {exc}", file=sys.stderr)
         if exc.hint and len(exc.problems) == 1 and exc.hint not in str(exc):
             print(f"hint: {exc.hint}", file=sys.stderr)
+        if args.command == "status":
+            _status_of_broken_config(exc)
         return EXIT_CONFIG
     except SyndicatorError as exc:
         if args.debug:
@@ -148,6 +150,20 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
     else:
         print(format_status(data))
     return EXIT_OK
+
+
+def _status_of_broken_config(exc: ConfigError) -> None:
+    """The file on disk is invalid: say whether a running service rejected it and kept the previous config."""
+    from syndicator.reload import last_reload_error
+    from syndicator.status import format_reload_error
+
+    file = next((p.file for p in exc.problems if p.file), None)
+    if file is None:
+        return
+    root = file.parent.parent if file.parent.name == "config" else file.parent
+    err = last_reload_error(root)
+    if err is not None:
+        print("\n".join(format_reload_error(err)), file=sys.stderr)
 
 
 def cmd_models(config: Config, args: argparse.Namespace) -> int:

@@ -1,6 +1,8 @@
 """Live reload: watch config/, validate an edit, and put it in force or reject it (the old config keeps running).
 
-The store keeps the last rejection (`syndicator status` shows it) until a valid edit clears it.
+The last rejection is kept in data/reload-error.json (`syndicator status` shows it) until a valid edit
+clears it: a file next to the store rather than a row in it, so that `status` can still show it when the
+config on disk is the broken one and names no store.
 Parts of the Context that other modules derive from config files (glossary, partners…) register a hook in
 RELOAD_HOOKS; each hook gets the new Context and the previous Config and may set what it owns.
 """
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -22,11 +26,10 @@ from syndicator.localize import Catalogs
 from syndicator.pipeline import Context
 from syndicator.publish.writer import LocalFolderStore
 from syndicator.runner import Runner
-from syndicator.store import Store
 
 log = logging.getLogger(__name__)
 
-RELOAD_ERROR = "reload_error"  # store state key: JSON of the last rejected edit, "" when the config is good
+RELOAD_ERROR_FILE = Path("data") / "reload-error.json"  # under the instance root
 DEBOUNCE_MS = 500  # editors save in several steps (temp file, rename, chmod): one reload for all of them
 
 ReloadHook = Callable[[Context, Config], None]
@@ -69,27 +72,49 @@ def problems_of(exc: ConfigError) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def last_reload_error(store: Store) -> dict[str, Any] | None:
-    """The last rejected config edit, or None when the running config is the file's."""
-    found = store.states(RELOAD_ERROR).get(RELOAD_ERROR)
-    if found is None:
+def last_reload_error(root: Path) -> dict[str, Any] | None:
+    """The last rejected config edit of the instance at root, or None when the running config is the file's."""
+    try:
+        data: dict[str, Any] = json.loads((root / RELOAD_ERROR_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return None
-    data: dict[str, Any] = json.loads(found[0])
+    except (OSError, ValueError) as exc:
+        return {"time": "", "error": f"unreadable {RELOAD_ERROR_FILE}: {exc}", "problems": []}
     return data
+
+
+def _save_reload_error(root: Path, record: dict[str, Any] | None) -> None:
+    path = root / RELOAD_ERROR_FILE
+    try:
+        if record is None:
+            path.unlink(missing_ok=True)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Whole or not at all, like every other file we write: temp file in the same folder, then rename.
+        fd, tmp = tempfile.mkstemp(prefix=".reload-error.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(record, fh, ensure_ascii=False, indent=1)
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.error("cannot record the reload state in %s: %s", path, exc)
 
 
 class Reloader:
     """Watches the config folder in a thread; valid edits go to `apply`, invalid ones are logged and kept."""
 
     def __init__(
-        self, file: Path, overrides: Mapping[str, str], apply: Callable[[Config], None], store: Store
+        self, file: Path, overrides: Mapping[str, str], apply: Callable[[Config], None], root: Path
     ) -> None:
-        self.file, self.overrides, self.apply, self.store = file, dict(overrides), apply, store
+        self.file, self.overrides, self.apply, self.root = file, dict(overrides), apply, root
         self.folder = file.parent
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.reloads = 0  # valid reloads applied
         self.rejections = 0
+
+    def forget(self) -> None:
+        """Clear a recorded rejection (the config in force is the file's)."""
+        _save_reload_error(self.root, None)
 
     def start(self) -> None:
         """Watch in a daemon thread (a stuck watcher must never hold the process at exit)."""
@@ -139,11 +164,11 @@ class Reloader:
             self._remember(ConfigError(str(exc), file=self.file, hint=exc.hint))
             return False
         self.reloads += 1
-        self.store.set_state(RELOAD_ERROR, "")
+        _save_reload_error(self.root, None)
         log.info("config reloaded (%s changed)", what)
         return True
 
     def _remember(self, exc: ConfigError) -> None:
         record = {"time": datetime.now(UTC).isoformat(timespec="seconds"), "error": str(exc),
                   "problems": problems_of(exc)}  # fmt: skip
-        self.store.set_state(RELOAD_ERROR, json.dumps(record, ensure_ascii=False))
+        _save_reload_error(self.root, record)

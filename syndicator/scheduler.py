@@ -71,7 +71,7 @@ class Service:
         if watch:
             from syndicator.reload import Reloader
 
-            self.reloader = Reloader(ctx.config.file, overrides or {}, self.apply_config, ctx.store)
+            self.reloader = Reloader(ctx.config.file, overrides or {}, self.apply_config, ctx.config.root)
 
     # -- jobs ---------------------------------------------------------------------------------------------
 
@@ -203,6 +203,8 @@ class Service:
 
     def start(self) -> None:
         """Start the jobs (and the config watcher) in background threads."""
+        if self.reloader is not None:
+            self.reloader.forget()  # started from a valid config: an old rejection no longer applies
         self.schedule_sources(self.ctx.config)
         # Publish at start too: feeds reflect the store even when no source has news, and a publish cut
         # short by a crash is redone.

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from syndicator.config import Config
 from syndicator.errors import SyndicatorError
 from syndicator.models import PENDING, TRANSLATION_STATUSES
 from syndicator.reload import last_reload_error
-from syndicator.store import Store
+from syndicator.store import Store, utcnow
 from syndicator.translate import EngineOptions, make_engine
+
+HISTORY_DAYS = 14  # days the status page charts
 
 
 def coverage(config: Config) -> list[dict[str, str]]:
@@ -44,8 +47,20 @@ def stopped_partners(config: Config, store: Store) -> list[dict[str, Any]]:
     return []
 
 
-def collect_status(config: Config) -> dict[str, Any]:
-    """Everything `syndicator status` shows, as plain data."""
+def collect_history(store: Store, days: int = HISTORY_DAYS) -> dict[str, Any]:
+    """What the status page charts: articles and translations per day per language, backlog samples."""
+    today = utcnow().date()
+    since = datetime.combine(today - timedelta(days=days - 1), time(0), tzinfo=UTC)
+    return {
+        "days": [str(today - timedelta(days=n)) for n in range(days - 1, -1, -1)],
+        "articles_per_day": store.articles_per_day(since),
+        "translations_per_day": store.translations_per_day(since),
+        "backlog": store.backlog_history(since),
+    }
+
+
+def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
+    """Everything `syndicator status` shows, as plain data (plus the charts' data with history=True)."""
     store = Store(config.store.url)
     try:
         states = store.source_states()
@@ -82,22 +97,31 @@ def collect_status(config: Config) -> dict[str, Any]:
             "models": models,
             "models_missing": [m["target"] for m in models if m["covered"] == "missing"],
             "partners_stopped": stopped_partners(config, store),
-            "reload_error": last_reload_error(store),
+            "reload_error": last_reload_error(config.root),
             "memory": memory,
+            **({"history": collect_history(store)} if history else {}),
         }
     finally:
         store.close()
+
+
+def format_reload_error(err: dict[str, Any]) -> list[str]:
+    """A rejected config edit as lines for a terminal."""
+    lines = [f"LAST CONFIG EDIT REJECTED ({err['time']}); the service kept its previous config:"]
+    for p in err["problems"] or [{"file": "", "line": None, "key": "", "message": err["error"], "hint": ""}]:
+        where = ":".join(str(x) for x in (p["file"], p["line"]) if x)
+        hint = f" (hint: {p['hint']})" if p["hint"] else ""
+        lines.append(
+            f"  {where + ': ' if where else ''}{p['key'] + ': ' if p['key'] else ''}{p['message']}{hint}"
+        )
+    return lines
 
 
 def format_status(data: dict[str, Any]) -> str:
     """The status as text for a terminal."""
     lines = [f"config: {data['config']}", f"service: {data['service']}"]
     if err := data.get("reload_error"):
-        lines.append(f"LAST CONFIG EDIT REJECTED ({err['time']}), the previous config is running:")
-        for p in err["problems"]:
-            where = ":".join(str(x) for x in (p["file"], p["line"]) if x)
-            hint = f" (hint: {p['hint']})" if p["hint"] else ""
-            lines.append(f"  {where}: {p['key'] + ': ' if p['key'] else ''}{p['message']}{hint}")
+        lines += format_reload_error(err)
     lines += [f"articles: {data['articles']}", "sources:"]
     for s in data["sources"]:
         health = "never polled" if not s.get("last_poll") else (

@@ -6,7 +6,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,8 @@ from syndicator.models import (
 )
 
 log = logging.getLogger(__name__)
+
+BACKLOG_KEPT = timedelta(days=60)  # backlog samples older than this are dropped
 
 metadata = MetaData()
 
@@ -653,6 +655,8 @@ class Store:
                 and_(backlog_samples.c.time == now, backlog_samples.c.language == language)
             ))  # fmt: skip
             conn.execute(backlog_samples.insert().values(time=now, language=language, pending=int(pending)))
+            # The chart shows weeks, not years: keep the table small.
+            conn.execute(backlog_samples.delete().where(backlog_samples.c.time < now - BACKLOG_KEPT))
 
     def requeue_stale(self) -> int:
         """Queue again done translations of an older text (an update whose queueing a crash cut short)."""
