@@ -61,7 +61,11 @@ class ThreadPoolRunner:
         try:
             pending = set(futures)
             while pending:
-                finished, pending = wait(pending, timeout=1.0)
+                wait(pending, timeout=0.5)
+                # done() rather than wait()'s answer: futures cancelled by shutdown(cancel_futures=True) are
+                # never "notified", so wait() would not report them and this loop would never end.
+                finished = {f for f in pending if f.done()}
+                pending -= finished
                 if bar is not None and finished:
                     bar.update(len(finished))
             return [f.result() for f in futures]
