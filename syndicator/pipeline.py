@@ -259,6 +259,9 @@ def publish(ctx: Context, report: CycleReport) -> None:
             # The previous files stay whole (the writer replaces files atomically); the other languages go on.
             failures.append(f"{language}: {exc}")
             log.error("publishing %s failed: %s", language, exc)
+            ctx.store.set_state(
+                f"publish_error:{language}", str(exc)
+            )  # `status` shows it until a publish works
     if failures:
         raise PublishError("; ".join(failures), hint=f"check that {ctx.config.publish.feeds_dir} is writable")
 

@@ -135,6 +135,7 @@ class Service:
     def _one_pass(self) -> None:
         ctx = self.ctx
         report = CycleReport()
+        log.info("processing: %d translation(s) pending", len(ctx.store.pending()))
         try:
             translate(ctx, report)
         except Abandoned as exc:

@@ -79,6 +79,8 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             row["backlog"] = row.get(PENDING, 0)
             published = service.get(f"publish:{lang}")
             row["last_publish"] = published[1] if published else None
+            failed = service.get(f"publish_error:{lang}")
+            row["publish_error"] = failed[0] if failed else ""
             row["errors"] = [f"{status} ({n} article(s)): {err}" for status, err, n in store.errors(lang, 3)]
             languages.append(row)
         memory = {
@@ -141,6 +143,9 @@ def format_status(data: dict[str, Any]) -> str:
         )
         if row["original"]:
             lines.append(f"  {row['language']}: original language{last}")
+        if row["publish_error"]:
+            lines.append(f"    PUBLISHING FAILS: {row['publish_error']}")
+        if row["original"]:
             continue
         lines.append(
             f"  {row['language']}: {row['done']} done, {row['pending']} pending (backlog), {row['failed']} failed, "

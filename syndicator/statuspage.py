@@ -149,7 +149,8 @@ def render_status_page(data: dict[str, Any]) -> bytes:
             f"<span class='bad'>{backlog}</span>" if backlog else "0",
             str(lang.get("failed", 0)),
             str(lang.get("no-model", 0)),
-            _when(lang.get("last_publish")),
+            _when(lang.get("last_publish"))
+            + (f" <span class='bad'>failing: {escape(lang['publish_error'])}</span>" if lang.get("publish_error") else ""),
         ])  # fmt: skip
     out.append(
         "<h2>Languages</h2>"

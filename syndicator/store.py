@@ -640,7 +640,11 @@ class Store:
         """Remember a successful publish of one language and sample its translation backlog."""
         now = _naive_utc(self.clock())
         with self._tx() as conn:
-            conn.execute(service_state.delete().where(service_state.c.key == f"publish:{language}"))
+            conn.execute(
+                service_state.delete().where(
+                    service_state.c.key.in_([f"publish:{language}", f"publish_error:{language}"])
+                )
+            )
             conn.execute(
                 service_state.insert().values(
                     key=f"publish:{language}", value=str(files_written), updated=now
