@@ -7,8 +7,11 @@ the process thread and the translation workers busy, and polls still fire on tim
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -136,6 +139,8 @@ class Service:
         ctx = self.ctx
         report = CycleReport()
         log.info("processing: %d translation(s) pending", len(ctx.store.pending()))
+        for language in ctx.config.languages.targets:
+            ctx.engine_for(language)  # create engines here, once: workers asking together would each make one
         try:
             translate(ctx, report)
         except Abandoned as exc:
@@ -210,7 +215,7 @@ class Service:
         # Publish at start too: feeds reflect the store even when no source has news, and a publish cut
         # short by a crash is redone.
         self.request_processing()
-        self.ctx.store.set_state("service", f"running since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
+        self.ctx.store.set_state("service", json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
         self.scheduler.start()
         if self.reloader is not None:
             self.reloader.start()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import socket
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -47,6 +50,27 @@ def stopped_partners(config: Config, store: Store) -> list[dict[str, Any]]:
     return []
 
 
+def service_state(record: tuple[str, datetime] | None) -> str:
+    """Whether the service runs: it records its pid at start and clears it on a clean stop."""
+    if record is None:
+        return "not running"
+    try:
+        info = json.loads(record[0])
+        pid, host = int(info["pid"]), str(info["host"])
+    except (ValueError, KeyError, TypeError):
+        return "unknown"
+    since = f"since {record[1]:%Y-%m-%d %H:%M} UTC"
+    if host != socket.gethostname():
+        return f"running on {host} (pid {pid}) {since}"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return f"not running (pid {pid}, started {since.removeprefix('since ')}, ended without a clean stop)"
+    except PermissionError:
+        pass  # it exists, as another user
+    return f"running (pid {pid}) {since}"
+
+
 def collect_history(store: Store, days: int = HISTORY_DAYS) -> dict[str, Any]:
     """What the status page charts: articles and translations per day per language, backlog samples."""
     today = utcnow().date()
@@ -89,10 +113,10 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             for pair, (size, hits, misses) in store.memory_stats().items()
         }  # fmt: skip
         models = coverage(config)
-        running = service.get("service")
+
         return {
             "config": str(config.file),
-            "service": running[0] if running else "not running",
+            "service": service_state(service.get("service")),
             "articles": store.article_count(),
             "sources": sources,
             "languages": languages,

@@ -10,6 +10,8 @@ import feedparser
 import pytest
 
 from syndicator.cli import main
+from syndicator.config import load_config
+from syndicator.status import collect_status
 from tests.support.service import ServiceProcess, wait_for, write_article
 
 
@@ -90,6 +92,7 @@ def test_sigterm_finishes_work_under_way(make_instance: Callable[..., Path]) -> 
         assert service.terminate() == 0
     log = service.log()
     assert "received SIGTERM" in log and "stopped cleanly" in log
+    assert collect_status(load_config(root / "config" / "syndicator.toml"))["service"] == "not running"
     # What was not translated stays pending and is done by the next start: every entry once.
     assert main(["-q", "--config", str(root / "config" / "syndicator.toml"), "run", "--once"]) == 0
     assert _entries(root, "fr") == 3 and _entries(root, "de") == 3
