@@ -50,14 +50,34 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--once", action="store_true", help="one full cycle, then exit")
     status = sub.add_parser("status", help="sources, translations per language, missing models")
     status.add_argument("--json", action="store_true", help="machine-readable output")
-    models = sub.add_parser("models", help="translation models: list, install")
+    models = sub.add_parser("models", help="translation models: list, install, remove")
     msub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
     msub.add_parser("list", help="installed packages and which configured pairs lack one")
-    install = msub.add_parser("install", help="install local .argosmodel files (air-gapped installs)")
-    install.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    install = msub.add_parser(
+        "install", help="install local .argosmodel files, or with --online the packages for languages"
+    )
+    install.add_argument("files", nargs="+", metavar="FILE|LANG")
+    install.add_argument(
+        "--online",
+        action="store_true",
+        help="download the packages for these target languages (and pivot halves) from translation.index_url",
+    )
+    remove = msub.add_parser("remove", help="remove installed packages, e.g. en-fr")
+    remove.add_argument("pairs", nargs="+", metavar="PAIR")
     sub.add_parser("settings", help="print every setting with its default (Markdown)")
     init = sub.add_parser("init", help="create a new instance folder: config, catalogs, empty folders")
     init.add_argument("directory", type=Path, metavar="DIR")
+    sub.add_parser("serve", help="serve feeds/ over HTTP (syndicator run does this too)")
+    partners = sub.add_parser("partners", help="partner pull statistics; add a partner")
+    partners.add_argument("--days", type=int, default=7, help="period of the statistics (default 7)")
+    partners.add_argument("--json", action="store_true", help="machine-readable output")
+    psub = partners.add_subparsers(dest="partners_command", metavar="ACTION")
+    padd = psub.add_parser("add", help="add a partner to config/partners.toml and print its new token once")
+    padd.add_argument("name")
+    padd.add_argument("--languages", default="", help="comma-separated languages (default: all)")
+    nginx = sub.add_parser("nginx-config", help="print an nginx server block serving feeds/ the same way")
+    nginx.add_argument("--listen", default="80", help="nginx listen address (default 80)")
+    nginx.add_argument("--upstream", default="", help="the built-in server's URL (default from [serve])")
     return parser
 
 
@@ -101,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
     """Validate only."""
+    _check_partners(config)
     langs = ", ".join(config.languages.all)
     print(f"{config.file}: OK ({len(config.sources)} source(s); languages {langs})")
     return EXIT_OK
@@ -110,6 +131,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     """One cycle, or the scheduler."""
     from syndicator.pipeline import open_context, run_cycle
 
+    _check_partners(config)
     ctx = open_context(config)
     try:
         if not args.once:
@@ -133,6 +155,8 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
                  ("failed", report.failed.get(lang, 0)), ("without a model", report.no_model.get(lang, 0))) if n]  # fmt: skip
         if parts:
             print(f"  {lang}: {', '.join(parts)}")
+    for lang, n in sorted(report.corrected.items()):
+        print(f"  {lang}: {n} human correction(s) applied")
     for p in report.problems:
         print(f"  problem: {p.origin}: {p.message}")
     if report.no_model:
@@ -171,10 +195,22 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
     from syndicator.status import coverage
     from syndicator.translate import packages
 
+    if args.models_command == "remove":
+        for pair in args.pairs:
+            for pkg in packages.remove(pair, config.translation.packages_dir):
+                print(f"removed {pkg.source} → {pkg.target} (version {pkg.version or '?'})")
+        return EXIT_OK
+    if args.models_command == "install" and args.online:
+        from syndicator.translate.online import install_online
+
+        t = config.translation
+        install_online(t.index_url, config.languages.source, args.files, t.pivot, t.packages_dir,
+                       progress=not args.quiet)  # fmt: skip
+        return EXIT_OK
     if args.models_command == "install":
         from syndicator.progress import progress
 
-        for file in progress(args.files, "installing models"):
+        for file in progress(list(map(Path, args.files)), "installing models"):
             pkg = packages.install(file, config.translation.packages_dir)
             print(f"installed {pkg.source} → {pkg.target} (version {pkg.version or '?'}) in {pkg.path}")
         return EXIT_OK
@@ -190,7 +226,8 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
         print(f"  not a package: {msg}")
     print("configured pairs:")
     for row in coverage(config):
-        print(f"  {row['source']} → {row['target']}: {row['engine']}, {row['covered']}")
+        model = f" ({row['model']})" if row["model"] else ""
+        print(f"  {row['source']} → {row['target']}: {row['engine']}, {row['covered']}{model}")
     return EXIT_OK
 
 
@@ -207,4 +244,91 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS: dict[str, Any] = {"check": cmd_check, "run": cmd_run, "status": cmd_status, "models": cmd_models}
+def _check_partners(config: Config) -> Any:
+    """Validate config/partners.toml (a ConfigError names its file, line and key)."""
+    from syndicator.partners import load_partners
+
+    return load_partners(config.partners_file, config.languages.all)
+
+
+def cmd_serve(config: Config, args: argparse.Namespace) -> int:
+    """Serve feeds/ in the foreground."""
+    from syndicator.localize import Catalogs
+    from syndicator.server import FeedServer
+    from syndicator.store import Store
+
+    _check_partners(config)
+    store = Store(config.store.url)
+    try:
+        try:
+            server = FeedServer(config, store, Catalogs(config.locales_dir))
+        except OSError as exc:
+            raise SyndicatorError(
+                f"cannot listen on {config.serve.host}:{config.serve.port}: {exc.strerror or exc}",
+                hint="pick another port with --set serve.port=N",
+            ) from exc
+        print(
+            f"serving {config.publish.feeds_dir} at {server.url}{config.serve.path} (Ctrl-C stops)",
+            flush=True,
+        )
+        server.serve_forever()
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def cmd_partners(config: Config, args: argparse.Namespace) -> int:
+    """Partner pull statistics, or add a partner."""
+    from datetime import UTC, datetime, timedelta
+
+    from syndicator.config import format_duration
+    from syndicator.partners import add_partner
+    from syndicator.stats import format_report, partner_report
+    from syndicator.store import Store
+
+    if args.partners_command == "add":
+        languages = [lang.strip() for lang in args.languages.split(",") if lang.strip()]
+        token = add_partner(config.partners_file, args.name, languages, config.languages.all)
+        base = f"{config.site.feeds_url}p/{token}/"
+        print(f"added partner {args.name!r} to {config.partners_file}")
+        print(f"token (shown once, only its hash is stored): {token}")
+        print(
+            f"feeds: {base}<lang>/atom.xml (or rss.xml, feed.json); or send 'Authorization: Bearer <token>'"
+        )
+        return EXIT_OK
+    partners = _check_partners(config)
+    now = datetime.now(UTC)
+    days = max(1, args.days)
+    store = Store(config.store.url)
+    try:
+        since = (now - timedelta(days=days - 1)).strftime("%Y-%m-%d")
+        rows = partner_report(
+            store.pull_stats(since), store.last_pulls(), [p.name for p in partners.partners], days,
+            config.serve.stale_after, now,
+        )  # fmt: skip
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(format_report(rows, days, format_duration(config.serve.stale_after)))
+    return EXIT_OK
+
+
+def cmd_nginx_config(config: Config, args: argparse.Namespace) -> int:
+    """Print the nginx server block."""
+    from syndicator.nginx import nginx_config
+
+    print(nginx_config(config, listen=args.listen, upstream=args.upstream), end="")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Any] = {
+    "check": cmd_check,
+    "run": cmd_run,
+    "status": cmd_status,
+    "models": cmd_models,
+    "serve": cmd_serve,
+    "partners": cmd_partners,
+    "nginx-config": cmd_nginx_config,
+}

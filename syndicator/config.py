@@ -49,6 +49,7 @@ __all__ = [
     "LanguagesConfig",
     "PublishConfig",
     "RunConfig",
+    "ServeConfig",
     "Setting",
     "SiteConfig",
     "SourceConfig",
@@ -114,6 +115,12 @@ class TranslationConfig:
     threads: int = 2
     pivot: str = "en"
     workers: int = 1  # translation units the service runs at once
+    corrections_dir: Path = Path("corrections")  # made absolute by load_config
+    retry_after: timedelta = timedelta(minutes=10)
+    length_ratio: tuple[float, float] = (0.02, 4.0)
+    length_ratio_to_cjk: tuple[float, float] = (0.01, 2.0)
+    length_ratio_from_cjk: tuple[float, float] = (0.05, 12.0)
+    index_url: str = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
 
     def __post_init__(self) -> None:
         # A read-only view keeps the frozen promise for the mapping too.
@@ -137,6 +144,28 @@ class RunConfig:
     """[run]: how the service behaves as a process."""
 
     stop_timeout: timedelta = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServeConfig:
+    """[serve]: the built-in HTTP server, caching and WebSub hubs."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8080
+    path: str = "/feeds/"  # URL path of the feeds folder, with leading and trailing "/"
+    max_age: timedelta = timedelta(minutes=5)
+    hubs: tuple[str, ...] = ()
+    refresh: timedelta = timedelta(seconds=2)
+    partner_refresh: timedelta = timedelta(seconds=30)
+    stale_after: timedelta = timedelta(days=1)
+    brotli: bool = True
+    gzip_files: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hubs", tuple(self.hubs))
+        path = "/" + self.path.strip("/") + "/" if self.path.strip("/") else "/"
+        object.__setattr__(self, "path", path)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,9 +207,15 @@ class Config:
     locales_dir: Path  # set by publish.locales_dir
     sources: tuple[SourceConfig, ...] = ()
     run: RunConfig = field(default_factory=RunConfig)
+    serve: ServeConfig = field(default_factory=ServeConfig)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", tuple(self.sources))
+
+    @property
+    def partners_file(self) -> Path:
+        """config/partners.toml: beside the config file, fixed name."""
+        return self.file.parent / "partners.toml"
 
 
 def _with_slash(url: str) -> str:
@@ -578,16 +613,17 @@ class _Validator:
         )
 
     def _assemble(self, v: dict[str, Any], sources: list[SourceConfig]) -> Config:
+        site = SiteConfig(
+            title=v["site.title"],
+            link=v["site.link"],
+            feeds_url=v["site.feeds_url"] or "",
+            timezone=v["site.timezone"],
+            author=v["site.author"] or "",
+        )
         return Config(
             root=self.root,
             file=self.file,
-            site=SiteConfig(
-                title=v["site.title"],
-                link=v["site.link"],
-                feeds_url=v["site.feeds_url"] or "",
-                timezone=v["site.timezone"],
-                author=v["site.author"] or "",
-            ),
+            site=site,
             languages=LanguagesConfig(source=v["languages.source"], targets=v["languages.targets"]),
             translation=TranslationConfig(
                 engine=v["translation.engine"],
@@ -598,12 +634,31 @@ class _Validator:
                 threads=v["translation.threads"],
                 pivot=v["translation.pivot"],
                 workers=v["translation.workers"],
+                corrections_dir=v["translation.corrections_dir"],
+                retry_after=v["translation.retry_after"],
+                length_ratio=v["translation.length_ratio"],
+                length_ratio_to_cjk=v["translation.length_ratio_to_cjk"],
+                length_ratio_from_cjk=v["translation.length_ratio_from_cjk"],
+                index_url=v["translation.index_url"],
             ),
             publish=PublishConfig(feeds_dir=v["publish.feeds_dir"], max_entries=v["publish.max_entries"]),
             store=StoreConfig(url=v["store.url"]),
             locales_dir=v["publish.locales_dir"],
             sources=tuple(sources),
             run=RunConfig(stop_timeout=v["run.stop_timeout"]),
+            serve=ServeConfig(
+                enabled=v["serve.enabled"],
+                host=v["serve.host"],
+                port=v["serve.port"],
+                path=v["serve.path"] or urlsplit(site.feeds_url).path,
+                max_age=v["serve.max_age"],
+                hubs=v["serve.hubs"],
+                refresh=v["serve.refresh"],
+                partner_refresh=v["serve.partner_refresh"],
+                stale_after=v["serve.stale_after"],
+                brotli=v["serve.brotli"],
+                gzip_files=v["serve.gzip_files"],
+            ),
         )
 
 
@@ -629,7 +684,7 @@ def _override_value(text: str, setting: Setting | None) -> Any:
     if setting is None or setting.kind in _STRING_KINDS:
         # --set site.title=2024 means the text "2024", not an integer.
         return value if isinstance(value, str) else text
-    if setting.kind == "languages" and isinstance(value, str):
+    if setting.kind in ("languages", "urls") and isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]  # --set languages.targets=fr,es
     return value
 
@@ -793,6 +848,22 @@ def _parse_languages(value: Any, setting: Setting, root: Path) -> tuple[str, ...
     return tuple(value)
 
 
+def _parse_urls(value: Any, setting: Setting, root: Path) -> tuple[str, ...]:
+    if isinstance(value, tuple):  # the table's default
+        value = list(value)
+    _expect(value, list, "a list of URL strings", setting)
+    problems: list[_Invalid] = []
+    urls: list[str] = []
+    for i, item in enumerate(value):
+        try:
+            urls.append(_parse_url(item, setting, root))
+        except _Invalid as exc:
+            problems.append(_Invalid(exc.message, exc.hint, at=(i,)))
+    if problems:
+        raise _Invalids(problems)
+    return tuple(dict.fromkeys(urls))
+
+
 def _parse_int(value: Any, setting: Setting, root: Path) -> int:
     _expect(value, int, "an integer", setting)
     if setting.minimum is not None and value < setting.minimum:
@@ -869,6 +940,19 @@ def _parse_language_map(value: Any, setting: Setting, root: Path) -> dict[str, s
     return result
 
 
+def _parse_ratio_range(value: Any, setting: Setting, root: Path) -> tuple[float, float]:
+    if isinstance(value, tuple):  # the table's default
+        value = list(value)
+    _expect(value, list, "a list [min, max]", setting)
+    numbers = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(value) != 2 or len(numbers) != 2 or not 0 <= numbers[0] < numbers[1]:
+        raise _Invalid(
+            f"expected [min, max] with 0 <= min < max, got {_describe(value)}",
+            f"e.g. {setting.name} = {_toml_literal(setting.default)}",
+        )
+    return float(numbers[0]), float(numbers[1])
+
+
 def _parse_database(value: Any, setting: Setting, root: Path) -> str:
     _expect(value, str, "a database URL string", setting)
     # Imported here: SQLAlchemy is slow to import and `--help` should not pay for it.
@@ -905,6 +989,8 @@ _PARSERS: dict[str, Callable[[Any, Setting, Path], Any]] = {
     "choice": _parse_choice,
     "language_map": _parse_language_map,
     "database": _parse_database,
+    "ratio_range": _parse_ratio_range,
+    "urls": _parse_urls,
 }
 
 
@@ -984,6 +1070,8 @@ def _type_label(setting: Setting) -> str:
         "dir": "folder (must exist)",
         "duration": "duration",
         "database": "database URL",
+        "ratio_range": "[min, max] numbers",
+        "urls": "list of URLs",
     }
     if setting.kind == "choice":
         return "one of " + ", ".join(f"`{c}`" for c in setting.choices)

@@ -70,9 +70,13 @@ class Translation:
     error: str = ""
     source_hash: str = ""  # content hash of the article it was made from
     updated: datetime | None = None
+    reviewed: bool = False  # a human correction, not machine output
+    attempts: int = 0  # failed attempts since the last success
+    next_retry: datetime | None = None  # when a failed translation may be tried again
 
 
 PENDING, DONE, FAILED, NO_MODEL = "pending", "done", "failed", "no-model"
+HUMAN = "human"  # the engine name recorded for human corrections
 TRANSLATION_STATUSES = (PENDING, DONE, FAILED, NO_MODEL)
 
 
@@ -99,6 +103,7 @@ class CycleReport:
     translated: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)
     no_model: dict[str, int] = field(default_factory=dict)
+    corrected: dict[str, int] = field(default_factory=dict)  # human corrections applied, per language
     written: list[str] = field(default_factory=list)
 
     @property

@@ -18,6 +18,8 @@ from syndicator.config import Config
 from syndicator.errors import PublishError, SyndicatorError
 from syndicator.localize import Catalogs
 from syndicator.models import DONE, FAILED, NO_MODEL, ArticleInput, CycleReport, Problem, Translation
+from syndicator.partners import PartnerRegistry, public, visible_versions
+from syndicator.precompress import write_gzip_copy
 from syndicator.publish.entries import EntryBuilder, entry_path
 from syndicator.publish.feeds import build_all
 from syndicator.publish.pages import entry_page
@@ -25,8 +27,9 @@ from syndicator.publish.writer import FeedStore, LocalFolderStore
 from syndicator.runner import InProcessRunner, Runner
 from syndicator.sources import SourceContext, make_source
 from syndicator.store import Store, utcnow
-from syndicator.translate import Engine, EngineOptions, PairTranslator, make_engine
+from syndicator.translate import Engine, EngineOptions, PairTranslator, corrections, make_engine, quality
 from syndicator.translate.document import translate_articles
+from syndicator.translate.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,10 @@ class Context:
     catalogs: Catalogs
     engines: dict[str, Engine] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
+    # Categories left out of the public feeds (config/partners.toml, re-read when it changes).
+    restricted: Callable[[], frozenset[str]] = frozenset
+    # Called after every publish with its report and "" or the error: WebSub pings, the server's health.
+    publish_listeners: list[Callable[[CycleReport, str], None]] = field(default_factory=list)
 
     def engine_for(self, language: str) -> Engine:
         """The engine configured for a target language (created on first use)."""
@@ -72,14 +79,20 @@ def open_context(
     config: Config, *, clock: Callable[[], datetime] = utcnow, runner: Runner | None = None
 ) -> Context:
     """The context for a config: store, writer, catalogs, runner."""
-    return Context(
+    ctx = Context(
         config=config,
         store=Store(config.store.url, clock=clock),
         writer=LocalFolderStore(config.publish.feeds_dir),
         runner=runner or InProcessRunner(),
         catalogs=Catalogs(config.locales_dir),
         clock=clock,
+        restricted=PartnerRegistry(config.partners_file, config.languages.all).restricted,
     )
+    if config.serve.hubs:
+        from syndicator.websub import publish_listener
+
+        ctx.publish_listeners.append(publish_listener(config))
+    return ctx
 
 
 def content_hash(item: ArticleInput) -> str:
@@ -201,8 +214,20 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
         results = None
         crash = f"{type(exc).__name__}: {exc}"
     by_id = {a.id: a for a in articles}
+    t = ctx.config.translation
+    bounds = quality.Bounds(t.length_ratio, t.length_ratio_to_cjk, t.length_ratio_from_cjk)
     for i, article in enumerate(articles):
         res = results[i] if results is not None else None
+        if res is not None and not res.error:
+            # Never publish damage as if it were fine: a gate failure is retried later, with backoff.
+            res.error = quality.check(
+                [quality.Field("title", article.title, res.title),
+                 quality.Field("summary", article.summary, res.summary),
+                 quality.Field("body", article.body_html, res.body_html, html=True)],
+                unit.source, unit.target, bounds,
+            )  # fmt: skip
+            if res.error:
+                log.warning("%s %s/%s: %s", unit.target, article.source, article.key, res.error)
         status = DONE if res is not None and not res.error else FAILED
         ctx.store.save_translation(
             Translation(
@@ -218,7 +243,8 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
                 error=(res.error if res else crash),
                 source_hash=by_id[article.id].content_hash,
                 updated=now,
-            )
+            ),
+            backoff=quality.backoff(t.retry_after),
         )
         outcome[status] += 1
     return outcome
@@ -226,15 +252,43 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
 
 def translate(ctx: Context, report: CycleReport) -> None:
     """Translate everything pending, one unit per language pair (and per 50 articles)."""
+    apply_corrections(ctx, report)
     _retry_newly_covered(ctx)
+    retried = ctx.store.retry_due()
+    if retried:
+        log.info("retrying %d failed translation(s)", retried)
     units = plan(ctx)
-    for unit, outcome in zip(units, ctx.runner.map(lambda u: run_unit(ctx, u), units), strict=True):
+    totals: dict[str, int] = defaultdict(int)
+    for u in units:
+        totals[u.target] += len(u.article_ids)
+    progress = Progress(totals)
+
+    def work(u: Unit) -> dict[str, int]:
+        outcome = run_unit(ctx, u)
+        progress.advance(u.target, len(u.article_ids))
+        return outcome
+
+    try:
+        outcomes = ctx.runner.map(work, units)
+    finally:
+        progress.close()
+    for unit, outcome in zip(units, outcomes, strict=True):
         for status, attr in ((DONE, "translated"), (FAILED, "failed"), (NO_MODEL, "no_model")):
             if outcome[status]:
                 counts = getattr(report, attr)
                 counts[unit.target] = counts.get(unit.target, 0) + outcome[status]
     for lang, n in sorted(report.no_model.items()):
         log.warning("%s: %d article(s) wait for a translation model (see: syndicator models list)", lang, n)
+
+
+def apply_corrections(ctx: Context, report: CycleReport) -> None:
+    """Put editors' corrections in place of machine translations (see translate/corrections.py)."""
+    done = corrections.apply(
+        ctx.store, ctx.config.translation.corrections_dir, ctx.config.languages.all, ctx.clock()
+    )
+    report.problems.extend(done.problems)
+    for lang, n in done.applied.items():
+        report.corrected[lang] = report.corrected.get(lang, 0) + n
 
 
 def _retry_newly_covered(ctx: Context) -> None:
@@ -262,12 +316,18 @@ def publish(ctx: Context, report: CycleReport) -> None:
             ctx.store.set_state(
                 f"publish_error:{language}", str(exc)
             )  # `status` shows it until a publish works
+    error = "; ".join(failures)
+    for listener in ctx.publish_listeners:
+        listener(report, error)
     if failures:
-        raise PublishError("; ".join(failures), hint=f"check that {ctx.config.publish.feeds_dir} is writable")
+        raise PublishError(error, hint=f"check that {ctx.config.publish.feeds_dir} is writable")
 
 
 def _publish_language(ctx: Context, builder: EntryBuilder, language: str, report: CycleReport) -> None:
-    versions = ctx.store.versions(language, ctx.config.publish.max_entries)
+    restricted = ctx.restricted()
+    versions = visible_versions(
+        ctx.store, language, ctx.config.publish.max_entries, lambda tags: public(tags, restricted)
+    )
     available = ctx.store.done_languages([a.id for a, _ in versions])
     entries = []
     site_title = builder.site_title(language)
@@ -287,8 +347,11 @@ def _publish_language(ctx: Context, builder: EntryBuilder, language: str, report
 
 
 def _write(ctx: Context, relpath: str, data: bytes, report: CycleReport) -> None:
-    if ctx.writer.write(relpath, data):
+    written = ctx.writer.write(relpath, data)
+    if written:
         report.written.append(relpath)
+    if ctx.config.serve.gzip_files and (written or ctx.writer.read(relpath + ".gz") is None):
+        write_gzip_copy(ctx.writer, relpath, data)
 
 
 def run_cycle(ctx: Context) -> CycleReport:

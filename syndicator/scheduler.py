@@ -29,11 +29,13 @@ from syndicator.errors import SyndicatorError
 from syndicator.models import CycleReport
 from syndicator.pipeline import Context, collect, publish, translate
 from syndicator.runner import Abandoned, ThreadPoolRunner
+from syndicator.server import start_in_background
 
 log = logging.getLogger(__name__)
 
 DEBOUNCE = timedelta(seconds=2)  # let several sources' news arrive before one translate-and-publish pass
 POLL_THREADS = 10
+HOUSEKEEPING = 60.0  # seconds between checks for due retries and changed corrections
 
 
 def source_job_id(name: str) -> str:
@@ -70,6 +72,8 @@ class Service:
         self._collecting = threading.Lock()
         self._busy = 0
         self._idle = threading.Condition()
+        self._corrections_seen: list[tuple[str, int, int]] | None = None
+        self._server: Any = None
         self.reloader: Any = None
         if watch:
             from syndicator.reload import Reloader
@@ -119,6 +123,20 @@ class Service:
             replace_existing=True,
             next_run_time=datetime.now(UTC) + DEBOUNCE,
         )
+
+    def housekeeping(self) -> None:
+        """Ask for processing when failed translations are due for a retry or the corrections folder changed."""
+        ctx = self.ctx
+        folder = ctx.config.translation.corrections_dir
+        try:
+            signature = sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*.md"))
+            due = ctx.store.retries_due()
+        except (OSError, SyndicatorError) as exc:
+            log.error("housekeeping failed: %s", exc)
+            return
+        changed, self._corrections_seen = signature != self._corrections_seen, signature
+        if due or changed:
+            self.request_processing()
 
     def process(self) -> None:
         """Translate and publish until no new work arrived meanwhile."""
@@ -212,6 +230,8 @@ class Service:
         if self.reloader is not None:
             self.reloader.forget()  # started from a valid config: an old rejection no longer applies
         self.schedule_sources(self.ctx.config)
+        # Failed translations come due and editors drop corrections without any source having news.
+        self.scheduler.add_job(self.housekeeping, IntervalTrigger(seconds=HOUSEKEEPING), id="housekeeping")
         # Publish at start too: feeds reflect the store even when no source has news, and a publish cut
         # short by a crash is redone.
         self.request_processing()
@@ -219,6 +239,7 @@ class Service:
         self.scheduler.start()
         if self.reloader is not None:
             self.reloader.start()
+        self._server = start_in_background(self.ctx)  # serves feeds/ while the jobs run (serve.enabled)
         log.info("running: %d source(s); Ctrl-C or SIGTERM stops", len(self.ctx.config.sources))
 
     def stop(self) -> bool:
@@ -231,6 +252,8 @@ class Service:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)  # no new jobs fire
         self.runner.shutdown(wait=False)  # queued translation units are dropped: they stay pending
+        if self._server is not None:
+            self._server.stop()
         with self._idle:
             clean = self._idle.wait_for(lambda: self._busy == 0, timeout=timeout)
         if clean:

@@ -36,6 +36,8 @@ KINDS: Final = (
     "choice",
     "language_map",
     "database",
+    "ratio_range",
+    "urls",
 )
 
 
@@ -111,6 +113,43 @@ SETTINGS: tuple[Setting, ...] = (
         "en",
         "Language to translate through when no direct model exists for a pair.",
     ),
+    Setting(
+        "translation.corrections_dir",
+        "path",
+        "corrections",
+        "Folder of human-corrected translations: <lang>/<source>/<id>.md (need not exist).",
+    ),
+    Setting(
+        "translation.retry_after",
+        "duration",
+        "10m",
+        "Wait before retrying a failed translation; doubles with each failure, at most a day. 0s: next cycle.",
+        minimum=timedelta(0),
+    ),
+    Setting(
+        "translation.length_ratio",
+        "ratio_range",
+        [0.02, 4.0],
+        "Quality gate: [min, max] of translated/source length; outside it a translation fails.",
+    ),
+    Setting(
+        "translation.length_ratio_to_cjk",
+        "ratio_range",
+        [0.01, 2.0],
+        "The same bounds when translating into Chinese, Japanese or Korean (far fewer characters).",
+    ),
+    Setting(
+        "translation.length_ratio_from_cjk",
+        "ratio_range",
+        [0.05, 12.0],
+        "The same bounds when translating from Chinese, Japanese or Korean.",
+    ),
+    Setting(
+        "translation.index_url",
+        "url",
+        "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json",
+        "Argos package index used by `syndicator models install --online`.",
+    ),
     Setting("publish.feeds_dir", "path", "feeds", "Folder the feeds are written to."),
     Setting("publish.max_entries", "int", 50, "Most recent entries kept in each feed.", minimum=1),
     Setting(
@@ -124,6 +163,58 @@ SETTINGS: tuple[Setting, ...] = (
         "database",
         "sqlite:///data/syndicator.db",
         "SQLAlchemy database URL; a relative SQLite path is relative to the instance folder.",
+    ),
+    # [serve]: the built-in HTTP server (syndicator serve, and inside syndicator run).
+    Setting("serve.enabled", "bool", True, "Start the built-in HTTP server inside `syndicator run`."),
+    Setting("serve.host", "str", "127.0.0.1", "Address the built-in server listens on."),
+    Setting("serve.port", "int", 8080, "TCP port of the built-in server (0 picks a free one).", minimum=0),
+    Setting(
+        "serve.path",
+        "str",
+        None,
+        "URL path the feeds folder is served under, e.g. /feeds/.",
+        default_doc="the path of site.feeds_url",
+    ),
+    Setting(
+        "serve.max_age",
+        "duration",
+        "5m",
+        "How long clients and proxies may reuse a feed (Cache-Control max-age).",
+        minimum=timedelta(0),
+    ),
+    Setting(
+        "serve.hubs",
+        "urls",
+        (),
+        "WebSub hubs: advertised in every feed (rel=hub) and pinged after each publish that changed a feed.",
+    ),
+    Setting(
+        "serve.refresh",
+        "duration",
+        "2s",
+        "How often the server looks for newly published files (a cheap stat of each file).",
+        minimum=timedelta(seconds=1),
+    ),
+    Setting(
+        "serve.partner_refresh",
+        "duration",
+        "30s",
+        "How long a built partner feed is reused before it is rebuilt from the store.",
+        minimum=timedelta(seconds=1),
+    ),
+    Setting(
+        "serve.stale_after",
+        "duration",
+        "1d",
+        "`syndicator partners` flags a partner whose last pull is older than this.",
+        minimum=timedelta(minutes=1),
+    ),
+    Setting("serve.brotli", "bool", True, "Also keep a brotli-compressed copy of each file in memory."),
+    Setting(
+        "serve.gzip_files",
+        "bool",
+        False,
+        "Write a .gz copy beside each published file, for nginx gzip_static (see syndicator nginx-config).",
     ),
 )
 

@@ -13,7 +13,7 @@ from syndicator.errors import SyndicatorError
 from syndicator.models import PENDING, TRANSLATION_STATUSES
 from syndicator.reload import last_reload_error
 from syndicator.store import Store, utcnow
-from syndicator.translate import EngineOptions, make_engine
+from syndicator.translate import EngineOptions, corrections, make_engine
 
 HISTORY_DAYS = 14  # days the status page charts
 
@@ -44,10 +44,19 @@ def coverage(config: Config) -> list[dict[str, str]]:
 def stopped_partners(config: Config, store: Store) -> list[dict[str, Any]]:
     """Partners that stopped pulling their feeds: name, last pull, expected interval.
 
-    Hook for the partners feature (written elsewhere): it replaces this with a real query; until then no
-    partner is configured, so none can have stopped.
+    A partner counts as stopped after serve.stale_after without a pull (the same rule as `syndicator partners`).
     """
-    return []
+    from syndicator.partners import load_partners
+    from syndicator.stats import partner_report
+
+    try:
+        names = [p.name for p in load_partners(config.partners_file, config.languages.all).partners]
+    except SyndicatorError:
+        return []  # `syndicator check` and the log name the broken partners file
+    if not names:
+        return []
+    rows = partner_report([], store.last_pulls(), names, 1, config.serve.stale_after, utcnow())
+    return [{"name": r["partner"], "last_pull": r["last_pull"]} for r in rows if r["stopped"]]
 
 
 def service_state(record: tuple[str, datetime] | None) -> str:
@@ -103,10 +112,20 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             row["backlog"] = row.get(PENDING, 0)
             published = service.get(f"publish:{lang}")
             row["last_publish"] = published[1] if published else None
-            failed = service.get(f"publish_error:{lang}")
-            row["publish_error"] = failed[0] if failed else ""
+            publish_failed = service.get(f"publish_error:{lang}")
+            row["publish_error"] = publish_failed[0] if publish_failed else ""
             row["errors"] = [f"{status} ({n} article(s)): {err}" for status, err, n in store.errors(lang, 3)]
             languages.append(row)
+        failures: dict[str, list[Any]] = {}
+        for tr in store.failures():
+            failures.setdefault(tr.language, []).append(tr)
+        for row in languages:
+            failed = failures.get(row["language"], [])
+            retries = [tr.next_retry for tr in failed if tr.next_retry is not None]
+            row["attempts"] = max((tr.attempts for tr in failed), default=0)
+            row["next_retry"] = min(retries) if retries else None
+        stale, broken = corrections.inspect(store, config.translation.corrections_dir, config.languages.all)
+        reviewed = store.corrections()
         memory = {
             pair: {"sentences": size, "hits": hits, "misses": misses,
                    "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None}
@@ -126,6 +145,12 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             "reload_error": last_reload_error(config.root),
             "memory": memory,
             **({"history": collect_history(store)} if history else {}),
+            "corrections": {
+                "folder": str(config.translation.corrections_dir),
+                "applied": sum(1 for *_, is_stale in reviewed if not is_stale),
+                "stale": stale,
+                "problems": [f"{p.origin}: {p.message}" for p in broken],
+            },
         }
     finally:
         store.close()
@@ -176,10 +201,15 @@ def format_status(data: dict[str, Any]) -> str:
             f"{row['no-model']} without a model{last}"
         )
         lines += [f"    {e}" for e in row["errors"]]
+        if row["failed"] and row.get("next_retry"):
+            lines.append(
+                f"    failed ones are retried from {row['next_retry']:%Y-%m-%d %H:%M} UTC "
+                f"(up to {row['attempts']} attempt(s) so far)"
+            )
     lines.append("models:")
     for m in data["models"]:
         flag = (
-            "  <-- install a model: syndicator models install FILE.argosmodel"
+            "  <-- install a model: syndicator models install FILE.argosmodel (or --online LANG)"
             if m["covered"] == "missing"
             else ""
         )
@@ -188,6 +218,13 @@ def format_status(data: dict[str, Any]) -> str:
         lines.append(f"models missing for: {', '.join(data['models_missing'])}")
     for p in data["partners_stopped"]:
         lines.append(f"partner stopped pulling: {p.get('name')} (last pull {p.get('last_pull')})")
+    fixes = data["corrections"]
+    lines.append(f"corrections ({fixes['folder']}): {fixes['applied']} in place")
+    lines += [
+        f"  STALE (the article changed; machine translation used until you update it): {p}"
+        for p in fixes["stale"]
+    ]
+    lines += [f"  problem: {p}" for p in fixes["problems"]]
     if data["memory"]:
         lines.append("translation memory:")
         for pair, m in data["memory"].items():

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Integer,
@@ -21,8 +22,10 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     create_engine,
+    delete,
     event,
     func,
+    inspect,
     select,
     update,
 )
@@ -32,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from syndicator.errors import StoreError
 from syndicator.models import (
     DONE,
+    FAILED,
     PENDING,
     Article,
     ArticleInput,
@@ -82,7 +86,25 @@ translations = Table(
     Column("error", Text, nullable=False, default=""),
     Column("source_hash", String(64), nullable=False, default=""),
     Column("updated", DateTime, nullable=True),
+    Column("reviewed", Boolean, nullable=False, default=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_retry", DateTime, nullable=True),
 )
+
+# Human corrections applied: which file version was checked against which version of the article.
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("article_id", Integer, primary_key=True),
+    Column("language", String(35), primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("file_hash", String(64), nullable=False),
+    Column("source_hash", String(64), nullable=False),
+    Column("applied", DateTime, nullable=False),
+)
+
+# Columns added after the first release: added in place to older databases (see Store._upgrade).
+_ADDED_COLUMNS = {"translations": ("reviewed", "attempts", "next_retry")}
 
 # Sentence-level translation memory: the identity of a translated sentence is its normalized text's hash,
 # the language pair and the model that made it, so a new model version misses exactly its own pair.
@@ -134,6 +156,20 @@ backlog_samples = Table(
     Column("pending", Integer, nullable=False),
 )
 
+# Feed pulls, aggregated per UTC day, partner ("" for the public) and feed path: written in batches by the
+# server's PullRecorder, read by `syndicator partners`.
+pulls = Table(
+    "pulls",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("partner", String(200), primary_key=True),
+    Column("feed", String(300), primary_key=True),
+    Column("pulls", Integer, nullable=False, default=0),
+    Column("not_modified", Integer, nullable=False, default=0),
+    Column("last_pull", DateTime, nullable=False),
+    Column("user_agent", Text, nullable=False, default=""),
+)
+
 
 # SQLite keeps no time zone: values are stored naive in UTC and handed back tz-aware.
 def _naive_utc(value: datetime) -> datetime:
@@ -158,6 +194,7 @@ class Store:
         self.engine = self._connect(url)
         try:
             metadata.create_all(self.engine)
+            self._upgrade()
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the store at {url}: {exc}", hint="check store.url") from exc
 
@@ -179,6 +216,20 @@ class Store:
                 cur.close()
 
         return engine
+
+    def _upgrade(self) -> None:
+        # create_all never alters existing tables: add newer columns with their defaults.
+        inspector = inspect(self.engine)
+        for name, added in _ADDED_COLUMNS.items():
+            have = {c["name"] for c in inspector.get_columns(name)}
+            with self._tx() as conn:
+                for col_name in added:
+                    if col_name in have:
+                        continue
+                    col = metadata.tables[name].c[col_name]
+                    kind = col.type.compile(dialect=self.engine.dialect)
+                    default = "" if col.nullable else " NOT NULL DEFAULT 0"
+                    conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {col_name} {kind}{default}")
 
     def close(self) -> None:
         """Release connections."""
@@ -349,6 +400,43 @@ class Store:
             )
             return int(result.rowcount or 0)
 
+    def retry_due(self) -> int:
+        """Put failed translations whose retry time has come back to pending; return how many."""
+        now = _naive_utc(self.clock())
+        with self._tx() as conn:
+            result = conn.execute(
+                update(translations)
+                .where(
+                    and_(
+                        translations.c.status == FAILED,
+                        # No retry time (recorded before retries were timed): due now.
+                        translations.c.next_retry.is_(None) | (translations.c.next_retry <= now),
+                    )
+                )
+                .values(status=PENDING)
+            )
+            return int(result.rowcount or 0)
+
+    def retries_due(self) -> int:
+        """How many failed translations may be retried now (read only)."""
+        now = _naive_utc(self.clock())
+        query = select(func.count()).where(
+            and_(
+                translations.c.status == FAILED,
+                translations.c.next_retry.is_(None) | (translations.c.next_retry <= now),
+            )
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def failures(self) -> list[Translation]:
+        """Every failed translation (with its attempts and next retry), oldest article first."""
+        query = (
+            select(translations).where(translations.c.status == FAILED).order_by(translations.c.article_id)
+        )
+        with self.engine.connect() as conn:
+            return [self._translation(r) for r in conn.execute(query)]
+
     def pending(self, language: str | None = None) -> list[tuple[int, str]]:
         """(article id, language) pairs waiting for translation."""
         query = select(translations.c.article_id, translations.c.language).where(
@@ -361,8 +449,12 @@ class Store:
                 (r.article_id, r.language) for r in conn.execute(query.order_by(translations.c.article_id))
             ]
 
-    def save_translation(self, tr: Translation) -> None:
-        """Record a translation's outcome; a failed retranslation keeps the last good text."""
+    def save_translation(self, tr: Translation, backoff: Callable[[int], timedelta] | None = None) -> None:
+        """Record a translation's outcome; a failed retranslation keeps the last good text.
+
+        A failure counts an attempt and sets the next retry `backoff(attempts)` from now (without a backoff:
+        the next cycle).
+        """
         values: dict[str, Any] = {
             "status": tr.status,
             "engine": tr.engine,
@@ -371,21 +463,45 @@ class Store:
             "error": tr.error,
             "updated": _naive_utc(tr.updated or self.clock()),
         }
+        key = and_(translations.c.article_id == tr.article_id, translations.c.language == tr.language)
         with self._tx() as conn:
+            if tr.status == FAILED:
+                attempts = (conn.execute(select(translations.c.attempts).where(key)).scalar() or 0) + 1
+                values["attempts"] = attempts
+                when = self.clock() + backoff(attempts) if backoff is not None else None
+                values["next_retry"] = _naive_utc(when) if when is not None else None
+            elif tr.status == DONE:
+                values.update(attempts=0, next_retry=None, reviewed=tr.reviewed)
             if tr.status == DONE:
                 values.update(
                     title=tr.title, summary=tr.summary, body_html=tr.body_html, source_hash=tr.source_hash
                 )
                 old = conn.execute(
-                    select(translations.c.title, translations.c.summary, translations.c.body_html).where(
+                    select(
+                        translations.c.title,
+                        translations.c.summary,
+                        translations.c.body_html,
+                        translations.c.source_hash,
+                        articles.c.updated,
+                    )
+                    .join(articles, articles.c.id == translations.c.article_id)
+                    .where(
                         and_(
                             translations.c.article_id == tr.article_id, translations.c.language == tr.language
                         )
                     )
                 ).first()
-                if old is not None and tuple(old) == (tr.title, tr.summary, tr.body_html):
+                if old is not None and (old.title, old.summary, old.body_html) == (
+                    tr.title,
+                    tr.summary,
+                    tr.body_html,
+                ):
                     # Same words as before: the entry did not change, so its `updated` must not either.
                     del values["updated"]
+                elif old is not None and old.source_hash != tr.source_hash:
+                    # New text for new source content changed when the source did: date it like the original,
+                    # so entries translated in one batch do not all share one timestamp.
+                    values["updated"] = old.updated
             else:
                 # Only finished text moves `updated`: feeds date an entry by its content.
                 del values["updated"]
@@ -420,6 +536,9 @@ class Store:
             error=row.error,
             source_hash=row.source_hash,
             updated=_aware(row.updated),
+            reviewed=bool(row.reviewed),
+            attempts=row.attempts,
+            next_retry=_aware(row.next_retry),
         )
 
     def counts(self) -> dict[str, dict[str, int]]:
@@ -477,6 +596,7 @@ class Store:
                         error=m["tr_error"],
                         source_hash=m["tr_source_hash"],
                         updated=_aware(m["tr_updated"]),
+                        reviewed=bool(m["tr_reviewed"]),
                     )
                 out.append((self._article(row), translation))
         return out
@@ -504,6 +624,67 @@ class Store:
         """How many articles are stored."""
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(articles)).scalar_one())
+
+    # -- human corrections -----------------------------------------------------------------------------
+
+    def article_by_key(self, source: str, key: str) -> Article | None:
+        """The stored article with this source and id, if any."""
+        query = select(articles).where(and_(articles.c.source == source, articles.c.key == key))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else self._article(row)
+
+    def correction(self, article_id: int, language: str) -> tuple[str, str] | None:
+        """(file hash, article hash) of the correction applied to this translation, if any."""
+        query = select(corrections.c.file_hash, corrections.c.source_hash).where(
+            and_(corrections.c.article_id == article_id, corrections.c.language == language)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else (row.file_hash, row.source_hash)
+
+    def apply_correction(self, tr: Translation, path: str, file_hash: str) -> None:
+        """Store a human correction as the finished, reviewed translation, and remember its file."""
+        self.save_translation(tr)
+        key = and_(corrections.c.article_id == tr.article_id, corrections.c.language == tr.language)
+        values = {"path": path, "file_hash": file_hash, "source_hash": tr.source_hash,
+                  "applied": _naive_utc(self.clock())}  # fmt: skip
+        with self._tx() as conn:
+            if conn.execute(select(corrections.c.path).where(key)).first() is None:
+                conn.execute(
+                    corrections.insert().values(article_id=tr.article_id, language=tr.language, **values)
+                )
+            else:
+                conn.execute(update(corrections).where(key).values(**values))
+
+    def drop_correction(self, article_id: int, language: str) -> None:
+        """Forget a correction whose file is gone; its translation goes back to the machine."""
+        with self._tx() as conn:
+            conn.execute(
+                delete(corrections).where(
+                    and_(corrections.c.article_id == article_id, corrections.c.language == language)
+                )
+            )
+            conn.execute(
+                update(translations)
+                .where(
+                    and_(
+                        translations.c.article_id == article_id,
+                        translations.c.language == language,
+                        translations.c.reviewed.is_(True),
+                    )
+                )
+                .values(status=PENDING, reviewed=False)
+            )
+
+    def corrections(self) -> list[tuple[int, str, str, bool]]:
+        """Every remembered correction: (article id, language, path, stale), stale when the article changed."""
+        query = select(
+            corrections.c.article_id, corrections.c.language, corrections.c.path,
+            (corrections.c.source_hash != articles.c.content_hash).label("stale"),
+        ).select_from(corrections.join(articles, articles.c.id == corrections.c.article_id))  # fmt: skip
+        with self.engine.connect() as conn:
+            return [(r.article_id, r.language, r.path, bool(r.stale)) for r in conn.execute(query)]
 
     # -- sentence memory -------------------------------------------------------------------------------
 
@@ -720,3 +901,58 @@ class Store:
             return "ok"
         with self.engine.connect() as conn:
             return "; ".join(str(r[0]) for r in conn.exec_driver_sql("PRAGMA integrity_check"))
+
+    # -- pulls -----------------------------------------------------------------------------------------
+
+    def record_pulls(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Add aggregated pulls: dicts of day, partner, feed, pulls, not_modified, last_pull, user_agent."""
+        if not rows:
+            return
+        with self._tx() as conn:
+            for r in rows:
+                key = and_(
+                    pulls.c.day == r["day"], pulls.c.partner == r["partner"], pulls.c.feed == r["feed"]
+                )
+                old = conn.execute(select(pulls.c.pulls, pulls.c.not_modified).where(key)).first()
+                values = {"last_pull": _naive_utc(r["last_pull"]), "user_agent": r["user_agent"][:500]}
+                if old is None:
+                    conn.execute(
+                        pulls.insert().values(
+                            day=r["day"], partner=r["partner"], feed=r["feed"], pulls=r["pulls"],
+                            not_modified=r["not_modified"], **values,
+                        )
+                    )  # fmt: skip
+                else:
+                    conn.execute(
+                        update(pulls)
+                        .where(key)
+                        .values(pulls=old.pulls + r["pulls"], not_modified=old.not_modified + r["not_modified"],
+                                **values)
+                    )  # fmt: skip
+
+    def pull_stats(self, since_day: str) -> list[dict[str, Any]]:
+        """Per partner and feed since a day ("YYYY-MM-DD"): pulls, 304s, days seen, last pull, user agent."""
+        query = (
+            select(pulls).where(pulls.c.day >= since_day).order_by(pulls.c.partner, pulls.c.feed, pulls.c.day)
+        )
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for r in conn.execute(query):
+                row = out.setdefault(
+                    (r.partner, r.feed),
+                    {"partner": r.partner, "feed": r.feed, "pulls": 0, "not_modified": 0, "days": 0,
+                     "last_pull": None, "user_agent": ""},
+                )  # fmt: skip
+                row["pulls"] += r.pulls
+                row["not_modified"] += r.not_modified
+                row["days"] += 1
+                last = _aware(r.last_pull)
+                if row["last_pull"] is None or (last is not None and last >= row["last_pull"]):
+                    row["last_pull"], row["user_agent"] = last, r.user_agent
+        return list(out.values())
+
+    def last_pulls(self) -> dict[str, datetime]:
+        """Per partner (all time): the last pull."""
+        query = select(pulls.c.partner, func.max(pulls.c.last_pull)).group_by(pulls.c.partner)
+        with self.engine.connect() as conn:
+            return {r[0]: r[1].replace(tzinfo=UTC) for r in conn.execute(query) if r[1] is not None}

@@ -49,6 +49,8 @@ def write_config(
         every = "5m"
         """
     )
+    if "[serve]" not in extra:  # tests run side by side: never a fixed port
+        text = text.replace("[[source]]", "[serve]\nport = 0\n\n[[source]]", 1)
     path = root / "config" / "syndicator.toml"
     path.write_text(text + extra, encoding="utf-8")
     return path

@@ -6,6 +6,7 @@ import hashlib
 import html
 import re
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from syndicator.config import Config
@@ -28,6 +29,24 @@ def entry_path(article: Article, language: str) -> str:
         else hashlib.sha256(article.source.encode()).hexdigest()[:12]
     )
     return f"{language}/{source}/{key}.html"
+
+
+def provenance(translation: Translation) -> dict[str, Any]:
+    """Machine-readable origin of a translation: engine, model version, pivot, reviewed by a human."""
+    return {
+        "engine": translation.engine,
+        "model": translation.model_version,
+        "pivot": translation.pivot or None,
+        "reviewed": translation.reviewed,
+    }
+
+
+def provenance_attributes(translation: Translation) -> str:
+    """The provenance as data- attributes of the notice paragraph."""
+    data = provenance(translation)
+    attrs = {"engine": data["engine"], "model": data["model"], "pivot": data["pivot"] or "",
+             "reviewed": "true" if data["reviewed"] else "false"}  # fmt: skip
+    return "".join(f' data-{k}="{html.escape(v)}"' for k, v in attrs.items() if v)
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,7 @@ class EntryBuilder:
             author=self.config.site.author or self.config.site.title,
             direction=direction(language),
             alternates=others,
+            hubs=self.config.serve.hubs,
         )
 
     def localize(
@@ -117,11 +137,14 @@ class EntryBuilder:
         parts = [f'<p class="meta">{" · ".join(meta)}</p>']
         if translation is not None:
             source_name = locale(article.language).get_display_name(locale(language)) or article.language
-            notice = _(
-                language, "This article was machine-translated from %(language)s.", language=source_name
-            )
+            if translation.reviewed:
+                notice = _(language, "Reviewed translation from %(language)s.", language=source_name)
+            else:
+                notice = _(
+                    language, "This article was machine-translated from %(language)s.", language=source_name
+                )
             parts.append(
-                f'<p class="notice"><em>{html.escape(notice)}</em> '
+                f'<p class="notice"{provenance_attributes(translation)}><em>{html.escape(notice)}</em> '
                 f'<a href="{html.escape(original_url)}" hreflang="{article.language}">'
                 f"{html.escape(_(language, 'Read the original'))}</a></p>"
             )
@@ -141,5 +164,6 @@ class EntryBuilder:
             categories=article.tags,
             image=article.image,
             alternates=alternates,
+            provenance=provenance(translation) if translation is not None else None,
         )
         return Localized(article, language, title, summary, body, content, entry)

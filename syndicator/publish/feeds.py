@@ -13,7 +13,7 @@ import dataclasses
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
@@ -91,6 +91,8 @@ class FeedEntry:
     categories: tuple[str, ...] = ()
     image: str = ""  # lead image URL -> RSS enclosure / Atom link rel=enclosure / JSON image
     alternates: tuple[Alternate, ...] = ()  # the same article in other languages and the original
+    # How a translated entry was made (engine, model, pivot, reviewed); JSON Feed's _syndicator.translation.
+    provenance: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class FeedChannel:
     # This feed in other languages; href = their atom/rss URL, so set media_type to match.
     alternates: tuple[Alternate, ...] = ()
     generator: str = "Syndicator"
+    hubs: tuple[str, ...] = ()  # WebSub hubs, advertised as rel="hub" beside rel="self"
 
 
 def image_media_type(url: str) -> str:
@@ -153,6 +156,8 @@ def build_json_feed(channel: FeedChannel, entries: Sequence[FeedEntry]) -> bytes
         feed["description"] = channel.subtitle
     feed["language"] = channel.language
     feed["authors"] = [{"name": _publisher(channel)}]
+    if channel.hubs:
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in channel.hubs]
     feed["_syndicator"] = {
         "direction": channel.direction,
         "translations": _json_translations(unique_alternates(channel.alternates, channel.feed_base)),
@@ -192,7 +197,8 @@ def _generator(channel: FeedChannel, entries: Sequence[FeedEntry], fmt: _Format)
         fg.link(href=channel.feed_base + ATOM_FILE, rel="self", type=ATOM_TYPE)
     fg.link(href=channel.site_link, rel="alternate", type="text/html")
     alternates = unique_alternates(channel.alternates, channel.feed_base)
-    getattr(fg, _LINKS_EXT).links(alternate_link(alt) for alt in alternates)
+    hubs = [{"rel": "hub", "href": hub} for hub in channel.hubs]
+    getattr(fg, _LINKS_EXT).links([*hubs, *(alternate_link(alt) for alt in alternates)])
     # Also sets RSS lastBuildDate; feedgen would otherwise use the current time.
     fg.updated(max((e.updated for e in entries), default=EMPTY_FEED_UPDATED))
 
@@ -265,6 +271,8 @@ def _json_item(entry: FeedEntry) -> dict[str, Any]:
     item["_syndicator"] = {
         "translations": _json_translations(unique_alternates(entry.alternates, entry.guid)),
     }
+    if entry.provenance is not None:
+        item["_syndicator"]["translation"] = dict(entry.provenance)
     return item
 
 

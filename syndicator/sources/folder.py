@@ -61,8 +61,8 @@ def _as_text(meta: dict[str, Any], key: str) -> str:
     return str(value).strip()
 
 
-def parse_article(path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleInput:
-    """One Markdown file → ArticleInput, or BadArticle saying what is wrong."""
+def read_markdown(path: Path) -> tuple[dict[str, Any], str]:
+    """A Markdown file's front matter and body, or BadArticle saying what is wrong."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -71,7 +71,17 @@ def parse_article(path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleI
         post = frontmatter.loads(text)
     except yaml.YAMLError as exc:
         raise BadArticle(f"front matter is not valid YAML: {str(exc).splitlines()[0]}") from exc
-    meta = dict(post.metadata)
+    return dict(post.metadata), post.content
+
+
+def text_field(meta: dict[str, Any], key: str) -> str:
+    """A front matter value as stripped text ('' when absent), or BadArticle when it is not text."""
+    return _as_text(meta, key)
+
+
+def parse_article(path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleInput:
+    """One Markdown file → ArticleInput, or BadArticle saying what is wrong."""
+    meta, content = read_markdown(path)
     title = _as_text(meta, "title")
     if not title:
         raise BadArticle("missing 'title' in front matter")
@@ -90,7 +100,7 @@ def parse_article(path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleI
         key=key,
         language=language,
         title=title,
-        body_html=render_markdown(post.content),
+        body_html=render_markdown(content),
         published=published,
         summary=_as_text(meta, "summary"),
         author=_as_text(meta, "author"),

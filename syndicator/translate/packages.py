@@ -111,3 +111,17 @@ def install(file: Path, packages_dir: Path) -> PackageDir:
             shutil.rmtree(staging, ignore_errors=True)
     log.info("installed %s → %s %s from %s", new.source, new.target, new.version, file)
     return read_metadata(dest)
+
+
+def remove(pair: str, packages_dir: Path) -> list[PackageDir]:
+    """Remove the installed packages for a pair written "en-fr" (or "en_fr"); return what was removed."""
+    source, sep, target = pair.replace("_", "-").partition("-")
+    if not sep or not source or not target:
+        raise TranslationError(f"{pair!r}: expected a pair like en-fr", hint="see `syndicator models list`")
+    found = [p for p in scan(packages_dir)[0] if (p.source, p.target) == (source, target)]
+    if not found:
+        raise TranslationError(f"no package for {source} → {target} in {packages_dir}")
+    for pkg in found:
+        shutil.rmtree(pkg.path)
+        log.info("removed %s → %s %s", pkg.source, pkg.target, pkg.version)
+    return found

@@ -1,0 +1,20 @@
+"""The built-in server's ASGI app as a factory, so other ASGI servers can run it (bench/server_candidates.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from syndicator.config import load_config
+from syndicator.localize import Catalogs
+from syndicator.server import FeedApp
+from syndicator.store import Store
+
+
+def app() -> FeedApp:
+    """FeedApp for the instance named by $SYNDICATOR_CONFIG, its files loaded."""
+    config = load_config(Path(os.environ["SYNDICATOR_CONFIG"]))
+    feed_app = FeedApp(config, Store(config.store.url), Catalogs(config.locales_dir))
+    feed_app.cache.refresh()
+    feed_app.pulls.start()
+    return feed_app

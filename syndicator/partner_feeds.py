@@ -1,0 +1,100 @@
+"""A partner's own feeds: built from the store with its languages and categories, cached for a while.
+
+Restricted entries never reach feeds/ (the public folder), so a partner feed cannot be a filtered public
+file: it is built here with the same localizer and feed builders the publish stage uses, kept in memory
+with a strong ETag (so 304s work across rebuilds), and rebuilt after `serve.partner_refresh` or as soon
+as anything was published.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from typing import Any
+
+from syndicator.config import Config
+from syndicator.filecache import CachedFile, build_entry
+from syndicator.localize import Catalogs
+from syndicator.partners import Partner, visible_versions
+from syndicator.publish.entries import EntryBuilder
+from syndicator.publish.feeds import build_all
+from syndicator.store import Store
+
+FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
+
+
+def build_partner_feeds(
+    config: Config,
+    store: Store,
+    catalogs: Catalogs,
+    partner: Partner,
+    restricted: frozenset[str],
+    language: str,
+    feed_base: str,
+) -> dict[str, bytes]:
+    """RSS, Atom and JSON Feed bytes of one partner's feed in one language."""
+    builder = EntryBuilder(config, catalogs)
+    versions = visible_versions(
+        store, language, config.publish.max_entries, lambda tags: partner.may_see(tags, restricted)
+    )
+    available = store.done_languages([a.id for a, _ in versions])
+    entries = []
+    for article, translation in versions:
+        langs = ({article.language} | available[article.id]) & set(config.languages.all)
+        entries.append(builder.localize(article, language, translation, langs).entry)
+    # Alternates would point at public feeds without this partner's entries; hubs know no private URLs.
+    channel = dataclasses.replace(builder.channel(language), feed_base=feed_base, alternates=(), hubs=())
+    return build_all(channel, entries)
+
+
+class PartnerFeedCache:
+    """Built partner feeds by (partner, language, base URL), each reused for a limited time."""
+
+    def __init__(self, config: Config, store: Store, catalogs: Catalogs) -> None:
+        self.config = config
+        self.store = store
+        self.catalogs = catalogs
+        self.max_age = config.serve.partner_refresh.total_seconds()
+        self.cache_control = f"private, max-age={int(config.serve.max_age.total_seconds())}"
+        self._built: dict[tuple[Any, ...], tuple[float, dict[str, CachedFile]]] = {}
+        self._lock = threading.Lock()
+        self.builds = 0
+
+    def clear(self, _changed: object = None) -> None:
+        """Forget every built feed (after a publish)."""
+        self._built = {}
+
+    def get(
+        self, partner: Partner, restricted: frozenset[str], language: str, name: str, feed_base: str
+    ) -> CachedFile:
+        """The cached file for one partner feed, built when missing or too old (blocking: call off-loop)."""
+        key = (partner, restricted, language, feed_base)
+        now = time.monotonic()
+        hit = self._built.get(key)
+        if hit is None or now - hit[0] > self.max_age:
+            with self._lock:  # one build at a time: concurrent pulls of the same feed wait for it
+                hit = self._built.get(key)
+                if hit is None or now - hit[0] > self.max_age:
+                    files = build_partner_feeds(
+                        self.config, self.store, self.catalogs, partner, restricted, language, feed_base
+                    )
+                    mtime = time.time()
+                    built = {
+                        n: build_entry(
+                            f"{language}/{n}",
+                            data,
+                            mtime,
+                            self.cache_control,
+                            use_brotli=self.config.serve.brotli,
+                            vary="Accept-Encoding, Authorization",
+                        )
+                        for n, data in files.items()
+                    }
+                    if hit is not None:
+                        # Same bytes as before: keep the old Last-Modified so If-Modified-Since still works.
+                        built = {n: hit[1][n] if hit[1][n].etag == f.etag else f for n, f in built.items()}
+                    hit = (time.monotonic(), built)
+                    self._built[key] = hit
+                    self.builds += 1
+        return hit[1][name]

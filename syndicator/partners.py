@@ -1,0 +1,276 @@
+"""Partners (config/partners.toml): who may pull which languages and categories, by hashed token.
+
+The file is re-read when its mtime changes, so an added, edited or removed token takes effect without a
+restart. Tokens are never stored: only their SHA-256 (tokens are 256 random bits, so a fast hash is
+enough), compared with hmac.compare_digest against every partner so timing tells nothing.
+A broken edit fails closed: partners get 404 until the file is fixed, and the last good list of
+restricted categories keeps hiding those entries from the public feeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import re
+import secrets
+import threading
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from syndicator.config import _key_lines, _key_text
+from syndicator.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_PARTNER_KEYS = ("name", "token_sha256", "languages", "categories", "restricted", "enabled")
+_TOP_KEYS = ("restricted", "partner")
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token: its SHA-256 in hex."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    """A fresh random token (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class Partner:
+    """One partner organization."""
+
+    name: str
+    token_sha256: str
+    languages: tuple[str, ...] = ()  # empty: every published language
+    categories: frozenset[str] | None = None  # None: every public category
+    restricted: frozenset[str] = frozenset()  # restricted categories it also receives
+    enabled: bool = True
+
+    def may_read(self, language: str, all_languages: Sequence[str]) -> bool:
+        """Whether this partner may pull a language."""
+        return language in all_languages and (not self.languages or language in self.languages)
+
+    def may_see(self, tags: Sequence[str], restricted: frozenset[str]) -> bool:
+        """Whether an article with these tags belongs in this partner's feeds."""
+        tagset = set(tags)
+        hidden = tagset & restricted
+        if hidden and not hidden <= self.restricted:
+            return False
+        if self.categories is None:
+            return True
+        return bool(tagset & (self.categories | self.restricted))
+
+
+@dataclass(frozen=True)
+class PartnerList:
+    """The parsed partners file."""
+
+    partners: tuple[Partner, ...] = ()
+    restricted: frozenset[str] = frozenset()  # categories left out of the public feeds
+
+    def find(self, token: str) -> Partner | None:
+        """The enabled partner holding token; every hash is compared, in constant time."""
+        digest = hash_token(token)
+        found = None
+        for partner in self.partners:
+            if hmac.compare_digest(digest, partner.token_sha256) and partner.enabled:
+                found = partner
+        return found
+
+    def by_name(self, name: str) -> Partner | None:
+        """The partner called name."""
+        return next((p for p in self.partners if p.name == name), None)
+
+
+def public(tags: Sequence[str], restricted: frozenset[str]) -> bool:
+    """Whether an article with these tags may appear in the public feeds."""
+    return not (set(tags) & restricted)
+
+
+def load_partners(path: Path, languages: Sequence[str]) -> PartnerList:
+    """Read and validate a partners file (absent: no partners); raise one ConfigError listing problems."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return PartnerList()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", file=path, hint="it must be a readable UTF-8 file") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        raise ConfigError(f"not valid TOML: {exc}", file=path, line=line, hint="fix the syntax") from None
+    lines = _key_lines(text)
+    problems: list[ConfigError] = []
+
+    def problem(key: tuple[str | int, ...], message: str, hint: str) -> None:
+        line = next((lines[key[:n]] for n in range(len(key), 0, -1) if key[:n] in lines), None)
+        problems.append(ConfigError(message, file=path, key=_key_text(key), line=line, hint=hint))
+
+    for key in data:
+        if key not in _TOP_KEYS:
+            problem((key,), "unknown setting", f"known keys: {', '.join(_TOP_KEYS)}")
+    restricted = set(_strings(data.get("restricted", []), ("restricted",), problem))
+    raw = data.get("partner", [])
+    if not isinstance(raw, list) or not all(isinstance(p, dict) for p in raw):
+        problem(("partner",), "expected [[partner]] tables", "start each partner with a [[partner]] line")
+        raw = []
+    partners: list[Partner] = []
+    names: set[str] = set()
+    hashes: set[str] = set()
+    for i, entry in enumerate(raw):
+        where: tuple[str | int, ...] = ("partner", i)
+        for key in entry:
+            if key not in _PARTNER_KEYS:
+                problem((*where, key), "unknown setting", f"known keys: {', '.join(_PARTNER_KEYS)}")
+        name = entry.get("name")
+        if not isinstance(name, str) or not _NAME.match(name):
+            problem((*where, "name"), f"bad or missing partner name {name!r}", 'e.g. name = "embassy-paris"')
+            name = None
+        elif name in names:
+            problem((*where, "name"), f"duplicate partner name {name!r}", "names must be unique")
+        token = entry.get("token_sha256")
+        if not isinstance(token, str) or not _HEX64.match(token):
+            problem(
+                (*where, "token_sha256"),
+                "bad or missing token_sha256 (64 lowercase hex digits)",
+                "create one with: syndicator partners add NAME",
+            )
+            token = None
+        elif token in hashes:
+            problem((*where, "token_sha256"), "the same token is given to two partners", "use a new token")
+        langs = _strings(entry.get("languages", []), (*where, "languages"), problem)
+        for j, lang in enumerate(langs):
+            if lang not in languages:
+                problem(
+                    (*where, "languages", j),
+                    f"{lang!r} is not a published language",
+                    f"published languages: {', '.join(languages)}",
+                )
+        cats = entry.get("categories")
+        categories = None if cats is None else frozenset(_strings(cats, (*where, "categories"), problem))
+        own = frozenset(_strings(entry.get("restricted", []), (*where, "restricted"), problem))
+        enabled = entry.get("enabled", True)
+        if not isinstance(enabled, bool):
+            problem((*where, "enabled"), "expected true or false", "enabled = false revokes without deleting")
+        if name and token:
+            names.add(name)
+            hashes.add(token)
+            partners.append(Partner(name, token, tuple(langs), categories, own, enabled is not False))
+            restricted |= own
+    if problems:
+        raise ConfigError.collect(problems, path)
+    return PartnerList(tuple(partners), frozenset(restricted))
+
+
+def _strings(value: Any, key: tuple[str | int, ...], problem: Callable[..., None]) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        problem(key, "expected a list of non-empty strings", 'e.g. ["weather", "transport"]')
+        return []
+    return list(value)
+
+
+class PartnerRegistry:
+    """The partners file, re-read whenever its mtime (or size) changes."""
+
+    def __init__(self, path: Path, languages: Sequence[str]) -> None:
+        self.path = Path(path)
+        self.languages = tuple(languages)
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._current = PartnerList()
+        self._last_good_restricted: frozenset[str] = frozenset()
+        self.error = ""  # the current file's problem, "" when it loaded
+
+    def _stat(self) -> tuple[int, int]:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return (-1, -1)
+        return (st.st_mtime_ns, st.st_size)
+
+    def current(self) -> PartnerList:
+        """The partners as the file says now (one stat per call; a re-read only after a change)."""
+        stamp = self._stat()
+        if stamp == self._stamp:
+            return self._current
+        with self._lock:
+            if stamp != self._stamp:
+                try:
+                    self._current = load_partners(self.path, self.languages)
+                    self._last_good_restricted = self._current.restricted
+                    self.error = ""
+                    log.info("partners: %d loaded from %s", len(self._current.partners), self.path)
+                except ConfigError as exc:
+                    # Fail closed: a half-edited file must not keep a revoked token alive.
+                    self._current = PartnerList(restricted=self._last_good_restricted)
+                    self.error = str(exc)
+                    log.error("partners file ignored until fixed; partner feeds answer 404: %s", exc)
+                self._stamp = stamp
+        return self._current
+
+    def restricted(self) -> frozenset[str]:
+        """Categories the public feeds leave out."""
+        return self.current().restricted
+
+
+def partner_block(name: str, token_hash: str, languages: Sequence[str]) -> str:
+    """The TOML text of a new [[partner]] entry."""
+    langs = ", ".join(f'"{lang}"' for lang in languages)
+    return (
+        f'\n[[partner]]\nname = "{name}"\ntoken_sha256 = "{token_hash}"\nlanguages = [{langs}]'
+        "  # empty: every language\n# categories = []  # absent: every public category\n"
+        "# restricted = []  # restricted categories this partner also receives\n"
+    )
+
+
+def add_partner(path: Path, name: str, languages: Sequence[str], all_languages: Sequence[str]) -> str:
+    """Append a partner with a new token to the file (validated first); return the token."""
+    current = load_partners(path, all_languages)
+    if current.by_name(name) is not None:
+        raise ConfigError(
+            f"partner {name!r} already exists", file=path, hint="pick another name or edit its token_sha256"
+        )
+    token = new_token()
+    block = partner_block(name, hash_token(token), languages)
+    existing = path.read_text(encoding="utf-8") if path.exists() else _HEADER
+    load_partners_text = existing + block
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(load_partners_text, encoding="utf-8")
+    try:
+        load_partners(tmp, all_languages)  # never leave a file the server would reject
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return token
+
+
+_HEADER = """\
+# Partners allowed to pull feeds with a token (see docs/serving.md). Tokens are stored hashed.
+# Add one with: syndicator partners add NAME --languages fr,en   (prints the token once)
+
+# Categories (article tags) left out of the public feeds; partners listing them in `restricted` get them.
+restricted = []
+"""
+
+
+def visible_versions(
+    store: Any, language: str, limit: int, keep: Callable[[Sequence[str]], bool]
+) -> list[tuple[Any, Any]]:
+    """The newest `limit` versions in a language whose tags pass keep (fetching more when some are cut)."""
+    fetch = limit
+    while True:
+        versions = store.versions(language, fetch)
+        kept = [(a, t) for a, t in versions if keep(a.tags)]
+        if len(kept) >= limit or len(versions) < fetch:
+            return kept[:limit]
+        fetch *= 2

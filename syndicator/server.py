@@ -1,0 +1,370 @@
+"""The built-in HTTP server: a bare ASGI app on uvicorn (httptools parser, uvloop) serving feeds/ from memory.
+
+Routes, under serve.path (e.g. /feeds/): published files; `feed`, `feed.atom`, `feed.json` redirect to
+the reader's language (Accept-Language); `p/<token>/<lang>/<file>` and `p/<lang>/<file>` with
+`Authorization: Bearer <token>` are partner feeds. `/healthz` and `/metrics` are at the root.
+The request path does no disk I/O, no hashing and no SQL for public files: see filecache.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from babel import negotiate_locale
+
+from syndicator.config import Config
+from syndicator.filecache import CachedFile, FileCache
+from syndicator.localize import Catalogs
+from syndicator.models import CycleReport
+from syndicator.partner_feeds import FEED_FILES, PartnerFeedCache
+from syndicator.partners import PartnerRegistry
+from syndicator.stats import Counters, PullRecorder, render_metrics
+from syndicator.store import Store
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+
+NEGOTIATED = {"feed": "rss.xml", "feed.atom": "atom.xml", "feed.json": "feed.json"}
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_NOT_FOUND = b"not found\n"
+_404_HEADERS = [
+    (b"content-type", b"text/plain; charset=utf-8"),
+    (b"content-length", str(len(_NOT_FOUND)).encode()),
+    (b"cache-control", b"no-store"),
+]
+
+
+class Health:
+    """Liveness and the outcome of the last publish, for /healthz."""
+
+    def __init__(self) -> None:
+        self.last_publish: datetime | None = None
+        self.last_error = ""
+        self.published_files = 0
+
+    def listener(self, report: CycleReport, error: str) -> None:
+        """A pipeline publish listener."""
+        self.last_publish = datetime.now(UTC)
+        self.last_error = error
+        self.published_files += len(report.written)
+
+
+class FeedApp:
+    """The ASGI application."""
+
+    def __init__(
+        self, config: Config, store: Store, catalogs: Catalogs, health: Health | None = None
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.prefix = config.serve.path
+        max_age = int(config.serve.max_age.total_seconds())
+        self.cache = FileCache(
+            config.publish.feeds_dir, f"public, max-age={max_age}", use_brotli=config.serve.brotli
+        )
+        self.partners = PartnerRegistry(config.partners_file, config.languages.all)
+        self.partner_feeds = PartnerFeedCache(config, store, catalogs)
+        self.cache.listeners.append(self.partner_feeds.clear)
+        self.counters = Counters()
+        self.cache.listeners.append(lambda changed: self._count_changes(len(changed)))
+        self.pulls = PullRecorder(store.record_pulls)
+        self.health = health or Health()
+        self._redirect_cc = f"public, max-age={max_age}".encode()
+
+    def _count_changes(self, n: int) -> None:
+        self.counters.files_changed += n
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        method = scope["method"]
+        path: str = scope["path"]
+        if method not in ("GET", "HEAD"):
+            await self._plain(send, 405, b"method not allowed\n", [(b"allow", b"GET, HEAD")])
+            return
+        headers = {k: v for k, v in scope["headers"]}
+        if path.startswith(self.prefix):
+            rel = path[len(self.prefix) :]
+            cached = self.cache.files.get(rel)
+            if cached is not None:
+                await self._file(scope, send, headers, cached, "file", "")
+                return
+            if rel in NEGOTIATED:
+                await self._negotiate(send, headers, NEGOTIATED[rel])
+                return
+            if rel.startswith("p/"):
+                await self._partner(scope, send, headers, rel[2:])
+                return
+        if path == "/healthz":
+            await self._healthz(send)
+            return
+        if path == "/metrics":
+            text = await asyncio.to_thread(self._metrics)
+            await self._plain(
+                send, 200, text.encode(), content_type=b"text/plain; version=0.0.4; charset=utf-8"
+            )
+            return
+        if path.lstrip("/") in NEGOTIATED:  # /feed at the root too, whatever serve.path is
+            await self._negotiate(send, headers, NEGOTIATED[path.lstrip("/")])
+            return
+        await self._not_found(send)
+
+    async def _file(
+        self,
+        scope: Scope,
+        send: Send,
+        headers: dict[bytes, bytes],
+        cached: CachedFile,
+        kind: str,
+        partner: str,
+    ) -> None:
+        _coding, variant = cached.choose(headers.get(b"accept-encoding", b"").decode("latin-1"))
+        status = 304 if _not_modified(headers, cached) else 200
+        if cached.relpath.rsplit("/", 1)[-1] in FEED_FILES:
+            agent = headers.get(b"user-agent", b"").decode("latin-1")
+            self.pulls.record(partner, cached.relpath, status == 304, agent)
+            kind = "partner" if partner else "feed"
+        self.counters.count(kind, status)
+        if status == 304:
+            await send({"type": "http.response.start", "status": 304, "headers": variant.not_modified})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": variant.headers})
+        body = b"" if scope["method"] == "HEAD" else variant.body
+        await send({"type": "http.response.body", "body": body})
+
+    async def _negotiate(self, send: Send, headers: dict[bytes, bytes], name: str) -> None:
+        files = self.cache.files
+        available = [lang for lang in self.config.languages.all if f"{lang}/{name}" in files]
+        if not available:
+            await self._not_found(send)
+            return
+        wanted = parse_accept_language(headers.get(b"accept-language", b"").decode("latin-1"))
+        lang = negotiate_locale(wanted, available, sep="-") if wanted else None
+        if lang is None:
+            lang = self.config.languages.source if self.config.languages.source in available else available[0]
+        self.counters.count("redirect", 302)
+        location = f"{self.prefix}{lang}/{name}".encode()
+        extra = [
+            (b"location", location),
+            (b"vary", b"Accept-Language"),
+            (b"cache-control", self._redirect_cc),
+        ]
+        await self._plain(send, 302, b"", extra)
+
+    async def _partner(self, scope: Scope, send: Send, headers: dict[bytes, bytes], rest: str) -> None:
+        parts = rest.split("/")
+        auth = headers.get(b"authorization", b"").decode("latin-1")
+        if len(parts) == 3:  # <token>/<lang>/<file>
+            token, language, name = parts
+            base = f"{self.config.site.feeds_url}p/{token}/{language}/"
+        elif len(parts) == 2 and auth[:7].lower() == "bearer ":  # <lang>/<file> with a bearer token
+            token, (language, name) = auth[7:].strip(), parts
+            base = f"{self.config.site.feeds_url}p/{language}/"
+        else:
+            await self._not_found(send)
+            return
+        current = self.partners.current()
+        partner = current.find(token) if token else None
+        if (
+            partner is None
+            or name not in FEED_FILES
+            or not partner.may_read(language, self.config.languages.all)
+        ):
+            # Unknown, revoked and not-allowed all look the same: no hint which it was.
+            self.counters.count("partner", 404)
+            await self._not_found(send)
+            return
+        cached = await asyncio.to_thread(
+            self.partner_feeds.get, partner, current.restricted, language, name, base
+        )
+        await self._file(scope, send, headers, cached, "partner", partner.name)
+
+    async def _healthz(self, send: Send) -> None:
+        h = self.health
+        failing = bool(h.last_error)
+        body = {
+            "status": "failing" if failing else "ok",
+            "last_publish": h.last_publish.isoformat() if h.last_publish else None,
+            "last_error": h.last_error,
+            "files": len(self.cache.files),
+            "partners_file_error": self.partners.error,
+        }
+        data = (json.dumps(body) + "\n").encode()
+        await self._plain(send, 503 if failing else 200, data, content_type=b"application/json")
+
+    def _metrics(self) -> str:
+        backlog = {lang: c.get("pending", 0) for lang, c in self.store.counts().items()}
+        return render_metrics(self.counters, backlog, self.health.published_files, self.health.last_error)
+
+    async def _not_found(self, send: Send) -> None:
+        self.counters.count("other", 404)
+        await send({"type": "http.response.start", "status": 404, "headers": _404_HEADERS})
+        await send({"type": "http.response.body", "body": _NOT_FOUND})
+
+    @staticmethod
+    async def _plain(
+        send: Send,
+        status: int,
+        body: bytes,
+        extra: Sequence[tuple[bytes, bytes]] = (),
+        content_type: bytes = b"text/plain; charset=utf-8",
+    ) -> None:
+        headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *extra]
+        if not any(k == b"cache-control" for k, _ in extra):
+            headers.append((b"cache-control", b"no-store"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _not_modified(headers: dict[bytes, bytes], cached: CachedFile) -> bool:
+    """RFC 9110 13.2.2: If-None-Match wins; If-Modified-Since only without it."""
+    inm = headers.get(b"if-none-match")
+    if inm is not None:
+        return cached.matches(inm.decode("latin-1"))
+    ims = headers.get(b"if-modified-since")
+    if ims is None:
+        return False
+    try:
+        since = parsedate_to_datetime(ims.decode("latin-1"))
+    except (TypeError, ValueError, IndexError):
+        return False
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return cached.last_modified <= since.timestamp()
+
+
+def parse_accept_language(header: str) -> list[str]:
+    """Language tags of an Accept-Language header, best first (q=0 and "*" left out)."""
+    tags: list[tuple[float, int, str]] = []
+    for i, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip()
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if tag and tag != "*" and q > 0:
+            tags.append((-q, i, tag))
+    return [tag for _, _, tag in sorted(tags)]
+
+
+class FeedServer:
+    """The app on uvicorn, in a background thread (inside `run`) or in the foreground (`serve`)."""
+
+    def __init__(
+        self, config: Config, store: Store, catalogs: Catalogs, health: Health | None = None
+    ) -> None:
+        import uvicorn
+
+        self.config = config
+        self.app = FeedApp(config, store, catalogs, health)
+        self.sock = socket.create_server((config.serve.host, config.serve.port), backlog=2048)
+        self.port = self.sock.getsockname()[1]
+        self.uvicorn = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                lifespan="off",
+                access_log=False,
+                log_level="warning",
+                http="httptools",
+                loop="uvloop",
+                server_header=False,
+            )
+        )
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        """The base URL it listens on."""
+        host = self.config.serve.host
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
+
+    def _refresh_loop(self) -> None:
+        every = self.config.serve.refresh.total_seconds()
+        while not self._stop.wait(every):
+            try:
+                self.app.cache.refresh()
+            except Exception as exc:  # a bad moment on disk must not stop serving what is cached
+                log.error("refreshing the served files failed: %s", exc)
+
+    def _prepare(self) -> None:
+        self.app.cache.refresh()
+        self.app.pulls.start()
+        self._threads.append(threading.Thread(target=self._refresh_loop, name="feed-refresh", daemon=True))
+        self._threads[-1].start()
+        log.info("serving %s at %s%s", self.config.publish.feeds_dir, self.url, self.config.serve.path)
+
+    def start(self) -> None:
+        """Serve in a background thread; returns once it accepts connections."""
+        self._prepare()
+        thread = threading.Thread(target=self.uvicorn.run, kwargs={"sockets": [self.sock]}, name="http")
+        thread.daemon = True
+        thread.start()
+        self._threads.append(thread)
+        while not self.uvicorn.started and thread.is_alive():
+            self._stop.wait(0.01)
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until Ctrl-C or SIGTERM."""
+        self._prepare()
+        stopped: list[int] = []
+        # uvicorn re-raises the signal it stopped on; with these handlers that is a clean exit (code 0)
+        # after the pull statistics are written, instead of a KeyboardInterrupt or a kill by SIGTERM.
+        previous = {
+            sig: signal.signal(sig, lambda signum, _frame: stopped.append(signum)) for sig in _STOP_SIGNALS
+        }
+        try:
+            self.uvicorn.run(sockets=[self.sock])
+        finally:
+            self.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if stopped:
+            log.info("stopped by %s", signal.Signals(stopped[0]).name)
+
+    def stop(self) -> None:
+        """Stop serving, flush the pull statistics."""
+        self.uvicorn.should_exit = True
+        self._stop.set()
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout=10)
+        self.app.pulls.stop()
+        self.sock.close()
+
+
+def start_in_background(ctx: Any) -> FeedServer | None:
+    """Start the server for a pipeline Context (inside `syndicator run`), unless serve.enabled is off."""
+    if not ctx.config.serve.enabled:
+        return None
+    serve = ctx.config.serve
+    try:
+        server = FeedServer(ctx.config, ctx.store, ctx.catalogs)
+    except OSError as exc:
+        # Publishing matters more than serving (nginx may serve the files): say so loudly and go on.
+        log.error(
+            "not serving: cannot listen on %s:%s (%s); set serve.port or serve.enabled = false",
+            serve.host, serve.port, exc.strerror or exc,
+        )  # fmt: skip
+        return None
+    ctx.publish_listeners.append(server.app.health.listener)
+    # Pick up what a publish wrote at once instead of at the next periodic look.
+    ctx.publish_listeners.append(lambda _report, _error: server.app.cache.refresh())
+    server.start()
+    return server

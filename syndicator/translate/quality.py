@@ -1,0 +1,158 @@
+"""Quality gates: decide whether a machine translation may be published, and say why not.
+
+A translation that comes back empty, unchanged, far too short or long, or with broken HTML is marked failed
+with the reason and retried later (with growing delays) instead of being published as if it were fine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from html.parser import HTMLParser
+
+# Languages written mostly in Han, kana or hangul syllables: a few characters carry a whole word.
+CJK_LANGUAGES = frozenset({"zh", "ja", "ko", "yue", "wuu"})
+# Fields shorter than this (in letters) are too short for a meaningful length ratio ("Ms. Long" → "Mme Long").
+MIN_LETTERS_FOR_RATIO = 20
+# Unchanged text is suspicious only when it has this many ordinary (lower-case) words: names, acronyms and
+# numbers legitimately survive translation as they are.
+MIN_WORDS_FOR_UNCHANGED = 3
+MAX_BACKOFF = timedelta(days=1)
+# Elements that have no end tag.
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
+_TAGS = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+_PLAIN_WORD = re.compile(r"\b[^\W\d_A-Z][^\W\d_]{2,}\b")  # lower-case words of three letters or more
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Accepted translated/source length ratios, per direction of script family."""
+
+    default: tuple[float, float] = (0.02, 4.0)
+    to_cjk: tuple[float, float] = (0.01, 2.0)
+    from_cjk: tuple[float, float] = (0.05, 12.0)
+
+    def for_pair(self, source: str, target: str) -> tuple[float, float]:
+        """The bounds that apply from `source` into `target`."""
+        src, tgt = _base(source) in CJK_LANGUAGES, _base(target) in CJK_LANGUAGES
+        if tgt and not src:
+            return self.to_cjk
+        if src and not tgt:
+            return self.from_cjk
+        return self.default
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an article and its translation; `html` fields also have their tags compared."""
+
+    name: str
+    source: str
+    target: str
+    html: bool = False
+
+
+def _base(language: str) -> str:
+    return language.replace("_", "-").split("-")[0].lower()
+
+
+def _text(value: str, html: bool) -> str:
+    return _SPACE.sub(" ", _TAGS.sub(" ", value) if html else value).strip()
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
+
+
+class _TagWalker(HTMLParser):
+    """Records the element structure of an HTML fragment and whether its tags are balanced."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.starts: list[str] = []
+        self.stack: list[str] = []
+        self.problem = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.starts.append(tag)
+        if tag not in _VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.starts.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.problem = self.problem or f"unexpected </{tag}>"
+            if tag in self.stack:  # close what was left open, like a browser would
+                while self.stack and self.stack.pop() != tag:
+                    pass
+            return
+        self.stack.pop()
+
+
+def html_problem(source: str, target: str) -> str:
+    """Why the translated HTML's structure differs from the source's ('' when it matches)."""
+    walked = []
+    for text in (source, target):
+        walker = _TagWalker()
+        walker.feed(text)
+        walker.close()
+        walked.append(walker)
+    src, tgt = walked
+    if tgt.problem:
+        return f"broken HTML: {tgt.problem}"
+    if tgt.stack and not src.stack:
+        return f"broken HTML: <{tgt.stack[-1]}> is never closed"
+    if src.starts != tgt.starts:
+        lost = sorted(set(src.starts) - set(tgt.starts))
+        added = sorted(set(tgt.starts) - set(src.starts))
+        detail = (
+            f"lost {', '.join(f'<{t}>' for t in lost)}" if lost else
+            f"added {', '.join(f'<{t}>' for t in added)}" if added else
+            f"{len(src.starts)} element(s) became {len(tgt.starts)}"
+        )  # fmt: skip
+        return f"HTML structure changed: {detail}"
+    return ""
+
+
+def field_problem(f: Field, source_lang: str, target_lang: str, bounds: Bounds) -> str:
+    """Why one translated field must not be published ('' when it passes every gate)."""
+    src, tgt = _text(f.source, f.html), _text(f.target, f.html)
+    if not _letters(src):
+        return ""  # numbers and punctuation only: nothing was for the model to do
+    if not tgt:
+        return f"{f.name}: the translation is empty"
+    if tgt.casefold() == src.casefold() and len(_PLAIN_WORD.findall(src)) >= MIN_WORDS_FOR_UNCHANGED:
+        return f"{f.name}: the translation is the untranslated source text"
+    if _letters(src) >= MIN_LETTERS_FOR_RATIO:
+        low, high = bounds.for_pair(source_lang, target_lang)
+        ratio = len(tgt) / len(src)
+        if not low <= ratio <= high:
+            return f"{f.name}: length ratio {ratio:.2f} is outside [{low:g}, {high:g}]"
+    if f.html:
+        problem = html_problem(f.source, f.target)
+        if problem:
+            return f"{f.name}: {problem}"
+    return ""
+
+
+def check(fields: Sequence[Field], source_lang: str, target_lang: str, bounds: Bounds) -> str:
+    """Every reason the translated fields of one article must not be published, joined ('' if none)."""
+    return "; ".join(p for f in fields if (p := field_problem(f, source_lang, target_lang, bounds)))
+
+
+def backoff(base: timedelta) -> Callable[[int], timedelta]:
+    """Delay before retry number `attempts`: base, 2×base, 4×base…, at most a day."""
+
+    def delay(attempts: int) -> timedelta:
+        return min(base * (2 ** max(0, min(attempts - 1, 20))), MAX_BACKOFF)
+
+    return delay

@@ -1,0 +1,133 @@
+"""Real servers on 127.0.0.1 for tests: the built-in one in a thread, nginx as a non-daemon subprocess."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from syndicator.config import Config
+from syndicator.localize import Catalogs
+from syndicator.nginx import nginx_config
+from syndicator.server import FeedServer
+from syndicator.store import Store
+
+
+@dataclass
+class Response:
+    """What a test needs of an HTTP response."""
+
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+
+def fetch(base: str, path: str, method: str = "GET", headers: dict[str, str] | None = None) -> Response:
+    """One request with the path sent exactly as given (no client-side normalization of '..')."""
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.request(method, path, headers=headers or {})
+        resp = conn.getresponse()
+        body = resp.read()
+        return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
+    finally:
+        conn.close()
+
+
+@contextmanager
+def builtin_server(config: Config) -> Iterator[FeedServer]:
+    """The built-in server on a free port, in a background thread."""
+    store = Store(config.store.url)
+    server = FeedServer(config, store, Catalogs(config.locales_dir))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        store.close()
+
+
+def free_port() -> int:
+    """A port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def nginx_binary() -> str | None:
+    """The nginx executable, if installed (Debian puts it in /usr/sbin)."""
+    return shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).exists()), None
+    )
+
+
+def nginx_main_conf(prefix: Path, server_block: str) -> str:
+    """A complete nginx.conf around a server block: foreground, everything under a temp prefix."""
+    temp = prefix / "temp"
+    temp.mkdir(parents=True, exist_ok=True)
+    return f"""\
+daemon off;
+master_process off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+{server_block}
+}}
+"""
+
+
+@contextmanager
+def nginx_server(
+    config: Config, prefix: Path, upstream: str, *, workers: int = 1, extra: str = ""
+) -> Iterator[str]:
+    """nginx running `syndicator nginx-config`'s block on a free 127.0.0.1 port; yields its base URL."""
+    binary = nginx_binary()
+    if binary is None:
+        raise RuntimeError("nginx is not installed (Debian package nginx)")
+    port = free_port()
+    block = nginx_config(config, listen=f"127.0.0.1:{port}", upstream=upstream)
+    conf = nginx_main_conf(prefix, block).replace("worker_processes 1;", f"worker_processes {workers};")
+    if workers > 1:
+        conf = conf.replace("master_process off;\n", "")
+        if os.geteuid() == 0:  # workers would drop to "nobody" and could not read a private temp folder
+            conf = "user root;\n" + conf
+    conf_file = prefix / "nginx.conf"
+    conf_file.write_text(conf + extra, encoding="utf-8")
+    proc = subprocess.Popen(
+        [binary, "-p", str(prefix), "-c", str(conf_file), "-e", str(prefix / "error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(500):  # wait for the listening socket (a start-up wait, not a timed assertion)
+            if proc.poll() is not None:
+                raise RuntimeError(f"nginx exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.02)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,193 @@
+"""The built-in server: refresh after a publish, operations endpoints, and `run` / `serve` as real processes."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import brotli
+import pytest
+
+from syndicator.cli import main
+from syndicator.config import load_config
+from syndicator.filecache import accepted_codings, media_type
+from syndicator.server import parse_accept_language
+from tests.support.servers import Response, builtin_server, fetch, free_port
+
+
+def _cli(root: Path, *args: str) -> int:
+    return main(["-q", "--config", str(root / "config" / "syndicator.toml"), *args])
+
+
+@pytest.fixture
+def instance(make_instance: Callable[..., Path]) -> Path:
+    root = make_instance(targets=("fr", "ar"), engine="pseudo", extra='\n[serve]\nport = 0\nmax_age = "1m"\n')
+    assert _cli(root, "run", "--once") == 0
+    return root
+
+
+def test_new_publish_is_served_with_a_new_etag(instance: Path) -> None:
+    config = load_config(instance / "config" / "syndicator.toml")
+    with builtin_server(config) as server:
+        before = fetch(server.url, "/feeds/fr/atom.xml")
+        assert before.headers["cache-control"] == "public, max-age=60"
+        article = instance / "articles" / "2026-03-01-harbour-bridge.md"
+        article.write_text(
+            article.read_text(encoding="utf-8").replace("six weeks", "ten weeks"), encoding="utf-8"
+        )
+        assert _cli(instance, "run", "--once") == 0
+        assert "fr/atom.xml" in server.app.cache.refresh()  # what the periodic refresh does
+        after = fetch(server.url, "/feeds/fr/atom.xml", headers={"If-None-Match": before.headers["etag"]})
+        assert after.status == 200 and after.headers["etag"] != before.headers["etag"]
+        assert after.body == (instance / "feeds" / "fr" / "atom.xml").read_bytes()
+        assert (
+            fetch(server.url, "/feeds/fr/atom.xml", headers={"If-None-Match": after.headers["etag"]}).status
+            == 304
+        )
+
+
+def test_brotli_methods_and_ops_endpoints(instance: Path) -> None:
+    config = load_config(instance / "config" / "syndicator.toml")
+    with builtin_server(config) as server:
+        r = fetch(server.url, "/feeds/ar/rss.xml", headers={"Accept-Encoding": "gzip, br"})
+        assert r.headers["content-encoding"] == "br"
+        assert brotli.decompress(r.body) == (instance / "feeds" / "ar" / "rss.xml").read_bytes()
+        assert (
+            fetch(server.url, "/feeds/ar/rss.xml", headers={"Accept-Encoding": "br;q=0, gzip"}).headers[
+                "content-encoding"
+            ]
+            == "gzip"
+        )
+        post = fetch(server.url, "/feeds/ar/rss.xml", method="POST")
+        assert post.status == 405 and post.headers["allow"] == "GET, HEAD"
+        health = fetch(server.url, "/healthz")
+        assert health.status == 200 and json.loads(health.body)["status"] == "ok"
+        fetch(server.url, "/feeds/ar/rss.xml", headers={"If-None-Match": r.headers["etag"]})
+        metrics = fetch(server.url, "/metrics").body.decode()
+        assert 'syndicator_http_requests_total{kind="feed",status="304"} 1' in metrics
+        assert "syndicator_http_not_modified_total 1" in metrics
+        assert 'syndicator_translation_backlog{language="fr"} 0' in metrics
+        # A failed publish turns /healthz to 503.
+        from syndicator.models import CycleReport
+
+        server.app.health.listener(CycleReport(), "fr: disk full")
+        assert fetch(server.url, "/healthz").status == 503
+        assert "syndicator_last_publish_ok 0" in fetch(server.url, "/metrics").body.decode()
+
+
+def _wait_for(base: str, path: str, ok: Callable[[Response], bool]) -> Response:
+    """Poll until ok(response) (start-up of a real process; not a timed assertion)."""
+    last: Response | Exception | None = None
+    for _ in range(600):
+        try:
+            last = fetch(base, path)
+            if ok(last):
+                return last
+        except OSError as exc:
+            last = exc
+        time.sleep(0.05)
+    raise AssertionError(f"{base}{path} never became ready: {last}")
+
+
+def _process(root: Path, port: int, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "syndicator", "--config", str(root / "config" / "syndicator.toml"),
+         "--set", f"serve.port={port}", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def test_run_serves_while_it_publishes_and_stops_on_sigterm(make_instance: Callable[..., Path]) -> None:
+    root = make_instance(targets=("fr",), engine="pseudo")
+    port = free_port()
+    proc = _process(root, port, "run")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        health = _wait_for(base, "/healthz", lambda r: json.loads(r.body)["last_publish"] is not None)
+        assert json.loads(health.body)["status"] == "ok"
+        feed = _wait_for(base, "/feeds/fr/atom.xml", lambda r: r.status == 200)
+        assert feed.body == (root / "feeds" / "fr" / "atom.xml").read_bytes()
+        metrics = fetch(base, "/metrics").body.decode()
+        published = next(
+            line for line in metrics.splitlines() if line.startswith("syndicator_feeds_published_total")
+        )
+        assert int(published.split()[1]) > 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=60)[0].decode()
+    assert proc.returncode == 0, out
+
+
+def test_serve_alone_and_pull_statistics_survive_shutdown(
+    instance: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = free_port()
+    proc = _process(instance, port, "serve")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        first = _wait_for(base, "/feeds/en/rss.xml", lambda r: r.status == 200)
+        fetch(base, "/feeds/en/rss.xml", headers={"If-None-Match": first.headers["etag"]})
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out = proc.communicate(timeout=60)[0].decode()
+    assert proc.returncode == 0, out
+    capsys.readouterr()
+    assert _cli(instance, "partners", "--json") == 0
+    (public,) = json.loads(capsys.readouterr().out)
+    assert (public["partner"], public["pulls"], public["not_modified_share"]) == ("(public)", 2, 0.5)
+
+
+def test_serve_reports_a_busy_port(instance: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        assert _cli(instance, "--set", f"serve.port={port}", "serve") == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_header_parsing() -> None:
+    assert parse_accept_language("fr-CH, fr;q=0.9, en;q=0.8, de;q=0, *;q=0.5") == ["fr-CH", "fr", "en"]
+    assert accepted_codings("gzip;q=0, br") == {"br"}
+    assert accepted_codings("*") == {"br", "gzip"}
+    assert media_type("x/y.bin") == "application/octet-stream"
+    assert media_type("fr/feed.json") == "application/feed+json; charset=utf-8"
+
+
+def test_serve_settings_are_validated(
+    make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_instance(
+        targets=("fr",), engine="pseudo", extra='\n[serve]\nhubs = ["ftp://hub"]\nmax_age = 300\n'
+    )
+    assert _cli(root, "check") == 2
+    err = capsys.readouterr().err
+    assert "syndicator.toml:22: serve.hubs[0]: 'ftp://hub' is not an http(s) URL" in err
+    assert (
+        'serve.max_age: expected a duration string, got an integer (300) (hint: add a unit: max_age = "300s"'
+        in err
+    )
+    config = load_config(
+        root / "config" / "syndicator.toml",
+        overrides={"serve.hubs": "https://a.example/,https://b.example/", "serve.max_age": "2m"},
+    )
+    assert config.serve.hubs == ("https://a.example/", "https://b.example/")
+    assert config.serve.path == "/feeds/"  # from site.feeds_url
+
+
+def test_gzip_copies_for_nginx(instance: Path) -> None:
+    import gzip
+
+    assert not list((instance / "feeds").rglob("*.gz"))  # off by default
+    assert _cli(instance, "--set", "serve.gzip_files=true", "run", "--once") == 0
+    for name in ("rss.xml", "atom.xml", "feed.json"):
+        data = (instance / "feeds" / "fr" / name).read_bytes()
+        assert gzip.decompress((instance / "feeds" / "fr" / (name + ".gz")).read_bytes()) == data
+    config = load_config(instance / "config" / "syndicator.toml")
+    with builtin_server(config) as server:
+        assert fetch(server.url, "/feeds/fr/atom.xml.gz").status == 404  # the copies are nginx's, not URLs

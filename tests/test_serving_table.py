@@ -1,0 +1,162 @@
+"""One table of HTTP checks run against the built-in server and against nginx with `syndicator nginx-config`.
+
+Both serve the same published instance (real pipeline run, pseudo engine) on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import gzip
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from syndicator.cli import main
+from syndicator.config import load_config
+from syndicator.publish.writer import LocalFolderStore
+from tests.conftest import DATA, REPO, write_config
+from tests.support.servers import builtin_server, fetch, nginx_binary, nginx_server
+
+SECRET = "secret-outside-the-feeds-folder"
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A published instance with feeds, pages, an OPML and an XSL file, and traps outside feeds/."""
+    root = tmp_path_factory.mktemp("served") / "instance"
+    (root / "articles").mkdir(parents=True)
+    for src in sorted((DATA / "articles").glob("*.md")):
+        shutil.copy(src, root / "articles" / src.name)
+    shutil.copytree(REPO / "locales", root / "locales")
+    write_config(root, targets=("fr", "ar"), engine="pseudo", extra="\n[serve]\ngzip_files = true\n")
+    assert main(["-q", "--config", str(root / "config" / "syndicator.toml"), "run", "--once"]) == 0
+    feeds = LocalFolderStore(root / "feeds")
+    feeds.write("extra/list.opml", b'<?xml version="1.0"?>\n<opml version="2.0"><body/></opml>\n' * 10)
+    feeds.write("extra/style.xsl", b'<?xml version="1.0"?>\n<xsl:stylesheet version="1.0"/>\n' * 10)
+    (root / "secret.txt").write_text(SECRET, encoding="utf-8")
+    os.symlink(root / "secret.txt", root / "feeds" / "en" / "leak.xml")
+    os.symlink(root, root / "feeds" / "up")
+    return root
+
+
+@pytest.fixture(scope="module", params=["builtin", "nginx"])
+def server(
+    request: pytest.FixtureRequest, instance: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Base URL of the server under test; nginx proxies redirects to a built-in server."""
+    config = load_config(instance / "config" / "syndicator.toml", overrides={"serve.port": "0"})
+    with builtin_server(config) as builtin:
+        if request.param == "builtin":
+            yield builtin.url
+            return
+        if nginx_binary() is None:
+            pytest.skip("nginx is not installed (Debian package nginx; scripts/apt-packages.txt)")
+        with nginx_server(config, tmp_path_factory.mktemp("nginx"), builtin.url) as base:
+            yield base
+
+
+def _file(instance: Path, rel: str) -> bytes:
+    return (instance / "feeds" / rel).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("rel", "media"),
+    [
+        ("en/rss.xml", "application/rss+xml"),
+        ("fr/atom.xml", "application/atom+xml"),
+        ("ar/feed.json", "application/feed+json"),
+        ("en/newsroom/harbour-bridge.html", "text/html"),
+        ("extra/list.opml", "text/x-opml"),
+        ("extra/style.xsl", "application/xslt+xml"),
+    ],
+)
+def test_media_types_and_full_response(server: str, instance: Path, rel: str, media: str) -> None:
+    r = fetch(server, f"/feeds/{rel}")
+    assert r.status == 200
+    assert r.headers["content-type"].replace(" ", "").lower() == f"{media};charset=utf-8"
+    assert r.body == _file(instance, rel)
+    assert r.headers["etag"].startswith('"')  # strong
+    assert email.utils.parsedate_to_datetime(r.headers["last-modified"])
+    assert "max-age=300" in r.headers["cache-control"]
+
+
+def test_if_none_match_gives_304(server: str) -> None:
+    first = fetch(server, "/feeds/fr/atom.xml")
+    again = fetch(server, "/feeds/fr/atom.xml", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status == 304
+    assert again.body == b""
+    assert again.headers["etag"] == first.headers["etag"]
+    other = fetch(server, "/feeds/fr/atom.xml", headers={"If-None-Match": '"something-else"'})
+    assert other.status == 200
+
+
+def test_if_modified_since(server: str) -> None:
+    first = fetch(server, "/feeds/en/rss.xml")
+    same = fetch(server, "/feeds/en/rss.xml", headers={"If-Modified-Since": first.headers["last-modified"]})
+    assert same.status == 304 and same.body == b""
+    old = email.utils.formatdate(0, usegmt=True)
+    assert fetch(server, "/feeds/en/rss.xml", headers={"If-Modified-Since": old}).status == 200
+
+
+def test_gzip_and_vary(server: str, instance: Path) -> None:
+    r = fetch(server, "/feeds/en/atom.xml", headers={"Accept-Encoding": "gzip"})
+    assert r.status == 200
+    assert r.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in r.headers["vary"].lower()
+    assert gzip.decompress(r.body) == _file(instance, "en/atom.xml")
+    again = fetch(
+        server, "/feeds/en/atom.xml", headers={"Accept-Encoding": "gzip", "If-None-Match": r.headers["etag"]}
+    )
+    assert again.status == 304
+    plain = fetch(server, "/feeds/en/atom.xml")
+    assert "content-encoding" not in plain.headers
+    assert "accept-encoding" in plain.headers.get("vary", "").lower()
+
+
+def test_head(server: str, instance: Path) -> None:
+    r = fetch(server, "/feeds/en/feed.json", method="HEAD")
+    assert r.status == 200 and r.body == b""
+    assert int(r.headers["content-length"]) == len(_file(instance, "en/feed.json"))
+    assert r.headers["content-type"].startswith("application/feed+json")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/feeds/../secret.txt",
+        "/feeds/%2e%2e/secret.txt",
+        "/feeds/en/..%2f..%2fsecret.txt",
+        "/feeds/%2e%2e%2fsecret.txt",
+        "/feeds//etc/passwd",
+        "/feeds/en/leak.xml",
+        "/feeds/up/secret.txt",
+        "/feeds/up/config/syndicator.toml",
+        "/secret.txt",
+        "/feeds/fr/.atom.xml.abc123.tmp",
+        "/feeds/",
+    ],
+)
+def test_nothing_outside_feeds(server: str, path: str) -> None:
+    r = fetch(server, path)
+    assert r.status in (400, 403, 404), (path, r.status)
+    assert SECRET.encode() not in r.body and b"[site]" not in r.body
+
+
+def test_language_redirect(server: str) -> None:
+    r = fetch(server, "/feeds/feed.atom", headers={"Accept-Language": "fr-CH, fr;q=0.9, en;q=0.5"})
+    assert r.status in (302, 303)
+    assert r.headers["location"].endswith("/feeds/fr/atom.xml")
+    assert "accept-language" in r.headers["vary"].lower()
+    assert (
+        fetch(server, "/feeds/feed", headers={"Accept-Language": "de, ar;q=0.3"})
+        .headers["location"]
+        .endswith("/feeds/ar/rss.xml")
+    )
+    assert (
+        fetch(server, "/feeds/feed.json", headers={"Accept-Language": "ja"})
+        .headers["location"]
+        .endswith("/feeds/en/feed.json")
+    )
