@@ -8,8 +8,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor, wait
 from typing import Protocol, TypeVar
 
-from syndicator.progress import Progress, progress
-
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -57,7 +55,6 @@ class ThreadPoolRunner:
             futures: list[Future[R]] = [self._pool.submit(fn, unit) for unit in units]
         except RuntimeError as exc:  # shut down between the check and the submit
             raise Abandoned(str(exc)) from exc
-        bar: Progress[object] | None = progress(len(units), "translation units") if len(units) > 1 else None
         try:
             pending = set(futures)
             while pending:
@@ -66,14 +63,9 @@ class ThreadPoolRunner:
                 # never "notified", so wait() would not report them and this loop would never end.
                 finished = {f for f in pending if f.done()}
                 pending -= finished
-                if bar is not None and finished:
-                    bar.update(len(finished))
             return [f.result() for f in futures]
         except CancelledError as exc:
             raise Abandoned("translation units cancelled: stopping") from exc
-        finally:
-            if bar is not None:
-                bar.close()
 
     def shutdown(self, wait: bool = True) -> None:
         """Take no more units; drop the queued ones (they stay pending in the store)."""
