@@ -36,6 +36,16 @@ ReloadHook = Callable[[Context, Config], None]
 RELOAD_HOOKS: list[ReloadHook] = []
 
 
+def _check_partners(config: Config) -> None:
+    from syndicator.partners import load_partners
+
+    load_partners(config.partners_file, config.languages.all)
+
+
+# Other files in config/ validated with each reload: a ConfigError rejects the edit like a bad main file.
+RELOAD_CHECKS: list[Callable[[Config], None]] = [_check_partners]
+
+
 def _ignored(path: str) -> bool:
     """Editor droppings (swap, backup, hidden temp files) are not config."""
     name = Path(path).name
@@ -150,6 +160,8 @@ class Reloader:
         what = ", ".join(files) if files else str(self.file.name)
         try:
             config = load_config(self.file, overrides=self.overrides)
+            for check in RELOAD_CHECKS:
+                check(config)
         except ConfigError as exc:
             self.rejections += 1
             for p in exc.problems:

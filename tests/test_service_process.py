@@ -75,6 +75,17 @@ def test_config_edits_while_running(
         wait_for(lambda: _status(root, capsys)["reload_error"] is None, "the fixed file to clear the error")
         (root / "config" / "glossary.toml").write_text("# terms\n", encoding="utf-8")
         wait_for(lambda: "glossary.toml changed" in service.log(), "a reload for the other config file")
+        # An invalid partners file is rejected the same way, naming its own file, line and key.
+        partners = root / "config" / "partners.toml"
+        partners.write_text('[[partner]]\nname = "embassy"\ntoken_sha256 = "nope"\n', encoding="utf-8")
+        wait_for(
+            lambda: (_status(root, capsys)["reload_error"] or {}).get("problems"), "the partners rejection"
+        )
+        problem = _status(root, capsys)["reload_error"]["problems"][0]
+        assert problem["file"].endswith("partners.toml") and problem["line"] == 3
+        assert problem["key"] == "partner[0].token_sha256" and "partners add" in problem["hint"]
+        partners.unlink()
+        wait_for(lambda: _status(root, capsys)["reload_error"] is None, "the partners error to clear")
 
         # Removing a source stops its polls; the articles it brought stay published.
         text = file.read_text(encoding="utf-8")
