@@ -173,3 +173,19 @@ def test_reload_applies_valid_edits_and_rejects_invalid_ones(make_instance: Call
         RELOAD_HOOKS.remove(hook)
         assert service.stop()
         ctx.close()
+
+
+def test_start_removes_temp_files_left_by_a_killed_publish(make_instance: Callable[..., Path]) -> None:
+    root = make_instance(engine="pseudo", targets=("fr",))
+    (root / "feeds" / "fr").mkdir(parents=True)
+    leftover = root / "feeds" / "fr" / ".rss.xml.k3xq9a1z.tmp"
+    leftover.write_bytes(b"<rss><chann")  # what kill -9 leaves mid-write
+    ctx = open_context(load_config(root / "config" / "syndicator.toml"))
+    service = Service(ctx, watch=False)
+    service.start()
+    try:
+        assert not leftover.exists()
+        wait_for(lambda: (root / "feeds" / "fr" / "rss.xml").exists(), "the first publish")
+    finally:
+        assert service.stop()
+        ctx.close()
