@@ -217,11 +217,22 @@ class Service:
             previous.shutdown(wait=False)  # its queued units stay pending; the next pass takes them
             log.info("translation workers: %d", new.translation.workers)
         self.ctx = rebuild_context(old, new, self.runner)
+        self._reconfigure_server(old.config, new)
         self.schedule_sources(new, old.config)
         queued = self.ctx.store.ensure_languages(new.languages.all)
         if queued:
             log.info("queued %d translation(s) for newly configured languages", queued)
         self.request_processing()  # titles, languages or limits may have changed: republish
+
+    def _reconfigure_server(self, old: Config, new: Config) -> None:
+        """Languages and site links take effect in the running server; its socket and cache need a restart."""
+        if self._server is None:
+            return
+        if (new.serve, new.publish.feeds_dir) != (old.serve, old.publish.feeds_dir):
+            log.warning("[serve] and publish.feeds_dir changes reach the built-in server after a restart")
+            return
+        self._server.config = new
+        self._server.app.config = new
 
     # -- life cycle --------------------------------------------------------------------------------------------
 

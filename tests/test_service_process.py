@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import feedparser
 import pytest
@@ -25,6 +28,19 @@ def _status(root: Path, capsys: pytest.CaptureFixture[str]) -> dict:  # type: ig
 def _entries(root: Path, lang: str) -> int:
     path = root / "feeds" / lang / "atom.xml"
     return len(feedparser.parse(path.read_bytes()).entries) if path.exists() else -1
+
+
+def _negotiated(base: str, language: str) -> str:
+    """Where the server sends a reader who prefers `language` asking for /feeds/feed."""
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    try:
+        conn.request("GET", "/feeds/feed", headers={"Accept-Language": language})
+        response = conn.getresponse()
+        response.read()
+        return response.getheader("Location") or ""
+    finally:
+        conn.close()
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -57,6 +73,10 @@ def test_config_edits_while_running(
         }
         assert status["reload_error"] is None
         assert _entries(root, "fr") == 4
+        # The built-in server knows the new language too: it negotiates readers into it.
+        url = re.search(r"serving \S+ at (http://[\d.]+:\d+)", service.log())
+        assert url is not None, service.log()
+        wait_for(lambda: _negotiated(url.group(1), "de") == "/feeds/de/rss.xml", "the server to offer de")
 
         # Invalid: an unknown language. Rejected with file, line, key and hint; the old config keeps running.
         _edit(file, 'targets = ["fr", "de"]', 'targets = ["fr", "de", "xx"]')
