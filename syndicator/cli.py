@@ -121,9 +121,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
     """Validate only."""
+    from syndicator.glossary import load_glossary
+
     _check_partners(config)
+    glossary = load_glossary(config.root)  # raises ConfigError naming config/glossary.toml
     langs = ", ".join(config.languages.all)
     print(f"{config.file}: OK ({len(config.sources)} source(s); languages {langs})")
+    if glossary.file is not None:
+        print(f"{glossary.file}: OK ({len(glossary.terms)} term(s))")
     return EXIT_OK
 
 
@@ -147,7 +152,9 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     finally:
         ctx.close()
     print(
-        f"articles: {report.new} new, {report.updated} updated, {report.unchanged} unchanged; "
+        f"articles: {report.new} new, {report.updated} updated, {report.unchanged} unchanged"
+        + (f", {report.duplicates} duplicate(s)" if report.duplicates else "")
+        + "; "
         f"{len(report.problems)} problem(s); {len(report.written)} file(s) written to {config.publish.feeds_dir}"
     )
     for lang in config.languages.all:

@@ -46,6 +46,7 @@ __all__ = [
     "SOURCE_KINDS",
     "SOURCE_SETTINGS",
     "Config",
+    "HttpConfig",
     "LanguagesConfig",
     "PublishConfig",
     "RunConfig",
@@ -176,6 +177,21 @@ class StoreConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class HttpConfig:
+    """[http]: how upstream servers are fetched (timeouts and limits)."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    max_bytes: int = 20_000_000
+    max_redirects: int = 5
+    retries: int = 2
+    backoff: float = 1.0
+    max_wait: float = 30.0
+    max_backoff: timedelta = timedelta(hours=6)
+    max_pages: int = 30
+
+
+@dataclass(frozen=True, kw_only=True)
 class SourceConfig:
     """One [[source]] entry."""
 
@@ -208,6 +224,7 @@ class Config:
     sources: tuple[SourceConfig, ...] = ()
     run: RunConfig = field(default_factory=RunConfig)
     serve: ServeConfig = field(default_factory=ServeConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", tuple(self.sources))
@@ -659,6 +676,7 @@ class _Validator:
                 brotli=v["serve.brotli"],
                 gzip_files=v["serve.gzip_files"],
             ),
+            http=HttpConfig(**{k.partition(".")[2]: v[k] for k in v if k.startswith("http.")}),
         )
 
 
@@ -923,6 +941,49 @@ def _parse_choice(value: Any, setting: Setting, root: Path) -> str:
     raise _Invalid(f"unknown {setting.name} {value!r}", hint)
 
 
+def _parse_number(value: Any, setting: Setting, root: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        _expect(value, float, "a number", setting)
+    if setting.minimum is not None and value < setting.minimum:
+        raise _Invalid(f"must be at least {setting.minimum}, got {value}")
+    return float(value)
+
+
+def _parse_selectors(value: Any, setting: Setting, root: Path) -> dict[str, str]:
+    _expect(value, dict, "a table of CSS selectors", setting)
+    # Imported here: only configs with web sources pay for it.
+    from cssselect import GenericTranslator, SelectorError
+
+    problems: list[_Invalid] = []
+    result: dict[str, str] = {}
+    for name, css in value.items():
+        if name not in setting.choices:
+            close = difflib.get_close_matches(name, setting.choices, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(
+                _Invalid("unknown selector field", hint + "fields: " + ", ".join(setting.choices), at=(name,))
+            )
+            continue
+        if not isinstance(css, str) or not css.strip():
+            problems.append(
+                _Invalid(
+                    f"expected a CSS selector string, got {_describe(css)}", 'e.g. "h1.headline"', at=(name,)
+                )
+            )
+            continue
+        try:
+            GenericTranslator().css_to_xpath(css)
+        except SelectorError as exc:
+            problems.append(
+                _Invalid(f"{css!r} is not a valid CSS selector: {exc}", 'e.g. "article h1"', at=(name,))
+            )
+            continue
+        result[name] = css
+    if problems:
+        raise _Invalids(problems)
+    return result
+
+
 def _parse_language_map(value: Any, setting: Setting, root: Path) -> dict[str, str]:
     _expect(value, dict, "a table", setting)
     problems: list[_Invalid] = []
@@ -991,6 +1052,8 @@ _PARSERS: dict[str, Callable[[Any, Setting, Path], Any]] = {
     "database": _parse_database,
     "ratio_range": _parse_ratio_range,
     "urls": _parse_urls,
+    "number": _parse_number,
+    "selectors": _parse_selectors,
 }
 
 
@@ -1072,9 +1135,12 @@ def _type_label(setting: Setting) -> str:
         "database": "database URL",
         "ratio_range": "[min, max] numbers",
         "urls": "list of URLs",
+        "number": "number",
     }
     if setting.kind == "choice":
         return "one of " + ", ".join(f"`{c}`" for c in setting.choices)
+    if setting.kind == "selectors":
+        return "table: " + " / ".join(f"`{c}`" for c in setting.choices) + " → CSS selector"
     if setting.kind == "language_map":
         return "table: language → " + " or ".join(f"`{c}`" for c in setting.choices)
     label = labels[setting.kind]

@@ -1,88 +1,326 @@
-"""All network access: explicit connect/read timeouts, a size cap and a User-Agent on every request."""
+"""All network I/O: GETs with explicit timeouts, a size cap, a redirect limit, conditional GET and retries."""
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import os
+import random
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import requests
 
 from syndicator import __version__
-from syndicator.errors import SyndicatorError
+from syndicator.errors import SourceError
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = f"Syndicator/{__version__} (offline news syndication; python-requests)"
 CHUNK = 64 * 1024
+USER_AGENT = f"Syndicator/{__version__}"
 
 
-class DownloadError(SyndicatorError):
-    """A download failed: the message names the URL and what went wrong."""
+@dataclass(frozen=True)
+class HttpOptions:
+    """How patient and how trusting one client is (the [http] settings)."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    max_bytes: int = 20 * 1024 * 1024
+    max_redirects: int = 5
+    retries: int = 2  # extra attempts after the first, on timeouts, connection errors, 5xx and 429
+    backoff: float = 1.0  # first retry waits about this many seconds, then twice as long each time
+    max_wait: float = 30.0  # longest Retry-After honoured inside one poll; longer ones end the poll
+    contact: str = ""  # appended to the User-Agent so upstream admins know whom to ask
+
+    @property
+    def user_agent(self) -> str:
+        """The identifying User-Agent header, with the version and a contact address."""
+        return f"{USER_AGENT} (+{self.contact})" if self.contact else USER_AGENT
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a conditional GET sends back: the last ETag and Last-Modified of a URL."""
+
+    etag: str = ""
+    last_modified: str = ""
+
+
+@dataclass(frozen=True)
+class Response:
+    """A complete, size-checked response body (or a 304)."""
+
+    url: str  # after redirects
+    status: int
+    content: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+    validators: Validators = Validators()
+
+    @property
+    def not_modified(self) -> bool:
+        """The server said 304: nothing changed since the validators we sent."""
+        return self.status == 304
+
+    @property
+    def declared_charset(self) -> str | None:
+        """The charset the Content-Type header declares, if any."""
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            name, _, value = part.strip().partition("=")
+            if name.strip().lower() == "charset" and value.strip():
+                return value.strip().strip("\"'")
+        return None
+
+
+class FetchError(SourceError):
+    """A URL could not be fetched; the message names the URL and what went wrong."""
+
+    def __init__(
+        self,
+        url: str,
+        reason: str,
+        *,
+        transient: bool = False,
+        retry_after: float | None = None,
+        hint: str = "",
+    ) -> None:
+        super().__init__(f"{url}: {reason}", hint=hint)
+        self.url = url
+        self.reason = reason
+        self.transient = transient  # worth trying again later
+        self.retry_after = retry_after  # seconds the server asked us to wait
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class HttpClient:
+    """One requests session with the instance's limits; thread-safe enough for one poll per source."""
+
+    def __init__(
+        self,
+        options: HttpOptions | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.options = options or HttpOptions()
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+
+    def _session(self) -> requests.Session:
+        session = requests.Session()
+        session.max_redirects = self.options.max_redirects
+        session.headers["User-Agent"] = self.options.user_agent
+        return session
+
+    def get(self, url: str, validators: Validators | None = None, *, accept: str = "*/*") -> Response:
+        """GET a URL with retries; a 304 comes back as a Response, every failure as a FetchError."""
+        attempt = 0
+        while True:
+            try:
+                return self._get_once(url, validators, accept)
+            except FetchError as exc:
+                if not exc.transient or attempt >= self.options.retries:
+                    raise
+                if exc.retry_after is not None:
+                    if exc.retry_after > self.options.max_wait:
+                        raise
+                    wait = exc.retry_after
+                else:
+                    # Exponential backoff with full jitter keeps many instances from retrying in step.
+                    base = self.options.backoff * (2**attempt)
+                    wait = base + self.rng.uniform(0, base)
+                attempt += 1
+                log.info("%s; retry %d/%d in %.1fs", exc, attempt, self.options.retries, wait)
+                self.sleep(wait)
+
+    def _get_once(self, url: str, validators: Validators | None, accept: str) -> Response:
+        headers = {"Accept": accept}
+        if validators and validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators and validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        with self._session() as session:
+            try:
+                resp = session.get(
+                    url,
+                    headers=headers,
+                    timeout=(self.options.connect_timeout, self.options.read_timeout),
+                    stream=True,
+                )
+            except requests.TooManyRedirects:
+                raise FetchError(
+                    url,
+                    f"more than {self.options.max_redirects} redirects",
+                    hint="point the source at the final address",
+                ) from None
+            except requests.ConnectTimeout:
+                raise FetchError(
+                    url, f"no connection within {self.options.connect_timeout:g}s", transient=True
+                ) from None
+            except requests.Timeout:
+                raise FetchError(
+                    url, f"no response within {self.options.read_timeout:g}s", transient=True
+                ) from None
+            except requests.ConnectionError as exc:
+                raise FetchError(url, f"cannot connect: {_root_cause(exc)}", transient=True) from None
+            except requests.RequestException as exc:
+                raise FetchError(url, f"request failed: {_root_cause(exc)}") from None
+            with resp:
+                return self._read(url, resp)
+
+    def _read(self, url: str, resp: requests.Response) -> Response:
+        status = resp.status_code
+        if status == 429 or status >= 500:
+            wait = parse_retry_after(resp.headers.get("Retry-After"))
+            after = f" (Retry-After: {wait:g}s)" if wait is not None else ""
+            raise FetchError(
+                url, f"HTTP {status} {resp.reason or ''}".rstrip() + after, transient=True, retry_after=wait
+            )
+        if status >= 400:
+            raise FetchError(
+                url, f"HTTP {status} {resp.reason or ''}".rstrip(), hint="check the source's url"
+            )
+        validators = Validators(resp.headers.get("ETag", ""), resp.headers.get("Last-Modified", ""))
+        headers = {k.lower(): v for k, v in resp.headers.items()}
+        if status == 304:
+            return Response(resp.url, status, b"", headers, validators)
+        content = self._body(url, resp)
+        return Response(resp.url, status, content, headers, validators)
+
+    def _body(self, url: str, resp: requests.Response) -> bytes:
+        cap = self.options.max_bytes
+        too_big = FetchError(
+            url,
+            f"response is larger than http.max_bytes ({cap} bytes); it was cut off and not used",
+            hint="raise http.max_bytes if this source is legitimately that big",
+        )
+        declared = resp.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise too_big
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in resp.iter_content(CHUNK):
+                size += len(chunk)
+                if size > cap:
+                    raise too_big
+                chunks.append(chunk)
+        except requests.Timeout:
+            raise FetchError(
+                url, f"body stalled for more than {self.options.read_timeout:g}s", transient=True
+            ) from None
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            raise FetchError(
+                url, f"connection closed after {size} bytes: {_root_cause(exc)}", transient=True
+            ) from None
+        body = b"".join(chunks)
+        if declared.isdigit() and len(body) < int(declared) and "content-encoding" not in resp.headers:
+            raise FetchError(url, f"truncated body: {len(body)} of {declared} bytes", transient=True)
+        return body
+
+    def download(
+        self,
+        url: str,
+        dest: Path,
+        *,
+        timeout: float | None = None,
+        max_bytes: int | None = None,
+        progress: Callable[[int, int | None], None] | None = None,
+    ) -> Path:
+        """Stream a URL to a file atomically (temp file + rename); progress(done, total) after each chunk."""
+        return download(
+            url,
+            dest,
+            timeout=timeout or self.options.read_timeout,
+            max_bytes=max_bytes or self.options.max_bytes,
+            progress=progress,
+            options=self.options,
+        )
 
 
 def download(
     url: str,
     dest: Path,
     *,
-    timeout: tuple[float, float] = (10.0, 60.0),
-    max_bytes: int = 1 << 30,
-    progress: bool = False,
+    timeout: float,
+    max_bytes: int,
+    progress: Callable[[int, int | None], None] | None = None,
+    options: HttpOptions | None = None,
 ) -> Path:
-    """Download `url` to `dest` atomically (temp file + rename); at most `max_bytes`.
-
-    `timeout` is (connect, read) in seconds; `progress` shows a bar on a terminal (none otherwise).
-    """
+    """Stream a URL into `dest` (atomic, capped at max_bytes); raise FetchError naming the URL on failure."""
+    opts = options or HttpOptions()
+    dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
+    session = requests.Session()
+    session.max_redirects = opts.max_redirects
+    session.headers["User-Agent"] = opts.user_agent
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    out = os.fdopen(fd, "wb")
     try:
-        response = requests.get(url, stream=True, timeout=timeout, headers={"User-Agent": USER_AGENT})
+        with session, session.get(url, timeout=(opts.connect_timeout, timeout), stream=True) as resp:
+            if resp.status_code >= 400:
+                raise FetchError(url, f"HTTP {resp.status_code} {resp.reason or ''}".rstrip())
+            total_header = resp.headers.get("Content-Length", "")
+            total = int(total_header) if total_header.isdigit() else None
+            if total is not None and total > max_bytes:
+                raise FetchError(url, f"{total} bytes is more than the {max_bytes}-byte limit")
+            done = 0
+            for chunk in resp.iter_content(CHUNK):
+                done += len(chunk)
+                if done > max_bytes:
+                    raise FetchError(url, f"more than the {max_bytes}-byte limit; download stopped")
+                out.write(chunk)
+                if progress is not None:
+                    progress(done, total)
+        out.close()
+        os.replace(tmp, dest)
+        return dest
     except requests.RequestException as exc:
-        raise DownloadError(f"{url}: {exc}", hint="check the address and the network") from exc
-    with response:
-        if response.status_code != 200:
-            raise DownloadError(f"{url}: HTTP {response.status_code} {response.reason}")
-        length = response.headers.get("Content-Length")
-        total = int(length) if length and length.isdigit() else None
-        if total is not None and total > max_bytes:
-            raise DownloadError(f"{url}: {total} bytes is more than the limit of {max_bytes}")
-        from tqdm import tqdm  # an argostranslate dependency already
-
-        fd, tmp_name = tempfile.mkstemp(prefix=".download-", dir=dest.parent)
-        tmp = Path(tmp_name)
-        try:
-            with (
-                os.fdopen(fd, "wb") as out,
-                tqdm(total=total, unit="B", unit_scale=True, desc=dest.name,
-                     disable=None if progress else True) as bar,
-            ):  # fmt: skip
-                received = 0
-                for chunk in response.iter_content(CHUNK):
-                    received += len(chunk)
-                    if received > max_bytes:
-                        raise DownloadError(f"{url}: more than the limit of {max_bytes} bytes")
-                    out.write(chunk)
-                    bar.update(len(chunk))
-            if total is not None and received != total:
-                raise DownloadError(f"{url}: got {received} of {total} bytes", hint="try again")
-            os.replace(tmp, dest)
-        except requests.RequestException as exc:
-            raise DownloadError(f"{url}: {exc}", hint="try again") from exc
-        finally:
-            tmp.unlink(missing_ok=True)
-    log.info("downloaded %s (%d bytes) to %s", url, received, dest)
-    return dest
-
-
-class HTTPError(SyndicatorError):
-    """A request failed: the URL and the reason are in the message."""
+        raise FetchError(url, f"download failed: {_root_cause(exc)}", transient=True) from None
+    finally:
+        out.close()
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def post_form(url: str, data: Mapping[str, str], timeout: float) -> int:
-    """POST an application/x-www-form-urlencoded body; return the status code; HTTPError on failure."""
+    """POST an application/x-www-form-urlencoded body; return the status code; FetchError on failure."""
     try:
         response = requests.post(url, data=dict(data), timeout=timeout, headers={"User-Agent": USER_AGENT})
     except requests.RequestException as exc:
-        raise HTTPError(f"POST {url} failed: {exc}") from exc
+        raise FetchError(url, f"POST failed: {_root_cause(exc)}", transient=True) from None
     return response.status_code
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost reason, without urllib3's long wrapper text."""
+    seen: Any = exc
+    while True:
+        inner = seen.__cause__ or seen.__context__
+        if inner is None or inner is seen:
+            break
+        seen = inner
+    if seen.args and isinstance(seen.args[-1], BaseException):
+        seen = seen.args[-1]
+    text = str(seen) or type(seen).__name__
+    return text.split(": ", 1)[-1] if "object at 0x" in text else text

@@ -22,6 +22,8 @@ class ArticleInput:
     image: str = ""
     url: str = ""
     origin: str = ""  # where it was read from (file path, URL), for messages
+    # True when the source had no date and `published` is a stand-in: a stored article keeps its date.
+    date_guessed: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class CycleReport:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    duplicates: int = 0  # seen through another source (same canonical URL): stored once
     problems: list[Problem] = field(default_factory=list)
     translated: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)

@@ -8,14 +8,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from syndicator.config import Config
+from syndicator.config import Config, SourceConfig
 from syndicator.errors import PublishError, SyndicatorError
+from syndicator.glossary import load_glossary
+from syndicator.http import HttpClient, HttpOptions
 from syndicator.localize import Catalogs
 from syndicator.models import DONE, FAILED, NO_MODEL, ArticleInput, CycleReport, Problem, Translation
 from syndicator.partners import PartnerRegistry, public, visible_versions
@@ -26,14 +30,17 @@ from syndicator.publish.pages import entry_page
 from syndicator.publish.writer import FeedStore, LocalFolderStore
 from syndicator.runner import InProcessRunner, Runner
 from syndicator.sources import SourceContext, make_source
+from syndicator.sources.ids import canonical_url
 from syndicator.store import Store, utcnow
 from syndicator.translate import Engine, EngineOptions, PairTranslator, corrections, make_engine, quality
-from syndicator.translate.document import translate_articles
+from syndicator.translate.apertium import install_hint
+from syndicator.translate.document import Faithful, translate_articles
 from syndicator.translate.progress import Progress
 
 log = logging.getLogger(__name__)
 
 ARTICLES_PER_UNIT = 50  # articles per translation unit: big batches, bounded memory
+SOURCE_THREADS = 4  # sources polled at the same time in one collect
 
 
 @dataclass
@@ -47,6 +54,7 @@ class Context:
     catalogs: Catalogs
     engines: dict[str, Engine] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
+    faithful: Faithful = field(default_factory=Faithful)  # glossary and protected spans
     # Categories left out of the public feeds (config/partners.toml, re-read when it changes).
     restricted: Callable[[], frozenset[str]] = frozenset
     # Called after every publish with its report and "" or the error: WebSub pings, the server's health.
@@ -87,6 +95,7 @@ def open_context(
         catalogs=Catalogs(config.locales_dir),
         clock=clock,
         restricted=PartnerRegistry(config.partners_file, config.languages.all).restricted,
+        faithful=Faithful(glossary=load_glossary(config.root)),
     )
     if config.serve.hubs:
         from syndicator.websub import publish_listener
@@ -105,40 +114,81 @@ def content_hash(item: ArticleInput) -> str:
 # -- 1. sources → store ------------------------------------------------------------------------------------
 
 
-def collect(ctx: Context, report: CycleReport, names: Sequence[str] | None = None) -> list[int]:
-    """Poll sources (all, or those named) and store what they hold; return ids of new or changed articles."""
-    changed: list[int] = []
-    source_ctx = SourceContext(timezone=ZoneInfo(ctx.config.site.timezone))
+def source_context(ctx: Context) -> SourceContext:
+    """What sources get: the site's time zone, the HTTP client with the [http] limits, the page memory."""
+    h = ctx.config.http
+    options = HttpOptions(
+        connect_timeout=h.connect_timeout,
+        read_timeout=h.read_timeout,
+        max_bytes=h.max_bytes,
+        max_redirects=h.max_redirects,
+        retries=h.retries,
+        backoff=h.backoff,
+        max_wait=h.max_wait,
+        contact=ctx.config.site.link,
+    )
+    return SourceContext(
+        timezone=ZoneInfo(ctx.config.site.timezone),
+        http=HttpClient(options),
+        pages=ctx.store,
+        max_pages=h.max_pages,
+        languages=ctx.config.languages.all,
+    )
+
+
+def next_poll_after_failure(ctx: Context, cfg: SourceConfig, failures: int, exc: Exception) -> datetime:
+    """When a failing source is tried again: every, 2×every, 4×every… capped, with jitter; Retry-After wins."""
+    delay = min(cfg.every * (2 ** max(0, failures - 1)), ctx.config.http.max_backoff)
+    # Jitter spreads sources (and instances) that failed together, so they do not retry in step.
+    seconds = delay.total_seconds() * random.uniform(0.9, 1.1)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        # Honoured, but capped too: a server asking for a year of silence gets max_backoff.
+        seconds = max(seconds, min(float(retry_after), ctx.config.http.max_backoff.total_seconds()))
+    return ctx.clock() + timedelta(seconds=seconds)
+
+
+def collect(
+    ctx: Context, report: CycleReport, names: Sequence[str] | None = None, *, force: bool = False
+) -> list[int]:
+    """Poll sources (all, or those named) and store what they hold; return ids of new or changed articles.
+
+    A source that is backing off after failures is skipped until its next poll, unless `force`.
+    """
+    source_ctx = source_context(ctx)
+    states = ctx.store.source_states()
+    now = ctx.clock()
+    due: list[SourceConfig] = []
     for cfg in ctx.config.sources:
         if not cfg.enabled or (names is not None and cfg.name not in names):
             continue
-        problems: list[Problem] = []
-        seen: dict[str, str] = {}
-        try:
-            for item in make_source(cfg, source_ctx).poll():
-                if isinstance(item, Problem):
-                    problems.append(item)
-                    continue
-                if item.key in seen:
-                    problems.append(
-                        Problem(cfg.name, item.origin, f"id {item.key!r} is also used by {seen[item.key]}")
-                    )
-                    continue
-                seen[item.key] = item.origin
-                article_id, state = ctx.store.upsert_article(item, content_hash(item))
-                setattr(report, state, getattr(report, state) + 1)
-                if state != "unchanged":
-                    changed.append(article_id)
-                    log.info("%s article %s from %s", state, item.key, item.origin)
-        except SyndicatorError as exc:
-            # A failing source never stops the others; what it stored before stays.
-            log.error("source %s failed: %s", cfg.name, exc)
-            ctx.store.record_poll(cfg.name, error=str(exc))
+        state = states.get(cfg.name, {})
+        if not force and state.get("next_poll") and state["next_poll"] > now:
+            log.info(
+                "source %s: backing off after %d failure(s) until %s UTC (last error: %s)",
+                cfg.name, state.get("failures", 0), f"{state['next_poll']:%Y-%m-%d %H:%M:%S}", state.get("last_error"),
+            )  # fmt: skip
             continue
-        for p in problems:
-            log.warning("%s: %s: %s", p.source, p.origin, p.message)
-        report.problems.extend(problems)
-        ctx.store.record_poll(cfg.name, problems=[f"{p.origin}: {p.message}" for p in problems])
+        due.append(cfg)
+
+    def poll(cfg: SourceConfig) -> tuple[list[int], CycleReport]:
+        part = CycleReport()
+        failures = int(states.get(cfg.name, {}).get("failures", 0))
+        return _poll_source(ctx, cfg, source_ctx, failures, part), part
+
+    # Sources wait on the network, not the CPU: polled side by side so a slow one delays no other.
+    with ThreadPoolExecutor(
+        max_workers=max(1, min(SOURCE_THREADS, len(due))), thread_name_prefix="poll"
+    ) as pool:
+        results = list(pool.map(poll, due))
+    changed: list[int] = []
+    for ids, part in results:  # merged in config order: the report reads the same every time
+        changed += ids
+        report.new += part.new
+        report.updated += part.updated
+        report.unchanged += part.unchanged
+        report.duplicates += part.duplicates
+        report.problems.extend(part.problems)
     for article in ctx.store.articles(changed) if changed else []:
         targets = [lang for lang in ctx.config.languages.all if lang != article.language]
         ctx.store.ensure_pending(article, targets)
@@ -148,6 +198,55 @@ def collect(ctx: Context, report: CycleReport, names: Sequence[str] | None = Non
     queued = ctx.store.ensure_languages(ctx.config.languages.all)
     if queued:
         log.info("queued %d translation(s) for newly configured languages", queued)
+    return changed
+
+
+def _poll_source(
+    ctx: Context, cfg: SourceConfig, source_ctx: SourceContext, failures: int, report: CycleReport
+) -> list[int]:
+    """Poll one source and store its articles; record its health. Never raises for the source's faults."""
+    changed: list[int] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    try:
+        for item in make_source(cfg, source_ctx).poll():
+            if isinstance(item, Problem):
+                problems.append(item)
+                continue
+            if item.key in seen:
+                problems.append(
+                    Problem(cfg.name, item.origin, f"id {item.key!r} is also used by {seen[item.key]}")
+                )
+                continue
+            seen[item.key] = item.origin
+            if item.date_guessed:
+                # A stand-in date must not make a stored article look changed on every poll.
+                stored = ctx.store.published_of(item.source, item.key)
+                item = replace(item, published=stored) if stored is not None else item
+            article_id, outcome = ctx.store.upsert_article(item, content_hash(item), canonical_url(item.url))
+            attr = "duplicates" if outcome == "duplicate" else outcome
+            setattr(report, attr, getattr(report, attr) + 1)
+            if outcome in ("new", "updated"):
+                changed.append(article_id)
+                log.info("%s article %s from %s", outcome, item.key, item.origin)
+    except Exception as exc:
+        # A failing source never stops the others; what it stored before stays. Our own errors explain
+        # themselves; anything else is a bug or a parser crash on hostile input, named by its type.
+        message = str(exc) if isinstance(exc, SyndicatorError) else f"{type(exc).__name__}: {exc}"
+        retry = next_poll_after_failure(ctx, cfg, failures + 1, exc)
+        log.error(
+            "source %s failed (%d in a row), next try %s UTC: %s",
+            cfg.name, failures + 1, f"{retry:%Y-%m-%d %H:%M:%S}", message,
+            exc_info=not isinstance(exc, SyndicatorError) or log.isEnabledFor(logging.DEBUG),
+        )  # fmt: skip
+        notes = [f"{p.origin}: {p.message}" for p in problems]
+        ctx.store.record_poll(cfg.name, error=message, problems=notes, next_poll=retry)
+        report.problems.append(Problem(cfg.name, cfg.name, message))
+        return changed
+    for p in problems:
+        log.warning("%s: %s: %s", p.source, p.origin, p.message)
+    report.problems.extend(problems)
+    ctx.store.record_poll(cfg.name, problems=[f"{p.origin}: {p.message}" for p in problems])
     return changed
 
 
@@ -195,10 +294,12 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
         engine = ctx.config.translation.engines.get(unit.target, ctx.config.translation.engine)
         pivot = ctx.config.translation.pivot
         via = "" if pivot in (unit.source, unit.target) else f" (directly or through {pivot})"
-        error = error or (
-            f"no {engine} model for {unit.source} → {unit.target}{via}; "
-            "install one with: syndicator models install FILE.argosmodel"
+        install = (
+            f"install the Debian package {install_hint(unit.source, unit.target)}"
+            if engine == "apertium"
+            else "install one with: syndicator models install FILE.argosmodel"
         )
+        error = error or f"no {engine} model for {unit.source} → {unit.target}{via}; {install}"
         for a in articles:
             ctx.store.save_translation(
                 Translation(a.id, unit.target, NO_MODEL, engine=engine, error=error, updated=now)
@@ -206,7 +307,9 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
         outcome[NO_MODEL] = len(articles)
         return outcome
     try:
-        results = translate_articles(pair, articles, ctx.store, ctx.config.translation.batch_size)
+        results = translate_articles(
+            pair, articles, ctx.store, ctx.config.translation.batch_size, faithful=ctx.faithful
+        )
     except Exception as exc:  # an engine crash fails this unit only; the rest of the cycle goes on
         log.error(
             "translating %s → %s failed: %s", unit.source, unit.target, exc, exc_info=log.isEnabledFor(10)

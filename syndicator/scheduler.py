@@ -67,9 +67,6 @@ class Service:
         self.stopping = threading.Event()
         self._dirty = threading.Event()
         self._processing = threading.Lock()
-        # Polls store articles and queue translations: one at a time, so two sources polled together never
-        # queue the same (article, language) twice.
-        self._collecting = threading.Lock()
         self._busy = 0
         self._idle = threading.Condition()
         self._corrections_seen: list[tuple[str, int, int]] | None = None
@@ -97,7 +94,9 @@ class Service:
         """Poll one source; ask for processing when it brought new or changed articles."""
         if self.stopping.is_set():
             return
-        with self._job(), self._collecting:
+        # Polls of different sources run side by side: the store serializes their writes (an upsert lock and
+        # BEGIN IMMEDIATE transactions), so a slow source delays no other.
+        with self._job():
             ctx = self.ctx
             try:
                 changed = collect(ctx, CycleReport(), [name])

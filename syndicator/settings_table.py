@@ -17,9 +17,11 @@ class _Required:
 REQUIRED: Final = _Required()
 
 ENGINES: Final = ("argos", "apertium", "pseudo")
-SOURCE_KINDS: Final = ("folder",)
+SOURCE_KINDS: Final = ("folder", "feed", "web")
 # Kinds that are designed but not written yet: rejected with a friendlier message than a typo.
-PLANNED_SOURCE_KINDS: Final = ("feed", "web")
+PLANNED_SOURCE_KINDS: Final[tuple[str, ...]] = ()
+# Fields a web source's `selectors` table may override (CSS selectors, see docs/sources.md).
+SELECTOR_FIELDS: Final = ("links", "title", "date", "author", "image", "body")
 
 # Every kind a Setting may have; config.py has one parser per kind.
 KINDS: Final = (
@@ -38,6 +40,8 @@ KINDS: Final = (
     "database",
     "ratio_range",
     "urls",
+    "number",
+    "selectors",
 )
 
 
@@ -216,6 +220,51 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Write a .gz copy beside each published file, for nginx gzip_static (see syndicator nginx-config).",
     ),
+    Setting(
+        "http.connect_timeout",
+        "number",
+        10,
+        "Seconds to wait for a connection to an upstream server.",
+        minimum=0.01,
+    ),
+    Setting(
+        "http.read_timeout",
+        "number",
+        30,
+        "Seconds to wait for each read from an upstream server.",
+        minimum=0.01,
+    ),
+    Setting(
+        "http.max_bytes",
+        "int",
+        20_000_000,
+        "Largest response accepted (bytes); bigger ones are cut off and reported.",
+        minimum=1024,
+    ),
+    Setting("http.max_redirects", "int", 5, "Most redirects followed for one request.", minimum=0),
+    Setting("http.retries", "int", 2, "Retries of one request after a timeout, a 5xx or a 429.", minimum=0),
+    Setting(
+        "http.backoff",
+        "number",
+        1,
+        "Seconds before the first retry; doubled each time, plus jitter.",
+        minimum=0,
+    ),
+    Setting(
+        "http.max_wait",
+        "number",
+        30,
+        "Longest Retry-After (seconds) waited inside one poll; longer ones postpone the source's next poll.",
+        minimum=0,
+    ),
+    Setting(
+        "http.max_backoff",
+        "duration",
+        "6h",
+        "Longest pause of a failing source: it is retried after every, 2×every, 4×every… up to this.",
+        minimum=timedelta(seconds=10),
+    ),
+    Setting("http.max_pages", "int", 30, "Most article pages a web source fetches per poll.", minimum=1),
 )
 
 RUN_SETTINGS: tuple[Setting, ...] = (
@@ -252,6 +301,31 @@ SOURCE_SETTINGS: dict[str, tuple[Setting, ...]] = {
         Setting("enabled", "bool", True, "Set to false to stop reading it without deleting it."),
     ),
     "folder": (Setting("path", "dir", REQUIRED, "Folder of article files to read; it must exist."),),
+    "feed": (
+        Setting("url", "url", REQUIRED, "Address of the RSS or Atom feed."),
+        Setting(
+            "detect_language",
+            "bool",
+            False,
+            "Detect each article's language from its text (py3langid); the source's language is the fallback.",
+        ),
+    ),
+    "web": (
+        Setting("url", "url", REQUIRED, "Address of the listing page that links to the articles."),
+        Setting(
+            "selectors",
+            "selectors",
+            {},
+            "CSS selectors overriding automatic extraction: links, title, date, author, image, body.",
+            choices=SELECTOR_FIELDS,
+        ),
+        Setting(
+            "detect_language",
+            "bool",
+            False,
+            "Detect each article's language from its text (py3langid); the source's language is the fallback.",
+        ),
+    ),
 }
 
 EXAMPLE_TOML: Final = """\

@@ -103,8 +103,9 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
         for cfg in config.sources:
             state = states.get(cfg.name, {})
             scheduled = service.get(f"schedule:{cfg.name}")
+            where = {"url": str(cfg.options["url"])} if "url" in cfg.options else {}
             sources.append({"name": cfg.name, "kind": cfg.kind, "every": str(cfg.every), "enabled": cfg.enabled,
-                            "scheduled": scheduled[0] if scheduled else "", **state})  # fmt: skip
+                            "scheduled": scheduled[0] if scheduled else "", **where, **state})  # fmt: skip
         languages = []
         for lang in config.languages.all:
             row: dict[str, Any] = {"language": lang, "original": lang == config.languages.source}
@@ -168,6 +169,14 @@ def format_reload_error(err: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _health(s: dict[str, Any]) -> str:
+    if not s.get("last_poll"):
+        return "never polled"
+    if s.get("last_error"):
+        return f"FAILING ({s['failures']} time(s) in a row): {s['last_error']}"
+    return f"ok, last poll {s['last_poll']:%Y-%m-%d %H:%M} UTC"
+
+
 def format_status(data: dict[str, Any]) -> str:
     """The status as text for a terminal."""
     lines = [f"config: {data['config']}", f"service: {data['service']}"]
@@ -175,10 +184,13 @@ def format_status(data: dict[str, Any]) -> str:
         lines += format_reload_error(err)
     lines += [f"articles: {data['articles']}", "sources:"]
     for s in data["sources"]:
-        health = "never polled" if not s.get("last_poll") else (
-            f"FAILING ({s['failures']}x): {s['last_error']}" if s.get("last_error") else f"ok, last poll {s['last_poll']:%Y-%m-%d %H:%M} UTC"
-        )  # fmt: skip
-        lines.append(f"  {s['name']} ({s['kind']}, every {s['every']}): {health}")
+        lines.append(f"  {s['name']} ({s['kind']}, every {s['every']}): {_health(s)}")
+        if s.get("url"):
+            lines.append(f"    url: {s['url']}")
+        if s.get("last_error"):
+            when = f"{s['last_success']:%Y-%m-%d %H:%M} UTC" if s.get("last_success") else "never"
+            retry = f"{s['next_poll']:%Y-%m-%d %H:%M} UTC" if s.get("next_poll") else "next scheduled poll"
+            lines.append(f"    last success: {when}; next try: {retry}")
         if s.get("scheduled"):
             lines.append(f"    scheduled: {s['scheduled']}")
         for problem in s.get("problems", [])[:10]:

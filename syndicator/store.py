@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ from sqlalchemy import (
     func,
     inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -68,6 +70,8 @@ articles = Table(
     Column("first_seen", DateTime, nullable=False),
     Column("updated", DateTime, nullable=False),
     Column("content_hash", String(64), nullable=False),
+    # The URL two sources agree on (sources/ids.py): the same article reached twice is stored once.
+    Column("canonical_url", Text, nullable=False, default="", server_default="", index=True),
     UniqueConstraint("source", "key", name="uq_article_source_key"),
 )
 
@@ -104,8 +108,6 @@ corrections = Table(
 )
 
 # Columns added after the first release: added in place to older databases (see Store._upgrade).
-_ADDED_COLUMNS = {"translations": ("reviewed", "attempts", "next_retry")}
-
 # Sentence-level translation memory: the identity of a translated sentence is its normalized text's hash,
 # the language pair and the model that made it, so a new model version misses exactly its own pair.
 memory = Table(
@@ -136,6 +138,20 @@ source_state = Table(
     Column("last_error", Text, nullable=False, default=""),
     Column("failures", Integer, nullable=False, default=0),
     Column("problems", Text, nullable=False, default="[]"),
+    Column("last_error_at", DateTime, nullable=True),
+    Column("next_poll", DateTime, nullable=True),  # a failing source is not polled before this
+)
+
+# Per source and URL: HTTP validators for conditional GET, and which article pages were already read.
+source_pages = Table(
+    "source_pages",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("url", String(2000), primary_key=True),
+    Column("etag", Text, nullable=False, default=""),
+    Column("last_modified", Text, nullable=False, default=""),
+    Column("fingerprint", String(64), nullable=False, default=""),  # what the listing said about the page
+    Column("checked", DateTime, nullable=True),
 )
 
 # Small named facts about the running service (last reload error, last publish per language, schedule).
@@ -180,6 +196,16 @@ def _aware(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=UTC)
 
 
+def _sql_default(column: Column[Any]) -> str:
+    """The SQL literal for a column's scalar default: what existing rows get when the column is added."""
+    value = getattr(column.default, "arg", "")
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return str(value)
+    return "''"  # text columns, and callables SQL cannot express
+
+
 def utcnow() -> datetime:
     """The current time, tz-aware UTC."""
     return datetime.now(UTC)
@@ -191,10 +217,11 @@ class Store:
     def __init__(self, url: str, *, clock: Any = utcnow) -> None:
         self.url = url
         self.clock = clock
+        self._upsert_lock = threading.Lock()
         self.engine = self._connect(url)
         try:
             metadata.create_all(self.engine)
-            self._upgrade()
+            self._add_new_columns()
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the store at {url}: {exc}", hint="check store.url") from exc
 
@@ -217,19 +244,24 @@ class Store:
 
         return engine
 
-    def _upgrade(self) -> None:
-        # create_all never alters existing tables: add newer columns with their defaults.
+    def _add_new_columns(self) -> None:
+        """Add columns newer than an existing database (create_all only makes missing tables)."""
         inspector = inspect(self.engine)
-        for name, added in _ADDED_COLUMNS.items():
-            have = {c["name"] for c in inspector.get_columns(name)}
-            with self._tx() as conn:
-                for col_name in added:
-                    if col_name in have:
+        with self._tx() as conn:
+            for table in metadata.sorted_tables:
+                have = {c["name"] for c in inspector.get_columns(table.name)}
+                added = False
+                for column in table.columns:
+                    if column.name in have:
                         continue
-                    col = metadata.tables[name].c[col_name]
-                    kind = col.type.compile(dialect=self.engine.dialect)
-                    default = "" if col.nullable else " NOT NULL DEFAULT 0"
-                    conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {col_name} {kind}{default}")
+                    kind = column.type.compile(dialect=self.engine.dialect)
+                    default = "" if column.nullable else f" NOT NULL DEFAULT {_sql_default(column)}"
+                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{default}'))
+                    log.info("store: added column %s.%s", table.name, column.name)
+                    added = True
+                if added:
+                    for index in table.indexes:
+                        index.create(bind=conn, checkfirst=True)
 
     def close(self) -> None:
         """Release connections."""
@@ -256,8 +288,11 @@ class Store:
 
     # -- articles ---------------------------------------------------------------------------------------
 
-    def upsert_article(self, item: ArticleInput, content_hash: str) -> tuple[int, str]:
-        """Store an article once; return (id, "new" | "updated" | "unchanged")."""
+    def upsert_article(self, item: ArticleInput, content_hash: str, canonical: str = "") -> tuple[int, str]:
+        """Store an article once; return (id, "new" | "updated" | "unchanged" | "duplicate").
+
+        "duplicate": another (source, key) already stored this canonical URL; the first one keeps it.
+        """
         now = _naive_utc(self.clock())
         values = {
             "language": item.language,
@@ -272,16 +307,29 @@ class Store:
             "published": _naive_utc(item.published),
             "content_hash": content_hash,
         }
-        with self._tx() as conn:
+        # One writer at a time in this process: two sources polled side by side must not both insert the
+        # same canonical URL between the duplicate check and the insert.
+        with self._upsert_lock, self._tx() as conn:
             row = conn.execute(
                 select(articles.c.id, articles.c.content_hash).where(
                     and_(articles.c.source == item.source, articles.c.key == item.key)
                 )
             ).first()
+            if row is None and canonical:
+                twin = conn.execute(
+                    select(articles.c.id).where(articles.c.canonical_url == canonical).limit(1)
+                ).first()
+                if twin is not None:
+                    return int(twin.id), "duplicate"
             if row is None:
                 result = conn.execute(
                     articles.insert().values(
-                        source=item.source, key=item.key, first_seen=now, updated=now, **values
+                        source=item.source,
+                        key=item.key,
+                        first_seen=now,
+                        updated=now,
+                        canonical_url=canonical,
+                        **values,
                     )
                 )
                 return int(result.inserted_primary_key[0]), "new"
@@ -289,6 +337,13 @@ class Store:
                 return int(row.id), "unchanged"
             conn.execute(update(articles).where(articles.c.id == row.id).values(updated=now, **values))
             return int(row.id), "updated"
+
+    def published_of(self, source: str, key: str) -> datetime | None:
+        """The stored publication date of (source, key), or None when it is not stored."""
+        query = select(articles.c.published).where(and_(articles.c.source == source, articles.c.key == key))
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar_one_or_none()
+        return _aware(value)
 
     def article(self, article_id: int) -> Article:
         """One stored article."""
@@ -767,8 +822,14 @@ class Store:
 
     # -- sources ---------------------------------------------------------------------------------------
 
-    def record_poll(self, name: str, error: str = "", problems: Sequence[str] = ()) -> None:
-        """Remember how a source's last poll went."""
+    def record_poll(
+        self,
+        name: str,
+        error: str = "",
+        problems: Sequence[str] = (),
+        next_poll: datetime | None = None,
+    ) -> None:
+        """Remember how a source's last poll went, and when it may be polled again (None: on schedule)."""
         now = _naive_utc(self.clock())
         with self._tx() as conn:
             row = conn.execute(select(source_state).where(source_state.c.name == name)).first()
@@ -776,9 +837,11 @@ class Store:
                 "last_poll": now,
                 "last_error": error,
                 "problems": json.dumps(list(problems), ensure_ascii=False),
+                "next_poll": _naive_utc(next_poll) if next_poll is not None else None,
             }
             if error:
                 values["failures"] = (row.failures if row is not None else 0) + 1
+                values["last_error_at"] = now
             else:
                 values["failures"] = 0
                 values["last_success"] = now
@@ -797,6 +860,8 @@ class Store:
                     "last_error": r.last_error,
                     "failures": r.failures,
                     "problems": json.loads(r.problems),
+                    "last_error_at": _aware(r.last_error_at),
+                    "next_poll": _aware(r.next_poll),
                 }
                 for r in conn.execute(select(source_state))
             }
@@ -956,3 +1021,31 @@ class Store:
         query = select(pulls.c.partner, func.max(pulls.c.last_pull)).group_by(pulls.c.partner)
         with self.engine.connect() as conn:
             return {r[0]: r[1].replace(tzinfo=UTC) for r in conn.execute(query) if r[1] is not None}
+
+    def page_state(self, source: str, url: str) -> tuple[str, str, str]:
+        """(etag, last_modified, fingerprint) remembered for one URL of a source; empty strings if none."""
+        query = select(source_pages).where(and_(source_pages.c.source == source, source_pages.c.url == url))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return ("", "", "") if row is None else (row.etag, row.last_modified, row.fingerprint)
+
+    def save_page_state(
+        self,
+        source: str,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        fingerprint: str | None = None,
+    ) -> None:
+        """Remember validators and/or the listing fingerprint of one URL (None leaves a field alone)."""
+        values: dict[str, Any] = {"checked": _naive_utc(self.clock())}
+        for name, value in (("etag", etag), ("last_modified", last_modified), ("fingerprint", fingerprint)):
+            if value is not None:
+                values[name] = value
+        where = and_(source_pages.c.source == source, source_pages.c.url == url)
+        with self._tx() as conn:
+            if conn.execute(select(source_pages.c.url).where(where)).first() is None:
+                conn.execute(source_pages.insert().values(source=source, url=url, **values))
+            else:
+                conn.execute(update(source_pages).where(where).values(**values))

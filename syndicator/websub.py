@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 
 from syndicator.config import Config
-from syndicator.http import HTTPError, post_form
+from syndicator.http import FetchError, post_form
 from syndicator.models import CycleReport
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def ping_hubs(hubs: Sequence[str], feed_urls: Sequence[str], timeout: float = TI
         for url in feed_urls:
             try:
                 status = post_form(hub, {"hub.mode": "publish", "hub.url": url}, timeout)
-            except HTTPError as exc:
+            except FetchError as exc:
                 problems[hub] = str(exc)
                 break  # a hub that is down gets one log line, not one per feed
             if status >= 300:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from tests.support.tinymodel import build_package
+from tests.support.upstream import Upstream
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -89,3 +90,13 @@ def model_files(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str]
         return built[key]
 
     return get
+
+
+@pytest.fixture
+def upstream() -> Iterator[Upstream]:
+    """A real HTTP server on 127.0.0.1 serving fixture feeds and pages (tests/support/upstream.py)."""
+    server = Upstream()
+    try:
+        yield server
+    finally:
+        server.close()

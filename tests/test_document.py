@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from syndicator.glossary import Glossary, Term
 from syndicator.models import Article
 from syndicator.store import Store
-from syndicator.translate.document import translate_articles
+from syndicator.translate import EngineOptions
+from syndicator.translate.argos import ArgosEngine
+from syndicator.translate.document import Faithful, translate_articles
+from syndicator.translate.packages import install
+from syndicator.translate.protect import TOKEN_RE
 from syndicator.translate.pseudo import PseudoPair
 
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
@@ -31,8 +37,8 @@ def test_structure_links_and_code_survive(tmp_path: Path) -> None:
     assert res.title == "[fr] A title."
     assert res.summary == "[fr] One. [fr] Two."
     assert res.body_html.startswith(
-        '<p>[fr] First sentence. [fr] Read <a href="https://x.org/a">[fr] the report</a>'
-    )
+        '<p>[fr] First sentence. [fr] Read <a href="https://x.org/a">the report</a> now.</p>'
+    )  # the whole block goes to the model, the link as placeholders
     assert "<li>2026</li>" in res.body_html  # numbers alone are not sent to the model
     assert "<pre><code>keep = this</code></pre>" in res.body_html
     assert res.body_html.count("<li>") == 2
@@ -43,17 +49,93 @@ def test_memory_means_each_sentence_goes_to_the_model_once(tmp_path: Path) -> No
     pair = PseudoPair("en", "fr")
     articles = [_article(i, f"<p>Shared sentence. Unique {i}.</p>") for i in range(3)]
     translate_articles(pair, articles, store, batch_size=100)
-    # title, two summary sentences, the shared sentence, three unique ones: one batch of 7
-    assert pair.calls == [7]
+    # title, two summary sentences, the shared sentence and "Unique ZXQ1." (numbers are placeholders, so
+    # the three unique sentences are one to the model): one batch of 5
+    assert pair.calls == [5]
     edited = _article(1, "<p>Shared sentence. Changed now.</p>")
     (res,) = translate_articles(pair, [edited], store)
-    assert pair.calls == [7, 1]
+    assert pair.calls == [5, 1]
     assert res.body_html == "<p>[fr] Shared sentence. [fr] Changed now.</p>"
     size, hits, misses = store.memory_stats()["en>fr"]
-    assert (size, misses) == (8, 8) and hits == 4
+    assert (size, misses) == (6, 6) and hits == 4
 
 
 def test_chinese_target_joins_sentences_without_spaces(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path}/s.db")
     (res,) = translate_articles(PseudoPair("en", "zh"), [_article(1, "<p>One. Two.</p>")], store)
     assert res.body_html == "<p>[zh] One.[zh] Two.</p>"
+
+
+def _faithful() -> Faithful:
+    return Faithful(
+        Glossary(
+            (Term("Ocean Harbour Authority", {"fr": "Autorité portuaire de l'Océan"}), Term("OHA", keep=True))
+        )
+    )
+
+
+def test_protected_blocks_dates_glossary_and_title_case(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path}/s.db")
+    body = (
+        '<p>The Ocean Harbour Authority (OHA) opens <a href="https://x.org/?a=1&amp;b=2">the <em>new</em> line</a>'
+        " on March 3, 2026. It runs from May 12 to 14.</p><p>Call 555 or see https://x.org/t.</p>"
+    )
+    article = _article(1, body, title="Ocean Harbour Authority Opens A New Ferry Line On March 3")
+    (res,) = translate_articles(PseudoPair("en", "fr"), [article], store, faithful=_faithful())
+    assert res.error == "" and res.fallbacks == 0
+    assert res.title == "[fr] Autorité portuaire de l'Océan opens a new ferry line le 3 mars"
+    assert res.body_html == (
+        "<p>[fr] The Autorité portuaire de l'Océan (OHA) opens "
+        '<a href="https://x.org/?a=1&amp;b=2">the <em>new</em> line</a> le 3 mars 2026. '
+        "[fr] It runs du 12 au 14 mai.</p><p>[fr] Call 555 or see https://x.org/t.</p>"
+    )
+
+
+class _LosingPair(PseudoPair):
+    """Drops every placeholder, as a real model sometimes does."""
+
+    def translate_batch(self, sentences: Sequence[str]) -> list[str]:
+        return [TOKEN_RE.sub("", s) for s in super().translate_batch(sentences)]
+
+
+def test_lost_placeholders_fall_back_to_text_nodes(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path}/s.db")
+    body = '<p>Read <a href="https://x.org/a">the report</a> of March 3.</p><p>Plain text here.</p>'
+    pair = _LosingPair("en", "fr")
+    (res,) = translate_articles(
+        pair, [_article(1, body, title="Due on March 3")], store, faithful=_faithful()
+    )
+    assert res.fallbacks == 2  # the title and the first paragraph; the second had no placeholder to lose
+    assert res.title == "[fr] Due on March 3"  # the plain mode: the model's own words, no date rendering
+    assert res.body_html == (
+        '<p>[fr] Read <a href="https://x.org/a">[fr] the report</a> [fr] of March 3.</p><p>[fr] Plain text here.</p>'
+    )
+    assert "ZXQ" not in res.body_html + res.title
+
+
+def test_placeholders_share_memory_across_numbers(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path}/s.db")
+    pair = PseudoPair("en", "fr")
+    articles = [_article(i, f"<p>Tickets cost {i + 3} dollars on May {i + 10}.</p>") for i in range(3)]
+    results = translate_articles(pair, articles, store, faithful=_faithful())
+    assert pair.calls == [4]  # title, two summary sentences, and "Tickets cost ZXQ1 dollars ZXQ2." once
+    assert [r.body_html for r in results] == [
+        f"<p>[fr] Tickets cost {i + 3} dollars le {i + 10} mai.</p>" for i in range(3)
+    ]
+
+
+def test_tiny_real_argos_model_takes_the_fallback_path(
+    tmp_path: Path, model_files: Callable[[str, str], Path]
+) -> None:
+    install(model_files("en", "fr"), tmp_path / "models")
+    engine = ArgosEngine(EngineOptions(packages_dir=tmp_path / "models", data_dir=tmp_path))
+    pair = engine.pair("en", "fr")
+    assert pair is not None
+    store = Store(f"sqlite:///{tmp_path}/s.db")
+    body = (
+        '<p>The OHA said <a href="https://x.org/a">the report</a> is out on March 3.</p><ul><li>One</li></ul>'
+    )
+    (res,) = translate_articles(pair, [_article(1, body)], store, faithful=_faithful())
+    assert res.error == "" and res.fallbacks >= 1
+    assert res.body_html.count('<a href="https://x.org/a">') == 1 and res.body_html.count("<li>") == 1
+    assert "ZXQ" not in res.body_html.upper()

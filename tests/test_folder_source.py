@@ -14,7 +14,11 @@ from syndicator.models import ArticleInput, Problem
 from syndicator.sources import SourceContext, make_source
 
 FOLDER = Path(__file__).parent / "data" / "folder"
-BROKEN = sorted(p for p in FOLDER.glob("*.md") if p.with_suffix(".expected").exists())
+BROKEN = sorted(
+    p
+    for p in FOLDER.iterdir()
+    if p.suffix in (".md", ".html", ".json") and p.with_suffix(".expected").exists()
+)
 
 
 def _poll(path: Path) -> list[ArticleInput | Problem]:
@@ -74,3 +78,27 @@ def test_missing_folder_is_a_problem(tmp_path: Path) -> None:
     (problem,) = _poll(tmp_path / "nope")
     assert isinstance(problem, Problem)
     assert "does not exist" in problem.message
+
+
+def test_saved_html_page_is_extracted_like_a_web_page(tmp_path: Path) -> None:
+    shutil.copy(FOLDER / "saved-page.html", tmp_path)
+    (article,) = _poll(tmp_path)
+    assert isinstance(article, ArticleInput), article
+    assert (article.key, article.title, article.author) == (
+        "saved-page",
+        "Harbour bridge reopens",
+        "Ana Lima",
+    )
+    assert article.published.isoformat() == "2026-03-01T09:30:00+08:00"
+    assert "<script" not in article.body_html and "injected text" not in article.body_html
+    assert "cyclists used the new lane" in article.body_html
+
+
+def test_json_article_fields(tmp_path: Path) -> None:
+    shutil.copy(FOLDER / "wire-story.json", tmp_path)
+    (article,) = _poll(tmp_path)
+    assert isinstance(article, ArticleInput), article
+    assert (article.key, article.title, article.author, article.tags) == (
+        "wire-2026-0307", "Tram line opens", "Wire desk", ("transport",)
+    )  # fmt: skip
+    assert "<strong>new tram line</strong>" in article.body_html and "script" not in article.body_html

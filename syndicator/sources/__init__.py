@@ -3,12 +3,58 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from syndicator.config import SourceConfig
+from syndicator.http import HttpClient
 from syndicator.models import ArticleInput, Problem
+
+
+class PageMemory(Protocol):
+    """Per-source memory of URLs: HTTP validators and what the listing said (the Store implements it)."""
+
+    def page_state(self, source: str, url: str) -> tuple[str, str, str]:
+        """(etag, last_modified, fingerprint) of a URL; empty strings when unknown."""
+        ...
+
+    def save_page_state(
+        self,
+        source: str,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        fingerprint: str | None = None,
+    ) -> None:
+        """Remember validators and/or a fingerprint of a URL."""
+        ...
+
+
+class MemoryPages:
+    """A PageMemory that forgets when the process ends: for one-off polls and tests."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], tuple[str, str, str]] = {}
+
+    def page_state(self, source: str, url: str) -> tuple[str, str, str]:
+        """(etag, last_modified, fingerprint) of a URL."""
+        return self.rows.get((source, url), ("", "", ""))
+
+    def save_page_state(
+        self,
+        source: str,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        fingerprint: str | None = None,
+    ) -> None:
+        """Remember what is given; None leaves a field alone."""
+        old = self.page_state(source, url)
+        new = (etag, last_modified, fingerprint)
+        self.rows[(source, url)] = tuple(n if n is not None else o for n, o in zip(new, old, strict=True))  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -16,6 +62,10 @@ class SourceContext:
     """What a source needs to know about the instance."""
 
     timezone: ZoneInfo  # for dates written without an offset
+    http: HttpClient = field(default_factory=HttpClient)
+    pages: PageMemory = field(default_factory=MemoryPages)
+    max_pages: int = 30  # article pages a web source fetches per poll
+    languages: tuple[str, ...] = ()  # configured languages: detected codes are mapped onto these
 
 
 class Source(Protocol):
@@ -45,6 +95,6 @@ def register(kind: str) -> Callable[[SourceFactory], SourceFactory]:
 def make_source(cfg: SourceConfig, ctx: SourceContext) -> Source:
     """The Source object for one configured source."""
     # Importing the kind modules registers them; done here so the registry is complete before first use.
-    from syndicator.sources import folder  # noqa: F401
+    from syndicator.sources import feed, folder, web  # noqa: F401
 
     return SOURCE_KINDS[cfg.kind](cfg, ctx)

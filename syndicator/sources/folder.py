@@ -1,7 +1,8 @@
-"""The drop folder: Markdown files with YAML front matter, one article each."""
+"""The drop folder: one article per file: Markdown with YAML front matter, a saved HTML page, or JSON."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -17,12 +18,14 @@ from syndicator.config import SourceConfig
 from syndicator.models import ArticleInput, Problem
 from syndicator.sanitize import clean_html
 from syndicator.sources import SourceContext, register
+from syndicator.sources.extract import ExtractError, decode_html, extract_article
 
 log = logging.getLogger(__name__)
 
 _markdown = MarkdownIt("commonmark", {"typographer": False}).enable("table").enable("strikethrough")
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
-SUFFIXES = (".md", ".markdown")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+SUFFIXES = (*MARKDOWN_SUFFIXES, ".html", ".htm", ".json")
 
 
 class BadArticle(ValueError):
@@ -71,6 +74,9 @@ def read_markdown(path: Path) -> tuple[dict[str, Any], str]:
         post = frontmatter.loads(text)
     except yaml.YAMLError as exc:
         raise BadArticle(f"front matter is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    except Exception as exc:  # a file starting with "{" or "+++" is read as JSON or TOML front matter
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise BadArticle(f"front matter cannot be read: {first}") from exc
     return dict(post.metadata), post.content
 
 
@@ -80,8 +86,72 @@ def text_field(meta: dict[str, Any], key: str) -> str:
 
 
 def parse_article(path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleInput:
-    """One Markdown file → ArticleInput, or BadArticle saying what is wrong."""
+    """One article file (Markdown, HTML or JSON) → ArticleInput, or BadArticle saying what is wrong."""
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        return parse_html_file(path.read_bytes(), path, cfg, ctx)
+    if suffix == ".json":
+        return parse_json(path.read_bytes(), path, cfg, ctx)
     meta, content = read_markdown(path)
+    return from_fields(meta, render_markdown(content), path, cfg, ctx)
+
+
+def parse_json(data: bytes, path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleInput:
+    """A JSON object with the article fields; `body_html` (sanitized) or `body` (Markdown)."""
+    try:
+        meta = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise BadArticle(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except ValueError as exc:
+        raise BadArticle(f"not valid JSON: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise BadArticle(f"expected a JSON object with the article fields, got {type(meta).__name__}")
+    body = meta.get("body_html")
+    if body is not None:
+        if not isinstance(body, str):
+            raise BadArticle("'body_html' must be text")
+        html = clean_html(body).strip()
+    else:
+        markdown = meta.get("body", "")
+        if not isinstance(markdown, str):
+            raise BadArticle("'body' must be text (Markdown)")
+        html = render_markdown(markdown)
+    return from_fields(meta, html, path, cfg, ctx)
+
+
+def parse_html_file(data: bytes, path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleInput:
+    """A saved web page, extracted like a web source's article; dated by its metadata, else the file's mtime."""
+    try:
+        ex = extract_article(decode_html(data), "", ctx.timezone)
+    except ExtractError as exc:
+        raise BadArticle(str(exc)) from exc
+    published = ex.published or datetime.fromtimestamp(path.stat().st_mtime, tz=ctx.timezone).replace(
+        microsecond=0
+    )
+    language = _page_language(ex.language, cfg, ctx)
+    meta = {
+        "title": ex.title,
+        "date": published,
+        "author": ex.author,
+        "image": ex.image,
+        "language": language,
+    }
+    return from_fields(meta, ex.body_html, path, cfg, ctx)
+
+
+def _page_language(lang: str, cfg: SourceConfig, ctx: SourceContext) -> str:
+    """<html lang> when it names a configured language, else the source's."""
+    base = lang.replace("_", "-").split("-")[0].lower()
+    for code in ctx.languages:
+        if code.lower() == lang.lower() or code.replace("_", "-").split("-")[0].lower() == base:
+            return code
+    return str(cfg.language)
+
+
+def from_fields(
+    meta: dict[str, Any], body_html: str, path: Path, cfg: SourceConfig, ctx: SourceContext
+) -> ArticleInput:
+    """Article fields (front matter, JSON or extracted) → ArticleInput, or BadArticle."""
     title = _as_text(meta, "title")
     if not title:
         raise BadArticle("missing 'title' in front matter")
@@ -100,7 +170,7 @@ def parse_article(path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleI
         key=key,
         language=language,
         title=title,
-        body_html=render_markdown(content),
+        body_html=body_html,
         published=published,
         summary=_as_text(meta, "summary"),
         author=_as_text(meta, "author"),
@@ -113,7 +183,7 @@ def parse_article(path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleI
 
 @register("folder")
 class FolderSource:
-    """Reads every Markdown file in one folder (not recursive)."""
+    """Reads every article file (Markdown, HTML, JSON) in one folder (not recursive)."""
 
     def __init__(self, cfg: SourceConfig, ctx: SourceContext) -> None:
         self.name = cfg.name
@@ -135,5 +205,7 @@ class FolderSource:
                 yield parse_article(path, self.cfg, self.ctx)
             except BadArticle as exc:
                 yield Problem(self.name, str(path), str(exc))
+            except RecursionError:
+                yield Problem(self.name, str(path), "nested too deeply to read")
             except OSError as exc:
                 yield Problem(self.name, str(path), f"cannot read: {exc.strerror or exc}")

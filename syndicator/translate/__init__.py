@@ -80,7 +80,7 @@ def register(name: str) -> Callable[[EngineFactory], EngineFactory]:
 
 def make_engine(name: str, options: EngineOptions) -> Engine:
     """Create the named engine."""
-    from syndicator.translate import argos, pseudo  # noqa: F401  (registration)
+    from syndicator.translate import apertium, argos, pseudo  # noqa: F401  (registration)
 
     return ENGINES[name](options)
 

@@ -16,7 +16,13 @@ from datetime import datetime
 from pathlib import Path
 
 from syndicator.models import DONE, HUMAN, Problem, Translation
-from syndicator.sources.folder import SUFFIXES, BadArticle, read_markdown, render_markdown, text_field
+from syndicator.sources.folder import (
+    MARKDOWN_SUFFIXES,
+    BadArticle,
+    read_markdown,
+    render_markdown,
+    text_field,
+)
 from syndicator.store import Store
 
 log = logging.getLogger(__name__)
@@ -50,7 +56,7 @@ def find(folder: Path, languages: Sequence[str]) -> tuple[list[CorrectionFile], 
     if not folder.is_dir():
         return found, problems
     for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.suffix.lower() not in SUFFIXES or path.name.startswith("."):
+        if not path.is_file() or path.suffix.lower() not in MARKDOWN_SUFFIXES or path.name.startswith("."):
             continue
         parts = path.relative_to(folder).parts
         if len(parts) != 3:

@@ -1,12 +1,16 @@
-"""Translate whole articles: split into sentences, reuse the sentence memory, batch the rest, reassemble.
+"""Translate whole articles: protect what must not change, split into sentences, reuse the sentence memory,
+batch the rest, restore and reassemble.
 
-HTML structure is kept by translating each text node on its own and putting it back in place; tags,
-attributes and links are never shown to the model.
+Each HTML block (a paragraph, a list item, a heading) goes to the model whole, its inline tags (links,
+emphasis) as placeholder tokens, so sentences are not cut at a link. When a block's tokens do not come back
+intact, that block falls back to the safe mode: each HTML text node translated on its own, tags and
+attributes never shown to the model. Damaged output is never published.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import re
 from collections.abc import Sequence
@@ -16,8 +20,11 @@ from typing import Protocol
 import lxml.html
 from lxml import etree
 
+from syndicator.glossary import EMPTY, Glossary
 from syndicator.models import Article
 from syndicator.translate import PairTranslator
+from syndicator.translate.headline import capitalize_first, proper_nouns, sentence_case
+from syndicator.translate.protect import TOKEN_RE, Protected, Protector, globalize, localize
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +32,10 @@ _SPACE = re.compile(r"\s+")
 _EDGES = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)
 # Text inside these is code or data, not prose: never sent to a model.
 _KEEP_TAGS = {"code", "pre", "kbd", "samp", "var", "script", "style"}
+# Inside a block these stay whole, as one token: code, images, line breaks.
+_ATOMIC = {"code", "kbd", "samp", "var", "img", "br", "wbr"}
+_INLINE = {"a", "abbr", "b", "bdi", "bdo", "cite", "data", "del", "dfn", "em", "i", "ins", "mark", "q", "s",
+           "small", "span", "strong", "sub", "sup", "time", "u"} | _ATOMIC  # fmt: skip
 # Scripts written without spaces between sentences.
 _NO_SPACE_LANGS = {"zh", "ja", "th", "lo", "km", "my"}
 
@@ -37,6 +48,14 @@ class Memory(Protocol):
     def memory_count(self, pair: str, hits: int, misses: int) -> None: ...
 
 
+@dataclass(frozen=True)
+class Faithful:
+    """What keeps translations faithful: the glossary, protected spans and headline casing."""
+
+    glossary: Glossary = EMPTY
+    protect: bool = True  # False: the plain text-node mode only (no placeholders, no dates, no glossary)
+
+
 @dataclass
 class TranslatedText:
     """An article's translated fields, or why it failed."""
@@ -46,19 +65,41 @@ class TranslatedText:
     summary: str = ""
     body_html: str = ""
     error: str = ""
+    fallbacks: int = 0  # protected runs whose placeholders did not survive: translated node by node
 
 
 @dataclass
 class _Segment:
-    """A run of text to translate, kept with its surrounding whitespace."""
+    """A run of plain text to translate, kept with its surrounding whitespace."""
 
     lead: str
     trail: str
     sentences: list[str] = field(default_factory=list)
 
     def join(self, done: dict[str, str], target: str) -> str:
-        sep = "" if target.split("-")[0] in _NO_SPACE_LANGS else " "
-        return self.lead + sep.join(done[sentence_key(s)] for s in self.sentences) + self.trail
+        return self.lead + _sep(target).join(done[sentence_key(s)] for s in self.sentences) + self.trail
+
+
+@dataclass
+class _Run:
+    """A protected run (title, summary or HTML block) and the plain segments it falls back to."""
+
+    prot: Protected
+    sentences: list[tuple[str, list[int]]]  # sentence with tokens numbered from 1, and their block numbers
+    fallback: list[_Segment]
+    element: etree._Element | None = None  # the HTML block, or None for title and summary
+    nodes: list[tuple[etree._Element, str, _Segment]] = field(default_factory=list)
+    result: str | None = None
+
+    def finish(self, done: dict[str, str], target: str) -> None:
+        outputs = [
+            globalize(done[sentence_key(s)], numbers) if _needs_model(s) else globalize(s, numbers)
+            for s, numbers in self.sentences
+        ]
+        joined = _sep(target).join(outputs)
+        self.result = self.prot.restore(
+            joined, markup=self.element is not None, spaced=_base(target) not in _NO_SPACE_LANGS
+        )
 
 
 def normalize(sentence: str) -> str:
@@ -72,77 +113,219 @@ def sentence_key(sentence: str) -> str:
 
 
 def _needs_model(text: str) -> bool:
-    # Numbers, punctuation and whitespace are the same in every language.
-    return any(ch.isalpha() for ch in text)
+    # Numbers, punctuation, whitespace and placeholders are the same in every language.
+    return any(ch.isalpha() for ch in TOKEN_RE.sub("", text))
+
+
+def _base(language: str) -> str:
+    return language.split("-")[0]
+
+
+def _sep(target: str) -> str:
+    return "" if _base(target) in _NO_SPACE_LANGS else " "
+
+
+def _segment(text: str, pair: PairTranslator) -> _Segment:
+    match = _EDGES.match(text)
+    assert match is not None
+    lead, core, trail = match.groups()
+    seg = _Segment(lead, trail)
+    if core and _needs_model(core):
+        seg.sentences = pair.split(core) or [core]
+    elif core:
+        seg.lead, seg.sentences = lead + core, []
+    return seg
+
+
+def _open_tag(el: etree._Element) -> str:
+    attrs = "".join(f' {k}="{html.escape(v, quote=True)}"' for k, v in el.attrib.items())
+    return f"<{el.tag}{attrs}>"
+
+
+def _is_block(el: etree._Element) -> bool:
+    if el.tag in _INLINE or el.tag in _KEEP_TAGS:
+        return False
+    return all(isinstance(d.tag, str) and d.tag in _INLINE for d in el.iterdescendants())
 
 
 class _Document:
-    """One article cut into segments; HTML text nodes point back into the parsed tree."""
+    """One article cut into protected runs and plain segments that point back into the parsed tree."""
 
-    def __init__(self, article: Article, pair: PairTranslator) -> None:
-        self.article = article
-        self.title = self._segment(article.title, pair)
-        self.summary = self._segment(article.summary, pair)
+    def __init__(self, article: Article, pair: PairTranslator, faithful: Faithful) -> None:
+        self.article, self.pair = article, pair
+        terms = faithful.glossary.for_language(pair.target)
+        # An engine may pass some spans through intact on its own (Apertium: numbers); protecting them
+        # anyway would only cost grammar ("ZXQ2 los residentes").
+        skip = frozenset(getattr(pair, "passes_through", ()))
+        self.protector = (
+            Protector(pair.target, article.published.year, terms, skip) if faithful.protect else None
+        )
+        names = proper_nouns(f"{article.summary} {_text_of(article.body_html)}")
+        title = sentence_case(article.title, names, [t.text for t in faithful.glossary.terms])
+        self.title = self._plain_run(title)
+        self.summary = self._plain_run(article.summary)
         self.root = lxml.html.fragment_fromstring(article.body_html or "<p></p>", create_parent="div")
         self.nodes: list[tuple[etree._Element, str, _Segment]] = []
-        for el in self.root.iter():
-            if not isinstance(el.tag, str):
-                continue  # comments, processing instructions
-            inside_kept = el.tag in _KEEP_TAGS or any(a.tag in _KEEP_TAGS for a in el.iterancestors())
-            if el.text and not inside_kept:
-                self.nodes.append((el, "text", self._segment(el.text, pair)))
-            if el is not self.root and el.tail and not any(a.tag in _KEEP_TAGS for a in el.iterancestors()):
-                self.nodes.append((el, "tail", self._segment(el.tail, pair)))
+        self.blocks: list[_Run] = []
+        self._walk(self.root)
 
-    @staticmethod
-    def _segment(text: str, pair: PairTranslator) -> _Segment:
-        match = _EDGES.match(text)
-        assert match is not None
-        lead, core, trail = match.groups()
-        seg = _Segment(lead, trail)
-        if core and _needs_model(core):
-            seg.sentences = pair.split(core) or [core]
-        elif core:
-            seg.lead, seg.sentences = lead + core, []
-        return seg
+    def _plain_run(self, text: str) -> _Run:
+        prot = Protected(self.protector)
+        prot.add_text(text)
+        return self._run(prot, [_segment(text, self.pair)])
 
-    def segments(self) -> list[_Segment]:
-        return [self.title, self.summary, *(seg for _, _, seg in self.nodes)]
+    def _run(self, prot: Protected, fallback: list[_Segment]) -> _Run:
+        sentences = self.pair.split(prot.text) if prot.usable and self.protector and prot.text else []
+        return _Run(prot, [localize(s) for s in sentences], fallback)
+
+    def _walk(self, el: etree._Element) -> None:
+        if el.tag in _KEEP_TAGS:
+            return
+        if self.protector is not None and _is_block(el):
+            prot = Protected(self.protector)
+            _fill(prot, el)
+            nodes = _text_nodes(el, self.pair)
+            run = self._run(prot, [seg for _, _, seg in nodes])
+            run.element, run.nodes = el, nodes
+            self.blocks.append(run)
+            return
+        if el.text:
+            self.nodes.append((el, "text", _segment(el.text, self.pair)))
+        for child in el:
+            if isinstance(child.tag, str):
+                self._walk(child)
+            if child.tail:
+                self.nodes.append((child, "tail", _segment(child.tail, self.pair)))
+
+    def runs(self) -> list[_Run]:
+        return [self.title, self.summary, *self.blocks]
+
+    def first_round(self) -> list[str]:
+        """Sentences to translate first: protected runs where possible, plain text elsewhere."""
+        wanted = [s for _, _, seg in self.nodes for s in seg.sentences]
+        for run in self.runs():
+            if run.sentences:
+                wanted += [s for s, _ in run.sentences if _needs_model(s)]
+            else:
+                wanted += [s for seg in run.fallback for s in seg.sentences]
+        return wanted
+
+    def second_round(self, done: dict[str, str]) -> list[str]:
+        """After the first round: runs whose tokens did not survive fall back to plain segments."""
+        wanted, lost = [], 0
+        for run in self.runs():
+            if run.sentences:
+                run.finish(done, self.pair.target)
+                if run.result is None:
+                    lost += 1
+                    wanted += [s for seg in run.fallback for s in seg.sentences]
+        if lost:
+            log.info(
+                "%s → %s, article %s: placeholders lost in %d of %d run(s); those are translated node by node",
+                self.pair.source, self.pair.target, self.article.key, lost, len(self.runs()),
+            )  # fmt: skip
+        return wanted
+
+    def used(self) -> list[str]:
+        """Every sentence whose translation ends up in the result."""
+        used = [s for _, _, seg in self.nodes for s in seg.sentences]
+        for run in self.runs():
+            if run.result is not None:
+                used += [s for s, _ in run.sentences if _needs_model(s)]
+            else:
+                used += [s for seg in run.fallback for s in seg.sentences]
+        return used
 
     def render(self, done: dict[str, str], target: str) -> TranslatedText:
         for el, where, seg in self.nodes:
             setattr(el, where, seg.join(done, target))
+        for run in self.blocks:
+            assert run.element is not None
+            if run.result is not None:
+                _replace_content(run.element, run.result)
+            else:
+                for el, where, seg in run.nodes:
+                    setattr(el, where, seg.join(done, target))
         body = (self.root.text or "") + "".join(
             lxml.html.tostring(child, encoding="unicode") for child in self.root
         )
+        title = (
+            self.title.result if self.title.result is not None else self.title.fallback[0].join(done, target)
+        )
+        summary = self.summary.result
+        if summary is None:
+            summary = self.summary.fallback[0].join(done, target)
         return TranslatedText(
             article_id=self.article.id,
-            title=self.title.join(done, target),
-            summary=self.summary.join(done, target),
+            title=capitalize_first(title),
+            summary=summary,
             body_html=body if self.article.body_html else "",
+            fallbacks=sum(1 for r in self.runs() if r.sentences and r.result is None),
         )
 
 
-def translate_articles(
-    pair: PairTranslator, articles: Sequence[Article], memory: Memory, batch_size: int = 64
-) -> list[TranslatedText]:
-    """Translate articles through one pair; each sentence new to this model goes to it exactly once."""
+def _fill(prot: Protected, el: etree._Element) -> None:
+    """An element's inline content into a protected run: text, and tags as tokens."""
+    prot.add_text(el.text or "")
+    for child in el:
+        if child.tag in _ATOMIC:
+            prot.add_tag("void", lxml.html.tostring(child, encoding="unicode", with_tail=False))
+        else:
+            opened = prot.add_tag("open", _open_tag(child))
+            _fill(prot, child)
+            prot.pair(opened, prot.add_tag("close", f"</{child.tag}>"))
+        prot.add_text(child.tail or "")
+
+
+def _text_nodes(el: etree._Element, pair: PairTranslator) -> list[tuple[etree._Element, str, _Segment]]:
+    """The safe mode: each text node of an element (not its tail), outside code, on its own."""
+    nodes = []
+    for node in el.iter():
+        if not isinstance(node.tag, str) or node.tag in _KEEP_TAGS:
+            continue
+        if any(a.tag in _KEEP_TAGS for a in node.iterancestors()):
+            continue
+        if node.text:
+            nodes.append((node, "text", _segment(node.text, pair)))
+        if node is not el and node.tail:
+            nodes.append((node, "tail", _segment(node.tail, pair)))
+    return nodes
+
+
+def _replace_content(el: etree._Element, markup: str) -> None:
+    fragment = lxml.html.fragment_fromstring(f"<div>{markup}</div>")
+    for child in list(el):
+        el.remove(child)
+    el.text = fragment.text
+    for child in list(fragment):
+        el.append(child)
+
+
+def _text_of(body_html: str) -> str:
+    if not body_html.strip():
+        return ""
+    try:
+        return str(lxml.html.fragment_fromstring(body_html, create_parent="div").text_content())
+    except (etree.ParserError, ValueError):
+        return ""
+
+
+def _translate(
+    pair: PairTranslator, sentences: Sequence[str], memory: Memory, batch_size: int, done: dict[str, str]
+) -> None:
+    """Fill `done` for these sentences: from the memory, else through the model, each new one once."""
     pair_key = f"{pair.source}>{pair.target}"
-    docs: list[_Document] = []
-    results: dict[int, TranslatedText] = {}
-    for article in articles:
-        try:
-            docs.append(_Document(article, pair))
-        except (etree.ParserError, ValueError) as exc:
-            results[article.id] = TranslatedText(article.id, error=f"cannot parse the article's HTML: {exc}")
     wanted: dict[str, str] = {}
-    for doc in docs:
-        for seg in doc.segments():
-            for sentence in seg.sentences:
-                wanted.setdefault(sentence_key(sentence), normalize(sentence))
-    done = memory.memory_lookup(pair_key, pair.model_id, list(wanted))
-    missing = [(key, text) for key, text in wanted.items() if key not in done]
-    memory.memory_count(pair_key, hits=len(done), misses=len(missing))
+    for sentence in sentences:
+        key = sentence_key(sentence)
+        if key not in done:
+            wanted.setdefault(key, normalize(sentence))
+    if not wanted:
+        return
+    found = memory.memory_lookup(pair_key, pair.model_id, list(wanted))
+    done.update(found)
+    missing = [(key, text) for key, text in wanted.items() if key not in found]
+    memory.memory_count(pair_key, hits=len(found), misses=len(missing))
     # Long sentences together and short together: less padding inside each model batch.
     missing.sort(key=lambda kv: len(kv[1]))
     for start in range(0, len(missing), batch_size):
@@ -151,9 +334,30 @@ def translate_articles(
         rows = [(key, text, out) for (key, text), out in zip(chunk, outputs, strict=True)]
         memory.memory_store(pair_key, pair.model_id, [r for r in rows if r[2].strip()])
         done.update({key: out for key, _, out in rows})
+
+
+def translate_articles(
+    pair: PairTranslator,
+    articles: Sequence[Article],
+    memory: Memory,
+    batch_size: int = 64,
+    faithful: Faithful | None = None,
+) -> list[TranslatedText]:
+    """Translate articles through one pair; each sentence new to this model goes to it exactly once."""
+    faithful = faithful or Faithful()
+    docs: list[_Document] = []
+    results: dict[int, TranslatedText] = {}
+    for article in articles:
+        try:
+            docs.append(_Document(article, pair, faithful))
+        except (etree.ParserError, ValueError) as exc:
+            results[article.id] = TranslatedText(article.id, error=f"cannot parse the article's HTML: {exc}")
+    done: dict[str, str] = {}
+    _translate(pair, [s for doc in docs for s in doc.first_round()], memory, batch_size, done)
+    _translate(pair, [s for doc in docs for s in doc.second_round(done)], memory, batch_size, done)
     for doc in docs:
         results[doc.article.id] = doc.render(done, pair.target)
-        empty = [s for seg in doc.segments() for s in seg.sentences if not done[sentence_key(s)].strip()]
+        empty = [s for s in doc.used() if not done[sentence_key(s)].strip()]
         if empty:
             results[doc.article.id].error = f"the model returned nothing for {len(empty)} sentence(s)"
     return [results[a.id] for a in articles]

@@ -101,7 +101,9 @@ def install_online(
     packages_dir.mkdir(parents=True, exist_ok=True)
     done: list[packages.PackageDir] = []
     with tempfile.TemporaryDirectory(prefix=".online-", dir=packages_dir) as tmp:
-        index_file = http.download(index_url, Path(tmp) / "index.json", max_bytes=MAX_INDEX_BYTES)
+        index_file = http.download(
+            index_url, Path(tmp) / "index.json", timeout=60.0, max_bytes=MAX_INDEX_BYTES
+        )
         for entry in choose(read_index(index_file.read_bytes(), index_url), source, targets, pivot):
             if installed.get((entry.source, entry.target)) == entry.version:
                 say(f"{entry.pair} {entry.version}: already installed")
@@ -110,7 +112,7 @@ def install_online(
             errors = []
             for link in entry.links:  # mirrors: the first that works
                 try:
-                    http.download(link, file, max_bytes=MAX_PACKAGE_BYTES, progress=progress)
+                    _download(link, file, progress)
                     break
                 except SyndicatorError as exc:
                     errors.append(str(exc))
@@ -122,3 +124,16 @@ def install_online(
             say(f"installed {pkg.source} → {pkg.target} (version {pkg.version or '?'}) from {link}")
             done.append(pkg)
     return done
+
+
+def _download(url: str, file: Path, progress: bool) -> None:
+    """One package download, with a byte progress bar on a terminal."""
+    from tqdm import tqdm  # an argostranslate dependency already
+
+    with tqdm(unit="B", unit_scale=True, desc=file.name, disable=None if progress else True) as bar:
+
+        def report(done: int, total: int | None) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        http.download(url, file, timeout=120.0, max_bytes=MAX_PACKAGE_BYTES, progress=report)

@@ -1,0 +1,167 @@
+"""Dates and date ranges in English text, found and rendered in the target locale with Babel (CLDR).
+
+"on Tuesday, March 3, 2026" → es "el martes, 3 de marzo de 2026"; "from May 12 to 14" → es "del 12 al 14 de
+mayo", fr "du 12 au 14 mai"; "2026-03-03" → zh "2026年3月3日". A date without a year takes the article's year
+(or the next one when only that matches the weekday given) and is rendered without one, as written.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from babel import Locale
+from babel.dates import format_date, format_interval, match_skeleton
+from babel.lists import format_list
+
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"]  # fmt: skip
+_WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_MONTH_NUMBER = {m.lower(): i for i, m in enumerate(_MONTHS, 1)}
+_MONTH_NUMBER.update({m[:3].lower(): i for i, m in enumerate(_MONTHS, 1)})
+_MONTH_NUMBER["sept"] = 9
+_WEEKDAY_NUMBER = {w.lower(): i for i, w in enumerate(_WEEKDAYS)}
+_WEEKDAY_NUMBER.update({w[:3].lower(): i for i, w in enumerate(_WEEKDAYS)})
+
+_M = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|" \
+     r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)"  # fmt: skip
+_W = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\.?)"
+_D = r"(?:[12]?\d|3[01])(?:st|nd|rd|th)?"
+_Y = r"(?:1[89]|20|21)\d\d"
+_END = r"(?![\w-])"
+_TO = r"\s*(?:–|—|-|\bto\b|\buntil\b|\bthrough\b|\btill\b)\s*"
+
+# One alternation; the first branch that matches at a position wins, so longer forms come first.
+_DATE = re.compile(
+    rf"""(?P<prep>\b(?:[Oo]n|[Ff]rom)\s+)?
+    (?:
+      (?P<iso>\b(?P<iy>\d{{4}})-(?P<im>\d\d)-(?P<id>\d\d)\b)
+    | (?P<mdy>(?:(?P<w1>{_W}),?\s+)?(?P<m1>{_M})\s+(?P<d1>{_D})
+        (?:(?:{_TO}|(?P<and1>\s+(?:and|&)\s+))(?:(?P<w2>{_W}),?\s+)?(?:(?P<m2>{_M})\s+)?(?P<d2>{_D}))?
+        (?:,?\s+(?P<y1>{_Y}))?{_END})
+    | (?P<dmy>(?:(?P<w3>{_W}),?\s+)?(?P<d3>{_D})(?:(?:{_TO}|(?P<and2>\s+(?:and|&)\s+))(?P<d4>{_D}))?\s+(?P<m3>{_M})
+        (?:,?\s+(?P<y2>{_Y}))?{_END})
+    )""",
+    re.VERBOSE,
+)
+
+# "on <date>" and "from <a> to <b>" in languages where we know the phrasing; elsewhere the preposition is
+# left to the model (or, for from-ranges in languages below, dropped in favour of CLDR's interval form).
+_ON = {"es": "el {}", "ca": "el {}", "fr": "le {}", "it": "il {}", "pt": "em {}", "de": "am {}",
+       "ru": "{}", "zh": "{}", "ja": "{}", "ko": "{}"}  # fmt: skip
+_ON_BOTH = {"fr": "les {}"}  # "on March 3 and 4"
+_FROM_TO = {"es": "del {} al {}", "ca": "del {} al {}", "fr": "du {} au {}", "it": "dal {} al {}",
+            "pt": "de {} a {}", "de": "vom {} bis {}", "ru": "с {} по {}", "ar": "من {} إلى {}"}  # fmt: skip
+_INTERVAL_ONLY = {"zh", "ja", "ko"}  # "from" reads naturally as CLDR's interval form
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    """A date or range found in text: where, what, and what was written (year, weekday, preposition)."""
+
+    start: int
+    end: int
+    first: date
+    last: date | None
+    has_year: bool
+    weekday: bool
+    prep: str  # "", "on" or "from"
+    both: bool  # "March 3 and 4": two dates, not a range
+    text: str
+
+
+def find_dates(text: str, year: int, language: str) -> list[FoundDate]:
+    """Dates in English text; a preposition is included only when `render` can phrase it in `language`."""
+    base = language.split("-")[0]
+    found = []
+    for m in _DATE.finditer(text):
+        parsed = _parse(m, year)
+        if parsed is None:
+            continue
+        first, last, has_year, weekday = parsed
+        both = bool(m.group("and1") or m.group("and2"))
+        prep = (m.group("prep") or "").strip().lower()
+        keep_prep = (prep == "on" and (last is None or both) and base in _ON) or (
+            prep == "from" and last is not None and (base in _FROM_TO or base in _INTERVAL_ONLY)
+        )
+        start = m.start() if keep_prep else m.start(m.lastgroup or 0)
+        prep = prep if keep_prep else ""
+        found.append(
+            FoundDate(start, m.end(), first, last, has_year, weekday, prep, both, text[start : m.end()])
+        )
+    return found
+
+
+def _parse(m: re.Match[str], year: int) -> tuple[date, date | None, bool, bool] | None:
+    g = m.groupdict()
+    try:
+        if g["iso"]:
+            return date(int(g["iy"]), int(g["im"]), int(g["id"])), None, True, False
+        if g["mdy"]:
+            m1, d1, m2, d2, y, w1, w2 = g["m1"], g["d1"], g["m2"], g["d2"], g["y1"], g["w1"], g["w2"]
+        else:
+            m1, d1, m2, d2, y, w1, w2 = g["m3"], g["d3"], g["m3"], g["d4"], g["y2"], g["w3"], None
+        weekdays = [_WEEKDAY_NUMBER[w.rstrip(".").lower()] if w else None for w in (w1, w2)]
+        for candidate in [int(y)] if y else [year, year + 1]:
+            first = date(candidate, _month(m1), _day(d1))
+            last = date(candidate, _month(m2 or m1), _day(d2)) if d2 else None
+            if weekdays[0] not in (None, first.weekday()):
+                continue
+            if last is not None and (last <= first or weekdays[1] not in (None, last.weekday())):
+                continue
+            return first, last, bool(y), weekdays[0] is not None
+    except ValueError:  # "February 30": not a date, leave it to the model
+        return None
+    return None
+
+
+def _month(name: str) -> int:
+    return _MONTH_NUMBER[name.rstrip(".").lower()]
+
+
+def _day(text: str) -> int:
+    return int(re.sub(r"\D", "", text))
+
+
+def render(found: FoundDate, language: str) -> str:
+    """The date or range as written in `language` (CLDR patterns, full weekday names)."""
+    locale = _locale(language)
+    base = locale.language
+    year = "y" if found.has_year else ""
+    if found.last is None:
+        skeleton = f"{year}MMMM{'EEEE' if found.weekday else ''}d"
+        text = format_date(found.first, _pattern(skeleton, locale), locale=locale)
+        return _ON[base].format(text) if found.prep == "on" else text
+    first, last = found.first, found.last
+    if found.both:
+        same_month = (first.year, first.month) == (last.year, last.month) and base not in _INTERVAL_ONLY
+        skeleton = "d" if same_month else f"{year}MMMMd" if base in _INTERVAL_ONLY else "MMMMd"
+        left = format_date(first, _pattern(skeleton, locale), locale=locale)
+        right = format_date(last, _pattern(f"{year}MMMMd", locale), locale=locale)
+        text = format_list([left, right], locale=locale)
+        return _ON_BOTH.get(base, _ON[base]).format(text) if found.prep == "on" else text
+    if found.prep == "from" and base in _FROM_TO:
+        same_month = (first.year, first.month) == (last.year, last.month)
+        left = format_date(first, _pattern("d" if same_month else "MMMMd", locale), locale=locale)
+        right = format_date(last, _pattern(f"{year}MMMMd", locale), locale=locale)
+        return _FROM_TO[base].format(left, right)
+    return format_interval(first, last, f"{year}MMMMd", locale=locale)
+
+
+@functools.lru_cache(maxsize=256)
+def _locale(language: str) -> Locale:
+    return Locale.parse(language.replace("-", "_"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _pattern(skeleton: str, locale: Locale) -> str:
+    """The locale's pattern for a skeleton, with weekdays written out in full (cached: matching is slow)."""
+    key = match_skeleton(skeleton, locale.datetime_skeletons) or skeleton
+    pattern = locale.datetime_skeletons[key].pattern if key in locale.datetime_skeletons else key
+    if "EEEE" not in skeleton:
+        return pattern
+    # CLDR's skeletons carry short weekdays; widen E/c runs outside quoted literals.
+    parts = re.split(r"('[^']*')", pattern)
+    return "".join(p if p.startswith("'") else re.sub(r"[Ec]+", "EEEE", p) for p in parts)
