@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 from syndicator import __version__
 from syndicator.config import Config, load_config, settings_help, settings_markdown
 from syndicator.errors import ConfigError, SyndicatorError
+from syndicator.logs import FORMATS, setup_logging
 
 log = logging.getLogger("syndicator")
 
@@ -39,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="verbose logs with tracebacks")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    parser.add_argument(
+        "--log-format", choices=FORMATS, default="text", help="text lines, or JSON lines for log collectors"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("check", help="validate the configuration and exit (0 valid, 2 invalid)")
     run = sub.add_parser("run", help="poll, translate and publish on schedule (or once with --once)")
@@ -64,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     remove = msub.add_parser("remove", help="remove installed packages, e.g. en-fr")
     remove.add_argument("pairs", nargs="+", metavar="PAIR")
     sub.add_parser("settings", help="print every setting with its default (Markdown)")
+    init = sub.add_parser("init", help="create a new instance folder: config, catalogs, empty folders")
+    init.add_argument("directory", type=Path, metavar="DIR")
     sub.add_parser("serve", help="serve feeds/ over HTTP (syndicator run does this too)")
     partners = sub.add_parser("partners", help="partner pull statistics; add a partner")
     partners.add_argument("--days", type=int, default=7, help="period of the statistics (default 7)")
@@ -88,29 +95,24 @@ def _overrides(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _setup_logging(debug: bool, quiet: bool) -> None:
-    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
-    if not debug:
-        # Library chatter (apscheduler's per-job lines) drowns the service's own messages.
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
-        logging.getLogger("argostranslate").setLevel(logging.WARNING)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
-    _setup_logging(args.debug, args.quiet)
+    setup_logging(args.debug, args.quiet, args.log_format)
     try:
         if args.command == "settings":
             print(settings_markdown())
             return EXIT_OK
+        if args.command == "init":
+            return cmd_init(args)
         config = load_config(args.config, overrides=_overrides(args.set))
         return COMMANDS[args.command](config, args)
     except ConfigError as exc:
         print(f"syndicator: configuration error: {exc}", file=sys.stderr)
         if exc.hint and len(exc.problems) == 1 and exc.hint not in str(exc):
             print(f"hint: {exc.hint}", file=sys.stderr)
+        if args.command == "status":
+            _status_of_broken_config(exc)
         return EXIT_CONFIG
     except SyndicatorError as exc:
         if args.debug:
@@ -144,7 +146,11 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         if not args.once:
             from syndicator.scheduler import Service
 
-            Service(ctx).run()
+            if not Service(ctx, overrides=_overrides(args.set)).run():
+                # Work still under way after run.stop_timeout is abandoned: its state stays pending in the
+                # store (redone on the next start) and published files are whole, so leaving now is safe.
+                logging.shutdown()
+                os._exit(EXIT_OK)
             return EXIT_OK
         report = run_cycle(ctx)
     finally:
@@ -196,6 +202,20 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _status_of_broken_config(exc: ConfigError) -> None:
+    """The file on disk is invalid: say whether a running service rejected it and kept the previous config."""
+    from syndicator.reload import last_reload_error
+    from syndicator.status import format_reload_error
+
+    file = next((p.file for p in exc.problems if p.file), None)
+    if file is None:
+        return
+    root = file.parent.parent if file.parent.name == "config" else file.parent
+    err = last_reload_error(root)
+    if err is not None:
+        print("\n".join(format_reload_error(err)), file=sys.stderr)
+
+
 def cmd_models(config: Config, args: argparse.Namespace) -> int:
     """List or install translation models."""
     from syndicator.status import coverage
@@ -214,7 +234,9 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
                        progress=not args.quiet)  # fmt: skip
         return EXIT_OK
     if args.models_command == "install":
-        for file in map(Path, args.files):
+        from syndicator.progress import progress
+
+        for file in progress(list(map(Path, args.files)), "installing models"):
             pkg = packages.install(file, config.translation.packages_dir)
             print(f"installed {pkg.source} → {pkg.target} (version {pkg.version or '?'}) in {pkg.path}")
         return EXIT_OK
@@ -232,6 +254,19 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
     for row in coverage(config):
         model = f" ({row['model']})" if row["model"] else ""
         print(f"  {row['source']} → {row['target']}: {row['engine']}, {row['covered']}{model}")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Scaffold a new instance folder."""
+    from syndicator.scaffold import init_instance
+
+    created = init_instance(args.directory)
+    print(f"created the instance {args.directory}:")
+    for path in created:
+        print(f"  {path}")
+    config = args.directory / "config" / "syndicator.toml"
+    print(f"next: edit {config}, then `syndicator --config {config} check` and `... run --once`")
     return EXIT_OK
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "HttpConfig",
     "LanguagesConfig",
     "PublishConfig",
+    "RunConfig",
     "ServeConfig",
     "Setting",
     "SiteConfig",
@@ -114,6 +115,7 @@ class TranslationConfig:
     batch_size: int = 32  # sentences per batch
     threads: int = 2
     pivot: str = "en"
+    workers: int = 1  # translation units the service runs at once
     corrections_dir: Path = Path("corrections")  # made absolute by load_config
     retry_after: timedelta = timedelta(minutes=10)
     length_ratio: tuple[float, float] = (0.02, 4.0)
@@ -136,6 +138,13 @@ class PublishConfig:
 
     feeds_dir: Path
     max_entries: int = 50
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    """[run]: how the service behaves as a process."""
+
+    stop_timeout: timedelta = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,9 +201,12 @@ class SourceConfig:
     language: str = "en"
     enabled: bool = True
     options: Mapping[str, Any] = field(default_factory=dict)  # kind-specific, validated; paths absolute
+    jitter: timedelta | None = None  # None: a tenth of `every`, at most 30 s
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+        if self.jitter is None:
+            object.__setattr__(self, "jitter", min(timedelta(seconds=30), self.every / 10))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -210,6 +222,7 @@ class Config:
     store: StoreConfig
     locales_dir: Path  # set by publish.locales_dir
     sources: tuple[SourceConfig, ...] = ()
+    run: RunConfig = field(default_factory=RunConfig)
     serve: ServeConfig = field(default_factory=ServeConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
 
@@ -613,6 +626,7 @@ class _Validator:
             language=values["language"] or default_language or "",
             enabled=values["enabled"],
             options=options,
+            jitter=values["jitter"],
         )
 
     def _assemble(self, v: dict[str, Any], sources: list[SourceConfig]) -> Config:
@@ -636,6 +650,7 @@ class _Validator:
                 batch_size=v["translation.batch_size"],
                 threads=v["translation.threads"],
                 pivot=v["translation.pivot"],
+                workers=v["translation.workers"],
                 corrections_dir=v["translation.corrections_dir"],
                 retry_after=v["translation.retry_after"],
                 length_ratio=v["translation.length_ratio"],
@@ -647,6 +662,7 @@ class _Validator:
             store=StoreConfig(url=v["store.url"]),
             locales_dir=v["publish.locales_dir"],
             sources=tuple(sources),
+            run=RunConfig(stop_timeout=v["run.stop_timeout"]),
             serve=ServeConfig(
                 enabled=v["serve.enabled"],
                 host=v["serve.host"],

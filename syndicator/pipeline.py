@@ -193,6 +193,9 @@ def collect(
     for article in ctx.store.articles(changed) if changed else []:
         targets = [lang for lang in ctx.config.languages.all if lang != article.language]
         ctx.store.ensure_pending(article, targets)
+    # A crash between storing an update and queueing it would leave old translations marked done.
+    if stale := ctx.store.requeue_stale():
+        log.info("queued %d translation(s) of updated articles again", stale)
     queued = ctx.store.ensure_languages(ctx.config.languages.all)
     if queued:
         log.info("queued %d translation(s) for newly configured languages", queued)
@@ -408,11 +411,16 @@ def publish(ctx: Context, report: CycleReport, *, rebuild: bool = False) -> None
     failures: list[str] = []
     for language in ctx.config.languages.all:
         try:
+            before = len(report.written)
             _publish_language(ctx, builder, language, report, rebuild)
+            ctx.store.record_publish(language, len(report.written) - before)
         except (OSError, PublishError) as exc:
             # The previous files stay whole (the writer replaces files atomically); the other languages go on.
             failures.append(f"{language}: {exc}")
             log.error("publishing %s failed: %s", language, exc)
+            ctx.store.set_state(
+                f"publish_error:{language}", str(exc)
+            )  # `status` shows it until a publish works
     try:
         _publish_root(ctx, builder, report)
     except (OSError, PublishError) as exc:

@@ -123,6 +123,13 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=1,
     ),
     Setting(
+        "translation.workers",
+        "int",
+        1,
+        "Translation units run at once by the service (each uses translation.threads CPU threads).",
+        minimum=1,
+    ),
+    Setting(
         "translation.pivot",
         "language",
         "en",
@@ -278,6 +285,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("http.max_pages", "int", 30, "Most article pages a web source fetches per poll.", minimum=1),
 )
 
+RUN_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "run.stop_timeout",
+        "duration",
+        "30s",
+        "On SIGTERM, how long work under way may take to finish before it is abandoned (redone on restart).",
+        minimum=timedelta(seconds=1),
+    ),
+)
+SETTINGS += RUN_SETTINGS
+
 SOURCE_SETTINGS: dict[str, tuple[Setting, ...]] = {
     # Keys every [[source]] has.
     "*": (
@@ -289,6 +307,13 @@ SOURCE_SETTINGS: dict[str, tuple[Setting, ...]] = {
             "5m",
             "How often to read it: 30s, 5m, 2h, 1d, 1h30m (at least 10s).",
             minimum=timedelta(seconds=10),
+        ),
+        Setting(
+            "jitter",
+            "duration",
+            None,
+            "Random delay added to each poll so sources polled at the same interval spread out.",
+            default_doc="a tenth of every, at most 30s",
         ),
         Setting("language", "language", None, "Language of its articles.", default_doc="languages.source"),
         Setting("enabled", "bool", True, "Set to false to stop reading it without deleting it."),

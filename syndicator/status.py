@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from syndicator.config import Config
 from syndicator.errors import SyndicatorError
-from syndicator.models import TRANSLATION_STATUSES
-from syndicator.store import Store
+from syndicator.models import PENDING, TRANSLATION_STATUSES
+from syndicator.reload import last_reload_error
+from syndicator.store import Store, utcnow
 from syndicator.translate import EngineOptions, corrections, make_engine
+
+HISTORY_DAYS = 14  # days the status page charts
 
 
 def coverage(config: Config) -> list[dict[str, str]]:
@@ -34,21 +41,80 @@ def coverage(config: Config) -> list[dict[str, str]]:
     return rows
 
 
-def collect_status(config: Config) -> dict[str, Any]:
-    """Everything `syndicator status` shows, as plain data."""
+def stopped_partners(config: Config, store: Store) -> list[dict[str, Any]]:
+    """Partners that stopped pulling their feeds: name, last pull, expected interval.
+
+    A partner counts as stopped after serve.stale_after without a pull (the same rule as `syndicator partners`).
+    """
+    from syndicator.partners import load_partners
+    from syndicator.stats import partner_report
+
+    try:
+        names = [p.name for p in load_partners(config.partners_file, config.languages.all).partners]
+    except SyndicatorError:
+        return []  # `syndicator check` and the log name the broken partners file
+    if not names:
+        return []
+    rows = partner_report([], store.last_pulls(), names, 1, config.serve.stale_after, utcnow())
+    return [{"name": r["partner"], "last_pull": r["last_pull"]} for r in rows if r["stopped"]]
+
+
+def service_state(record: tuple[str, datetime] | None) -> str:
+    """Whether the service runs: it records its pid at start and clears it on a clean stop."""
+    if record is None:
+        return "not running"
+    try:
+        info = json.loads(record[0])
+        pid, host = int(info["pid"]), str(info["host"])
+    except (ValueError, KeyError, TypeError):
+        return "unknown"
+    since = f"since {record[1]:%Y-%m-%d %H:%M} UTC"
+    if host != socket.gethostname():
+        return f"running on {host} (pid {pid}) {since}"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return f"not running (pid {pid}, started {since.removeprefix('since ')}, ended without a clean stop)"
+    except PermissionError:
+        pass  # it exists, as another user
+    return f"running (pid {pid}) {since}"
+
+
+def collect_history(store: Store, days: int = HISTORY_DAYS) -> dict[str, Any]:
+    """What the status page charts: articles and translations per day per language, backlog samples."""
+    today = utcnow().date()
+    since = datetime.combine(today - timedelta(days=days - 1), time(0), tzinfo=UTC)
+    return {
+        "days": [str(today - timedelta(days=n)) for n in range(days - 1, -1, -1)],
+        "articles_per_day": store.articles_per_day(since),
+        "translations_per_day": store.translations_per_day(since),
+        "backlog": store.backlog_history(since),
+    }
+
+
+def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
+    """Everything `syndicator status` shows, as plain data (plus the charts' data with history=True)."""
     store = Store(config.store.url)
     try:
         states = store.source_states()
         counts = store.counts()
+        service = store.states()
         sources = []
         for cfg in config.sources:
             state = states.get(cfg.name, {})
+            scheduled = service.get(f"schedule:{cfg.name}")
             where = {"url": str(cfg.options["url"])} if "url" in cfg.options else {}
-            sources.append({"name": cfg.name, "kind": cfg.kind, "every": str(cfg.every), **where, **state})
+            sources.append({"name": cfg.name, "kind": cfg.kind, "every": str(cfg.every), "enabled": cfg.enabled,
+                            "scheduled": scheduled[0] if scheduled else "", **where, **state})  # fmt: skip
         languages = []
         for lang in config.languages.all:
             row: dict[str, Any] = {"language": lang, "original": lang == config.languages.source}
             row.update({s: counts.get(lang, {}).get(s, 0) for s in TRANSLATION_STATUSES})
+            row["backlog"] = row.get(PENDING, 0)
+            published = service.get(f"publish:{lang}")
+            row["last_publish"] = published[1] if published else None
+            publish_failed = service.get(f"publish_error:{lang}")
+            row["publish_error"] = publish_failed[0] if publish_failed else ""
             row["errors"] = [f"{status} ({n} article(s)): {err}" for status, err, n in store.errors(lang, 3)]
             languages.append(row)
         failures: dict[str, list[Any]] = {}
@@ -66,13 +132,20 @@ def collect_status(config: Config) -> dict[str, Any]:
                    "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None}
             for pair, (size, hits, misses) in store.memory_stats().items()
         }  # fmt: skip
+        models = coverage(config)
+
         return {
             "config": str(config.file),
+            "service": service_state(service.get("service")),
             "articles": store.article_count(),
             "sources": sources,
             "languages": languages,
-            "models": coverage(config),
+            "models": models,
+            "models_missing": [m["target"] for m in models if m["covered"] == "missing"],
+            "partners_stopped": stopped_partners(config, store),
+            "reload_error": last_reload_error(config.root),
             "memory": memory,
+            **({"history": collect_history(store)} if history else {}),
             "corrections": {
                 "folder": str(config.translation.corrections_dir),
                 "applied": sum(1 for *_, is_stale in reviewed if not is_stale),
@@ -82,6 +155,18 @@ def collect_status(config: Config) -> dict[str, Any]:
         }
     finally:
         store.close()
+
+
+def format_reload_error(err: dict[str, Any]) -> list[str]:
+    """A rejected config edit as lines for a terminal."""
+    lines = [f"LAST CONFIG EDIT REJECTED ({err['time']}); the service kept its previous config:"]
+    for p in err["problems"] or [{"file": "", "line": None, "key": "", "message": err["error"], "hint": ""}]:
+        where = ":".join(str(x) for x in (p["file"], p["line"]) if x)
+        hint = f" (hint: {p['hint']})" if p["hint"] else ""
+        lines.append(
+            f"  {where + ': ' if where else ''}{p['key'] + ': ' if p['key'] else ''}{p['message']}{hint}"
+        )
+    return lines
 
 
 def _health(s: dict[str, Any]) -> str:
@@ -94,7 +179,10 @@ def _health(s: dict[str, Any]) -> str:
 
 def format_status(data: dict[str, Any]) -> str:
     """The status as text for a terminal."""
-    lines = [f"config: {data['config']}", f"articles: {data['articles']}", "sources:"]
+    lines = [f"config: {data['config']}", f"service: {data['service']}"]
+    if err := data.get("reload_error"):
+        lines += format_reload_error(err)
+    lines += [f"articles: {data['articles']}", "sources:"]
     for s in data["sources"]:
         lines.append(f"  {s['name']} ({s['kind']}, every {s['every']}): {_health(s)}")
         if s.get("url"):
@@ -103,16 +191,26 @@ def format_status(data: dict[str, Any]) -> str:
             when = f"{s['last_success']:%Y-%m-%d %H:%M} UTC" if s.get("last_success") else "never"
             retry = f"{s['next_poll']:%Y-%m-%d %H:%M} UTC" if s.get("next_poll") else "next scheduled poll"
             lines.append(f"    last success: {when}; next try: {retry}")
+        if s.get("scheduled"):
+            lines.append(f"    scheduled: {s['scheduled']}")
         for problem in s.get("problems", [])[:10]:
             lines.append(f"    problem: {problem}")
     lines.append("languages:")
     for row in data["languages"]:
+        last = (
+            f"; last publish {row['last_publish']:%Y-%m-%d %H:%M} UTC"
+            if row["last_publish"]
+            else "; never published"
+        )
         if row["original"]:
-            lines.append(f"  {row['language']}: original language")
+            lines.append(f"  {row['language']}: original language{last}")
+        if row["publish_error"]:
+            lines.append(f"    PUBLISHING FAILS: {row['publish_error']}")
+        if row["original"]:
             continue
         lines.append(
-            f"  {row['language']}: {row['done']} done, {row['pending']} pending, {row['failed']} failed, "
-            f"{row['no-model']} without a model"
+            f"  {row['language']}: {row['done']} done, {row['pending']} pending (backlog), {row['failed']} failed, "
+            f"{row['no-model']} without a model{last}"
         )
         lines += [f"    {e}" for e in row["errors"]]
         if row["failed"] and row.get("next_retry"):
@@ -128,6 +226,10 @@ def format_status(data: dict[str, Any]) -> str:
             else ""
         )
         lines.append(f"  {m['source']} → {m['target']} ({m['engine']}): {m['covered']}{flag}")
+    if data["models_missing"]:
+        lines.append(f"models missing for: {', '.join(data['models_missing'])}")
+    for p in data["partners_stopped"]:
+        lines.append(f"partner stopped pulling: {p.get('name')} (last pull {p.get('last_pull')})")
     fixes = data["corrections"]
     lines.append(f"corrections ({fixes['folder']}): {fixes['applied']} in place")
     lines += [

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,8 @@ from syndicator.models import (
 )
 
 log = logging.getLogger(__name__)
+
+BACKLOG_KEPT = timedelta(days=60)  # backlog samples older than this are dropped
 
 metadata = MetaData()
 
@@ -89,6 +92,9 @@ translations = Table(
     Column("error", Text, nullable=False, default=""),
     Column("source_hash", String(64), nullable=False, default=""),
     Column("updated", DateTime, nullable=True),
+    # When this row last changed in any way (wall clock): what incremental publishing looks for. `updated` is
+    # the entry's date for readers and may be set back to the source's change.
+    Column("changed", DateTime, nullable=True),
     Column("reviewed", Boolean, nullable=False, default=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_retry", DateTime, nullable=True),
@@ -153,6 +159,24 @@ source_pages = Table(
     Column("checked", DateTime, nullable=True),
 )
 
+# Small named facts about the running service (last reload error, last publish per language, schedule).
+service_state = Table(
+    "service_state",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False, default=""),
+    Column("updated", DateTime, nullable=False),
+)
+
+# Pending translations per language after each publish: the backlog-over-time chart of the status page.
+backlog_samples = Table(
+    "backlog_samples",
+    metadata,
+    Column("time", DateTime, primary_key=True),
+    Column("language", String(35), primary_key=True),
+    Column("pending", Integer, nullable=False),
+)
+
 # Feed pulls, aggregated per UTC day, partner ("" for the public) and feed path: written in batches by the
 # server's PullRecorder, read by `syndicator partners`.
 pulls = Table(
@@ -195,6 +219,7 @@ _CHANGE_INDEXES = (
     Index("ix_articles_published", articles.c.published, articles.c.id),
     Index("ix_articles_updated", articles.c.updated),
     Index("ix_translations_updated", translations.c.updated),
+    Index("ix_translations_changed", translations.c.changed),
 )
 
 
@@ -280,8 +305,24 @@ class Store:
         """Release connections."""
         self.engine.dispose()
 
-    def _tx(self) -> Any:
-        return self.engine.begin()
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[Any]:
+        """One write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE): a deferred
+        transaction that read first fails at once with "database is locked" when another thread committed
+        meanwhile, whereas an immediate one waits out the busy timeout."""
+        if self.engine.dialect.name != "sqlite":
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
 
     # -- articles ---------------------------------------------------------------------------------------
 
@@ -514,6 +555,7 @@ class Store:
             "pivot": tr.pivot,
             "error": tr.error,
             "updated": _naive_utc(tr.updated or self.clock()),
+            "changed": _naive_utc(self.clock()),
         }
         key = and_(translations.c.article_id == tr.article_id, translations.c.language == tr.language)
         with self._tx() as conn:
@@ -700,7 +742,7 @@ class Store:
         moment = _naive_utc(since)
         query = union(
             select(articles.c.id.label("id")).where(articles.c.updated >= moment),
-            select(translations.c.article_id.label("id")).where(translations.c.updated >= moment),
+            select(translations.c.article_id.label("id")).where(translations.c.changed >= moment),
         )
         with self.engine.connect() as conn:
             return {int(i) for i in conn.execute(query).scalars()}
@@ -979,6 +1021,107 @@ class Store:
                 }
                 for r in conn.execute(select(source_state))
             }
+
+    # -- service state and history (status, status page) --------------------------------------------------
+
+    def set_state(self, key: str, value: str) -> None:
+        """Remember one named fact about the service ("" clears it)."""
+        now = _naive_utc(self.clock())
+        with self._tx() as conn:
+            conn.execute(service_state.delete().where(service_state.c.key == key))
+            if value:
+                conn.execute(service_state.insert().values(key=key, value=value, updated=now))
+
+    def states(self, prefix: str = "") -> dict[str, tuple[str, datetime]]:
+        """Named facts whose key starts with prefix: key -> (value, when it was set)."""
+        query = select(service_state).where(service_state.c.key.startswith(prefix, autoescape=True))
+        with self.engine.connect() as conn:
+            return {r.key: (r.value, r.updated.replace(tzinfo=UTC)) for r in conn.execute(query)}
+
+    def record_publish(self, language: str, files_written: int) -> None:
+        """Remember a successful publish of one language and sample its translation backlog."""
+        now = _naive_utc(self.clock())
+        with self._tx() as conn:
+            conn.execute(
+                service_state.delete().where(
+                    service_state.c.key.in_([f"publish:{language}", f"publish_error:{language}"])
+                )
+            )
+            conn.execute(
+                service_state.insert().values(
+                    key=f"publish:{language}", value=str(files_written), updated=now
+                )
+            )
+            pending = conn.execute(
+                select(func.count())
+                .select_from(translations)
+                .where(and_(translations.c.language == language, translations.c.status == PENDING))
+            ).scalar_one()
+            conn.execute(backlog_samples.delete().where(
+                and_(backlog_samples.c.time == now, backlog_samples.c.language == language)
+            ))  # fmt: skip
+            conn.execute(backlog_samples.insert().values(time=now, language=language, pending=int(pending)))
+            # The chart shows weeks, not years: keep the table small.
+            conn.execute(backlog_samples.delete().where(backlog_samples.c.time < now - BACKLOG_KEPT))
+
+    def requeue_stale(self) -> int:
+        """Queue again done translations of an older text (an update whose queueing a crash cut short)."""
+        stale = (
+            select(articles.c.content_hash)
+            .where(articles.c.id == translations.c.article_id)
+            .scalar_subquery()
+        )
+        with self._tx() as conn:
+            result = conn.execute(
+                update(translations)
+                .where(and_(translations.c.status == DONE, translations.c.source_hash != stale))
+                .values(status=PENDING, error="")
+            )
+            return int(result.rowcount or 0)
+
+    def articles_per_day(self, since: datetime) -> dict[str, dict[str, int]]:
+        """Articles first seen per UTC day and language since a time: day -> language -> count."""
+        day = func.date(articles.c.first_seen).label("day")
+        query = (
+            select(day, articles.c.language, func.count())
+            .where(articles.c.first_seen >= _naive_utc(since))
+            .group_by(day, articles.c.language)
+        )
+        return self._per_day(query)
+
+    def translations_per_day(self, since: datetime) -> dict[str, dict[str, int]]:
+        """Finished translations per UTC day (of their last change) and language: day -> language -> count."""
+        day = func.date(translations.c.updated).label("day")
+        query = (
+            select(day, translations.c.language, func.count())
+            .where(and_(translations.c.status == DONE, translations.c.updated >= _naive_utc(since)))
+            .group_by(day, translations.c.language)
+        )
+        return self._per_day(query)
+
+    def _per_day(self, query: Any) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        with self.engine.connect() as conn:
+            for day, lang, n in conn.execute(query):
+                out.setdefault(str(day), {})[lang] = int(n)
+        return out
+
+    def backlog_history(self, since: datetime) -> list[tuple[datetime, str, int]]:
+        """(time, language, pending) samples since a time, oldest first."""
+        query = (
+            select(backlog_samples)
+            .where(backlog_samples.c.time >= _naive_utc(since))
+            .order_by(backlog_samples.c.time)
+        )
+        with self.engine.connect() as conn:
+            return [(r.time.replace(tzinfo=UTC), r.language, r.pending) for r in conn.execute(query)]
+
+    def integrity_check(self) -> str:
+        """SQLite's own integrity check ("ok" when the file is sound); "ok" for other databases."""
+        if self.engine.dialect.name != "sqlite":
+            return "ok"
+        with self.engine.connect() as conn:
+            return "; ".join(str(r[0]) for r in conn.exec_driver_sql("PRAGMA integrity_check"))
 
     # -- pulls -----------------------------------------------------------------------------------------
 

@@ -140,6 +140,19 @@ class LocalFolderStore:
         log.debug("wrote %s (%d bytes)", target, len(data))
         return True
 
+    def remove_leftovers(self) -> int:
+        """Delete temp files a killed writer left behind (call at start-up, before any write); return how many."""
+        removed = 0
+        if not self.root.is_dir():
+            return removed
+        for dirpath, _dirnames, filenames in os.walk(self.root):
+            for name in filenames:
+                if _TMP_NAME.match(name):
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(dirpath, name))
+                        removed += 1
+        return removed
+
     def read(self, relpath: str) -> bytes | None:
         """Return the file's bytes, or None if it does not exist."""
         target = self.path_for(relpath)

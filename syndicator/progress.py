@@ -1,0 +1,97 @@
+"""Progress of long work: a bar on a terminal (tqdm) and a progress line in the logs every so often.
+
+for pkg in progress(files, "installing models"): ...
+with progress(120, "translating fr") as bar:
+    bar.update(10)
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sized
+from typing import Any, Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+LOG_EVERY = 10.0  # seconds between progress lines in the logs: often enough to see life, rare enough to read
+
+
+def _terminal() -> bool:
+    return sys.stderr is not None and sys.stderr.isatty()
+
+
+class Progress(Generic[T]):
+    """Counts done items of a known (or unknown) total; iterate it to count an iterable's items."""
+
+    def __init__(
+        self, items: Iterable[T] | None, total: int | None, desc: str, *, log_every: float = LOG_EVERY
+    ) -> None:
+        self.items, self.total, self.desc = items, total, desc
+        self.done = 0
+        self.log_every = log_every
+        self._started = self._logged = time.monotonic()
+        self._lock = threading.Lock()  # worker threads update one bar
+        self._bar: Any = None
+        if _terminal():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=desc, unit="", leave=False, dynamic_ncols=True)
+        log.info("%s: started%s", desc, f" ({total} to do)" if total is not None else "")
+
+    def update(self, n: int = 1) -> None:
+        """Count n more items done."""
+        with self._lock:
+            self.done += n
+            if self._bar is not None:
+                self._bar.update(n)
+            now = time.monotonic()
+            if now - self._logged >= self.log_every:
+                self._logged = now
+                log.info("%s: %s done (%.0fs)", self.desc, self._fraction(), now - self._started)
+
+    def _fraction(self) -> str:
+        if not self.total:
+            return str(self.done)
+        return f"{self.done}/{self.total} ({self.done / self.total:.0%})"
+
+    def close(self) -> None:
+        """Finish: close the bar and log the total."""
+        with self._lock:
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
+            log.info(
+                "%s: finished, %s done in %.1fs",
+                self.desc,
+                self._fraction(),
+                time.monotonic() - self._started,
+            )
+
+    def __iter__(self) -> Iterator[T]:
+        if self.items is None:
+            raise TypeError("progress(total, ...) counts with update(); pass an iterable to iterate")
+        try:
+            for item in self.items:
+                yield item
+                self.update()
+        finally:
+            self.close()
+
+    def __enter__(self) -> Progress[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def progress(what: Iterable[T] | int, desc: str, *, log_every: float = LOG_EVERY) -> Progress[T]:
+    """Track an iterable (iterate the result) or a total (call update()); bar on a TTY, lines in the logs."""
+    if isinstance(what, int):
+        return Progress(None, what, desc, log_every=log_every)
+    total = len(what) if isinstance(what, Sized) else None
+    return Progress(what, total, desc, log_every=log_every)
