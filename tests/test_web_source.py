@@ -64,6 +64,7 @@ def test_pages_already_read_are_not_fetched_again_until_the_listing_changes(
     _serve_site(upstream)
     ctx = _open(make_instance, upstream, clock)
     _collect(ctx)
+    assert all(pages.values())
     again = _collect(ctx)
     assert (again.new, again.updated) == (0, 0)
     assert len(upstream.hits("/news/library-hours.html")) == 1
@@ -160,8 +161,17 @@ def test_same_article_in_feed_and_on_the_web_is_stored_once(
     bridges = [a for a in ctx.store.articles() if a.title == "Harbour bridge reopens"]
     assert len(bridges) == 1  # whichever source stored it first keeps it
     assert report.duplicates == 1
+    pages = {
+        p: len(upstream.hits(p))
+        for p in ("/news/harbour-bridge.html?utm_campaign=home", "/news/library-hours.html")
+    }
+    assert all(pages.values())
     again = _collect(ctx)
-    assert (again.new, again.updated, again.duplicates) == (0, 0, 0)  # the web page is not read again
+    assert (again.new, again.updated) == (0, 0)
+    # Sources are polled side by side, so either may have stored the article first; when the web page won, the
+    # re-read feed still names it (one duplicate). The web page itself is never fetched again.
+    assert again.duplicates <= 1
+    assert {p: len(upstream.hits(p)) for p in pages} == pages
     ctx.close()
 
 
