@@ -280,7 +280,7 @@ def _check_partners(config: Config) -> Any:
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     """Serve feeds/ in the foreground."""
     from syndicator.localize import Catalogs
-    from syndicator.server import FeedServer
+    from syndicator.serve.server import FeedServer
     from syndicator.store import Store
 
     _check_partners(config)
@@ -309,7 +309,7 @@ def cmd_partners(config: Config, args: argparse.Namespace) -> int:
 
     from syndicator.config import format_duration
     from syndicator.partners import add_partner
-    from syndicator.stats import format_report, partner_report
+    from syndicator.serve.stats import format_report, partner_report
     from syndicator.store import Store
 
     if args.partners_command == "add":
@@ -343,7 +343,7 @@ def cmd_partners(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_nginx_config(config: Config, args: argparse.Namespace) -> int:
     """Print the nginx server block."""
-    from syndicator.nginx import nginx_config
+    from syndicator.serve.nginx import nginx_config
 
     print(nginx_config(config, listen=args.listen, upstream=args.upstream), end="")
     return EXIT_OK

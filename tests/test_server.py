@@ -17,8 +17,8 @@ import pytest
 
 from syndicator.cli import main
 from syndicator.config import load_config
-from syndicator.filecache import accepted_codings, media_type
-from syndicator.server import parse_accept_language
+from syndicator.serve.filecache import accepted_codings, media_type
+from syndicator.serve.server import parse_accept_language
 from tests.support.servers import Response, builtin_server, fetch, free_port
 
 
@@ -198,7 +198,7 @@ def test_gzip_copies_for_nginx(instance: Path) -> None:
 def test_status_page_names_sources_and_languages_and_is_cached(
     instance: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syndicator import server as server_module
+    from syndicator.serve import server as server_module
 
     config = load_config(instance / "config" / "syndicator.toml")
     with builtin_server(config) as server:
@@ -229,7 +229,7 @@ def test_status_page_refused_to_other_addresses(instance: Path) -> None:
     import asyncio
 
     from syndicator.localize import Catalogs
-    from syndicator.server import FeedApp
+    from syndicator.serve.server import FeedApp
     from syndicator.store import Store
 
     config = load_config(instance / "config" / "syndicator.toml")

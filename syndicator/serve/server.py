@@ -24,14 +24,14 @@ from typing import Any
 from babel import negotiate_locale
 
 from syndicator.config import Config
-from syndicator.filecache import CachedFile, FileCache
 from syndicator.localize import Catalogs
 from syndicator.models import CycleReport
-from syndicator.partner_feeds import FEED_FILES, PartnerFeedCache
 from syndicator.partners import PartnerRegistry
-from syndicator.stats import Counters, PullRecorder, render_metrics
+from syndicator.serve.filecache import CachedFile, FileCache
+from syndicator.serve.partner_feeds import FEED_FILES, PartnerFeedCache
+from syndicator.serve.stats import Counters, PullRecorder, render_metrics
+from syndicator.serve.statuspage import render_status_page
 from syndicator.status import collect_status
-from syndicator.statuspage import render_status_page
 from syndicator.store import Store
 
 log = logging.getLogger(__name__)

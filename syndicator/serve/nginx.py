@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from syndicator.config import Config
 
-# Extension → media type, as syndicator/filecache.py serves them; the feed names come first below.
+# Extension → media type, as syndicator/serve/filecache.py serves them; the feed names come first below.
 _TYPES = {
     "application/xml": "xml",
     "application/rss+xml": "rss",

@@ -14,11 +14,11 @@ import time
 from typing import Any
 
 from syndicator.config import Config
-from syndicator.filecache import CachedFile, build_entry
 from syndicator.localize import Catalogs
 from syndicator.partners import Partner, visible_versions
 from syndicator.publish.entries import EntryBuilder
 from syndicator.publish.feeds import build_all
+from syndicator.serve.filecache import CachedFile, build_entry
 from syndicator.store import Store
 
 FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
