@@ -279,15 +279,17 @@ def _check_partners(config: Config) -> Any:
 
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     """Serve feeds/ in the foreground."""
+    from syndicator.glossary import load_glossary
     from syndicator.localize import Catalogs
     from syndicator.serve.server import FeedServer
     from syndicator.store import Store
 
     _check_partners(config)
+    glossary = load_glossary(config.root)  # partner feeds' categories, as in `run`
     store = Store(config.store.url)
     try:
         try:
-            server = FeedServer(config, store, Catalogs(config.locales_dir))
+            server = FeedServer(config, store, Catalogs(config.locales_dir), glossary=glossary)
         except OSError as exc:
             raise SyndicatorError(
                 f"cannot listen on {config.serve.host}:{config.serve.port}: {exc.strerror or exc}",

@@ -407,7 +407,7 @@ def _retry_newly_covered(ctx: Context) -> None:
 def publish(ctx: Context, report: CycleReport, *, rebuild: bool = False) -> None:
     """Write what changed in every language's feeds, archives and entry pages, then the root documents;
     `rebuild` republishes everything. Unchanged files are left alone."""
-    builder = EntryBuilder(ctx.config, ctx.catalogs)
+    builder = EntryBuilder(ctx.config, ctx.catalogs, glossary=ctx.faithful.glossary)
     failures: list[str] = []
     for language in ctx.config.languages.all:
         try:

@@ -24,6 +24,7 @@ from typing import Any
 from babel import negotiate_locale
 
 from syndicator.config import Config
+from syndicator.glossary import EMPTY, Glossary
 from syndicator.localize import Catalogs
 from syndicator.models import CycleReport
 from syndicator.partners import PartnerRegistry
@@ -71,7 +72,12 @@ class FeedApp:
     """The ASGI application."""
 
     def __init__(
-        self, config: Config, store: Store, catalogs: Catalogs, health: Health | None = None
+        self,
+        config: Config,
+        store: Store,
+        catalogs: Catalogs,
+        health: Health | None = None,
+        glossary: Glossary = EMPTY,
     ) -> None:
         self.config = config
         self.store = store
@@ -81,7 +87,7 @@ class FeedApp:
             config.publish.feeds_dir, f"public, max-age={max_age}", use_brotli=config.serve.brotli
         )
         self.partners = PartnerRegistry(config.partners_file, config.languages.all)
-        self.partner_feeds = PartnerFeedCache(config, store, catalogs)
+        self.partner_feeds = PartnerFeedCache(config, store, catalogs, glossary)
         self.cache.listeners.append(self.partner_feeds.clear)
         self.counters = Counters()
         self.cache.listeners.append(lambda changed: self._count_changes(len(changed)))
@@ -309,12 +315,17 @@ class FeedServer:
     """The app on uvicorn, in a background thread (inside `run`) or in the foreground (`serve`)."""
 
     def __init__(
-        self, config: Config, store: Store, catalogs: Catalogs, health: Health | None = None
+        self,
+        config: Config,
+        store: Store,
+        catalogs: Catalogs,
+        health: Health | None = None,
+        glossary: Glossary = EMPTY,
     ) -> None:
         import uvicorn
 
         self.config = config
-        self.app = FeedApp(config, store, catalogs, health)
+        self.app = FeedApp(config, store, catalogs, health, glossary)
         self.sock = socket.create_server((config.serve.host, config.serve.port), backlog=2048)
         self.port = self.sock.getsockname()[1]
         self.uvicorn = uvicorn.Server(
@@ -397,7 +408,7 @@ def start_in_background(ctx: Any) -> FeedServer | None:
         return None
     serve = ctx.config.serve
     try:
-        server = FeedServer(ctx.config, ctx.store, ctx.catalogs)
+        server = FeedServer(ctx.config, ctx.store, ctx.catalogs, glossary=ctx.faithful.glossary)
     except OSError as exc:
         # Publishing matters more than serving (nginx may serve the files): say so loudly and go on.
         log.error(
