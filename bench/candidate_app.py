@@ -7,7 +7,7 @@ from pathlib import Path
 
 from syndicator.config import load_config
 from syndicator.localize import Catalogs
-from syndicator.server import FeedApp
+from syndicator.serve.server import FeedApp
 from syndicator.store import Store
 
 

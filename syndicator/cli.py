@@ -279,15 +279,17 @@ def _check_partners(config: Config) -> Any:
 
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     """Serve feeds/ in the foreground."""
+    from syndicator.glossary import load_glossary
     from syndicator.localize import Catalogs
-    from syndicator.server import FeedServer
+    from syndicator.serve.server import FeedServer
     from syndicator.store import Store
 
     _check_partners(config)
+    glossary = load_glossary(config.root)  # partner feeds' categories, as in `run`
     store = Store(config.store.url)
     try:
         try:
-            server = FeedServer(config, store, Catalogs(config.locales_dir))
+            server = FeedServer(config, store, Catalogs(config.locales_dir), glossary=glossary)
         except OSError as exc:
             raise SyndicatorError(
                 f"cannot listen on {config.serve.host}:{config.serve.port}: {exc.strerror or exc}",
@@ -309,7 +311,7 @@ def cmd_partners(config: Config, args: argparse.Namespace) -> int:
 
     from syndicator.config import format_duration
     from syndicator.partners import add_partner
-    from syndicator.stats import format_report, partner_report
+    from syndicator.serve.stats import format_report, partner_report
     from syndicator.store import Store
 
     if args.partners_command == "add":
@@ -343,7 +345,7 @@ def cmd_partners(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_nginx_config(config: Config, args: argparse.Namespace) -> int:
     """Print the nginx server block."""
-    from syndicator.nginx import nginx_config
+    from syndicator.serve.nginx import nginx_config
 
     print(nginx_config(config, listen=args.listen, upstream=args.upstream), end="")
     return EXIT_OK

@@ -15,6 +15,7 @@ import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -50,6 +51,15 @@ class Glossary:
 
     terms: tuple[Term, ...] = ()
     file: Path | None = None
+
+    def render(self, text: str, language: str) -> str | None:
+        """A whole text that is a term, in a language (its fixed translation, or as written when kept); else None."""
+        term = self._by_text.get(text)
+        return term.render(language) if term is not None else None
+
+    @cached_property
+    def _by_text(self) -> dict[str, Term]:
+        return {t.text: t for t in self.terms}
 
     def for_language(self, language: str) -> list[tuple[str, str]]:
         """(source term, rendering) pairs that apply in one target language, longest first."""

@@ -23,13 +23,13 @@ from syndicator.http import HttpClient, HttpOptions
 from syndicator.localize import Catalogs
 from syndicator.models import DONE, FAILED, NO_MODEL, ArticleInput, CycleReport, Problem, Translation
 from syndicator.partners import PartnerRegistry, public, visible_versions
-from syndicator.precompress import write_gzip_copy
 from syndicator.publish.entries import STYLESHEET_FILE, EntryBuilder, entry_path
 from syndicator.publish.publisher import publish_language
 from syndicator.publish.site import HEADLINES, Headline, LanguageListing, root_files
 from syndicator.publish.stylesheet import build_stylesheet
 from syndicator.publish.writer import FeedStore, LocalFolderStore
 from syndicator.runner import InProcessRunner, Runner
+from syndicator.serve.precompress import write_gzip_copy
 from syndicator.sources import SourceContext, make_source
 from syndicator.sources.ids import canonical_url
 from syndicator.store import Store, utcnow
@@ -99,7 +99,7 @@ def open_context(
         faithful=Faithful(glossary=load_glossary(config.root)),
     )
     if config.serve.hubs:
-        from syndicator.websub import publish_listener
+        from syndicator.serve.websub import publish_listener
 
         ctx.publish_listeners.append(publish_listener(config))
     return ctx
@@ -407,7 +407,7 @@ def _retry_newly_covered(ctx: Context) -> None:
 def publish(ctx: Context, report: CycleReport, *, rebuild: bool = False) -> None:
     """Write what changed in every language's feeds, archives and entry pages, then the root documents;
     `rebuild` republishes everything. Unchanged files are left alone."""
-    builder = EntryBuilder(ctx.config, ctx.catalogs)
+    builder = EntryBuilder(ctx.config, ctx.catalogs, glossary=ctx.faithful.glossary)
     failures: list[str] = []
     for language in ctx.config.languages.all:
         try:

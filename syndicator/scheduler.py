@@ -29,7 +29,7 @@ from syndicator.errors import SyndicatorError
 from syndicator.models import CycleReport
 from syndicator.pipeline import Context, collect, publish, translate
 from syndicator.runner import Abandoned, ThreadPoolRunner
-from syndicator.server import start_in_background
+from syndicator.serve.server import start_in_background
 
 log = logging.getLogger(__name__)
 

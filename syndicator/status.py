@@ -47,7 +47,7 @@ def stopped_partners(config: Config, store: Store) -> list[dict[str, Any]]:
     A partner counts as stopped after serve.stale_after without a pull (the same rule as `syndicator partners`).
     """
     from syndicator.partners import load_partners
-    from syndicator.stats import partner_report
+    from syndicator.serve.stats import partner_report
 
     try:
         names = [p.name for p in load_partners(config.partners_file, config.languages.all).partners]

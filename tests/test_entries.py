@@ -51,3 +51,13 @@ def test_unsafe_original_url_falls_back_to_the_original_page_and_image_is_shown(
     assert 'href="https://news.example.org/feeds/en/newsroom/bridge.html" hreflang="en"' in entry.content_html
     assert entry.image == "https://news.example.org/b.jpg"
     assert '<img src="https://news.example.org/b.jpg" alt="">' in entry.content_html
+
+
+def test_glossary_terms_come_before_the_catalog(tmp_path: Path) -> None:
+    from syndicator.glossary import Glossary, Term
+
+    glossary = Glossary((Term("transport", {"fr": "mobilité"}), Term("bridge", keep=True)))
+    builder = _builder(tmp_path, glossary=glossary)
+    assert builder.localize(ARTICLE, "fr", FRENCH, {"en", "fr"}).entry.categories == ("mobilité", "bridge")
+    plain = EntryBuilder(builder.config, builder.catalogs)
+    assert builder.signature("fr") != plain.signature("fr")  # a glossary edit republishes

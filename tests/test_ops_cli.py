@@ -16,8 +16,8 @@ from syndicator.cli import main
 from syndicator.config import load_config
 from syndicator.logs import JsonFormatter
 from syndicator.progress import progress
+from syndicator.serve.statuspage import render_status_page
 from syndicator.status import collect_status
-from syndicator.statuspage import render_status_page
 from tests.support.service import REPO
 
 

@@ -15,7 +15,7 @@ from syndicator.cli import main
 from syndicator.config import load_config
 from syndicator.errors import ConfigError
 from syndicator.partners import hash_token, load_partners
-from syndicator.server import FeedServer
+from syndicator.serve.server import FeedServer
 from syndicator.store import Store
 from tests.support.servers import builtin_server, fetch
 

@@ -9,14 +9,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import brotli
+import lxml.html
 import pytest
 
 from syndicator.cli import main
 from syndicator.config import load_config
-from syndicator.filecache import accepted_codings, media_type
-from syndicator.server import parse_accept_language
+from syndicator.serve.filecache import accepted_codings, media_type
+from syndicator.serve.server import parse_accept_language
 from tests.support.servers import Response, builtin_server, fetch, free_port
 
 
@@ -191,3 +193,66 @@ def test_gzip_copies_for_nginx(instance: Path) -> None:
     config = load_config(instance / "config" / "syndicator.toml")
     with builtin_server(config) as server:
         assert fetch(server.url, "/feeds/fr/atom.xml.gz").status == 404  # the copies are nginx's, not URLs
+
+
+def test_status_page_names_sources_and_languages_and_is_cached(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syndicator.serve import server as server_module
+
+    config = load_config(instance / "config" / "syndicator.toml")
+    with builtin_server(config) as server:
+        r = fetch(server.url, "/status")
+        assert r.status == 200
+        assert r.headers["content-type"] == "text/html; charset=utf-8"
+        assert r.headers["cache-control"] == "no-store"
+        page = lxml.html.fromstring(r.body)
+        text = page.text_content()
+        assert "newsroom" in text
+        assert all(lang in text for lang in ("en", "fr", "ar"))
+        assert page.xpath("//*[local-name()='svg']")
+        assert fetch(server.url, "/status", method="HEAD").body == b""
+        # Within the reuse window a new article does not reach the page; after it, it does.
+        monkeypatch.setattr(server_module, "STATUS_TTL", 3600.0)
+        (instance / "articles" / "2026-03-04-ferry.md").write_text(
+            "---\ntitle: Ferry Timetable\ndate: 2026-03-04T09:00:00+08:00\nid: ferry\n---\nThe ferry runs hourly.\n",
+            encoding="utf-8",
+        )
+        assert _cli(instance, "run", "--once") == 0
+        assert fetch(server.url, "/status").body == r.body
+        monkeypatch.setattr(server_module, "STATUS_TTL", 0.0)
+        assert fetch(server.url, "/status").body != r.body
+
+
+def test_status_page_refused_to_other_addresses(instance: Path) -> None:
+    """The ASGI layer alone, with a client address no test can connect from for real."""
+    import asyncio
+
+    from syndicator.localize import Catalogs
+    from syndicator.serve.server import FeedApp
+    from syndicator.store import Store
+
+    config = load_config(instance / "config" / "syndicator.toml")
+    store = Store(config.store.url)
+    sent: list[dict[str, object]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(dict(message))
+
+    async def receive() -> Any:
+        return {"type": "http.request", "body": b""}
+
+    try:
+        app = FeedApp(config, store, Catalogs(config.locales_dir))
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/status",
+            "headers": [],
+            "client": ("203.0.113.9", 5),
+        }
+        asyncio.run(app(scope, receive, send))
+    finally:
+        store.close()
+    assert sent[0]["status"] == 403
+    assert b"loopback" in bytes(sent[1]["body"])  # type: ignore[arg-type]

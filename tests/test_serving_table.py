@@ -166,3 +166,10 @@ def test_language_redirect(server: str) -> None:
         .headers["location"]
         .endswith("/feeds/en/feed.json")
     )
+
+
+def test_status_page_is_served_to_loopback(server: str) -> None:
+    r = fetch(server, "/status")  # nginx-config proxies it for 127.0.0.1 only, as /metrics
+    assert r.status == 200
+    assert r.headers["content-type"].replace(" ", "").lower() == "text/html;charset=utf-8"
+    assert b"newsroom" in r.body

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from syndicator.config import Config
+from syndicator.glossary import EMPTY, Glossary
 from syndicator.localize import Catalogs, direction, display_date, locale, native_name
 from syndicator.models import Article, Translation
 from syndicator.publish.feeds import Alternate, FeedChannel, FeedEntry
@@ -22,8 +23,9 @@ from syndicator.sanitize import clean_html, plain_text, safe_url
 FORMAT_VERSION = "2"
 STYLESHEET_FILE = "feed.xsl"
 
-# (tag, language) -> the tag in that language. The glossary, when configured, replaces the default, which
-# looks the tag up as a msgid in the language's gettext catalog (untranslated tags stay as they are).
+# (tag, language) -> the tag in that language. By default a tag that is a glossary term takes the glossary's
+# rendering (its fixed translation, or as written when kept); any other tag is looked up as a msgid in the
+# language's gettext catalog, and stays as it is when the catalog does not have it.
 TagTranslator = Callable[[str, str], str]
 
 _SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
@@ -76,11 +78,22 @@ class Localized:
 class EntryBuilder:
     """Builds localized entries for one instance."""
 
-    def __init__(self, config: Config, catalogs: Catalogs, tags: TagTranslator | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        catalogs: Catalogs,
+        tags: TagTranslator | None = None,
+        glossary: Glossary = EMPTY,
+    ) -> None:
         self.config = config
         self.catalogs = catalogs
+        self.glossary = glossary
         self.tz = ZoneInfo(config.site.timezone)
-        self.tags: TagTranslator = tags or (lambda tag, language: catalogs.gettext(language, tag))
+        self.tags: TagTranslator = tags or self._tag
+
+    def _tag(self, tag: str, language: str) -> str:
+        fixed = self.glossary.render(tag, language)
+        return fixed if fixed is not None else self.catalogs.gettext(language, tag)
 
     def signature(self, language: str) -> str:
         """Hash of everything besides articles that shapes a language's bytes: when it changes, all of
@@ -89,6 +102,8 @@ class EntryBuilder:
         parts = [FORMAT_VERSION, language, site.title, site.link, site.feeds_url, site.author or "",
                  site.timezone, ",".join(langs.all), str(self.config.publish.max_entries),
                  ",".join(self.config.serve.hubs), self._catalogs_digest]  # fmt: skip
+        # Categories follow the glossary: a changed term republishes its languages (nothing added without one).
+        parts.extend(f"{term}={rendering}" for term, rendering in self.glossary.for_language(language))
         return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
     @cached_property

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from syndicator.config import Config
 from syndicator.localize import Catalogs
-from syndicator.nginx import nginx_config
-from syndicator.server import FeedServer
+from syndicator.serve.nginx import nginx_config
+from syndicator.serve.server import FeedServer
 from syndicator.store import Store
 
 

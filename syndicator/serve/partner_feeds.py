@@ -14,11 +14,12 @@ import time
 from typing import Any
 
 from syndicator.config import Config
-from syndicator.filecache import CachedFile, build_entry
+from syndicator.glossary import EMPTY, Glossary
 from syndicator.localize import Catalogs
 from syndicator.partners import Partner, visible_versions
 from syndicator.publish.entries import EntryBuilder
 from syndicator.publish.feeds import build_all
+from syndicator.serve.filecache import CachedFile, build_entry
 from syndicator.store import Store
 
 FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
@@ -32,9 +33,10 @@ def build_partner_feeds(
     restricted: frozenset[str],
     language: str,
     feed_base: str,
+    glossary: Glossary = EMPTY,
 ) -> dict[str, bytes]:
     """RSS, Atom and JSON Feed bytes of one partner's feed in one language."""
-    builder = EntryBuilder(config, catalogs)
+    builder = EntryBuilder(config, catalogs, glossary=glossary)
     versions = visible_versions(
         store, language, config.publish.max_entries, lambda tags: partner.may_see(tags, restricted)
     )
@@ -54,10 +56,11 @@ def build_partner_feeds(
 class PartnerFeedCache:
     """Built partner feeds by (partner, language, base URL), each reused for a limited time."""
 
-    def __init__(self, config: Config, store: Store, catalogs: Catalogs) -> None:
+    def __init__(self, config: Config, store: Store, catalogs: Catalogs, glossary: Glossary = EMPTY) -> None:
         self.config = config
         self.store = store
         self.catalogs = catalogs
+        self.glossary = glossary
         self.max_age = config.serve.partner_refresh.total_seconds()
         self.cache_control = f"private, max-age={int(config.serve.max_age.total_seconds())}"
         self._built: dict[tuple[Any, ...], tuple[float, dict[str, CachedFile]]] = {}
@@ -80,8 +83,9 @@ class PartnerFeedCache:
                 hit = self._built.get(key)
                 if hit is None or now - hit[0] > self.max_age:
                     files = build_partner_feeds(
-                        self.config, self.store, self.catalogs, partner, restricted, language, feed_base
-                    )
+                        self.config, self.store, self.catalogs, partner, restricted, language, feed_base,
+                        self.glossary,
+                    )  # fmt: skip
                     mtime = time.time()
                     built = {
                         n: build_entry(

@@ -2,18 +2,20 @@
 
 Routes, under serve.path (e.g. /feeds/): published files; `feed`, `feed.atom`, `feed.json` redirect to
 the reader's language (Accept-Language); `p/<token>/<lang>/<file>` and `p/<lang>/<file>` with
-`Authorization: Bearer <token>` are partner feeds. `/healthz` and `/metrics` are at the root.
+`Authorization: Bearer <token>` are partner feeds. `/healthz`, `/metrics` and `/status` are at the root.
 The request path does no disk I/O, no hashing and no SQL for public files: see filecache.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import signal
 import socket
 import threading
+import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -22,12 +24,15 @@ from typing import Any
 from babel import negotiate_locale
 
 from syndicator.config import Config
-from syndicator.filecache import CachedFile, FileCache
+from syndicator.glossary import EMPTY, Glossary
 from syndicator.localize import Catalogs
 from syndicator.models import CycleReport
-from syndicator.partner_feeds import FEED_FILES, PartnerFeedCache
 from syndicator.partners import PartnerRegistry
-from syndicator.stats import Counters, PullRecorder, render_metrics
+from syndicator.serve.filecache import CachedFile, FileCache
+from syndicator.serve.partner_feeds import FEED_FILES, PartnerFeedCache
+from syndicator.serve.stats import Counters, PullRecorder, render_metrics
+from syndicator.serve.statuspage import render_status_page
+from syndicator.status import collect_status
 from syndicator.store import Store
 
 log = logging.getLogger(__name__)
@@ -38,6 +43,8 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
 NEGOTIATED = {"feed": "rss.xml", "feed.atom": "atom.xml", "feed.json": "feed.json"}
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STATUS_TTL = 5.0  # seconds one rendering of /status is reused: a busy page must not keep SQLite busy
+_LOCAL_ONLY = b"the status page answers only on the loopback address (see docs/serving.md)\n"
 _NOT_FOUND = b"not found\n"
 _404_HEADERS = [
     (b"content-type", b"text/plain; charset=utf-8"),
@@ -65,7 +72,12 @@ class FeedApp:
     """The ASGI application."""
 
     def __init__(
-        self, config: Config, store: Store, catalogs: Catalogs, health: Health | None = None
+        self,
+        config: Config,
+        store: Store,
+        catalogs: Catalogs,
+        health: Health | None = None,
+        glossary: Glossary = EMPTY,
     ) -> None:
         self.config = config
         self.store = store
@@ -75,13 +87,15 @@ class FeedApp:
             config.publish.feeds_dir, f"public, max-age={max_age}", use_brotli=config.serve.brotli
         )
         self.partners = PartnerRegistry(config.partners_file, config.languages.all)
-        self.partner_feeds = PartnerFeedCache(config, store, catalogs)
+        self.partner_feeds = PartnerFeedCache(config, store, catalogs, glossary)
         self.cache.listeners.append(self.partner_feeds.clear)
         self.counters = Counters()
         self.cache.listeners.append(lambda changed: self._count_changes(len(changed)))
         self.pulls = PullRecorder(store.record_pulls)
         self.health = health or Health()
         self._redirect_cc = f"public, max-age={max_age}".encode()
+        self._status_page: tuple[float, bytes] | None = None  # (monotonic time rendered, page)
+        self._status_lock = threading.Lock()
 
     def _count_changes(self, n: int) -> None:
         self.counters.files_changed += n
@@ -115,6 +129,9 @@ class FeedApp:
             await self._plain(
                 send, 200, text.encode(), content_type=b"text/plain; version=0.0.4; charset=utf-8"
             )
+            return
+        if path == "/status":
+            await self._status(scope, send)
             return
         if path.lstrip("/") in NEGOTIATED:  # /feed at the root too, whatever serve.path is
             await self._negotiate(send, headers, NEGOTIATED[path.lstrip("/")])
@@ -205,6 +222,27 @@ class FeedApp:
         data = (json.dumps(body) + "\n").encode()
         await self._plain(send, 503 if failing else 200, data, content_type=b"application/json")
 
+    async def _status(self, scope: Scope, send: Send) -> None:
+        # Partners' names and error messages are on the page: loopback clients only (nginx-config lets
+        # only 127.0.0.1 through to it too), so serve.host = 0.0.0.0 does not publish it to the world.
+        if not _is_loopback(scope.get("client")):
+            self.counters.count("status", 403)
+            await self._plain(send, 403, _LOCAL_ONLY)
+            return
+        page = await asyncio.to_thread(self.status_page)
+        self.counters.count("status", 200)
+        await self._plain(send, 200, page, content_type=b"text/html; charset=utf-8")
+
+    def status_page(self) -> bytes:
+        """The status page HTML, rendered at most once per STATUS_TTL seconds."""
+        with self._status_lock:  # concurrent requests wait for one rendering instead of each reading SQLite
+            cached = self._status_page
+            if cached is not None and time.monotonic() - cached[0] < STATUS_TTL:
+                return cached[1]
+            page = render_status_page(collect_status(self.config, history=True))
+            self._status_page = (time.monotonic(), page)
+            return page
+
     def _metrics(self) -> str:
         backlog = {lang: c.get("pending", 0) for lang, c in self.store.counts().items()}
         return render_metrics(self.counters, backlog, self.health.published_files, self.health.last_error)
@@ -227,6 +265,16 @@ class FeedApp:
             headers.append((b"cache-control", b"no-store"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _is_loopback(client: Any) -> bool:
+    """Whether an ASGI client (host, port) is on this machine's loopback."""
+    if not client:
+        return False
+    try:
+        return ipaddress.ip_address(str(client[0])).is_loopback
+    except ValueError:
+        return False
 
 
 def _not_modified(headers: dict[bytes, bytes], cached: CachedFile) -> bool:
@@ -267,12 +315,17 @@ class FeedServer:
     """The app on uvicorn, in a background thread (inside `run`) or in the foreground (`serve`)."""
 
     def __init__(
-        self, config: Config, store: Store, catalogs: Catalogs, health: Health | None = None
+        self,
+        config: Config,
+        store: Store,
+        catalogs: Catalogs,
+        health: Health | None = None,
+        glossary: Glossary = EMPTY,
     ) -> None:
         import uvicorn
 
         self.config = config
-        self.app = FeedApp(config, store, catalogs, health)
+        self.app = FeedApp(config, store, catalogs, health, glossary)
         self.sock = socket.create_server((config.serve.host, config.serve.port), backlog=2048)
         self.port = self.sock.getsockname()[1]
         self.uvicorn = uvicorn.Server(
@@ -355,7 +408,7 @@ def start_in_background(ctx: Any) -> FeedServer | None:
         return None
     serve = ctx.config.serve
     try:
-        server = FeedServer(ctx.config, ctx.store, ctx.catalogs)
+        server = FeedServer(ctx.config, ctx.store, ctx.catalogs, glossary=ctx.faithful.glossary)
     except OSError as exc:
         # Publishing matters more than serving (nginx may serve the files): say so loudly and go on.
         log.error(
