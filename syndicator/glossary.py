@@ -21,7 +21,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
-from syndicator.config import _key_lines  # the same line finder as the main config
+from syndicator.config.tomllines import key_lines  # the same line finder as the main config
 from syndicator.errors import ConfigError
 
 GLOSSARY_FILE = Path("config") / "glossary.toml"
@@ -83,7 +83,7 @@ def load_glossary(root: Path) -> Glossary:
 class _Reader:
     def __init__(self, file: Path, text: str) -> None:
         self.file = file
-        self.lines = _key_lines(text)
+        self.lines = key_lines(text)
         self.problems: list[ConfigError] = []
 
     def problem(self, path: tuple[str, ...], message: str, hint: str) -> None:

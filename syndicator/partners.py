@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from syndicator.config import _key_lines, _key_text
+from syndicator.config.tomllines import key_lines, key_text
 from syndicator.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -108,12 +108,12 @@ def load_partners(path: Path, languages: Sequence[str]) -> PartnerList:
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         raise ConfigError(f"not valid TOML: {exc}", file=path, line=line, hint="fix the syntax") from None
-    lines = _key_lines(text)
+    lines = key_lines(text)
     problems: list[ConfigError] = []
 
     def problem(key: tuple[str | int, ...], message: str, hint: str) -> None:
         line = next((lines[key[:n]] for n in range(len(key), 0, -1) if key[:n] in lines), None)
-        problems.append(ConfigError(message, file=path, key=_key_text(key), line=line, hint=hint))
+        problems.append(ConfigError(message, file=path, key=key_text(key), line=line, hint=hint))
 
     for key in data:
         if key not in _TOP_KEYS:

@@ -23,7 +23,7 @@ PLANNED_SOURCE_KINDS: Final[tuple[str, ...]] = ()
 # Fields a web source's `selectors` table may override (CSS selectors, see docs/sources.md).
 SELECTOR_FIELDS: Final = ("links", "title", "date", "author", "image", "body")
 
-# Every kind a Setting may have; config.py has one parser per kind.
+# Every kind a Setting may have; config/parsers.py has one parser per kind.
 KINDS: Final = (
     "str",
     "url",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
@@ -33,6 +34,7 @@ class Progress:
         self.clock = clock
         self.last_log: dict[str, float] = {}
         self.enabled = sum(self.totals.values()) > quiet_below
+        self._lock = threading.Lock()  # translation workers report from their own threads
         stream = stream if stream is not None else sys.stderr
         self.bar: Any = None
         if self.enabled and stream.isatty():
@@ -42,6 +44,10 @@ class Progress:
 
     def advance(self, language: str, articles: int) -> None:
         """Record `articles` more finished (translated, failed or waiting) for `language`."""
+        with self._lock:
+            self._advance(language, articles)
+
+    def _advance(self, language: str, articles: int) -> None:
         self.done[language] = self.done.get(language, 0) + articles
         if self.bar is not None:
             self.bar.update(articles)

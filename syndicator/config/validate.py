@@ -1,0 +1,346 @@
+"""The validator walk: every setting of the parsed TOML checked once, every problem collected."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from syndicator.config.languages import _is_language, _language_id
+from syndicator.config.model import (
+    Config,
+    HttpConfig,
+    LanguagesConfig,
+    PublishConfig,
+    RunConfig,
+    ServeConfig,
+    SiteConfig,
+    SourceConfig,
+    StoreConfig,
+    TranslationConfig,
+)
+from syndicator.config.parsers import _EXAMPLES, _PARSERS, _describe, _Invalid, _Invalids
+from syndicator.config.tomllines import KeyPath, key_lines, key_text
+from syndicator.errors import ConfigError
+from syndicator.settings_table import REQUIRED, SETTINGS, SOURCE_SETTINGS, Setting
+
+_MISSING: Any = object()
+_SECTIONS: dict[str, dict[str, Setting]] = {}
+for _s in SETTINGS:
+    _SECTIONS.setdefault(_s.section, {})[_s.name] = _s
+_BY_KEY = {s.key: s for s in SETTINGS}
+_STRING_KINDS = {"str", "url", "timezone", "language", "path", "dir", "duration", "choice", "database"}
+_SOURCE_KEYS = {s.name for group in SOURCE_SETTINGS.values() for s in group}
+
+
+class _Validator:
+    """Walks the parsed TOML once, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, file: Path, root: Path, text: str) -> None:
+        self.file, self.root, self.text = file, root, text
+        self.problems: list[ConfigError] = []
+        self.from_override: set[KeyPath] = set()
+        self._lines: dict[KeyPath, int] | None = None
+
+    # problems
+
+    def problem(self, path: KeyPath, message: str, hint: str = "") -> None:
+        """Record one problem at a key path, with its line when the key is in the file."""
+        if any(path[:n] in self.from_override for n in range(1, len(path) + 1)):
+            self.problems.append(ConfigError(f"{message} (from --set)", key=key_text(path), hint=hint))
+            return
+        line = self._line_of(path)
+        self.problems.append(ConfigError(message, file=self.file, key=key_text(path), line=line, hint=hint))
+
+    def _line_of(self, path: KeyPath) -> int | None:
+        if self._lines is None:
+            self._lines = key_lines(self.text)
+        while path:
+            if path in self._lines:
+                return self._lines[path]
+            path = path[:-1]
+        return None
+
+    # overrides
+
+    def apply_overrides(self, data: dict[str, Any], overrides: Mapping[str, str]) -> None:
+        """Apply `--set KEY=VALUE` values to the parsed file, before validation."""
+        for raw_key, text in overrides.items():
+            key = raw_key.strip()
+            parts = key.split(".")
+            setting, sub = _BY_KEY.get(key), ""
+            prefix = _BY_KEY.get(".".join(parts[:2]))
+            if setting is None and len(parts) == 3 and prefix is not None and prefix.kind == "language_map":
+                setting, sub = prefix, parts[2]  # --set translation.engines.es=apertium
+            if setting is None:
+                close = difflib.get_close_matches(key, list(_BY_KEY), n=1)
+                hint = f"did you mean {close[0]!r}?" if close else "--set takes a global key, e.g. site.title"
+                if parts[0] == "source":
+                    hint = "--set cannot change [[source]] entries: edit the file"
+                self.problems.append(ConfigError("unknown setting (from --set)", key=key, hint=hint))
+                continue
+            section = data.setdefault(setting.section, {})
+            if not isinstance(section, dict):
+                continue  # the file's own type error is reported by build()
+            value = _override_value(text, setting if not sub else None)
+            if sub:
+                table = section.setdefault(setting.name, {})
+                if not isinstance(table, dict):
+                    table = section[setting.name] = {}
+                table[sub] = value
+                self.from_override.add((setting.section, setting.name, sub))
+            else:
+                section[setting.name] = value
+                self.from_override.add((setting.section, setting.name))
+
+    # the walk
+
+    def build(self, data: dict[str, Any]) -> Config | None:
+        """Validate everything; return the Config, or None when problems were recorded."""
+        self._check_top_level(data)
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            section = data.get(setting.section, {})
+            if not isinstance(section, dict):
+                continue  # already reported as "expected a table"; its keys cannot be judged
+            raw = section.get(setting.name, _MISSING)
+            ok, value = self._value(setting, raw, (setting.section, setting.name))
+            if ok:
+                values[setting.key] = value
+        self._check_languages(values, data)
+        sources = self._sources(data.get("source", _MISSING), values.get("languages.source"))
+        if self.problems or sources is None:
+            return None
+        return self._assemble(values, sources)
+
+    def _check_top_level(self, data: dict[str, Any]) -> None:
+        for name, value in data.items():
+            if name == "source":
+                continue
+            if name not in _SECTIONS:
+                self._unknown((name,), name, [*_SECTIONS, "source"])
+            elif not isinstance(value, dict):
+                self.problem(
+                    (name,), f"expected a table, got {_describe(value)}", f"write it as a [{name}] table"
+                )
+            else:
+                for key in value:
+                    if key not in _SECTIONS[name]:
+                        self._unknown((name, key), key, _SECTIONS[name])
+
+    def _unknown(self, path: KeyPath, name: str, here: Iterable[str]) -> None:
+        here = list(here)
+        # Global settings written in the wrong table (or misspelt there) are found too;
+        # source keys are a namespace of their own.
+        others = {s.name: s.key for s in SETTINGS if s.section != key_text(path[:-1])}
+        if path[0] == "source":
+            others = {}
+        in_place = _best_match(name, here)
+        elsewhere = others.get(name) or others.get(_best_match(name, list(others)) or "")
+        if elsewhere and (not in_place or name in others or _ratio(name, elsewhere) > _ratio(name, in_place)):
+            hint = f"did you mean {elsewhere!r}? (it belongs under [{elsewhere.rpartition('.')[0]}])"
+        elif in_place:
+            hint = f"did you mean {in_place!r}?"
+        elif here:
+            hint = f"known keys here: {', '.join(here)}"
+        else:
+            hint = "remove it"
+        self.problem(path, "unknown setting", hint)
+
+    def _value(self, setting: Setting, raw: Any, path: KeyPath) -> tuple[bool, Any]:
+        """Parse one setting (or its default); (False, None) when it is missing or invalid."""
+        if raw is _MISSING:
+            if setting.default is REQUIRED:
+                table = f"[{key_text(path[:-1])}]" if path[:-1] else "the file"
+                if path[0] == "source":
+                    table = f"this [[source]] ({key_text(path[:-1])})"
+                example = _EXAMPLES.get(setting.kind, '"..."')
+                if setting.choices:
+                    example = f'"{setting.choices[0]}"'
+                self.problem(
+                    path,
+                    f"missing required setting {setting.name!r}",
+                    f"add {setting.name} = {example} to {table}",
+                )
+                return False, None
+            if setting.default is None:
+                return True, None  # derived from other settings later
+            raw = setting.default
+        try:
+            return True, _PARSERS[setting.kind](raw, setting, self.root)
+        except _Invalid as exc:
+            self.problem((*path, *exc.at), exc.message, exc.hint)
+        except _Invalids as exc:
+            for item in exc.items:
+                self.problem((*path, *item.at), item.message, item.hint)
+        return False, None
+
+    def _check_languages(self, values: dict[str, Any], data: dict[str, Any]) -> None:
+        source, targets = values.get("languages.source"), values.get("languages.targets")
+        if source is not None and targets:
+            for i, target in enumerate(targets):
+                if _language_id(target) == _language_id(source):
+                    self.problem(
+                        ("languages", "targets", i),
+                        f"{target!r} is the source language",
+                        "articles are already published in the source language: remove it from targets",
+                    )
+        # The raw table, so a bad engine name elsewhere in it does not hide this check.
+        translation = data.get("translation")
+        engines = translation.get("engines") if isinstance(translation, dict) else None
+        if isinstance(engines, dict) and targets is not None:
+            wanted = {_language_id(t) for t in targets}
+            for language in engines:
+                if _is_language(language) and _language_id(language) not in wanted:
+                    self.problem(
+                        ("translation", "engines", language),
+                        f"{language!r} is not a target language",
+                        "add it to languages.targets or remove this line",
+                    )
+
+    def _sources(self, raw: Any, default_language: str | None) -> list[SourceConfig] | None:
+        if raw is _MISSING:
+            return []
+        if not isinstance(raw, list) or not all(isinstance(entry, dict) for entry in raw):
+            self.problem(
+                ("source",),
+                f"expected [[source]] tables, got {_describe(raw)}",
+                "start each source with a [[source]] line",
+            )
+            return None
+        sources: list[SourceConfig] = []
+        seen: dict[str, int] = {}
+        ok = True
+        for i, entry in enumerate(raw):
+            source = self._source(i, entry, default_language)
+            if source is None:
+                ok = False
+            else:
+                sources.append(source)
+            # Checked on the raw name so a duplicate shows up even beside other problems in the entry.
+            name = entry.get("name")
+            if not isinstance(name, str) or not name.strip():
+                continue
+            if name in seen:
+                self.problem(
+                    ("source", i, "name"),
+                    f"duplicate source name {name!r}",
+                    f"source[{seen[name]}] already uses it: names must be unique",
+                )
+                ok = False
+            seen.setdefault(name, i)
+        return sources if ok else None
+
+    def _source(self, index: int, entry: dict[str, Any], default_language: str | None) -> SourceConfig | None:
+        before = len(self.problems)
+        common = {s.name: s for s in SOURCE_SETTINGS["*"]}
+        values: dict[str, Any] = {}
+        for name, setting in common.items():
+            ok, value = self._value(setting, entry.get(name, _MISSING), ("source", index, name))
+            if ok:
+                values[name] = value
+        if isinstance(values.get("name"), str) and not values["name"].strip():
+            self.problem(("source", index, "name"), "source name is empty", 'e.g. name = "newsroom"')
+        kind = values.get("kind")
+        specific = {s.name: s for s in SOURCE_SETTINGS.get(kind, ())} if kind else {}
+        options: dict[str, Any] = {}
+        for opt_name, setting in specific.items():
+            ok, value = self._value(setting, entry.get(opt_name, _MISSING), ("source", index, opt_name))
+            if ok:
+                options[opt_name] = value
+        # Without a valid kind we cannot tell which other keys belong: the kind's error is enough.
+        if kind or "kind" not in entry:
+            for key in entry:
+                if key not in common and key not in specific and (kind or key not in _SOURCE_KEYS):
+                    self._unknown(("source", index, key), key, [*common, *specific])
+        if len(self.problems) > before:
+            return None
+        return SourceConfig(
+            name=values["name"],
+            kind=values["kind"],
+            every=values["every"],
+            language=values["language"] or default_language or "",
+            enabled=values["enabled"],
+            options=options,
+            jitter=values["jitter"],
+        )
+
+    def _assemble(self, v: dict[str, Any], sources: list[SourceConfig]) -> Config:
+        site = SiteConfig(
+            title=v["site.title"],
+            link=v["site.link"],
+            feeds_url=v["site.feeds_url"] or "",
+            timezone=v["site.timezone"],
+            author=v["site.author"] or "",
+        )
+        return Config(
+            root=self.root,
+            file=self.file,
+            site=site,
+            languages=LanguagesConfig(source=v["languages.source"], targets=v["languages.targets"]),
+            translation=TranslationConfig(
+                engine=v["translation.engine"],
+                packages_dir=v["translation.packages_dir"],
+                engines=v["translation.engines"],
+                beam_size=v["translation.beam_size"],
+                batch_size=v["translation.batch_size"],
+                threads=v["translation.threads"],
+                pivot=v["translation.pivot"],
+                workers=v["translation.workers"],
+                corrections_dir=v["translation.corrections_dir"],
+                retry_after=v["translation.retry_after"],
+                length_ratio=v["translation.length_ratio"],
+                length_ratio_to_cjk=v["translation.length_ratio_to_cjk"],
+                length_ratio_from_cjk=v["translation.length_ratio_from_cjk"],
+                index_url=v["translation.index_url"],
+            ),
+            publish=PublishConfig(feeds_dir=v["publish.feeds_dir"], max_entries=v["publish.max_entries"]),
+            store=StoreConfig(url=v["store.url"]),
+            locales_dir=v["publish.locales_dir"],
+            sources=tuple(sources),
+            run=RunConfig(stop_timeout=v["run.stop_timeout"]),
+            serve=ServeConfig(
+                enabled=v["serve.enabled"],
+                host=v["serve.host"],
+                port=v["serve.port"],
+                path=v["serve.path"] or urlsplit(site.feeds_url).path,
+                max_age=v["serve.max_age"],
+                hubs=v["serve.hubs"],
+                refresh=v["serve.refresh"],
+                partner_refresh=v["serve.partner_refresh"],
+                stale_after=v["serve.stale_after"],
+                brotli=v["serve.brotli"],
+                gzip_files=v["serve.gzip_files"],
+            ),
+            http=HttpConfig(**{k.partition(".")[2]: v[k] for k in v if k.startswith("http.")}),
+        )
+
+
+def _ratio(name: str, candidate: str) -> float:
+    return difflib.SequenceMatcher(None, name.lower(), candidate.rpartition(".")[2].lower()).ratio()
+
+
+def _best_match(name: str, candidates: list[str]) -> str | None:
+    """The candidate closest to `name` (comparing last key parts), if any is close enough."""
+    scored = [(_ratio(name, c), c) for c in candidates]
+    best = max(scored, default=(0.0, ""), key=lambda item: item[0])
+    return best[1] if best[0] >= 0.6 else None
+
+
+def _override_value(text: str, setting: Setting | None) -> Any:
+    """A --set value: a TOML value when it parses as one, else the plain string."""
+    value: Any = text
+    if "\n" not in text:  # a newline could smuggle in extra keys
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text
+    if setting is None or setting.kind in _STRING_KINDS:
+        # --set site.title=2024 means the text "2024", not an integer.
+        return value if isinstance(value, str) else text
+    if setting.kind in ("languages", "urls") and isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]  # --set languages.targets=fr,es
+    return value
