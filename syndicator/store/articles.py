@@ -1,0 +1,141 @@
+"""Articles: storing them once, reading them back."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+
+from syndicator.errors import StoreError
+from syndicator.models import Article, ArticleInput
+from syndicator.store.base import StoreBase
+from syndicator.store.schema import _aware, _naive_utc, articles
+
+
+class ArticlesMixin(StoreBase):
+    """Articles: storing them once, reading them back."""
+
+    # One writer at a time in this process (set by Store).
+    _upsert_lock: threading.Lock
+
+    # -- articles ---------------------------------------------------------------------------------------
+
+    def upsert_article(self, item: ArticleInput, content_hash: str, canonical: str = "") -> tuple[int, str]:
+        """Store an article once; return (id, "new" | "updated" | "unchanged" | "duplicate").
+
+        "duplicate": another (source, key) already stored this canonical URL; the first one keeps it.
+        """
+        now = _naive_utc(self.clock())
+        values = {
+            "language": item.language,
+            "title": item.title,
+            "summary": item.summary,
+            "body_html": item.body_html,
+            "author": item.author,
+            "tags": json.dumps(list(item.tags), ensure_ascii=False),
+            "image": item.image,
+            "url": item.url,
+            "origin": item.origin,
+            "published": _naive_utc(item.published),
+            "content_hash": content_hash,
+        }
+        # One writer at a time in this process: two sources polled side by side must not both insert the
+        # same canonical URL between the duplicate check and the insert.
+        with self._upsert_lock, self._tx() as conn:
+            row = conn.execute(
+                select(articles.c.id, articles.c.content_hash).where(
+                    and_(articles.c.source == item.source, articles.c.key == item.key)
+                )
+            ).first()
+            if row is None and canonical:
+                twin = conn.execute(
+                    select(articles.c.id).where(articles.c.canonical_url == canonical).limit(1)
+                ).first()
+                if twin is not None:
+                    return int(twin.id), "duplicate"
+            if row is None:
+                result = conn.execute(
+                    articles.insert().values(
+                        source=item.source,
+                        key=item.key,
+                        first_seen=now,
+                        updated=now,
+                        canonical_url=canonical,
+                        **values,
+                    )
+                )
+                return int(result.inserted_primary_key[0]), "new"
+            if row.content_hash == content_hash:
+                return int(row.id), "unchanged"
+            conn.execute(update(articles).where(articles.c.id == row.id).values(updated=now, **values))
+            return int(row.id), "updated"
+
+    def published_of(self, source: str, key: str) -> datetime | None:
+        """The stored publication date of (source, key), or None when it is not stored."""
+        query = select(articles.c.published).where(and_(articles.c.source == source, articles.c.key == key))
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar_one_or_none()
+        return _aware(value)
+
+    def article(self, article_id: int) -> Article:
+        """One stored article."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(articles).where(articles.c.id == article_id)).first()
+        if row is None:
+            raise StoreError(f"no article with id {article_id}")
+        return self._article(row)
+
+    def articles(self, ids: Iterable[int] | None = None) -> list[Article]:
+        """Stored articles (all, or those ids), newest first."""
+        query = select(articles).order_by(articles.c.published.desc(), articles.c.id.desc())
+        if ids is not None:
+            query = query.where(articles.c.id.in_(list(ids)))
+        with self.engine.connect() as conn:
+            return [self._article(r) for r in conn.execute(query)]
+
+    def latest_articles(self, limit: int) -> list[Article]:
+        """The newest `limit` articles: what a feed shows."""
+        query = select(articles).order_by(articles.c.published.desc(), articles.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [self._article(r) for r in conn.execute(query)]
+
+    @staticmethod
+    def _article(row: Any) -> Article:
+        return Article(
+            id=row.id,
+            source=row.source,
+            key=row.key,
+            language=row.language,
+            title=row.title,
+            summary=row.summary,
+            body_html=row.body_html,
+            author=row.author,
+            tags=tuple(json.loads(row.tags)),
+            image=row.image,
+            url=row.url,
+            published=row.published.replace(tzinfo=UTC),
+            first_seen=row.first_seen.replace(tzinfo=UTC),
+            updated=row.updated.replace(tzinfo=UTC),
+            content_hash=row.content_hash,
+        )
+
+    def started(self) -> datetime | None:
+        """When the store saw its first article (None for an empty store): a date that never moves."""
+        with self.engine.connect() as conn:
+            return _aware(conn.execute(select(func.min(articles.c.first_seen))).scalar())
+
+    def article_count(self) -> int:
+        """How many articles are stored."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(articles)).scalar_one())
+
+    def article_by_key(self, source: str, key: str) -> Article | None:
+        """The stored article with this source and id, if any."""
+        query = select(articles).where(and_(articles.c.source == source, articles.c.key == key))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else self._article(row)

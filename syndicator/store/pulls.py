@@ -1,0 +1,71 @@
+"""Feed pulls: per-day counts per partner and feed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+
+from syndicator.store.base import StoreBase
+from syndicator.store.schema import _aware, _naive_utc, pulls
+
+
+class PullsMixin(StoreBase):
+    """Feed pulls: per-day counts per partner and feed."""
+
+    # -- pulls -----------------------------------------------------------------------------------------
+
+    def record_pulls(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Add aggregated pulls: dicts of day, partner, feed, pulls, not_modified, last_pull, user_agent."""
+        if not rows:
+            return
+        with self._tx() as conn:
+            for r in rows:
+                key = and_(
+                    pulls.c.day == r["day"], pulls.c.partner == r["partner"], pulls.c.feed == r["feed"]
+                )
+                old = conn.execute(select(pulls.c.pulls, pulls.c.not_modified).where(key)).first()
+                values = {"last_pull": _naive_utc(r["last_pull"]), "user_agent": r["user_agent"][:500]}
+                if old is None:
+                    conn.execute(
+                        pulls.insert().values(
+                            day=r["day"], partner=r["partner"], feed=r["feed"], pulls=r["pulls"],
+                            not_modified=r["not_modified"], **values,
+                        )
+                    )  # fmt: skip
+                else:
+                    conn.execute(
+                        update(pulls)
+                        .where(key)
+                        .values(pulls=old.pulls + r["pulls"], not_modified=old.not_modified + r["not_modified"],
+                                **values)
+                    )  # fmt: skip
+
+    def pull_stats(self, since_day: str) -> list[dict[str, Any]]:
+        """Per partner and feed since a day ("YYYY-MM-DD"): pulls, 304s, days seen, last pull, user agent."""
+        query = (
+            select(pulls).where(pulls.c.day >= since_day).order_by(pulls.c.partner, pulls.c.feed, pulls.c.day)
+        )
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for r in conn.execute(query):
+                row = out.setdefault(
+                    (r.partner, r.feed),
+                    {"partner": r.partner, "feed": r.feed, "pulls": 0, "not_modified": 0, "days": 0,
+                     "last_pull": None, "user_agent": ""},
+                )  # fmt: skip
+                row["pulls"] += r.pulls
+                row["not_modified"] += r.not_modified
+                row["days"] += 1
+                last = _aware(r.last_pull)
+                if row["last_pull"] is None or (last is not None and last >= row["last_pull"]):
+                    row["last_pull"], row["user_agent"] = last, r.user_agent
+        return list(out.values())
+
+    def last_pulls(self) -> dict[str, datetime]:
+        """Per partner (all time): the last pull."""
+        query = select(pulls.c.partner, func.max(pulls.c.last_pull)).group_by(pulls.c.partner)
+        with self.engine.connect() as conn:
+            return {r[0]: r[1].replace(tzinfo=UTC) for r in conn.execute(query) if r[1] is not None}

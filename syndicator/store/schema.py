@@ -1,0 +1,215 @@
+"""The store's schema: every table and index, and the small time helpers the queries share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(200), nullable=False),
+    Column("key", String(500), nullable=False),
+    Column("language", String(35), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False, default=""),
+    Column("body_html", Text, nullable=False, default=""),
+    Column("author", Text, nullable=False, default=""),
+    Column("tags", Text, nullable=False, default="[]"),
+    Column("image", Text, nullable=False, default=""),
+    Column("url", Text, nullable=False, default=""),
+    Column("origin", Text, nullable=False, default=""),
+    Column("published", DateTime, nullable=False),
+    Column("first_seen", DateTime, nullable=False),
+    Column("updated", DateTime, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    # The URL two sources agree on (sources/ids.py): the same article reached twice is stored once.
+    Column("canonical_url", Text, nullable=False, default="", server_default="", index=True),
+    UniqueConstraint("source", "key", name="uq_article_source_key"),
+)
+
+translations = Table(
+    "translations",
+    metadata,
+    Column("article_id", Integer, primary_key=True),
+    Column("language", String(35), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("title", Text, nullable=False, default=""),
+    Column("summary", Text, nullable=False, default=""),
+    Column("body_html", Text, nullable=False, default=""),
+    Column("engine", String(50), nullable=False, default=""),
+    Column("model_version", String(200), nullable=False, default=""),
+    Column("pivot", String(35), nullable=False, default=""),
+    Column("error", Text, nullable=False, default=""),
+    Column("source_hash", String(64), nullable=False, default=""),
+    Column("updated", DateTime, nullable=True),
+    # When this row last changed in any way (wall clock): what incremental publishing looks for. `updated` is
+    # the entry's date for readers and may be set back to the source's change.
+    Column("changed", DateTime, nullable=True),
+    Column("reviewed", Boolean, nullable=False, default=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_retry", DateTime, nullable=True),
+)
+
+# Human corrections applied: which file version was checked against which version of the article.
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("article_id", Integer, primary_key=True),
+    Column("language", String(35), primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("file_hash", String(64), nullable=False),
+    Column("source_hash", String(64), nullable=False),
+    Column("applied", DateTime, nullable=False),
+)
+
+# Columns added after the first release: added in place to older databases (see Store._upgrade).
+# Sentence-level translation memory: the identity of a translated sentence is its normalized text's hash,
+# the language pair and the model that made it, so a new model version misses exactly its own pair.
+memory = Table(
+    "memory",
+    metadata,
+    Column("pair", String(80), primary_key=True),
+    Column("model", String(200), primary_key=True),
+    Column("source_hash", String(64), primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("created", DateTime, nullable=False),
+)
+
+memory_stats = Table(
+    "memory_stats",
+    metadata,
+    Column("pair", String(80), primary_key=True),
+    Column("hits", Integer, nullable=False, default=0),
+    Column("misses", Integer, nullable=False, default=0),
+)
+
+source_state = Table(
+    "source_state",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("last_poll", DateTime, nullable=True),
+    Column("last_success", DateTime, nullable=True),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("problems", Text, nullable=False, default="[]"),
+    Column("last_error_at", DateTime, nullable=True),
+    Column("next_poll", DateTime, nullable=True),  # a failing source is not polled before this
+)
+
+# Per source and URL: HTTP validators for conditional GET, and which article pages were already read.
+source_pages = Table(
+    "source_pages",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("url", String(2000), primary_key=True),
+    Column("etag", Text, nullable=False, default=""),
+    Column("last_modified", Text, nullable=False, default=""),
+    Column("fingerprint", String(64), nullable=False, default=""),  # what the listing said about the page
+    Column("checked", DateTime, nullable=True),
+)
+
+# Small named facts about the running service (last reload error, last publish per language, schedule).
+service_state = Table(
+    "service_state",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False, default=""),
+    Column("updated", DateTime, nullable=False),
+)
+
+# Pending translations per language after each publish: the backlog-over-time chart of the status page.
+backlog_samples = Table(
+    "backlog_samples",
+    metadata,
+    Column("time", DateTime, primary_key=True),
+    Column("language", String(35), primary_key=True),
+    Column("pending", Integer, nullable=False),
+)
+
+# Feed pulls, aggregated per UTC day, partner ("" for the public) and feed path: written in batches by the
+# server's PullRecorder, read by `syndicator partners`.
+pulls = Table(
+    "pulls",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("partner", String(200), primary_key=True),
+    Column("feed", String(300), primary_key=True),
+    Column("pulls", Integer, nullable=False, default=0),
+    Column("not_modified", Integer, nullable=False, default=0),
+    Column("last_pull", DateTime, nullable=False),
+    Column("user_agent", Text, nullable=False, default=""),
+)
+
+
+# Publishing state (syndicator/publish/publisher.py): which entries each language's current feed holds and which
+# RFC 5005 archive page every older entry was put in (pages never reshuffle), and per language the time and
+# settings of the last successful publish, so a cycle only looks at what changed since.
+feed_entries = Table(
+    "feed_entries",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("article_id", Integer, primary_key=True),
+    Column("page", Integer, nullable=True),  # None: in the current feed; n >= 1: archive page n (1 = oldest)
+    Index("ix_feed_entries_page", "language", "page"),
+)
+
+publish_marks = Table(
+    "publish_marks",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("since", DateTime, nullable=False),
+    Column("signature", String(64), nullable=False),
+    Column("current", String(64), nullable=False),  # hash of what the current feed showed
+)
+
+# "What changed since" must not scan every article: these make it an index range, and the newest-N query
+# of each feed a walk down the published index that stops after N rows (created on old stores too).
+_CHANGE_INDEXES = (
+    Index("ix_articles_published", articles.c.published, articles.c.id),
+    Index("ix_articles_updated", articles.c.updated),
+    Index("ix_translations_updated", translations.c.updated),
+    Index("ix_translations_changed", translations.c.changed),
+)
+
+
+# SQLite keeps no time zone: values are stored naive in UTC and handed back tz-aware.
+def _naive_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _sql_default(column: Column[Any]) -> str:
+    """The SQL literal for a column's scalar default: what existing rows get when the column is added."""
+    value = getattr(column.default, "arg", "")
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return str(value)
+    return "''"  # text columns, and callables SQL cannot express
+
+
+def utcnow() -> datetime:
+    """The current time, tz-aware UTC."""
+    return datetime.now(UTC)

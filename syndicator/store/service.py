@@ -1,0 +1,97 @@
+"""Service state and history: named facts, publish records and the status page's series."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+
+from syndicator.models import DONE, PENDING
+from syndicator.store.base import StoreBase
+from syndicator.store.schema import _naive_utc, articles, backlog_samples, service_state, translations
+
+BACKLOG_KEPT = timedelta(days=60)  # backlog samples older than this are dropped
+
+
+class ServiceMixin(StoreBase):
+    """Service state and history: named facts, publish records and the status page's series."""
+
+    # -- service state and history (status, status page) --------------------------------------------------
+
+    def set_state(self, key: str, value: str) -> None:
+        """Remember one named fact about the service ("" clears it)."""
+        now = _naive_utc(self.clock())
+        with self._tx() as conn:
+            conn.execute(service_state.delete().where(service_state.c.key == key))
+            if value:
+                conn.execute(service_state.insert().values(key=key, value=value, updated=now))
+
+    def states(self, prefix: str = "") -> dict[str, tuple[str, datetime]]:
+        """Named facts whose key starts with prefix: key -> (value, when it was set)."""
+        query = select(service_state).where(service_state.c.key.startswith(prefix, autoescape=True))
+        with self.engine.connect() as conn:
+            return {r.key: (r.value, r.updated.replace(tzinfo=UTC)) for r in conn.execute(query)}
+
+    def record_publish(self, language: str, files_written: int) -> None:
+        """Remember a successful publish of one language and sample its translation backlog."""
+        now = _naive_utc(self.clock())
+        with self._tx() as conn:
+            conn.execute(
+                service_state.delete().where(
+                    service_state.c.key.in_([f"publish:{language}", f"publish_error:{language}"])
+                )
+            )
+            conn.execute(
+                service_state.insert().values(
+                    key=f"publish:{language}", value=str(files_written), updated=now
+                )
+            )
+            pending = conn.execute(
+                select(func.count())
+                .select_from(translations)
+                .where(and_(translations.c.language == language, translations.c.status == PENDING))
+            ).scalar_one()
+            conn.execute(backlog_samples.delete().where(
+                and_(backlog_samples.c.time == now, backlog_samples.c.language == language)
+            ))  # fmt: skip
+            conn.execute(backlog_samples.insert().values(time=now, language=language, pending=int(pending)))
+            # The chart shows weeks, not years: keep the table small.
+            conn.execute(backlog_samples.delete().where(backlog_samples.c.time < now - BACKLOG_KEPT))
+
+    def articles_per_day(self, since: datetime) -> dict[str, dict[str, int]]:
+        """Articles first seen per UTC day and language since a time: day -> language -> count."""
+        day = func.date(articles.c.first_seen).label("day")
+        query = (
+            select(day, articles.c.language, func.count())
+            .where(articles.c.first_seen >= _naive_utc(since))
+            .group_by(day, articles.c.language)
+        )
+        return self._per_day(query)
+
+    def translations_per_day(self, since: datetime) -> dict[str, dict[str, int]]:
+        """Finished translations per UTC day (of their last change) and language: day -> language -> count."""
+        day = func.date(translations.c.updated).label("day")
+        query = (
+            select(day, translations.c.language, func.count())
+            .where(and_(translations.c.status == DONE, translations.c.updated >= _naive_utc(since)))
+            .group_by(day, translations.c.language)
+        )
+        return self._per_day(query)
+
+    def _per_day(self, query: Any) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        with self.engine.connect() as conn:
+            for day, lang, n in conn.execute(query):
+                out.setdefault(str(day), {})[lang] = int(n)
+        return out
+
+    def backlog_history(self, since: datetime) -> list[tuple[datetime, str, int]]:
+        """(time, language, pending) samples since a time, oldest first."""
+        query = (
+            select(backlog_samples)
+            .where(backlog_samples.c.time >= _naive_utc(since))
+            .order_by(backlog_samples.c.time)
+        )
+        with self.engine.connect() as conn:
+            return [(r.time.replace(tzinfo=UTC), r.language, r.pending) for r in conn.execute(query)]

@@ -1,0 +1,342 @@
+"""Translations: the queue per article and language, outcomes and readable versions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+
+from syndicator.models import DONE, FAILED, PENDING, Article, Translation
+from syndicator.store.articles import ArticlesMixin
+from syndicator.store.schema import _aware, _naive_utc, articles, translations
+
+
+class TranslationsMixin(ArticlesMixin):
+    """Translations: the queue per article and language, outcomes and readable versions."""
+
+    # -- translations -----------------------------------------------------------------------------------
+
+    def ensure_pending(self, article: Article, languages: Sequence[str]) -> int:
+        """Mark (article, language) pending where no translation of the current content exists."""
+        count = 0
+        with self._tx() as conn:
+            existing = {
+                r.language: r
+                for r in conn.execute(
+                    select(translations.c.language, translations.c.source_hash, translations.c.status).where(
+                        translations.c.article_id == article.id
+                    )
+                )
+            }
+            for lang in languages:
+                row = existing.get(lang)
+                if row is None:
+                    conn.execute(
+                        translations.insert().values(
+                            article_id=article.id, language=lang, status=PENDING, source_hash=""
+                        )
+                    )
+                    count += 1
+                elif row.source_hash != article.content_hash and row.status != PENDING:
+                    # Keep the old text until the new one is done: feeds show the last good version meanwhile.
+                    conn.execute(
+                        update(translations)
+                        .where(and_(translations.c.article_id == article.id, translations.c.language == lang))
+                        .values(status=PENDING, error="")
+                    )
+                    count += 1
+        return count
+
+    def ensure_languages(self, languages: Sequence[str]) -> int:
+        """Queue every stored article for each language it lacks (a language added to the config)."""
+        count = 0
+        with self._tx() as conn:
+            for lang in languages:
+                missing = select(articles.c.id).where(
+                    and_(
+                        articles.c.language != lang,
+                        ~select(translations.c.article_id)
+                        .where(
+                            and_(translations.c.article_id == articles.c.id, translations.c.language == lang)
+                        )
+                        .exists(),
+                    )
+                )
+                ids = list(conn.execute(missing).scalars())
+                if ids:
+                    conn.execute(
+                        translations.insert(),
+                        [
+                            {"article_id": i, "language": lang, "status": PENDING, "source_hash": ""}
+                            for i in ids
+                        ],
+                    )
+                    count += len(ids)
+        return count
+
+    def retry(self, statuses: Sequence[str]) -> int:
+        """Put translations with these statuses back to pending (e.g. no-model after a model install)."""
+        with self._tx() as conn:
+            result = conn.execute(
+                update(translations).where(translations.c.status.in_(list(statuses))).values(status=PENDING)
+            )
+            return int(result.rowcount or 0)
+
+    def retry_due(self) -> int:
+        """Put failed translations whose retry time has come back to pending; return how many."""
+        now = _naive_utc(self.clock())
+        with self._tx() as conn:
+            result = conn.execute(
+                update(translations)
+                .where(
+                    and_(
+                        translations.c.status == FAILED,
+                        # No retry time (recorded before retries were timed): due now.
+                        translations.c.next_retry.is_(None) | (translations.c.next_retry <= now),
+                    )
+                )
+                .values(status=PENDING)
+            )
+            return int(result.rowcount or 0)
+
+    def retries_due(self) -> int:
+        """How many failed translations may be retried now (read only)."""
+        now = _naive_utc(self.clock())
+        query = select(func.count()).where(
+            and_(
+                translations.c.status == FAILED,
+                translations.c.next_retry.is_(None) | (translations.c.next_retry <= now),
+            )
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def failures(self) -> list[Translation]:
+        """Every failed translation (with its attempts and next retry), oldest article first."""
+        query = (
+            select(translations).where(translations.c.status == FAILED).order_by(translations.c.article_id)
+        )
+        with self.engine.connect() as conn:
+            return [self._translation(r) for r in conn.execute(query)]
+
+    def pending(self, language: str | None = None) -> list[tuple[int, str]]:
+        """(article id, language) pairs waiting for translation."""
+        query = select(translations.c.article_id, translations.c.language).where(
+            translations.c.status == PENDING
+        )
+        if language is not None:
+            query = query.where(translations.c.language == language)
+        with self.engine.connect() as conn:
+            return [
+                (r.article_id, r.language) for r in conn.execute(query.order_by(translations.c.article_id))
+            ]
+
+    def save_translation(self, tr: Translation, backoff: Callable[[int], timedelta] | None = None) -> None:
+        """Record a translation's outcome; a failed retranslation keeps the last good text.
+
+        A failure counts an attempt and sets the next retry `backoff(attempts)` from now (without a backoff:
+        the next cycle).
+        """
+        values: dict[str, Any] = {
+            "status": tr.status,
+            "engine": tr.engine,
+            "model_version": tr.model_version,
+            "pivot": tr.pivot,
+            "error": tr.error,
+            "updated": _naive_utc(tr.updated or self.clock()),
+            "changed": _naive_utc(self.clock()),
+        }
+        key = and_(translations.c.article_id == tr.article_id, translations.c.language == tr.language)
+        with self._tx() as conn:
+            if tr.status == FAILED:
+                attempts = (conn.execute(select(translations.c.attempts).where(key)).scalar() or 0) + 1
+                values["attempts"] = attempts
+                when = self.clock() + backoff(attempts) if backoff is not None else None
+                values["next_retry"] = _naive_utc(when) if when is not None else None
+            elif tr.status == DONE:
+                values.update(attempts=0, next_retry=None, reviewed=tr.reviewed)
+            if tr.status == DONE:
+                values.update(
+                    title=tr.title, summary=tr.summary, body_html=tr.body_html, source_hash=tr.source_hash
+                )
+                old = conn.execute(
+                    select(
+                        translations.c.title,
+                        translations.c.summary,
+                        translations.c.body_html,
+                        translations.c.source_hash,
+                        articles.c.updated,
+                    )
+                    .join(articles, articles.c.id == translations.c.article_id)
+                    .where(
+                        and_(
+                            translations.c.article_id == tr.article_id, translations.c.language == tr.language
+                        )
+                    )
+                ).first()
+                if old is not None and (old.title, old.summary, old.body_html) == (
+                    tr.title,
+                    tr.summary,
+                    tr.body_html,
+                ):
+                    # Same words as before: the entry did not change, so its `updated` must not either.
+                    del values["updated"]
+                elif old is not None and old.source_hash != tr.source_hash:
+                    # New text for new source content changed when the source did: date it like the original,
+                    # so entries translated in one batch do not all share one timestamp.
+                    values["updated"] = old.updated
+            else:
+                # Only finished text moves `updated`: feeds date an entry by its content.
+                del values["updated"]
+            conn.execute(
+                update(translations)
+                .where(
+                    and_(translations.c.article_id == tr.article_id, translations.c.language == tr.language)
+                )
+                .values(**values)
+            )
+
+    def translations_for(self, article_ids: Sequence[int], language: str) -> dict[int, Translation]:
+        """Stored translations of these articles into one language, by article id."""
+        query = select(translations).where(
+            and_(translations.c.article_id.in_(list(article_ids)), translations.c.language == language)
+        )
+        with self.engine.connect() as conn:
+            return {r.article_id: self._translation(r) for r in conn.execute(query)}
+
+    @staticmethod
+    def _translation(row: Any) -> Translation:
+        return Translation(
+            article_id=row.article_id,
+            language=row.language,
+            status=row.status,
+            title=row.title,
+            summary=row.summary,
+            body_html=row.body_html,
+            engine=row.engine,
+            model_version=row.model_version,
+            pivot=row.pivot,
+            error=row.error,
+            source_hash=row.source_hash,
+            updated=_aware(row.updated),
+            reviewed=bool(row.reviewed),
+            attempts=row.attempts,
+            next_retry=_aware(row.next_retry),
+        )
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Translation counts per language and status."""
+        query = select(translations.c.language, translations.c.status, func.count()).group_by(
+            translations.c.language, translations.c.status
+        )
+        out: dict[str, dict[str, int]] = {}
+        with self.engine.connect() as conn:
+            for lang, status, n in conn.execute(query):
+                out.setdefault(lang, {})[status] = n
+        return out
+
+    def errors(self, language: str, limit: int = 5) -> list[tuple[str, str, int]]:
+        """The most common (status, error, count) among this language's unfinished translations."""
+        n = func.count().label("n")
+        query = (
+            select(translations.c.status, translations.c.error, n)
+            .where(and_(translations.c.language == language, translations.c.error != ""))
+            .group_by(translations.c.status, translations.c.error)
+            .order_by(n.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(r.status, r.error, r.n) for r in conn.execute(query)]
+
+    def versions(self, language: str, limit: int) -> list[tuple[Article, Translation | None]]:
+        """The newest `limit` articles readable in `language`: originals in it, or done translations."""
+        return self._versions(language, None, limit)
+
+    def versions_of(
+        self, language: str, article_ids: Iterable[int]
+    ) -> list[tuple[Article, Translation | None]]:
+        """Those of these articles that are readable in `language`, newest first."""
+        ids = list(article_ids)
+        out = [
+            v
+            for start in range(0, len(ids), 500)
+            for v in self._versions(language, ids[start : start + 500], None)
+        ]
+        out.sort(key=lambda v: (v[0].published, v[0].id), reverse=True)
+        return out
+
+    def _versions(
+        self, language: str, ids: list[int] | None, limit: int | None
+    ) -> list[tuple[Article, Translation | None]]:
+        tr = translations
+        query = (
+            select(articles, *[c.label(f"tr_{c.name}") for c in tr.c])
+            .select_from(
+                articles.outerjoin(tr, and_(tr.c.article_id == articles.c.id, tr.c.language == language))
+            )
+            .where((articles.c.language == language) | (tr.c.status == DONE))
+            .order_by(articles.c.published.desc(), articles.c.id.desc())
+        )
+        if ids is not None:
+            query = query.where(articles.c.id.in_(ids))
+        if limit is not None:
+            query = query.limit(limit)
+        out: list[tuple[Article, Translation | None]] = []
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                translation = None
+                if row.language != language:
+                    m = row._mapping
+                    translation = Translation(
+                        article_id=row.id,
+                        language=language,
+                        status=m["tr_status"],
+                        title=m["tr_title"],
+                        summary=m["tr_summary"],
+                        body_html=m["tr_body_html"],
+                        engine=m["tr_engine"],
+                        model_version=m["tr_model_version"],
+                        pivot=m["tr_pivot"],
+                        error=m["tr_error"],
+                        source_hash=m["tr_source_hash"],
+                        updated=_aware(m["tr_updated"]),
+                        reviewed=bool(m["tr_reviewed"]),
+                    )
+                out.append((self._article(row), translation))
+        return out
+
+    def languages_of(self, article_id: int) -> dict[str, str]:
+        """Statuses of an article's translations, by language."""
+        query = select(translations.c.language, translations.c.status).where(
+            translations.c.article_id == article_id
+        )
+        with self.engine.connect() as conn:
+            return {r.language: r.status for r in conn.execute(query)}
+
+    def done_languages(self, article_ids: Sequence[int]) -> dict[int, set[str]]:
+        """For each article, the languages it has a finished translation in."""
+        out: dict[int, set[str]] = {i: set() for i in article_ids}
+        query = select(translations.c.article_id, translations.c.language).where(
+            and_(translations.c.article_id.in_(list(article_ids)), translations.c.status == DONE)
+        )
+        with self.engine.connect() as conn:
+            for r in conn.execute(query):
+                out[r.article_id].add(r.language)
+        return out
+
+    def requeue_stale(self) -> int:
+        """Queue again done translations of an older text (an update whose queueing a crash cut short)."""
+        stale = (
+            select(articles.c.content_hash)
+            .where(articles.c.id == translations.c.article_id)
+            .scalar_subquery()
+        )
+        with self._tx() as conn:
+            result = conn.execute(
+                update(translations)
+                .where(and_(translations.c.status == DONE, translations.c.source_hash != stale))
+                .values(status=PENDING, error="")
+            )
+            return int(result.rowcount or 0)
