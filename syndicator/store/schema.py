@@ -80,7 +80,6 @@ corrections = Table(
     Column("applied", DateTime, nullable=False),
 )
 
-# Columns added after the first release: added in place to older databases (see Store._upgrade).
 # Sentence-level translation memory: the identity of a translated sentence is its normalized text's hash,
 # the language pair and the model that made it, so a new model version misses exactly its own pair.
 memory = Table(
