@@ -14,6 +14,7 @@ import html
 import logging
 import re
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -310,30 +311,78 @@ def _text_of(body_html: str) -> str:
         return ""
 
 
-def _translate(
-    pair: PairTranslator, sentences: Sequence[str], memory: Memory, batch_size: int, done: dict[str, str]
-) -> None:
-    """Fill `done` for these sentences: from the memory, else through the model, each new one once."""
-    pair_key = f"{pair.source}>{pair.target}"
-    wanted: dict[str, str] = {}
-    for sentence in sentences:
-        key = sentence_key(sentence)
-        if key not in done:
-            wanted.setdefault(key, normalize(sentence))
-    if not wanted:
-        return
-    found = memory.memory_lookup(pair_key, pair.model_id, list(wanted))
-    done.update(found)
-    missing = [(key, text) for key, text in wanted.items() if key not in found]
-    memory.memory_count(pair_key, hits=len(found), misses=len(missing))
-    # Long sentences together and short together: less padding inside each model batch.
-    missing.sort(key=lambda kv: len(kv[1]))
-    for start in range(0, len(missing), batch_size):
-        chunk = missing[start : start + batch_size]
-        outputs = pair.translate_batch([text for _, text in chunk])
+class _Batcher:
+    """Sends the sentences new to the model in batches, on one background thread, while the caller goes on
+    cutting the next documents into sentences.
+
+    Sentence splitting is serial Python; the model runs in native threads that release the GIL. Overlapping
+    them keeps the cores busy (bench/translate_throughput.py). Memory lookups and stores stay on the caller's
+    thread; each key is claimed when first seen, so a sentence met again while in flight is not sent twice.
+    """
+
+    def __init__(self, pair: PairTranslator, memory: Memory, batch_size: int, done: dict[str, str]) -> None:
+        self.pair, self.memory, self.batch_size, self.done = pair, memory, max(1, batch_size), done
+        self.pair_key = f"{pair.source}>{pair.target}"
+        self.claimed: set[str] = set()  # looked up in the memory already: found, pending or in flight
+        self.pending: list[tuple[str, str]] = []  # (key, normalized sentence) not yet sent
+        self.flights: list[tuple[list[tuple[str, str]], Future[list[str]]]] = []
+        self.executor: ThreadPoolExecutor | None = None
+
+    def add(self, sentences: Sequence[str]) -> None:
+        """Look these sentences up; send full batches of the missing ones to the model in the background."""
+        wanted: dict[str, str] = {}
+        for sentence in sentences:
+            key = sentence_key(sentence)
+            if key not in self.done and key not in self.claimed:
+                wanted.setdefault(key, normalize(sentence))
+        if wanted:
+            self.claimed.update(wanted)
+            found = self.memory.memory_lookup(self.pair_key, self.pair.model_id, list(wanted))
+            self.done.update(found)
+            missing = [(key, text) for key, text in wanted.items() if key not in found]
+            self.memory.memory_count(self.pair_key, hits=len(found), misses=len(missing))
+            self.pending += missing
+        while len(self.pending) >= self.batch_size:
+            chunk, self.pending = self.pending[: self.batch_size], self.pending[self.batch_size :]
+            self._send(chunk, background=True)
+        self._collect(wait=False)
+
+    def finish(self) -> None:
+        """Send what is left and wait until every sentence claimed so far is in `done`."""
+        # Long sentences together and short together: less padding inside each model batch.
+        self.pending.sort(key=lambda kv: len(kv[1]))
+        rest, self.pending = self.pending, []
+        for start in range(0, len(rest), self.batch_size):
+            # Nothing left to overlap with: no thread for a call that is the only one.
+            self._send(rest[start : start + self.batch_size], background=self.executor is not None)
+        self._collect(wait=True)
+
+    def close(self) -> None:
+        """Stop the background thread; batches not yet started are dropped (after an error)."""
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
+
+    def _send(self, chunk: list[tuple[str, str]], background: bool) -> None:
+        chunk.sort(key=lambda kv: len(kv[1]))
+        texts = [text for _, text in chunk]
+        if not background:
+            self._store(chunk, self.pair.translate_batch(texts))
+            return
+        if self.executor is None:
+            self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="translate-batch")
+        self.flights.append((chunk, self.executor.submit(self.pair.translate_batch, texts)))
+
+    def _collect(self, wait: bool) -> None:
+        # In order, so the memory is written in the same order as without the background thread.
+        while self.flights and (wait or self.flights[0][1].done()):
+            chunk, future = self.flights.pop(0)
+            self._store(chunk, future.result())
+
+    def _store(self, chunk: list[tuple[str, str]], outputs: list[str]) -> None:
         rows = [(key, text, out) for (key, text), out in zip(chunk, outputs, strict=True)]
-        memory.memory_store(pair_key, pair.model_id, [r for r in rows if r[2].strip()])
-        done.update({key: out for key, _, out in rows})
+        self.memory.memory_store(self.pair_key, self.pair.model_id, [r for r in rows if r[2].strip()])
+        self.done.update({key: out for key, _, out in rows})
 
 
 def translate_articles(
@@ -347,14 +396,30 @@ def translate_articles(
     faithful = faithful or Faithful()
     docs: list[_Document] = []
     results: dict[int, TranslatedText] = {}
-    for article in articles:
-        try:
-            docs.append(_Document(article, pair, faithful))
-        except (etree.ParserError, ValueError) as exc:
-            results[article.id] = TranslatedText(article.id, error=f"cannot parse the article's HTML: {exc}")
     done: dict[str, str] = {}
-    _translate(pair, [s for doc in docs for s in doc.first_round()], memory, batch_size, done)
-    _translate(pair, [s for doc in docs for s in doc.second_round(done)], memory, batch_size, done)
+    batcher = _Batcher(pair, memory, batch_size, done)
+    try:
+        group: list[str] = []
+        for article in articles:
+            try:
+                doc = _Document(article, pair, faithful)
+            except (etree.ParserError, ValueError) as exc:
+                results[article.id] = TranslatedText(
+                    article.id, error=f"cannot parse the article's HTML: {exc}"
+                )
+                continue
+            docs.append(doc)
+            group += doc.first_round()
+            # A batch's worth of sentences: look them up and let the model start while the next are split.
+            if len(group) >= batch_size:
+                batcher.add(group)
+                group = []
+        batcher.add(group)
+        batcher.finish()
+        batcher.add([s for doc in docs for s in doc.second_round(done)])
+        batcher.finish()
+    finally:
+        batcher.close()
     for doc in docs:
         results[doc.article.id] = doc.render(done, pair.target)
         empty = [s for s in doc.used() if not done[sentence_key(s)].strip()]
