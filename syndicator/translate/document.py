@@ -39,6 +39,9 @@ _INLINE = {"a", "abbr", "b", "bdi", "bdo", "cite", "data", "del", "dfn", "em", "
            "small", "span", "strong", "sub", "sup", "time", "u"} | _ATOMIC  # fmt: skip
 # Scripts written without spaces between sentences.
 _NO_SPACE_LANGS = {"zh", "ja", "th", "lo", "km", "my"}
+# Model calls at once: while one call's last sub-batch keeps one core busy, the next call's feed the other
+# (a call returns only when all its sub-batches are done, so one call at a time leaves cores idle).
+_IN_FLIGHT = 2
 
 
 class Memory(Protocol):
@@ -69,13 +72,24 @@ class TranslatedText:
     fallbacks: int = 0  # protected runs whose placeholders did not survive: translated node by node
 
 
-@dataclass
 class _Segment:
-    """A run of plain text to translate, kept with its surrounding whitespace."""
+    """A run of plain text to translate, kept with its surrounding whitespace.
 
-    lead: str
-    trail: str
-    sentences: list[str] = field(default_factory=list)
+    Split into sentences on first use: most segments are a protected block's fallback, needed only when the
+    block's placeholders do not survive, and sentence splitting is the costliest step before the model.
+    """
+
+    def __init__(self, lead: str, trail: str, core: str = "", pair: PairTranslator | None = None) -> None:
+        self.lead, self.trail, self.core, self.pair = lead, trail, core, pair
+        self._sentences: list[str] | None = None if core else []
+
+    @property
+    def sentences(self) -> list[str]:
+        """The core's sentences, as the pair splits them."""
+        if self._sentences is None:
+            assert self.pair is not None
+            self._sentences = self.pair.split(self.core) or [self.core]
+        return self._sentences
 
     def join(self, done: dict[str, str], target: str) -> str:
         return self.lead + _sep(target).join(done[sentence_key(s)] for s in self.sentences) + self.trail
@@ -130,12 +144,9 @@ def _segment(text: str, pair: PairTranslator) -> _Segment:
     match = _EDGES.match(text)
     assert match is not None
     lead, core, trail = match.groups()
-    seg = _Segment(lead, trail)
     if core and _needs_model(core):
-        seg.sentences = pair.split(core) or [core]
-    elif core:
-        seg.lead, seg.sentences = lead + core, []
-    return seg
+        return _Segment(lead, trail, core, pair)
+    return _Segment(lead + core, trail)
 
 
 def _open_tag(el: etree._Element) -> str:
@@ -342,10 +353,19 @@ class _Batcher:
             missing = [(key, text) for key, text in wanted.items() if key not in found]
             self.memory.memory_count(self.pair_key, hits=len(found), misses=len(missing))
             self.pending += missing
-        while len(self.pending) >= self.batch_size:
+        self._collect(wait=False)
+        # Only when the model can take more: what piles up meanwhile is sorted by length (less padding).
+        while len(self.pending) >= self.batch_size and self._running() < _IN_FLIGHT:
+            self.pending.sort(key=lambda kv: len(kv[1]))
             chunk, self.pending = self.pending[: self.batch_size], self.pending[self.batch_size :]
             self._send(chunk, background=True)
-        self._collect(wait=False)
+
+    def _running(self) -> int:
+        return sum(1 for _, future in self.flights if not future.done())
+
+    def idle(self) -> bool:
+        """Whether the model could take a full batch that waits."""
+        return len(self.pending) >= self.batch_size and self._running() < _IN_FLIGHT
 
     def finish(self) -> None:
         """Send what is left and wait until every sentence claimed so far is in `done`."""
@@ -370,7 +390,7 @@ class _Batcher:
             self._store(chunk, self.pair.translate_batch(texts))
             return
         if self.executor is None:
-            self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="translate-batch")
+            self.executor = ThreadPoolExecutor(max_workers=_IN_FLIGHT, thread_name_prefix="translate-batch")
         self.flights.append((chunk, self.executor.submit(self.pair.translate_batch, texts)))
 
     def _collect(self, wait: bool) -> None:
@@ -410,8 +430,9 @@ def translate_articles(
                 continue
             docs.append(doc)
             group += doc.first_round()
-            # A batch's worth of sentences: look them up and let the model start while the next are split.
-            if len(group) >= batch_size:
+            # A batch's worth of sentences, or the model idle: look them up, let the model start on them
+            # while the next articles are split.
+            if len(group) >= batch_size or (group and batcher.idle()):
                 batcher.add(group)
                 group = []
         batcher.add(group)
