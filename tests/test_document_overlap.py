@@ -98,7 +98,7 @@ def test_model_works_while_later_articles_are_split(tmp_path: Path) -> None:
     assert len(single.calls) == 1
     assert sorted(pair.sent) == sorted(single.sent)
     assert len(pair.sent) == len(set(pair.sent)) == 1 + 2 + 12 * 3  # shared, One., Two., per article: 3
-    assert sorted(pair.calls)[1:] == [4] * (len(pair.calls) - 1)  # full batches, the rest last
+    assert sorted(pair.calls)[1:] == [4] * (len(pair.calls) - 1)  # full batches and one remainder
 
 
 def test_memory_counts_and_rows_match_across_batches(tmp_path: Path) -> None:

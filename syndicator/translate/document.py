@@ -1,5 +1,5 @@
 """Translate whole articles: protect what must not change, split into sentences, reuse the sentence memory,
-batch the rest, restore and reassemble.
+batch the rest (the model works on one batch while the next articles are split), restore and reassemble.
 
 Each HTML block (a paragraph, a list item, a heading) goes to the model whole, its inline tags (links,
 emphasis) as placeholder tokens, so sentences are not cut at a link. When a block's tokens do not come back
@@ -323,7 +323,7 @@ def _text_of(body_html: str) -> str:
 
 
 class _Batcher:
-    """Sends the sentences new to the model in batches, on one background thread, while the caller goes on
+    """Sends the sentences new to the model in batches, on background threads, while the caller goes on
     cutting the next documents into sentences.
 
     Sentence splitting is serial Python; the model runs in native threads that release the GIL. Overlapping
