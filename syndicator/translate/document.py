@@ -1,5 +1,5 @@
 """Translate whole articles: protect what must not change, split into sentences, reuse the sentence memory,
-batch the rest, restore and reassemble.
+batch the rest (the model works on one batch while the next articles are split), restore and reassemble.
 
 Each HTML block (a paragraph, a list item, a heading) goes to the model whole, its inline tags (links,
 emphasis) as placeholder tokens, so sentences are not cut at a link. When a block's tokens do not come back
@@ -14,6 +14,7 @@ import html
 import logging
 import re
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -38,6 +39,9 @@ _INLINE = {"a", "abbr", "b", "bdi", "bdo", "cite", "data", "del", "dfn", "em", "
            "small", "span", "strong", "sub", "sup", "time", "u"} | _ATOMIC  # fmt: skip
 # Scripts written without spaces between sentences.
 _NO_SPACE_LANGS = {"zh", "ja", "th", "lo", "km", "my"}
+# Model calls at once: while one call's last sub-batch keeps one core busy, the next call's feed the other
+# (a call returns only when all its sub-batches are done, so one call at a time leaves cores idle).
+_IN_FLIGHT = 2
 
 
 class Memory(Protocol):
@@ -68,13 +72,24 @@ class TranslatedText:
     fallbacks: int = 0  # protected runs whose placeholders did not survive: translated node by node
 
 
-@dataclass
 class _Segment:
-    """A run of plain text to translate, kept with its surrounding whitespace."""
+    """A run of plain text to translate, kept with its surrounding whitespace.
 
-    lead: str
-    trail: str
-    sentences: list[str] = field(default_factory=list)
+    Split into sentences on first use: most segments are a protected block's fallback, needed only when the
+    block's placeholders do not survive, and sentence splitting is the costliest step before the model.
+    """
+
+    def __init__(self, lead: str, trail: str, core: str = "", pair: PairTranslator | None = None) -> None:
+        self.lead, self.trail, self.core, self.pair = lead, trail, core, pair
+        self._sentences: list[str] | None = None if core else []
+
+    @property
+    def sentences(self) -> list[str]:
+        """The core's sentences, as the pair splits them."""
+        if self._sentences is None:
+            assert self.pair is not None
+            self._sentences = self.pair.split(self.core) or [self.core]
+        return self._sentences
 
     def join(self, done: dict[str, str], target: str) -> str:
         return self.lead + _sep(target).join(done[sentence_key(s)] for s in self.sentences) + self.trail
@@ -129,12 +144,9 @@ def _segment(text: str, pair: PairTranslator) -> _Segment:
     match = _EDGES.match(text)
     assert match is not None
     lead, core, trail = match.groups()
-    seg = _Segment(lead, trail)
     if core and _needs_model(core):
-        seg.sentences = pair.split(core) or [core]
-    elif core:
-        seg.lead, seg.sentences = lead + core, []
-    return seg
+        return _Segment(lead, trail, core, pair)
+    return _Segment(lead + core, trail)
 
 
 def _open_tag(el: etree._Element) -> str:
@@ -310,30 +322,87 @@ def _text_of(body_html: str) -> str:
         return ""
 
 
-def _translate(
-    pair: PairTranslator, sentences: Sequence[str], memory: Memory, batch_size: int, done: dict[str, str]
-) -> None:
-    """Fill `done` for these sentences: from the memory, else through the model, each new one once."""
-    pair_key = f"{pair.source}>{pair.target}"
-    wanted: dict[str, str] = {}
-    for sentence in sentences:
-        key = sentence_key(sentence)
-        if key not in done:
-            wanted.setdefault(key, normalize(sentence))
-    if not wanted:
-        return
-    found = memory.memory_lookup(pair_key, pair.model_id, list(wanted))
-    done.update(found)
-    missing = [(key, text) for key, text in wanted.items() if key not in found]
-    memory.memory_count(pair_key, hits=len(found), misses=len(missing))
-    # Long sentences together and short together: less padding inside each model batch.
-    missing.sort(key=lambda kv: len(kv[1]))
-    for start in range(0, len(missing), batch_size):
-        chunk = missing[start : start + batch_size]
-        outputs = pair.translate_batch([text for _, text in chunk])
+class _Batcher:
+    """Sends the sentences new to the model in batches, on background threads, while the caller goes on
+    cutting the next documents into sentences.
+
+    Sentence splitting is serial Python; the model runs in native threads that release the GIL. Overlapping
+    them keeps the cores busy (bench/translate_throughput.py). Memory lookups and stores stay on the caller's
+    thread; each key is claimed when first seen, so a sentence met again while in flight is not sent twice.
+    """
+
+    def __init__(self, pair: PairTranslator, memory: Memory, batch_size: int, done: dict[str, str]) -> None:
+        self.pair, self.memory, self.batch_size, self.done = pair, memory, max(1, batch_size), done
+        self.pair_key = f"{pair.source}>{pair.target}"
+        self.claimed: set[str] = set()  # looked up in the memory already: found, pending or in flight
+        self.pending: list[tuple[str, str]] = []  # (key, normalized sentence) not yet sent
+        self.flights: list[tuple[list[tuple[str, str]], Future[list[str]]]] = []
+        self.executor: ThreadPoolExecutor | None = None
+
+    def add(self, sentences: Sequence[str]) -> None:
+        """Look these sentences up; send full batches of the missing ones to the model in the background."""
+        wanted: dict[str, str] = {}
+        for sentence in sentences:
+            key = sentence_key(sentence)
+            if key not in self.done and key not in self.claimed:
+                wanted.setdefault(key, normalize(sentence))
+        if wanted:
+            self.claimed.update(wanted)
+            found = self.memory.memory_lookup(self.pair_key, self.pair.model_id, list(wanted))
+            self.done.update(found)
+            missing = [(key, text) for key, text in wanted.items() if key not in found]
+            self.memory.memory_count(self.pair_key, hits=len(found), misses=len(missing))
+            self.pending += missing
+        self._collect(wait=False)
+        # Only when the model can take more: what piles up meanwhile is sorted by length (less padding).
+        while len(self.pending) >= self.batch_size and self._running() < _IN_FLIGHT:
+            self.pending.sort(key=lambda kv: len(kv[1]))
+            chunk, self.pending = self.pending[: self.batch_size], self.pending[self.batch_size :]
+            self._send(chunk, background=True)
+
+    def _running(self) -> int:
+        return sum(1 for _, future in self.flights if not future.done())
+
+    def idle(self) -> bool:
+        """Whether the model could take a full batch that waits."""
+        return len(self.pending) >= self.batch_size and self._running() < _IN_FLIGHT
+
+    def finish(self) -> None:
+        """Send what is left and wait until every sentence claimed so far is in `done`."""
+        # Long sentences together and short together: less padding inside each model batch.
+        self.pending.sort(key=lambda kv: len(kv[1]))
+        rest, self.pending = self.pending, []
+        for start in range(0, len(rest), self.batch_size):
+            # Nothing left to overlap with: no thread for a call that is the only one.
+            self._send(rest[start : start + self.batch_size], background=self.executor is not None)
+        self._collect(wait=True)
+
+    def close(self) -> None:
+        """Stop the background thread; batches not yet started are dropped (after an error)."""
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
+
+    def _send(self, chunk: list[tuple[str, str]], background: bool) -> None:
+        chunk.sort(key=lambda kv: len(kv[1]))
+        texts = [text for _, text in chunk]
+        if not background:
+            self._store(chunk, self.pair.translate_batch(texts))
+            return
+        if self.executor is None:
+            self.executor = ThreadPoolExecutor(max_workers=_IN_FLIGHT, thread_name_prefix="translate-batch")
+        self.flights.append((chunk, self.executor.submit(self.pair.translate_batch, texts)))
+
+    def _collect(self, wait: bool) -> None:
+        # In order, so the memory is written in the same order as without the background thread.
+        while self.flights and (wait or self.flights[0][1].done()):
+            chunk, future = self.flights.pop(0)
+            self._store(chunk, future.result())
+
+    def _store(self, chunk: list[tuple[str, str]], outputs: list[str]) -> None:
         rows = [(key, text, out) for (key, text), out in zip(chunk, outputs, strict=True)]
-        memory.memory_store(pair_key, pair.model_id, [r for r in rows if r[2].strip()])
-        done.update({key: out for key, _, out in rows})
+        self.memory.memory_store(self.pair_key, self.pair.model_id, [r for r in rows if r[2].strip()])
+        self.done.update({key: out for key, _, out in rows})
 
 
 def translate_articles(
@@ -347,14 +416,31 @@ def translate_articles(
     faithful = faithful or Faithful()
     docs: list[_Document] = []
     results: dict[int, TranslatedText] = {}
-    for article in articles:
-        try:
-            docs.append(_Document(article, pair, faithful))
-        except (etree.ParserError, ValueError) as exc:
-            results[article.id] = TranslatedText(article.id, error=f"cannot parse the article's HTML: {exc}")
     done: dict[str, str] = {}
-    _translate(pair, [s for doc in docs for s in doc.first_round()], memory, batch_size, done)
-    _translate(pair, [s for doc in docs for s in doc.second_round(done)], memory, batch_size, done)
+    batcher = _Batcher(pair, memory, batch_size, done)
+    try:
+        group: list[str] = []
+        for article in articles:
+            try:
+                doc = _Document(article, pair, faithful)
+            except (etree.ParserError, ValueError) as exc:
+                results[article.id] = TranslatedText(
+                    article.id, error=f"cannot parse the article's HTML: {exc}"
+                )
+                continue
+            docs.append(doc)
+            group += doc.first_round()
+            # A batch's worth of sentences, or the model idle: look them up, let the model start on them
+            # while the next articles are split.
+            if len(group) >= batch_size or (group and batcher.idle()):
+                batcher.add(group)
+                group = []
+        batcher.add(group)
+        batcher.finish()
+        batcher.add([s for doc in docs for s in doc.second_round(done)])
+        batcher.finish()
+    finally:
+        batcher.close()
     for doc in docs:
         results[doc.article.id] = doc.render(done, pair.target)
         empty = [s for s in doc.used() if not done[sentence_key(s)].strip()]
