@@ -256,3 +256,30 @@ def test_status_page_refused_to_other_addresses(instance: Path) -> None:
         store.close()
     assert sent[0]["status"] == 403
     assert b"loopback" in bytes(sent[1]["body"])  # type: ignore[arg-type]
+
+
+def test_browsers_get_feeds_they_can_style_and_the_landing_page(instance: Path) -> None:
+    """A browser (Accept: text/html) gets application/xml, so it applies feed.xsl; readers get the feed type."""
+    config = load_config(instance / "config" / "syndicator.toml")
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    with builtin_server(config) as server:
+        for path, feed_type in (
+            ("/feeds/fr/rss.xml", "application/rss+xml"),
+            ("/feeds/ar/atom.xml", "application/atom+xml"),
+        ):
+            reader = fetch(
+                server.url, path, headers={"Accept": "application/rss+xml, application/atom+xml, */*"}
+            )
+            shown = fetch(server.url, path, headers={"Accept": browser})
+            assert reader.headers["content-type"] == f"{feed_type}; charset=utf-8"
+            assert shown.headers["content-type"] == "application/xml; charset=utf-8"
+            assert shown.body == reader.body and shown.headers["etag"] == reader.headers["etag"]
+            assert "Accept" in [v.strip() for v in shown.headers["vary"].split(",")]
+            assert b'<?xml-stylesheet type="text/xsl" href="feed.xsl"?>' in shown.body
+        assert (
+            fetch(server.url, "/feeds/fr/feed.json", headers={"Accept": browser})
+            .headers["content-type"]
+            .startswith("application/feed+json")
+        )
+        landing = fetch(server.url, "/feeds/")
+        assert landing.status == 200 and b'href="index.opml"' in landing.body

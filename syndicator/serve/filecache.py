@@ -57,6 +57,11 @@ def media_type(relpath: str) -> str:
     return f"{base}; charset=utf-8" if base else BINARY_TYPE
 
 
+def wants_html(accept: str) -> bool:
+    """True for a browser navigation (Accept names text/html), which cannot show a feed media type."""
+    return "text/html" in accept.lower()
+
+
 def accepted_codings(header: str) -> set[str]:
     """Content codings an Accept-Encoding header accepts (q > 0); "*" stands for br and gzip."""
     out: set[str] = set()
@@ -86,6 +91,9 @@ class Variant:
     body: bytes
     headers: list[tuple[bytes, bytes]]
     not_modified: list[tuple[bytes, bytes]]  # the headers of a 304 for this representation
+    # For browsers: the same bytes as application/xml, the type under which browsers apply feed.xsl
+    # (they show application/rss+xml and application/atom+xml as raw text). None for other files.
+    browser: list[tuple[bytes, bytes]] | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,9 @@ def build_entry(
     last_modified = int(mtime)
     lm = formatdate(last_modified, usegmt=True)
     ctype = media_type(relpath)
+    styled = ctype.startswith(("application/rss+xml", "application/atom+xml"))
+    if styled:
+        vary = f"{vary}, Accept"  # browsers get application/xml, feed readers the feed type
     common = [("last-modified", lm), ("cache-control", cache_control), ("vary", vary)]
     bodies = {"identity": data}
     if len(data) >= MIN_COMPRESS and ctype != BINARY_TYPE:
@@ -153,7 +164,13 @@ def build_entry(
         lines = [("content-type", ctype), ("content-length", str(len(body))), ("etag", tag), *common]
         if coding != "identity":
             lines.append(("content-encoding", coding))
-        variants[coding] = Variant(body, _header_lines(lines), _header_lines([("etag", tag), *common]))
+        browser = [("content-type", "application/xml; charset=utf-8"), *lines[1:]] if styled else None
+        variants[coding] = Variant(
+            body,
+            _header_lines(lines),
+            _header_lines([("etag", tag), *common]),
+            _header_lines(browser) if browser is not None else None,
+        )
     return CachedFile(relpath, etag, last_modified, variants, (0, 0, 0))
 
 

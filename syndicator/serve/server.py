@@ -28,7 +28,7 @@ from syndicator.glossary import EMPTY, Glossary
 from syndicator.localize import Catalogs
 from syndicator.models import CycleReport
 from syndicator.partners import PartnerRegistry
-from syndicator.serve.filecache import CachedFile, FileCache
+from syndicator.serve.filecache import CachedFile, FileCache, wants_html
 from syndicator.serve.partner_feeds import FEED_FILES, PartnerFeedCache
 from syndicator.serve.stats import Counters, PullRecorder, render_metrics
 from syndicator.serve.statuspage import render_status_page
@@ -111,7 +111,8 @@ class FeedApp:
         headers = {k: v for k, v in scope["headers"]}
         if path.startswith(self.prefix):
             rel = path[len(self.prefix) :]
-            cached = self.cache.files.get(rel)
+            # A folder shows its index.html (the landing page at the root), never a listing.
+            cached = self.cache.files.get(rel + "index.html" if rel == "" or rel.endswith("/") else rel)
             if cached is not None:
                 await self._file(scope, send, headers, cached, "file", "")
                 return
@@ -158,7 +159,10 @@ class FeedApp:
             await send({"type": "http.response.start", "status": 304, "headers": variant.not_modified})
             await send({"type": "http.response.body", "body": b""})
             return
-        await send({"type": "http.response.start", "status": 200, "headers": variant.headers})
+        response_headers = variant.headers
+        if variant.browser is not None and wants_html(headers.get(b"accept", b"").decode("latin-1")):
+            response_headers = variant.browser
+        await send({"type": "http.response.start", "status": 200, "headers": response_headers})
         body = b"" if scope["method"] == "HEAD" else variant.body
         await send({"type": "http.response.body", "body": body})
 
