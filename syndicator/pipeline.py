@@ -60,6 +60,8 @@ class Context:
     restricted: Callable[[], frozenset[str]] = frozenset
     # Called after every publish with its report and "" or the error: WebSub pings, the server's health.
     publish_listeners: list[Callable[[CycleReport, str], None]] = field(default_factory=list)
+    # Whether this context has repaired the queue yet (a new context, e.g. after a reload, does it again).
+    queue_checked: bool = False
 
     def engine_for(self, language: str) -> Engine:
         """The engine configured for a target language (created on first use)."""
@@ -193,13 +195,20 @@ def collect(
     for article in ctx.store.articles(changed) if changed else []:
         targets = [lang for lang in ctx.config.languages.all if lang != article.language]
         ctx.store.ensure_pending(article, targets)
+    if not ctx.queue_checked:
+        _check_queue(ctx)
+        ctx.queue_checked = True
+    return changed
+
+
+def _check_queue(ctx: Context) -> None:
+    """Once per context: repair what a crash or a config change left unqueued (each scans the store)."""
     # A crash between storing an update and queueing it would leave old translations marked done.
     if stale := ctx.store.requeue_stale():
         log.info("queued %d translation(s) of updated articles again", stale)
     queued = ctx.store.ensure_languages(ctx.config.languages.all)
     if queued:
         log.info("queued %d translation(s) for newly configured languages", queued)
-    return changed
 
 
 def _poll_source(
@@ -357,7 +366,7 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
 def translate(ctx: Context, report: CycleReport) -> None:
     """Translate everything pending, one unit per language pair (and per 50 articles)."""
     apply_corrections(ctx, report)
-    _retry_newly_covered(ctx)
+    _retry_newly_covered(ctx, report)
     retried = ctx.store.retry_due()
     if retried:
         log.info("retrying %d failed translation(s)", retried)
@@ -395,10 +404,17 @@ def apply_corrections(ctx: Context, report: CycleReport) -> None:
         report.corrected[lang] = report.corrected.get(lang, 0) + n
 
 
-def _retry_newly_covered(ctx: Context) -> None:
-    """Put no-model translations back in the queue: a model may have been installed since."""
-    if any(NO_MODEL in statuses for statuses in ctx.store.counts().values()):
-        ctx.store.retry([NO_MODEL])
+def _retry_newly_covered(ctx: Context, report: CycleReport) -> None:
+    """Queue again what waited for a model where one now covers the pair; count what still waits."""
+    for source, target, waiting in ctx.store.no_model_pairs():
+        try:
+            covered = ctx.engine_for(target).pair(source, target) is not None
+        except SyndicatorError:
+            covered = False  # still unusable: its unit would only record the same error again
+        if covered:
+            ctx.store.retry_no_model(source, target)
+        else:
+            report.no_model[target] = report.no_model.get(target, 0) + waiting
 
 
 # -- 3. localize and publish ---------------------------------------------------------------------------------

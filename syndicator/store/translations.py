@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select, update
 
-from syndicator.models import DONE, FAILED, PENDING, Article, Translation
+from syndicator.models import DONE, FAILED, NO_MODEL, PENDING, Article, Translation
 from syndicator.store.articles import ArticlesMixin
 from syndicator.store.schema import _aware, _naive_utc, articles, translations
 
@@ -76,11 +76,31 @@ class TranslationsMixin(ArticlesMixin):
                     count += len(ids)
         return count
 
-    def retry(self, statuses: Sequence[str]) -> int:
-        """Put translations with these statuses back to pending (e.g. no-model after a model install)."""
+    def no_model_pairs(self) -> list[tuple[str, str, int]]:
+        """(source language, target language, articles) for translations waiting for a model."""
+        query = (
+            select(articles.c.language, translations.c.language, func.count())
+            .join(articles, articles.c.id == translations.c.article_id)
+            .where(translations.c.status == NO_MODEL)
+            .group_by(articles.c.language, translations.c.language)
+        )
+        with self.engine.connect() as conn:
+            return [(str(src), str(tgt), int(n)) for src, tgt, n in conn.execute(query)]
+
+    def retry_no_model(self, source: str, target: str) -> int:
+        """Queue again the translations source → target that were waiting for a model."""
+        ids = select(articles.c.id).where(articles.c.language == source)
         with self._tx() as conn:
             result = conn.execute(
-                update(translations).where(translations.c.status.in_(list(statuses))).values(status=PENDING)
+                update(translations)
+                .where(
+                    and_(
+                        translations.c.status == NO_MODEL,
+                        translations.c.language == target,
+                        translations.c.article_id.in_(ids),
+                    )
+                )
+                .values(status=PENDING)
             )
             return int(result.rowcount or 0)
 
