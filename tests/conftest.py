@@ -6,6 +6,7 @@ import shutil
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,20 +58,31 @@ def write_config(
     return path
 
 
+def build_instance(
+    root: Path,
+    *,
+    articles: Sequence[str] | None = None,
+    folders: Sequence[str] = ("articles",),
+    **config: Any,
+) -> Path:
+    """A temp instance at `root`: config, fixture articles (from tests/data/<folders>), the repo's catalogs."""
+    (root / "articles").mkdir(parents=True)
+    (root / "models").mkdir()
+    for folder in folders:
+        for src in sorted((DATA / folder).glob("*.md")):
+            if articles is None or src.stem in articles:
+                shutil.copy(src, root / "articles" / src.name)
+    shutil.copytree(REPO / "locales", root / "locales")
+    write_config(root, **config)
+    return root
+
+
 @pytest.fixture
 def make_instance(tmp_path: Path) -> Callable[..., Path]:
     """Build a temp instance: config, the three fixture articles, the repo's catalogs; returns its root."""
 
-    def make(articles: Sequence[str] | None = None, **config: object) -> Path:
-        root = tmp_path / "instance"
-        (root / "articles").mkdir(parents=True)
-        (root / "models").mkdir()
-        for src in sorted((DATA / "articles").glob("*.md")):
-            if articles is None or src.stem in articles:
-                shutil.copy(src, root / "articles" / src.name)
-        shutil.copytree(REPO / "locales", root / "locales")
-        write_config(root, **config)  # type: ignore[arg-type]
-        return root
+    def make(articles: Sequence[str] | None = None, **config: Any) -> Path:
+        return build_instance(tmp_path / "instance", articles=articles, **config)
 
     return make
 

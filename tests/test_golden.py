@@ -7,7 +7,6 @@ Any change to the output shows up here as a diff to review. After an intended ch
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 
 from syndicator.config import load_config
 from syndicator.pipeline import open_context, run_cycle
-from tests.conftest import DATA, REPO, write_config
+from tests.conftest import build_instance
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 LANGUAGES = ("en", "fr", "ar", "zh", "ru")
@@ -26,14 +25,12 @@ CLOCK = datetime(2026, 3, 7, 9, 30, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The feeds folder of the sample articles (en, zh, ar, ru originals), pseudo engine, fixed clock."""
-    root = tmp_path_factory.mktemp("golden") / "instance"
-    (root / "articles").mkdir(parents=True)
-    (root / "models").mkdir()
-    for folder in ("articles", "articles-intl"):
-        for src in sorted((DATA / folder).glob("*.md")):
-            shutil.copy(src, root / "articles" / src.name)
-    shutil.copytree(REPO / "locales", root / "locales")
-    write_config(root, targets=LANGUAGES[1:], engine="pseudo")
+    root = build_instance(
+        tmp_path_factory.mktemp("golden") / "instance",
+        folders=("articles", "articles-intl"),
+        targets=LANGUAGES[1:],
+        engine="pseudo",
+    )
     ctx = open_context(load_config(root / "config" / "syndicator.toml"), clock=lambda: CLOCK)
     try:
         run_cycle(ctx)

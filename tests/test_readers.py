@@ -18,7 +18,7 @@ import pytest
 from lxml import etree
 
 from syndicator.cli import main
-from tests.conftest import DATA, REPO, write_config
+from tests.conftest import DATA, build_instance
 from tests.support.feedserver import serve_folder
 
 LANGUAGES = ("en", "fr", "ar", "zh", "ru")
@@ -30,15 +30,9 @@ ARTICLES = 6  # tests/data/articles (3, en) + tests/data/articles-intl (zh, ar, 
 @pytest.fixture(scope="module")
 def feeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The feeds folder of a published instance."""
-    root = tmp_path_factory.mktemp("readers") / "instance"
-    (root / "articles").mkdir(parents=True)
-    (root / "models").mkdir()
-    for folder in ("articles", "articles-intl"):
-        for src in sorted((DATA / folder).glob("*.md")):
-            shutil.copy(src, root / "articles" / src.name)
-    shutil.copytree(REPO / "locales", root / "locales")
-    write_config(
-        root,
+    root = build_instance(
+        tmp_path_factory.mktemp("readers") / "instance",
+        folders=("articles", "articles-intl"),
         targets=("fr", "ar", "zh", "ru"),
         engine="pseudo",
         extra=f"\n[publish]\nmax_entries = {MAX_ENTRIES}\n",
