@@ -23,6 +23,7 @@ from syndicator.http import HttpClient, HttpOptions
 from syndicator.localize import Catalogs
 from syndicator.models import DONE, FAILED, NO_MODEL, ArticleInput, CycleReport, Problem, Translation
 from syndicator.partners import PartnerRegistry, public, visible_versions
+from syndicator.progress import BacklogProgress
 from syndicator.publish.entries import STYLESHEET_FILE, EntryBuilder, entry_path
 from syndicator.publish.publisher import publish_language
 from syndicator.publish.site import HEADLINES, Headline, LanguageListing, root_files
@@ -36,7 +37,6 @@ from syndicator.store import Store, utcnow
 from syndicator.translate import Engine, EngineOptions, PairTranslator, corrections, make_engine, quality
 from syndicator.translate.apertium import install_hint
 from syndicator.translate.document import Faithful, translate_articles
-from syndicator.translate.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -374,7 +374,7 @@ def translate(ctx: Context, report: CycleReport) -> None:
     totals: dict[str, int] = defaultdict(int)
     for u in units:
         totals[u.target] += len(u.article_ids)
-    progress = Progress(totals)
+    progress = BacklogProgress(totals)
 
     def work(u: Unit) -> dict[str, int]:
         outcome = run_unit(ctx, u)

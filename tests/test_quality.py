@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from syndicator.models import DONE, FAILED, PENDING, ArticleInput, Translation
+from syndicator.progress import BacklogProgress as Progress
 from syndicator.store import Store
-from syndicator.translate.progress import Progress
 from syndicator.translate.quality import Bounds, Field, backoff, check, field_problem, html_problem
 
 SENTENCE = "The harbour bridge reopened to traffic on Sunday morning after repairs."
@@ -111,7 +111,7 @@ def test_failed_translations_wait_for_their_retry_time(tmp_path: Path) -> None:
 
 def test_progress_lines_for_long_backlogs(caplog: pytest.LogCaptureFixture) -> None:
     clock = [0.0]
-    caplog.set_level(logging.INFO, logger="syndicator.translate.progress")
+    caplog.set_level(logging.INFO, logger="syndicator.progress")
     progress = Progress({"fr": 120, "ar": 10}, stream=io.StringIO(), clock=lambda: clock[0])
     assert progress.bar is None  # not a terminal
     progress.advance("fr", 50)
