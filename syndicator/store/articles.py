@@ -97,12 +97,6 @@ class ArticlesMixin(StoreBase):
         with self.engine.connect() as conn:
             return [self._article(r) for r in conn.execute(query)]
 
-    def latest_articles(self, limit: int) -> list[Article]:
-        """The newest `limit` articles: what a feed shows."""
-        query = select(articles).order_by(articles.c.published.desc(), articles.c.id.desc()).limit(limit)
-        with self.engine.connect() as conn:
-            return [self._article(r) for r in conn.execute(query)]
-
     @staticmethod
     def _article(row: Any) -> Article:
         return Article(

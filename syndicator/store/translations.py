@@ -327,14 +327,6 @@ class TranslationsMixin(ArticlesMixin):
                 out.append((self._article(row), translation))
         return out
 
-    def languages_of(self, article_id: int) -> dict[str, str]:
-        """Statuses of an article's translations, by language."""
-        query = select(translations.c.language, translations.c.status).where(
-            translations.c.article_id == article_id
-        )
-        with self.engine.connect() as conn:
-            return {r.language: r.status for r in conn.execute(query)}
-
     def done_languages(self, article_ids: Sequence[int]) -> dict[int, set[str]]:
         """For each article, the languages it has a finished translation in."""
         out: dict[int, set[str]] = {i: set() for i in article_ids}
