@@ -25,12 +25,12 @@ from syndicator.models import DONE, FAILED, NO_MODEL, ArticleInput, CycleReport,
 from syndicator.partners import PartnerRegistry, public, visible_versions
 from syndicator.progress import BacklogProgress
 from syndicator.publish.entries import STYLESHEET_FILE, EntryBuilder, entry_path
+from syndicator.publish.precompress import write_gzip_copy
 from syndicator.publish.publisher import publish_language
 from syndicator.publish.site import HEADLINES, Headline, LanguageListing, root_files
 from syndicator.publish.stylesheet import build_stylesheet
 from syndicator.publish.writer import FeedStore, LocalFolderStore
 from syndicator.runner import InProcessRunner, Runner
-from syndicator.serve.precompress import write_gzip_copy
 from syndicator.sources import SourceContext, make_source
 from syndicator.sources.ids import canonical_url
 from syndicator.store import Store, utcnow
@@ -101,9 +101,36 @@ def open_context(
         faithful=Faithful(glossary=load_glossary(config.root)),
     )
     if config.serve.hubs:
-        from syndicator.serve.websub import publish_listener
+        from syndicator.publish.websub import publish_listener
 
         ctx.publish_listeners.append(publish_listener(config))
+    return ctx
+
+
+# Parts of the Context derived from config files (glossary, partners…) register a hook here; each gets the new
+# Context and the previous Config when a reloaded config is put in force, and may set what it owns.
+ReloadHook = Callable[[Context, Config], None]
+RELOAD_HOOKS: list[ReloadHook] = []
+
+
+def rebuild_context(old: Context, config: Config, runner: Runner) -> Context:
+    """A Context for a new config: the store stays; engines stay unless [translation] changed."""
+    if config.store.url != old.config.store.url:
+        log.warning("store.url changed: it takes effect after a restart (still using %s)", old.store.url)
+    same_translation = config.translation == old.config.translation
+    ctx = replace(
+        old,
+        config=config,
+        writer=old.writer
+        if config.publish.feeds_dir == old.config.publish.feeds_dir
+        else LocalFolderStore(config.publish.feeds_dir),
+        runner=runner,
+        catalogs=Catalogs(config.locales_dir),
+        # Loaded models stay loaded unless the engine settings changed.
+        engines=old.engines if same_translation else {},
+    )
+    for hook in RELOAD_HOOKS:
+        hook(ctx, old.config)
     return ctx
 
 

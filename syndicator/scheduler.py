@@ -208,7 +208,7 @@ class Service:
 
     def apply_config(self, new: Config) -> None:
         """Put a validated config in force without a restart (the Reloader calls this)."""
-        from syndicator.reload import rebuild_context
+        from syndicator.pipeline import rebuild_context
 
         old = self.ctx
         if new.translation.workers != old.config.translation.workers:

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from syndicator.config import Config, load_config
+from syndicator.config import RELOAD_ERROR_FILE, Config, load_config
 from syndicator.models import DONE, PENDING
-from syndicator.pipeline import Context, open_context
-from syndicator.reload import RELOAD_ERROR_FILE, RELOAD_HOOKS
+from syndicator.pipeline import RELOAD_HOOKS, Context, open_context
 from syndicator.runner import Abandoned, ThreadPoolRunner
 from syndicator.scheduler import Service, source_job_id
 from syndicator.translate.pseudo import PseudoEngine, PseudoPair
