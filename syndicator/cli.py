@@ -144,7 +144,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     ctx = open_context(config)
     try:
         if not args.once:
-            from syndicator.scheduler import Service
+            from syndicator.service import Service
 
             if not Service(ctx, overrides=_overrides(args.set)).run():
                 # Work still under way after run.stop_timeout is abandoned: its state stays pending in the
