@@ -126,10 +126,10 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             row["next_retry"] = min(retries) if retries else None
         stale, broken = corrections.inspect(store, config.translation.corrections_dir, config.languages.all)
         reviewed = store.corrections()
-        memory = {
+        translation_memory = {
             pair: {"sentences": size, "hits": hits, "misses": misses,
                    "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None}
-            for pair, (size, hits, misses) in store.memory_stats().items()
+            for pair, (size, hits, misses) in store.translation_memory_stats().items()
         }  # fmt: skip
         models = coverage(config)
 
@@ -143,7 +143,7 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             "models_missing": [m["target"] for m in models if m["covered"] == "missing"],
             "partners_stopped": stopped_partners(config, store),
             "reload_error": last_reload_error(config.root),
-            "memory": memory,
+            "translation_memory": translation_memory,
             **({"history": collect_history(store)} if history else {}),
             "corrections": {
                 "folder": str(config.translation.corrections_dir),
@@ -236,9 +236,9 @@ def format_status(data: dict[str, Any]) -> str:
         for p in fixes["stale"]
     ]
     lines += [f"  problem: {p}" for p in fixes["problems"]]
-    if data["memory"]:
+    if data["translation_memory"]:
         lines.append("translation memory:")
-        for pair, m in data["memory"].items():
+        for pair, m in data["translation_memory"].items():
             rate = "n/a" if m["hit_rate"] is None else f"{m['hit_rate']:.0%}"
             lines.append(
                 f"  {pair}: {m['sentences']} sentences, hit rate {rate} ({m['hits']} hits, {m['misses']} misses)"

@@ -80,7 +80,7 @@ def test_spanish_through_apertium_keeps_names_numbers_links_and_dates(
     # the sentence with the new date is a memory hit; the one with the new number is not (Apertium keeps
     # numbers by itself, so they are not placeholders there): exactly one sentence goes to Apertium again.
     store = Store(f"sqlite:///{root / 'data' / 'syndicator.db'}")
-    size, _, misses = store.memory_stats()["en>es"]
+    size, _, misses = store.translation_memory_stats()["en>es"]
     article = root / "articles" / "2026-03-02-ferry-opening.md"
     article.write_text(
         article.read_text(encoding="utf-8")
@@ -89,7 +89,7 @@ def test_spanish_through_apertium_keeps_names_numbers_links_and_dates(
         encoding="utf-8",
     )
     assert _run(root, "run", "--once") == 0
-    assert store.memory_stats()["en>es"][::2] == (size + 1, misses + 1)
+    assert store.translation_memory_stats()["en>es"][::2] == (size + 1, misses + 1)
     text = lxml.html.fragment_fromstring(
         _entry(root, "es").content[0].value, create_parent="div"
     ).text_content()

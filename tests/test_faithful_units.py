@@ -178,11 +178,11 @@ def test_blocks_round_trip_through_placeholders(inner: str) -> None:
 
 
 class _NoMemory:
-    def memory_lookup(self, pair: str, model: str, hashes: Sequence[str]) -> dict[str, str]:
+    def translation_memory_lookup(self, pair: str, model: str, hashes: Sequence[str]) -> dict[str, str]:
         return {}
 
-    def memory_store(self, pair: str, model: str, rows: Sequence[tuple[str, str, str]]) -> None:
+    def translation_memory_store(self, pair: str, model: str, rows: Sequence[tuple[str, str, str]]) -> None:
         pass
 
-    def memory_count(self, pair: str, hits: int, misses: int) -> None:
+    def translation_memory_count(self, pair: str, hits: int, misses: int) -> None:
         pass
