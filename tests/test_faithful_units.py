@@ -16,11 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syndicator.models import Article
-from syndicator.translate.apertium import split_sentences
 from syndicator.translate.dates import find_dates, render
 from syndicator.translate.document import Faithful, translate_articles
 from syndicator.translate.headline import capitalize_first, proper_nouns, sentence_case
 from syndicator.translate.protect import Protected, Protector, globalize, localize
+from syndicator.translate.sentences import split_sentences
 
 DATA = Path(__file__).resolve().parent / "data" / "faithful"
 LANGUAGES = ("es", "fr", "zh", "ar", "ru")
