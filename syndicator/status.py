@@ -40,6 +40,19 @@ def coverage(config: Config) -> list[dict[str, str]]:
     return rows
 
 
+def config_warnings(config: Config) -> list[str]:
+    """What a valid config allows but production should not run with (`check`, start-up and `status` say it)."""
+    t = config.translation
+    pseudo = [lang for lang in config.languages.targets if t.engines.get(lang, t.engine) == "pseudo"]
+    if not pseudo:
+        return []
+    where = "translation.engine" if t.engine == "pseudo" else "translation.engines"
+    return [
+        f'{where} = "pseudo" for {", ".join(pseudo)}: those feeds get "[{pseudo[0]}] …" markers, not '
+        'translations (a test double and a layout preview); use "argos" or "apertium" in production'
+    ]
+
+
 def stopped_partners(config: Config, store: Store) -> list[dict[str, Any]]:
     """Partners that stopped pulling their feeds: name, last pull, expected interval.
 
@@ -135,6 +148,7 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
 
         return {
             "config": str(config.file),
+            "warnings": config_warnings(config),
             "service": service_state(service.get("service")),
             "articles": store.article_count(),
             "sources": sources,
@@ -179,6 +193,7 @@ def _health(s: dict[str, Any]) -> str:
 def format_status(data: dict[str, Any]) -> str:
     """The status as text for a terminal."""
     lines = [f"config: {data['config']}", f"service: {data['service']}"]
+    lines += [f"WARNING: {w}" for w in data.get("warnings", [])]
     if err := data.get("reload_error"):
         lines += format_reload_error(err)
     lines += [f"articles: {data['articles']}", "sources:"]
