@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from syndicator.cli import main
+from tests.support.edits import replaced
 
 
 def test_check_ok(make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -25,7 +26,7 @@ def test_bad_config_exits_2_and_nothing_runs(
     root = make_instance()
     config = root / "config" / "syndicator.toml"
     config.write_text(
-        config.read_text().replace('timezone = "Asia/Shanghai"', 'timezone = "Asia/Shanghai"\ntitel = "x"')
+        replaced(config.read_text(), 'timezone = "Asia/Shanghai"', 'timezone = "Asia/Shanghai"\ntitel = "x"')
     )
     assert main(["--config", str(config), "run", "--once"]) == 2
     err = capsys.readouterr().err

@@ -19,6 +19,7 @@ from syndicator.translate.argos import ArgosEngine
 from syndicator.translate.document import translate_articles
 from syndicator.translate.packages import install
 from syndicator.translate.pseudo import PseudoPair
+from tests.support.edits import replaced
 
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
 WORDS = [
@@ -153,8 +154,8 @@ def test_cli_run_with_batches_of_one_stores_the_same_translations(
     assert main(["-q", "--config", str(config), "models", "install", str(model_files("en", "fr"))]) == 0
     stored = {}
     for size in (64, 1):
-        text = original.replace(
-            'packages_dir = "models"\n', f'packages_dir = "models"\nbatch_size = {size}\n'
+        text = replaced(
+            original, 'packages_dir = "models"\n', f'packages_dir = "models"\nbatch_size = {size}\n'
         )
         config.write_text(text, encoding="utf-8")
         for path in (root / "data").glob("syndicator.db*"):
