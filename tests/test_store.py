@@ -186,11 +186,16 @@ def test_a_done_translation_is_never_claimed(store: Store) -> None:
 
 def test_counters_add_up_in_sql(store: Store) -> None:
     for _ in range(3):
-        store.memory_count("en-fr", 2, 1)
-    store.memory_store("en-fr", "m1", [("h1", "Hello.", "Bonjour."), ("h1", "Hello.", "Bonjour.")])
-    store.memory_store("en-fr", "m1", [("h1", "Hello.", "Salut."), ("h2", "Bye.", "Adieu.")])
-    assert store.memory_stats() == {"en-fr": (2, 6, 3)}
-    assert store.memory_lookup("en-fr", "m1", ["h1", "h2", "h3"]) == {"h1": "Bonjour.", "h2": "Adieu."}
+        store.translation_memory_count("en-fr", 2, 1)
+    store.translation_memory_store(
+        "en-fr", "m1", [("h1", "Hello.", "Bonjour."), ("h1", "Hello.", "Bonjour.")]
+    )
+    store.translation_memory_store("en-fr", "m1", [("h1", "Hello.", "Salut."), ("h2", "Bye.", "Adieu.")])
+    assert store.translation_memory_stats() == {"en-fr": (2, 6, 3)}
+    assert store.translation_memory_lookup("en-fr", "m1", ["h1", "h2", "h3"]) == {
+        "h1": "Bonjour.",
+        "h2": "Adieu.",
+    }
 
     later = T0 + timedelta(hours=1)
     store.record_pulls([_pull(3, 1, later, "new")])

@@ -94,16 +94,16 @@ def test_racing_workers_claim_each_translation_once(stores: list[Store]) -> None
 def test_racing_counters_all_count(stores: list[Store]) -> None:
     def count(i: int, s: Store) -> None:
         for _ in range(ROUNDS):
-            s.memory_count("en-fr", 1, 2)
+            s.translation_memory_count("en-fr", 1, 2)
             s.record_poll("wire", error="timeout")
             s.record_pulls([{"day": "2026-03-01", "partner": "", "feed": "fr/atom.xml", "pulls": 1,
                              "not_modified": 1, "last_pull": T0 + timedelta(seconds=i), "user_agent": f"r{i}"}])  # fmt: skip
-            s.memory_store("en-fr", "m", [("h", "Hello.", f"Bonjour {i}.")])
+            s.translation_memory_store("en-fr", "m", [("h", "Hello.", f"Bonjour {i}.")])
 
     race(stores, count)
     total = WRITERS * ROUNDS
     s = stores[0]
-    assert s.memory_stats() == {"en-fr": (1, total, 2 * total)}
+    assert s.translation_memory_stats() == {"en-fr": (1, total, 2 * total)}
     assert s.source_states()["wire"]["failures"] == total
     (row,) = s.pull_stats("2026-03-01")
     assert (row["pulls"], row["not_modified"], row["user_agent"]) == (total, total, f"r{WRITERS - 1}")

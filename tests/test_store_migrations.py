@@ -210,7 +210,7 @@ def test_a_store_from_before_revisions_is_upgraded_without_losing_a_row(
     store = Store(empty_url)
     try:
         assert store.counts()["fr"] == {"done": 2, "pending": 1}
-        assert store.memory_stats() == {"en-fr": (2, 3, 2)}
+        assert store.translation_memory_stats() == {"en-fr": (2, 3, 2)}
         assert store.translations_for([2], "fr")[2].reviewed  # booleans read back as booleans
         assert store.claim("fr", "w1") == [3]
         item = ArticleInput("site", "x", "en", "t", "<p>b</p>", after["articles"][0][12], url="")

@@ -22,13 +22,13 @@ from syndicator.store.articles import ArticlesMixin
 from syndicator.store.base import write_transaction
 from syndicator.store.claims import ClaimsMixin
 from syndicator.store.corrections import CorrectionsMixin
-from syndicator.store.memory import MemoryMixin
 from syndicator.store.migrate import check
 from syndicator.store.publishing import PublishingMixin
 from syndicator.store.pulls import PullsMixin
 from syndicator.store.schema import metadata, utcnow
 from syndicator.store.service import ServiceMixin
 from syndicator.store.sources import SourcesMixin
+from syndicator.store.translation_memory import TranslationMemoryMixin
 from syndicator.store.translations import TranslationsMixin
 
 __all__ = ["Store", "connect", "database_url", "metadata", "utcnow"]
@@ -81,7 +81,7 @@ class Store(
     ClaimsMixin,
     TranslationsMixin,
     ArticlesMixin,
-    MemoryMixin,
+    TranslationMemoryMixin,
     SourcesMixin,
     PublishingMixin,
     PullsMixin,

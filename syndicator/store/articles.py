@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, select, update
 from syndicator.errors import StoreError
 from syndicator.models import Article, ArticleInput
 from syndicator.store.base import StoreBase
-from syndicator.store.schema import HAS_CANONICAL, _aware, _naive_utc, articles, bounded_key, clean_text
+from syndicator.store.schema import HAS_CANONICAL, articles, aware_utc, bounded_key, clean_text, naive_utc
 
 
 class ArticlesMixin(StoreBase):
@@ -27,7 +27,7 @@ class ArticlesMixin(StoreBase):
         with concurrent writers on any database: the unique (source, key) and canonical-URL indexes decide
         who stored it first (INSERT … ON CONFLICT DO NOTHING), not a lock or a read before the write.
         """
-        now = _naive_utc(self.clock())
+        now = naive_utc(self.clock())
         canonical = bounded_key(clean_text(canonical)) if canonical else ""
         values = {
             "language": item.language,
@@ -39,7 +39,7 @@ class ArticlesMixin(StoreBase):
             "image": clean_text(item.image),
             "url": clean_text(item.url),
             "origin": clean_text(item.origin),
-            "published": _naive_utc(item.published),
+            "published": naive_utc(item.published),
             "content_hash": content_hash,
         }
         same_key = and_(articles.c.source == item.source, articles.c.key == item.key)
@@ -86,7 +86,7 @@ class ArticlesMixin(StoreBase):
         query = select(articles.c.published).where(and_(articles.c.source == source, articles.c.key == key))
         with self.engine.connect() as conn:
             value = conn.execute(query).scalar_one_or_none()
-        return _aware(value)
+        return aware_utc(value)
 
     def article(self, article_id: int) -> Article:
         """One stored article."""
@@ -127,7 +127,7 @@ class ArticlesMixin(StoreBase):
     def started(self) -> datetime | None:
         """When the store saw its first article (None for an empty store): a date that never moves."""
         with self.engine.connect() as conn:
-            return _aware(conn.execute(select(func.min(articles.c.first_seen))).scalar())
+            return aware_utc(conn.execute(select(func.min(articles.c.first_seen))).scalar())
 
     def article_count(self) -> int:
         """How many articles are stored."""

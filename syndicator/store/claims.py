@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 
 from syndicator.models import PENDING
-from syndicator.store.schema import _aware, _naive_utc, translations
+from syndicator.store.schema import aware_utc, naive_utc, translations
 from syndicator.store.translations import TranslationsMixin
 
 CLAIM_LEASE = timedelta(minutes=15)  # longer than a unit of work takes; a dead worker's rows wait this long
@@ -49,9 +49,7 @@ class ClaimsMixin(TranslationsMixin):
         free = and_(
             tr.c.language == language,
             tr.c.status == PENDING,
-            or_(
-                tr.c.claimed_until.is_(None), tr.c.claimed_until <= _naive_utc(now), tr.c.claimed_by == owner
-            ),
+            or_(tr.c.claimed_until.is_(None), tr.c.claimed_until <= naive_utc(now), tr.c.claimed_by == owner),
         )
         pick = select(tr.c.article_id, tr.c.language).where(free)
         if article_ids is not None:
@@ -70,7 +68,7 @@ class ClaimsMixin(TranslationsMixin):
         statement = (
             update(tr)
             .where(and_(tr.c.article_id == picked.c.article_id, tr.c.language == picked.c.language))
-            .values(claimed_by=owner, claimed_until=_naive_utc(now + lease))
+            .values(claimed_by=owner, claimed_until=naive_utc(now + lease))
             .returning(tr.c.article_id)
         )
         with self._tx() as conn:
@@ -83,7 +81,7 @@ class ClaimsMixin(TranslationsMixin):
             result = conn.execute(
                 update(tr)
                 .where(and_(tr.c.claimed_by == owner, tr.c.status == PENDING))
-                .values(claimed_until=_naive_utc(self.clock() + lease))
+                .values(claimed_until=naive_utc(self.clock() + lease))
             )
             return int(result.rowcount or 0)
 
@@ -106,6 +104,6 @@ class ClaimsMixin(TranslationsMixin):
             query = query.where(tr.c.language == language)
         with self.engine.connect() as conn:
             return [
-                (int(r.article_id), r.language, r.claimed_by, _aware(r.claimed_until) or self.clock())
+                (int(r.article_id), r.language, r.claimed_by, aware_utc(r.claimed_until) or self.clock())
                 for r in conn.execute(query.order_by(tr.c.article_id, tr.c.language))
             ]

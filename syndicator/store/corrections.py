@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, delete, select, update
 
 from syndicator.models import PENDING, Translation
-from syndicator.store.schema import _naive_utc, articles, corrections, translations
+from syndicator.store.schema import articles, corrections, naive_utc, translations
 from syndicator.store.translations import TranslationsMixin
 
 
@@ -27,7 +27,7 @@ class CorrectionsMixin(TranslationsMixin):
         """Store a human correction as the finished, reviewed translation, and remember its file."""
         self.save_translation(tr)
         values = {"path": path, "file_hash": file_hash, "source_hash": tr.source_hash,
-                  "applied": _naive_utc(self.clock())}  # fmt: skip
+                  "applied": naive_utc(self.clock())}  # fmt: skip
         insert = self._insert(corrections).values(article_id=tr.article_id, language=tr.language, **values)
         with self._tx() as conn:
             conn.execute(

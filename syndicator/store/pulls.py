@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from syndicator.store.base import StoreBase
-from syndicator.store.schema import _aware, _naive_utc, clean_text, pulls
+from syndicator.store.schema import aware_utc, clean_text, naive_utc, pulls
 
 
 class PullsMixin(StoreBase):
@@ -37,7 +37,7 @@ class PullsMixin(StoreBase):
         )
         records = [
             {"day": r["day"], "partner": r["partner"], "feed": r["feed"], "pulls": r["pulls"],
-             "not_modified": r["not_modified"], "last_pull": _naive_utc(r["last_pull"]),
+             "not_modified": r["not_modified"], "last_pull": naive_utc(r["last_pull"]),
              "user_agent": clean_text(r["user_agent"][:500])}
             for r in rows
         ]  # fmt: skip
@@ -60,7 +60,7 @@ class PullsMixin(StoreBase):
                 row["pulls"] += r.pulls
                 row["not_modified"] += r.not_modified
                 row["days"] += 1
-                last = _aware(r.last_pull)
+                last = aware_utc(r.last_pull)
                 if row["last_pull"] is None or (last is not None and last >= row["last_pull"]):
                     row["last_pull"], row["user_agent"] = last, r.user_agent
         return list(out.values())

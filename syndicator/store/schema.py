@@ -87,7 +87,8 @@ corrections = Table(
 
 # Sentence-level translation memory: the identity of a translated sentence is its normalized text's hash,
 # the language pair and the model that made it, so a new model version misses exactly its own pair.
-memory = Table(
+# (The SQL tables keep their first names, "memory" and "memory_stats", so existing stores need no migration.)
+translation_memory = Table(
     "memory",
     metadata,
     Column("pair", String(80), primary_key=True),
@@ -98,7 +99,7 @@ memory = Table(
     Column("created", DateTime, nullable=False),
 )
 
-memory_stats = Table(
+translation_memory_stats = Table(
     "memory_stats",
     metadata,
     Column("pair", String(80), primary_key=True),
@@ -215,11 +216,11 @@ KEY_BYTES = 1000
 
 
 # SQLite keeps no time zone: values are stored naive in UTC and handed back tz-aware.
-def _naive_utc(value: datetime) -> datetime:
+def naive_utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def aware_utc(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=UTC)
 
 
