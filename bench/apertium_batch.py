@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from syndicator.config import TranslationConfig
 from syndicator.translate import EngineOptions
 from syndicator.translate.apertium import ApertiumEngine
 
@@ -29,7 +30,9 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     sentences = [f"{s} Item {i}." for i, s in zip(range(n), SENTENCES * n, strict=False)]
     with tempfile.TemporaryDirectory() as tmp:
-        pair = ApertiumEngine(EngineOptions(Path(tmp), Path(tmp))).pair("en", "es")
+        pair = ApertiumEngine(EngineOptions(TranslationConfig(packages_dir=Path(tmp)), Path(tmp))).pair(
+            "en", "es"
+        )
     if pair is None:
         sys.exit("apertium with the eng-spa pair is not installed")
     pair.translate_batch(sentences[:2])  # warm the page cache

@@ -14,7 +14,7 @@ from syndicator.store import Store
 def app() -> FeedApp:
     """FeedApp for the instance named by $SYNDICATOR_CONFIG, its files loaded."""
     config = load_config(Path(os.environ["SYNDICATOR_CONFIG"]))
-    feed_app = FeedApp(config, Store(config.store.url), Catalogs(config.locales_dir))
+    feed_app = FeedApp(config, Store(config.store.url), Catalogs(config.publish.locales_dir))
     feed_app.cache.refresh()
     feed_app.pulls.start()
     return feed_app

@@ -130,21 +130,22 @@ class PipelineWorker:
     def __init__(self, spec: dict[str, Any]) -> None:
         from datetime import UTC, datetime
 
+        from syndicator.config import TranslationConfig
         from syndicator.models import Article
         from syndicator.translate import EngineOptions
         from syndicator.translate.argos import ArgosEngine
 
         self.spec = spec
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
-        self.options = EngineOptions(
+        translation = TranslationConfig(
             packages_dir=Path(spec["package"]).parent,
-            data_dir=self.tmp,
             beam_size=spec["beam"],
             batch_size=spec["batch_size"],
             threads=spec["threads"],
         )
+        self.options = EngineOptions(translation, data_dir=self.tmp)
         pair = ArgosEngine(self.options).pair("en", spec["target"])
-        assert pair is not None, f"no en→{spec['target']} package in {self.options.packages_dir}"
+        assert pair is not None, f"no en→{spec['target']} package in {self.options.translation.packages_dir}"
         self.pair = pair
         pair.translate_batch(["Warm up the model."])
         pair.split("Warm up the sentence splitter. It loads on first use.")
@@ -184,7 +185,7 @@ class PipelineWorker:
     def run(self) -> None:
         from syndicator.translate.document import translate_articles
 
-        translate_articles(self.pair, self.articles, self.store, self.options.batch_size)
+        translate_articles(self.pair, self.articles, self.store, self.options.translation.batch_size)
 
     def check(self) -> dict[str, Any]:
         """Every benchmark sentence went to the model exactly once."""

@@ -277,11 +277,12 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
                 print(f"removed {pkg.source} → {pkg.target} (version {pkg.version or '?'})")
         return EXIT_OK
     if args.models_command == "install" and args.online:
+        from syndicator.http import client_for
         from syndicator.translate.online import install_online
 
         t = config.translation
-        install_online(t.index_url, config.languages.source, args.files, t.pivot, t.packages_dir,
-                       progress=not args.quiet)  # fmt: skip
+        install_online(client_for(config), t.index_url, config.languages.source, args.files, t.pivot,
+                       t.packages_dir, progress=not args.quiet)  # fmt: skip
         return EXIT_OK
     if args.models_command == "install":
         from syndicator.progress import progress
@@ -339,7 +340,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     store = Store(config.store.url)
     try:
         try:
-            server = FeedServer(config, store, Catalogs(config.locales_dir), glossary=glossary)
+            server = FeedServer(config, store, Catalogs(config.publish.locales_dir), glossary=glossary)
         except OSError as exc:
             raise SyndicatorError(
                 f"cannot listen on {config.serve.host}:{config.serve.port}: {exc.strerror or exc}",

@@ -12,7 +12,6 @@ Shape (documented in docs/translation.md):
 from __future__ import annotations
 
 import difflib
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,10 +19,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
-
-from syndicator.config.tomllines import key_lines  # the same line finder as the main config
-from syndicator.errors import ConfigError
+from syndicator.config.files import Problems, read_toml
+from syndicator.config.languages import is_language, language_id
+from syndicator.config.tomllines import KeyPath
 
 GLOSSARY_FILE = Path("config") / "glossary.toml"
 
@@ -38,8 +36,9 @@ class Term:
 
     def render(self, language: str) -> str | None:
         """The term in a language, or None when the model should translate it there."""
-        base = language.split("-")[0]
-        for code in (language, base):
+        # Keys are Babel's canonical ids, so "pt-BR" in the config finds "pt_BR" in the glossary.
+        full = language_id(language)
+        for code in (full, full.split("_")[0]):
             if code in self.translations:
                 return self.translations[code]
         return self.text if self.keep else None
@@ -73,33 +72,17 @@ EMPTY = Glossary()
 def load_glossary(root: Path) -> Glossary:
     """Read and validate <instance>/config/glossary.toml; a missing file is an empty glossary."""
     file = root / GLOSSARY_FILE
-    if not file.is_file():
+    try:
+        text, data = read_toml(file)
+    except FileNotFoundError:
         return Glossary(file=None)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8: {exc.reason}", file=file, hint="save it as UTF-8") from exc
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", file=file, hint="check its permissions") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"invalid TOML: {exc}", file=file, hint="check the quotes, brackets and '=' on that line"
-        ) from None
-    return _Reader(file, text).read(data)
+    return _Reader(Problems(file, text)).read(data)
 
 
 class _Reader:
-    def __init__(self, file: Path, text: str) -> None:
-        self.file = file
-        self.lines = key_lines(text)
-        self.problems: list[ConfigError] = []
-
-    def problem(self, path: tuple[str, ...], message: str, hint: str) -> None:
-        line = next((self.lines[path[:n]] for n in range(len(path), 0, -1) if path[:n] in self.lines), None)
-        key = ".".join(f'"{p}"' if (" " in p or "." in p) else p for p in path)
-        self.problems.append(ConfigError(message, file=self.file, key=key, line=line, hint=hint))
+    def __init__(self, problems: Problems) -> None:
+        self.problems = problems
+        self.problem = problems.add
 
     def read(self, data: dict[str, Any]) -> Glossary:
         terms: dict[str, Term] = {}
@@ -128,12 +111,11 @@ class _Reader:
                 self.problem(("term", text), "term is also in the keep list", "list it in one place only")
                 continue
             terms[term.text] = term
-        if self.problems:
-            raise ConfigError.collect(sorted(self.problems, key=lambda p: p.line or 0), self.file)
-        return Glossary(tuple(sorted(terms.values(), key=lambda t: -len(t.text))), self.file)
+        self.problems.raise_any()
+        return Glossary(tuple(sorted(terms.values(), key=lambda t: -len(t.text))), self.problems.file)
 
     def _term(self, text: str, spec: Any) -> Term | None:
-        path = ("term", text)
+        path: KeyPath = ("term", text)
         if not text.strip():
             self.problem(path, "empty term", "write the term between the quotes")
             return None
@@ -146,21 +128,13 @@ class _Reader:
                 if not isinstance(value, bool):
                     self.problem((*path, key), "expected true or false", "keep = true")
                 keep = value is True
-            elif not _is_language(key):
+            elif not is_language(key):
                 self.problem((*path, key), "unknown key", "use keep = true or a language code such as fr")
             elif not isinstance(value, str) or not value.strip():
                 self.problem((*path, key), "expected the translation as a non-empty string", f'{key} = "..."')
             else:
-                translations[key] = value.strip()
+                translations[language_id(key)] = value.strip()
         if not keep and not translations and len(self.problems) == before:
             self.problem(path, "term has no translation", 'add keep = true or a language, e.g. fr = "..."')
             return None
         return Term(text.strip(), MappingProxyType(translations), keep)
-
-
-def _is_language(code: str) -> bool:
-    try:
-        Locale.parse(code.replace("-", "_"))
-    except (ValueError, TypeError, UnknownLocaleError):
-        return False
-    return code == code.lower() or "-" in code

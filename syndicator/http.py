@@ -7,6 +7,7 @@ import logging
 import os
 import random
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,33 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from syndicator import __version__
+from syndicator.config import Config, HttpConfig
 from syndicator.errors import SourceError
 
 log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
 USER_AGENT = f"Syndicator/{__version__}"
-
-
-@dataclass(frozen=True)
-class HttpOptions:
-    """How patient and how trusting one client is (the [http] settings)."""
-
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    max_bytes: int = 20 * 1024 * 1024
-    max_redirects: int = 5
-    retries: int = 2  # extra attempts after the first, on timeouts, connection errors, 5xx and 429
-    backoff: float = 1.0  # first retry waits about this many seconds, then twice as long each time
-    max_wait: float = 30.0  # longest Retry-After honoured inside one poll; longer ones end the poll
-    contact: str = ""  # appended to the User-Agent so upstream admins know whom to ask
-
-    @property
-    def user_agent(self) -> str:
-        """The identifying User-Agent header, with the version and a contact address."""
-        return f"{USER_AGENT} (+{self.contact})" if self.contact else USER_AGENT
+POOL_HOSTS = 8  # hosts whose idle connections one session keeps
+POOL_PER_HOST = 4  # idle connections kept per host
 
 
 @dataclass(frozen=True)
@@ -113,24 +99,52 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 
 
 class HttpClient:
-    """One requests session with the instance's limits; thread-safe enough for one poll per source."""
+    """The instance's way out: the [http] settings (timeouts, caps, retries) and its User-Agent on every
+    request, over kept-alive connections.
+
+    One requests.Session per thread that uses the client (requests does not promise a Session is safe to
+    share between threads), each with a bounded connection pool: the pages of one web source poll, a
+    model download and its index reuse their connections instead of opening one per request.
+    """
 
     def __init__(
         self,
-        options: HttpOptions | None = None,
+        options: HttpConfig | None = None,
         *,
+        contact: str = "",
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        self.options = options or HttpOptions()
+        self.options = options or HttpConfig()
+        # The contact address tells upstream admins whom to ask about our requests.
+        self.user_agent = f"{USER_AGENT} (+{contact})" if contact else USER_AGENT
         self.sleep = sleep
         self.rng = rng or random.Random()
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
 
     def _session(self) -> requests.Session:
-        session = requests.Session()
-        session.max_redirects = self.options.max_redirects
-        session.headers["User-Agent"] = self.options.user_agent
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.max_redirects = self.options.max_redirects
+            session.headers["User-Agent"] = self.user_agent
+            # Retries are ours (get()); the pool keeps a few idle connections per host and never more.
+            adapter = HTTPAdapter(pool_connections=POOL_HOSTS, pool_maxsize=POOL_PER_HOST, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
         return session
+
+    def close(self) -> None:
+        """Close every pooled connection (a client in use by another thread opens new ones as needed)."""
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
 
     def get(self, url: str, validators: Validators | None = None, *, accept: str = "*/*") -> Response:
         """GET a URL with retries; a 304 comes back as a Response, every failure as a FetchError."""
@@ -159,34 +173,34 @@ class HttpClient:
             headers["If-None-Match"] = validators.etag
         if validators and validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
-        with self._session() as session:
-            try:
-                resp = session.get(
-                    url,
-                    headers=headers,
-                    timeout=(self.options.connect_timeout, self.options.read_timeout),
-                    stream=True,
-                )
-            except requests.TooManyRedirects:
-                raise FetchError(
-                    url,
-                    f"more than {self.options.max_redirects} redirects",
-                    hint="point the source at the final address",
-                ) from None
-            except requests.ConnectTimeout:
-                raise FetchError(
-                    url, f"no connection within {self.options.connect_timeout:g}s", transient=True
-                ) from None
-            except requests.Timeout:
-                raise FetchError(
-                    url, f"no response within {self.options.read_timeout:g}s", transient=True
-                ) from None
-            except requests.ConnectionError as exc:
-                raise FetchError(url, f"cannot connect: {_root_cause(exc)}", transient=True) from None
-            except requests.RequestException as exc:
-                raise FetchError(url, f"request failed: {_root_cause(exc)}") from None
-            with resp:
-                return self._read(url, resp)
+        try:
+            # The session outlives the request: its connection goes back to the pool for the next one.
+            resp = self._session().get(
+                url,
+                headers=headers,
+                timeout=self._timeouts(),
+                stream=True,
+            )
+        except requests.TooManyRedirects:
+            raise FetchError(
+                url,
+                f"more than {self.options.max_redirects} redirects",
+                hint="point the source at the final address",
+            ) from None
+        except requests.ConnectTimeout:
+            raise FetchError(
+                url, f"no connection within {self.options.connect_timeout:g}s", transient=True
+            ) from None
+        except requests.Timeout:
+            raise FetchError(
+                url, f"no response within {self.options.read_timeout:g}s", transient=True
+            ) from None
+        except requests.ConnectionError as exc:
+            raise FetchError(url, f"cannot connect: {_root_cause(exc)}", transient=True) from None
+        except requests.RequestException as exc:
+            raise FetchError(url, f"request failed: {_root_cause(exc)}") from None
+        with resp:
+            return self._read(url, resp)
 
     def _read(self, url: str, resp: requests.Response) -> Response:
         status = resp.status_code
@@ -243,73 +257,57 @@ class HttpClient:
         url: str,
         dest: Path,
         *,
-        timeout: float | None = None,
         max_bytes: int | None = None,
         progress: Callable[[int, int | None], None] | None = None,
     ) -> Path:
-        """Stream a URL to a file atomically (temp file + rename); progress(done, total) after each chunk."""
-        return download(
-            url,
-            dest,
-            timeout=timeout or self.options.read_timeout,
-            max_bytes=max_bytes or self.options.max_bytes,
-            progress=progress,
-            options=self.options,
-        )
+        """Stream a URL into `dest` atomically (temp file + rename), capped at max_bytes (http.max_bytes by
+        default); progress(done, total) after each chunk; FetchError naming the URL on failure."""
+        cap = self.options.max_bytes if max_bytes is None else max_bytes
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+        out = os.fdopen(fd, "wb")
+        try:
+            with self._session().get(url, timeout=self._timeouts(), stream=True) as resp:
+                if resp.status_code >= 400:
+                    raise FetchError(url, f"HTTP {resp.status_code} {resp.reason or ''}".rstrip())
+                total_header = resp.headers.get("Content-Length", "")
+                total = int(total_header) if total_header.isdigit() else None
+                if total is not None and total > cap:
+                    raise FetchError(url, f"{total} bytes is more than the {cap}-byte limit")
+                done = 0
+                for chunk in resp.iter_content(CHUNK):
+                    done += len(chunk)
+                    if done > cap:
+                        raise FetchError(url, f"more than the {cap}-byte limit; download stopped")
+                    out.write(chunk)
+                    if progress is not None:
+                        progress(done, total)
+            out.close()
+            os.replace(tmp, dest)
+            return dest
+        except requests.RequestException as exc:
+            raise FetchError(url, f"download failed: {_root_cause(exc)}", transient=True) from None
+        finally:
+            out.close()
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def post_form(self, url: str, data: Mapping[str, str]) -> int:
+        """POST an application/x-www-form-urlencoded body; return the status code; FetchError on failure."""
+        try:
+            with self._session().post(url, data=dict(data), timeout=self._timeouts()) as response:
+                return response.status_code
+        except requests.RequestException as exc:
+            raise FetchError(url, f"POST failed: {_root_cause(exc)}", transient=True) from None
+
+    def _timeouts(self) -> tuple[float, float]:
+        return (self.options.connect_timeout, self.options.read_timeout)
 
 
-def download(
-    url: str,
-    dest: Path,
-    *,
-    timeout: float,
-    max_bytes: int,
-    progress: Callable[[int, int | None], None] | None = None,
-    options: HttpOptions | None = None,
-) -> Path:
-    """Stream a URL into `dest` (atomic, capped at max_bytes); raise FetchError naming the URL on failure."""
-    opts = options or HttpOptions()
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    session = requests.Session()
-    session.max_redirects = opts.max_redirects
-    session.headers["User-Agent"] = opts.user_agent
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    out = os.fdopen(fd, "wb")
-    try:
-        with session, session.get(url, timeout=(opts.connect_timeout, timeout), stream=True) as resp:
-            if resp.status_code >= 400:
-                raise FetchError(url, f"HTTP {resp.status_code} {resp.reason or ''}".rstrip())
-            total_header = resp.headers.get("Content-Length", "")
-            total = int(total_header) if total_header.isdigit() else None
-            if total is not None and total > max_bytes:
-                raise FetchError(url, f"{total} bytes is more than the {max_bytes}-byte limit")
-            done = 0
-            for chunk in resp.iter_content(CHUNK):
-                done += len(chunk)
-                if done > max_bytes:
-                    raise FetchError(url, f"more than the {max_bytes}-byte limit; download stopped")
-                out.write(chunk)
-                if progress is not None:
-                    progress(done, total)
-        out.close()
-        os.replace(tmp, dest)
-        return dest
-    except requests.RequestException as exc:
-        raise FetchError(url, f"download failed: {_root_cause(exc)}", transient=True) from None
-    finally:
-        out.close()
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def post_form(url: str, data: Mapping[str, str], timeout: float) -> int:
-    """POST an application/x-www-form-urlencoded body; return the status code; FetchError on failure."""
-    try:
-        response = requests.post(url, data=dict(data), timeout=timeout, headers={"User-Agent": USER_AGENT})
-    except requests.RequestException as exc:
-        raise FetchError(url, f"POST failed: {_root_cause(exc)}", transient=True) from None
-    return response.status_code
+def client_for(config: Config) -> HttpClient:
+    """The HTTP client of an instance: its [http] settings, and its site address as the contact."""
+    return HttpClient(config.http, contact=config.site.link)
 
 
 def _root_cause(exc: BaseException) -> str:

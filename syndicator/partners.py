@@ -16,13 +16,14 @@ import os
 import re
 import secrets
 import threading
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from syndicator.config.tomllines import key_lines, key_text
+from syndicator.config.files import Problems, read_toml
+from syndicator.config.languages import is_language, language_hint, language_id
+from syndicator.config.tomllines import KeyPath
 from syndicator.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -98,22 +99,11 @@ def public(tags: Sequence[str], restricted: frozenset[str]) -> bool:
 def load_partners(path: Path, languages: Sequence[str]) -> PartnerList:
     """Read and validate a partners file (absent: no partners); raise one ConfigError listing problems."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text, data = read_toml(path)
     except FileNotFoundError:
         return PartnerList()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", file=path, hint="it must be a readable UTF-8 file") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        raise ConfigError(f"not valid TOML: {exc}", file=path, line=line, hint="fix the syntax") from None
-    lines = key_lines(text)
-    problems: list[ConfigError] = []
-
-    def problem(key: tuple[str | int, ...], message: str, hint: str) -> None:
-        line = next((lines[key[:n]] for n in range(len(key), 0, -1) if key[:n] in lines), None)
-        problems.append(ConfigError(message, file=path, key=key_text(key), line=line, hint=hint))
+    problems = Problems(path, text)
+    problem = problems.add
 
     for key in data:
         if key not in _TOP_KEYS:
@@ -127,7 +117,7 @@ def load_partners(path: Path, languages: Sequence[str]) -> PartnerList:
     names: set[str] = set()
     hashes: set[str] = set()
     for i, entry in enumerate(raw):
-        where: tuple[str | int, ...] = ("partner", i)
+        where: KeyPath = ("partner", i)
         for key in entry:
             if key not in _PARTNER_KEYS:
                 problem((*where, key), "unknown setting", f"known keys: {', '.join(_PARTNER_KEYS)}")
@@ -148,13 +138,19 @@ def load_partners(path: Path, languages: Sequence[str]) -> PartnerList:
         elif token in hashes:
             problem((*where, "token_sha256"), "the same token is given to two partners", "use a new token")
         langs = _strings(entry.get("languages", []), (*where, "languages"), problem)
+        # Compared as Babel ids ("pt_BR" is "pt-BR"), kept in the config's spelling, which feeds use.
+        published = {language_id(code): code for code in languages}
         for j, lang in enumerate(langs):
-            if lang not in languages:
+            if not is_language(lang):
+                problem((*where, "languages", j), f"unknown language {lang!r}", language_hint(lang))
+            elif language_id(lang) not in published:
                 problem(
                     (*where, "languages", j),
                     f"{lang!r} is not a published language",
                     f"published languages: {', '.join(languages)}",
                 )
+            else:
+                langs[j] = published[language_id(lang)]
         cats = entry.get("categories")
         categories = None if cats is None else frozenset(_strings(cats, (*where, "categories"), problem))
         own = frozenset(_strings(entry.get("restricted", []), (*where, "restricted"), problem))
@@ -166,12 +162,11 @@ def load_partners(path: Path, languages: Sequence[str]) -> PartnerList:
             hashes.add(token)
             partners.append(Partner(name, token, tuple(langs), categories, own, enabled is not False))
             restricted |= own
-    if problems:
-        raise ConfigError.collect(problems, path)
+    problems.raise_any()
     return PartnerList(tuple(partners), frozenset(restricted))
 
 
-def _strings(value: Any, key: tuple[str | int, ...], problem: Callable[..., None]) -> list[str]:
+def _strings(value: Any, key: KeyPath, problem: Callable[..., None]) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         problem(key, "expected a list of non-empty strings", 'e.g. ["weather", "transport"]')
         return []

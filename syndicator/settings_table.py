@@ -1,10 +1,27 @@
-"""The settings table: one row per setting drives validation, `--help` and docs/settings.md."""
+"""The settings, each declared once: a field of its section's dataclass, carrying kind, default and help.
+
+One `setting(...)` line is the whole declaration of a setting. From it come the typed, frozen config objects
+(the classes below, handed as they are to the HTTP client, the engines and the server), validation
+(config/validate.py walks `SETTINGS`), `--help` and docs/settings.md (config/docs.py). Adding a setting means
+adding one line here, plus the code that uses it.
+
+Defaults are Python values of the field's type; validation runs them through the same parser as a value from
+the file (tests/test_settings_table.py checks every default parses to itself), and the docs show them in
+their TOML spelling. A default computed from other settings is "" or None here, with `default_doc` saying
+what it becomes (the class's `__post_init__`, or `Config.__post_init__` across sections, computes it).
+
+This module imports nothing from the package: every layer may read it (docs/architecture.md).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Final
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final, TypeVar
 
 
 class _Required:
@@ -23,39 +40,40 @@ PLANNED_SOURCE_KINDS: Final[tuple[str, ...]] = ()
 # Fields a web source's `selectors` table may override (CSS selectors, see docs/sources.md).
 SELECTOR_FIELDS: Final = ("links", "title", "date", "author", "image", "body")
 
-# Every kind a Setting may have; config/parsers.py has one parser per kind.
-KINDS: Final = (
-    "str",
-    "url",
-    "timezone",
-    "language",
-    "languages",
-    "int",
-    "bool",
-    "path",
-    "dir",
-    "duration",
-    "choice",
-    "language_map",
-    "database",
-    "ratio_range",
-    "urls",
-    "number",
-    "selectors",
-)
+# Every kind a Setting may have, with the Python type its value has in the config objects;
+# config/parsers.py has one parser per kind, and a test checks each field's annotation against this.
+KINDS: Final[dict[str, str]] = {
+    "str": "str",
+    "url": "str",
+    "timezone": "str",
+    "language": "str",
+    "languages": "tuple[str, ...]",
+    "int": "int",
+    "bool": "bool",
+    "path": "Path",
+    "dir": "Path",
+    "duration": "timedelta",
+    "choice": "str",
+    "language_map": "Mapping[str, str]",
+    "database": "str",
+    "ratio_range": "tuple[float, float]",
+    "urls": "tuple[str, ...]",
+    "number": "float",
+    "selectors": "Mapping[str, str]",
+}
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting: its dotted key, kind, default (in TOML form, or REQUIRED) and help text."""
+    """One setting as validation and the docs see it: dotted key, kind, default (or REQUIRED), help text."""
 
     key: str
     kind: str
     default: Any
     help: str
     choices: tuple[str, ...] = ()
-    minimum: Any = None  # int or timedelta, for "int" and "duration"
-    # Defaults computed from other settings have default=None and describe themselves here.
+    minimum: Any = None  # int, float or timedelta, for "int", "number" and "duration"
+    # Defaults computed from other settings are "" or None and describe themselves here.
     default_doc: str = ""
 
     def __post_init__(self) -> None:
@@ -72,263 +90,381 @@ class Setting:
         """The TOML table that holds it ('' for source settings)."""
         return self.key.rpartition(".")[0]
 
+    @property
+    def derived(self) -> bool:
+        """Whether its default is computed from other settings (so a missing value is left to the class)."""
+        return bool(self.default_doc)
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("site.title", "str", "Newsroom", "Name of the site: the feed title."),
-    Setting("site.link", "url", REQUIRED, "Public http(s) address of the site: the feed's link."),
-    Setting(
-        "site.feeds_url",
+
+_ROW: Final = "syndicator.setting"  # the dataclass field metadata key holding a setting's row
+
+
+def setting(
+    kind: str,
+    default: Any,
+    help: str,
+    *,
+    choices: tuple[str, ...] = (),
+    minimum: Any = None,
+    default_doc: str = "",
+) -> Any:
+    """Declare one setting as a dataclass field (typed Any so `x: int = setting(...)` checks, as field() does)."""
+    row = Setting("", kind, default, help, choices, minimum, default_doc)
+    metadata = {_ROW: row}
+    if default is REQUIRED:
+        return field(metadata=metadata)
+    if isinstance(default, dict):
+        return field(default_factory=lambda: MappingProxyType(dict(default)), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+T = TypeVar("T")
+SECTIONS: dict[str, type] = {}  # TOML table name -> its class, in declaration (and docs) order
+_SETTINGS_OF: dict[type, tuple[Setting, ...]] = {}
+
+
+def section(name: str) -> Callable[[type[T]], type[T]]:
+    """Class decorator (over @dataclass): register the class as the [name] table; "" for a [[source]]'s keys."""
+
+    def register(cls: type[T]) -> type[T]:
+        _SETTINGS_OF[cls] = rows_of(cls, name)
+        if name:
+            SECTIONS[name] = cls
+        return cls
+
+    return register
+
+
+def rows_of(cls: type, prefix: str) -> tuple[Setting, ...]:
+    """The Settings declared as fields of a dataclass, keyed `prefix.field` (or just `field`)."""
+    rows = []
+    for f in dataclasses.fields(cls):
+        row = f.metadata.get(_ROW)
+        if row is None:
+            continue  # a field that is not a setting (e.g. a source's kind-specific options)
+        key = f"{prefix}.{f.name}" if prefix else f.name
+        rows.append(dataclasses.replace(row, key=key))
+    return tuple(rows)
+
+
+def settings_of(cls: type) -> tuple[Setting, ...]:
+    """The Settings of a registered section class."""
+    return _SETTINGS_OF[cls]
+
+
+class Section:
+    """Base of the config classes: what a value is built from becomes read-only (lists, tables)."""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                object.__setattr__(self, f.name, tuple(value))
+            elif isinstance(value, dict):
+                object.__setattr__(self, f.name, MappingProxyType(dict(value)))
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+@section("site")
+@dataclass(frozen=True, kw_only=True)
+class SiteConfig(Section):
+    """[site]: how the site and its feeds present themselves."""
+
+    title: str = setting("str", "Newsroom", "Name of the site: the feed title.")
+    link: str = setting("url", REQUIRED, "Public http(s) address of the site: the feed's link.")
+    feeds_url: str = setting(
         "url",
-        None,
+        "",
         "Public http(s) address where the feeds folder is served; a trailing '/' is added.",
         default_doc='site.link + "feeds/"',
-    ),
-    Setting("site.timezone", "timezone", "UTC", "IANA time zone of the dates readers see, e.g. Asia/Tokyo."),
-    Setting("site.author", "str", None, "Author named in the feeds.", default_doc="site.title"),
-    Setting("languages.source", "language", "en", "Language of the articles, unless their source says."),
-    Setting(
-        "languages.targets",
+    )
+    timezone: str = setting("timezone", "UTC", "IANA time zone of the dates readers see, e.g. Asia/Tokyo.")
+    author: str = setting("str", "", "Author named in the feeds.", default_doc="site.title")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # Derived defaults live here too, so hand-built configs (tests) behave like loaded ones.
+        if not self.feeds_url:
+            object.__setattr__(self, "feeds_url", _with_slash(self.link) + "feeds/")
+        object.__setattr__(self, "feeds_url", _with_slash(self.feeds_url))
+        if not self.author:
+            object.__setattr__(self, "author", self.title)
+
+
+@section("languages")
+@dataclass(frozen=True, kw_only=True)
+class LanguagesConfig(Section):
+    """[languages]: the language articles are written in and the ones to publish."""
+
+    source: str = setting("language", "en", "Language of the articles, unless their source says.")
+    targets: tuple[str, ...] = setting(
         "languages",
         (),
         "Languages to translate into and publish feeds for; must not include the source language.",
-    ),
-    Setting("translation.engine", "choice", "argos", "Translation engine used by default.", choices=ENGINES),
-    Setting("translation.packages_dir", "path", "models", "Folder holding the offline translation models."),
-    Setting(
-        "translation.engines",
+    )
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        """The source language then every target, without duplicates."""
+        return tuple(dict.fromkeys((self.source, *self.targets)))
+
+
+@section("translation")
+@dataclass(frozen=True, kw_only=True)
+class TranslationConfig(Section):
+    """[translation]: engines and their tuning (handed to the engines as it is, in EngineOptions)."""
+
+    engine: str = setting("choice", "argos", "Translation engine used by default.", choices=ENGINES)
+    packages_dir: Path = setting("path", Path("models"), "Folder holding the offline translation models.")
+    engines: Mapping[str, str] = setting(
         "language_map",
         {},
         'Engine per target language, overriding translation.engine, e.g. es = "apertium".',
         choices=ENGINES,
-    ),
-    Setting(
-        "translation.beam_size",
+    )
+    beam_size: int = setting(
         "int",
         2,
         "Beam size: higher is slower, sometimes better (argostranslate's own default is 4).",
         minimum=1,
-    ),
-    Setting(
-        "translation.batch_size",
+    )
+    batch_size: int = setting(
         "int",
         64,
         "Sentences per model call, shared among the threads; the translation memory is saved after each call.",
         minimum=1,
-    ),
-    Setting(
-        "translation.threads",
+    )
+    threads: int = setting(
         "int",
         2,
         "CPU cores for translation: one single-threaded CTranslate2 worker each (set to the core count).",
         minimum=1,
-    ),
-    Setting(
-        "translation.workers",
+    )
+    workers: int = setting(
         "int",
         1,
         "Translation units run at once by the service (each uses translation.threads CPU threads).",
         minimum=1,
-    ),
-    Setting(
-        "translation.pivot",
-        "language",
-        "en",
-        "Language to translate through when no direct model exists for a pair.",
-    ),
-    Setting(
-        "translation.corrections_dir",
+    )
+    pivot: str = setting(
+        "language", "en", "Language to translate through when no direct model exists for a pair."
+    )
+    corrections_dir: Path = setting(
         "path",
-        "corrections",
+        Path("corrections"),
         "Folder of human-corrected translations: <lang>/<source>/<id>.md (need not exist).",
-    ),
-    Setting(
-        "translation.retry_after",
+    )
+    retry_after: timedelta = setting(
         "duration",
-        "10m",
+        timedelta(minutes=10),
         "Wait before retrying a failed translation; doubles with each failure, at most a day. 0s: next cycle.",
         minimum=timedelta(0),
-    ),
-    Setting(
-        "translation.length_ratio",
+    )
+    length_ratio: tuple[float, float] = setting(
         "ratio_range",
-        [0.02, 4.0],
+        (0.02, 4.0),
         "Quality gate: [min, max] of translated/source length; outside it a translation fails.",
-    ),
-    Setting(
-        "translation.length_ratio_to_cjk",
+    )
+    length_ratio_to_cjk: tuple[float, float] = setting(
         "ratio_range",
-        [0.01, 2.0],
+        (0.01, 2.0),
         "The same bounds when translating into Chinese, Japanese or Korean (far fewer characters).",
-    ),
-    Setting(
-        "translation.length_ratio_from_cjk",
-        "ratio_range",
-        [0.05, 12.0],
-        "The same bounds when translating from Chinese, Japanese or Korean.",
-    ),
-    Setting(
-        "translation.index_url",
+    )
+    length_ratio_from_cjk: tuple[float, float] = setting(
+        "ratio_range", (0.05, 12.0), "The same bounds when translating from Chinese, Japanese or Korean."
+    )
+    index_url: str = setting(
         "url",
         "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json",
         "Argos package index used by `syndicator models install --online`.",
-    ),
-    Setting("publish.feeds_dir", "path", "feeds", "Folder the feeds are written to."),
-    Setting("publish.max_entries", "int", 50, "Most recent entries kept in each feed.", minimum=1),
-    Setting(
-        "publish.locales_dir",
+    )
+
+    def engine_for(self, language: str) -> str:
+        """The engine that translates into `language`."""
+        return self.engines.get(language, self.engine)
+
+
+@section("publish")
+@dataclass(frozen=True, kw_only=True)
+class PublishConfig(Section):
+    """[publish]: where and how much to write."""
+
+    feeds_dir: Path = setting("path", Path("feeds"), "Folder the feeds are written to.")
+    max_entries: int = setting("int", 50, "Most recent entries kept in each feed.", minimum=1)
+    locales_dir: Path = setting(
         "path",
-        "locales",
+        Path("locales"),
         "Folder with the translated interface strings (Babel catalogs) used in feeds.",
-    ),
-    Setting(
-        "store.url",
+    )
+
+
+@section("store")
+@dataclass(frozen=True, kw_only=True)
+class StoreConfig(Section):
+    """[store]: the article database."""
+
+    url: str = setting(
         "database",
         "sqlite:///data/syndicator.db",
         "SQLAlchemy URL of the store: SQLite (a relative path is relative to the instance folder) or PostgreSQL "
         "(postgresql+psycopg://user@host/db, docs/scale-out.md); `syndicator migrate` creates or upgrades it.",
-    ),
-    # [serve]: the built-in HTTP server (syndicator serve, and inside syndicator run).
-    Setting("serve.enabled", "bool", True, "Start the built-in HTTP server inside `syndicator run`."),
-    Setting("serve.host", "str", "127.0.0.1", "Address the built-in server listens on."),
-    Setting("serve.port", "int", 8080, "TCP port of the built-in server (0 picks a free one).", minimum=0),
-    Setting(
-        "serve.path",
+    )
+
+
+@section("serve")
+@dataclass(frozen=True, kw_only=True)
+class ServeConfig(Section):
+    """[serve]: the built-in HTTP server (syndicator serve, and inside syndicator run), caching, WebSub hubs."""
+
+    enabled: bool = setting("bool", True, "Start the built-in HTTP server inside `syndicator run`.")
+    host: str = setting("str", "127.0.0.1", "Address the built-in server listens on.")
+    port: int = setting("int", 8080, "TCP port of the built-in server (0 picks a free one).", minimum=0)
+    path: str = setting(
         "str",
-        None,
+        "",
         "URL path the feeds folder is served under, e.g. /feeds/.",
         default_doc="the path of site.feeds_url",
-    ),
-    Setting(
-        "serve.max_age",
+    )
+    max_age: timedelta = setting(
         "duration",
-        "5m",
+        timedelta(minutes=5),
         "How long clients and proxies may reuse a feed (Cache-Control max-age).",
         minimum=timedelta(0),
-    ),
-    Setting(
-        "serve.hubs",
+    )
+    hubs: tuple[str, ...] = setting(
         "urls",
         (),
         "WebSub hubs: advertised in every feed (rel=hub) and pinged after each publish that changed a feed.",
-    ),
-    Setting(
-        "serve.refresh",
+    )
+    refresh: timedelta = setting(
         "duration",
-        "2s",
+        timedelta(seconds=2),
         "How often the server looks for newly published files (a cheap stat of each file).",
         minimum=timedelta(seconds=1),
-    ),
-    Setting(
-        "serve.partner_refresh",
+    )
+    partner_refresh: timedelta = setting(
         "duration",
-        "30s",
+        timedelta(seconds=30),
         "How long a built partner feed is reused before it is rebuilt from the store.",
         minimum=timedelta(seconds=1),
-    ),
-    Setting(
-        "serve.stale_after",
+    )
+    stale_after: timedelta = setting(
         "duration",
-        "1d",
+        timedelta(days=1),
         "`syndicator partners` flags a partner whose last pull is older than this.",
         minimum=timedelta(minutes=1),
-    ),
-    Setting("serve.brotli", "bool", True, "Also keep a brotli-compressed copy of each file in memory."),
-    Setting(
-        "serve.gzip_files",
+    )
+    brotli: bool = setting("bool", True, "Also keep a brotli-compressed copy of each file in memory.")
+    gzip_files: bool = setting(
         "bool",
         False,
         "Write a .gz copy beside each published file, for nginx gzip_static (see syndicator nginx-config).",
-    ),
-    Setting(
-        "http.connect_timeout",
-        "number",
-        10,
-        "Seconds to wait for a connection to an upstream server.",
-        minimum=0.01,
-    ),
-    Setting(
-        "http.read_timeout",
-        "number",
-        30,
-        "Seconds to wait for each read from an upstream server.",
-        minimum=0.01,
-    ),
-    Setting(
-        "http.max_bytes",
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # "" stays "" until Config derives it from site.feeds_url; anything else gets one leading and
+        # trailing "/".
+        if self.path:
+            stripped = self.path.strip("/")
+            object.__setattr__(self, "path", "/" + stripped + "/" if stripped else "/")
+
+
+@section("http")
+@dataclass(frozen=True, kw_only=True)
+class HttpConfig(Section):
+    """[http]: how upstream servers are fetched (handed to syndicator.http.HttpClient as it is)."""
+
+    connect_timeout: float = setting(
+        "number", 10.0, "Seconds to wait for a connection to an upstream server.", minimum=0.01
+    )
+    read_timeout: float = setting(
+        "number", 30.0, "Seconds to wait for each read from an upstream server.", minimum=0.01
+    )
+    max_bytes: int = setting(
         "int",
         20_000_000,
         "Largest response accepted (bytes); bigger ones are cut off and reported.",
         minimum=1024,
-    ),
-    Setting("http.max_redirects", "int", 5, "Most redirects followed for one request.", minimum=0),
-    Setting("http.retries", "int", 2, "Retries of one request after a timeout, a 5xx or a 429.", minimum=0),
-    Setting(
-        "http.backoff",
+    )
+    max_redirects: int = setting("int", 5, "Most redirects followed for one request.", minimum=0)
+    retries: int = setting("int", 2, "Retries of one request after a timeout, a 5xx or a 429.", minimum=0)
+    backoff: float = setting(
+        "number", 1.0, "Seconds before the first retry; doubled each time, plus jitter.", minimum=0
+    )
+    max_wait: float = setting(
         "number",
-        1,
-        "Seconds before the first retry; doubled each time, plus jitter.",
-        minimum=0,
-    ),
-    Setting(
-        "http.max_wait",
-        "number",
-        30,
+        30.0,
         "Longest Retry-After (seconds) waited inside one poll; longer ones postpone the source's next poll.",
         minimum=0,
-    ),
-    Setting(
-        "http.max_backoff",
+    )
+    max_backoff: timedelta = setting(
         "duration",
-        "6h",
+        timedelta(hours=6),
         "Longest pause of a failing source: it is retried after every, 2×every, 4×every… up to this.",
         minimum=timedelta(seconds=10),
-    ),
-    Setting("http.max_pages", "int", 30, "Most article pages a web source fetches per poll.", minimum=1),
-)
+    )
+    max_pages: int = setting("int", 30, "Most article pages a web source fetches per poll.", minimum=1)
 
-RUN_SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "run.stop_timeout",
+
+@section("run")
+@dataclass(frozen=True, kw_only=True)
+class RunConfig(Section):
+    """[run]: how the service behaves as a process."""
+
+    stop_timeout: timedelta = setting(
         "duration",
-        "30s",
+        timedelta(seconds=30),
         "On SIGTERM, how long work under way may take to finish before it is abandoned (redone on restart).",
         minimum=timedelta(seconds=1),
-    ),
-)
-SETTINGS += RUN_SETTINGS
+    )
 
-SOURCE_SETTINGS: dict[str, tuple[Setting, ...]] = {
-    # Keys every [[source]] has.
-    "*": (
-        Setting("name", "str", REQUIRED, "Unique name of the source, used in the store and in messages."),
-        Setting("kind", "choice", REQUIRED, "What the source reads.", choices=SOURCE_KINDS),
-        Setting(
-            "every",
-            "duration",
-            "5m",
-            "How often to read it: 30s, 5m, 2h, 1d, 1h30m (at least 10s).",
-            minimum=timedelta(seconds=10),
-        ),
-        Setting(
-            "jitter",
-            "duration",
-            None,
-            "Random delay added to each poll so sources polled at the same interval spread out.",
-            default_doc="a tenth of every, at most 30s",
-        ),
-        Setting("language", "language", None, "Language of its articles.", default_doc="languages.source"),
-        Setting("enabled", "bool", True, "Set to false to stop reading it without deleting it."),
-    ),
+
+@section("")
+@dataclass(frozen=True, kw_only=True)
+class SourceConfig(Section):
+    """One [[source]]: the keys every source has, and its kind's own keys (validated) in `options`."""
+
+    name: str = setting("str", REQUIRED, "Unique name of the source, used in the store and in messages.")
+    kind: str = setting("choice", REQUIRED, "What the source reads.", choices=SOURCE_KINDS)
+    every: timedelta = setting(
+        "duration",
+        timedelta(minutes=5),
+        "How often to read it: 30s, 5m, 2h, 1d, 1h30m (at least 10s).",
+        minimum=timedelta(seconds=10),
+    )
+    jitter: timedelta | None = setting(
+        "duration",
+        None,
+        "Random delay added to each poll so sources polled at the same interval spread out.",
+        default_doc="a tenth of every, at most 30s",
+    )
+    language: str = setting("language", "", "Language of its articles.", default_doc="languages.source")
+    enabled: bool = setting("bool", True, "Set to false to stop reading it without deleting it.")
+    # The kind's keys (SOURCE_OPTIONS below), validated; paths absolute. A mapping, not fields: each
+    # source kind reads its own.
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.jitter is None:
+            object.__setattr__(self, "jitter", min(timedelta(seconds=30), self.every / 10))
+
+
+# The keys of each source kind, in a [[source]] beside the common ones; they reach the source as
+# `SourceConfig.options[name]`.
+_DETECT_LANGUAGE = Setting(
+    "detect_language",
+    "bool",
+    False,
+    "Detect each article's language from its text (py3langid); the source's language is the fallback.",
+)
+SOURCE_OPTIONS: dict[str, tuple[Setting, ...]] = {
     "folder": (Setting("path", "dir", REQUIRED, "Folder of article files to read; it must exist."),),
-    "feed": (
-        Setting("url", "url", REQUIRED, "Address of the RSS or Atom feed."),
-        Setting(
-            "detect_language",
-            "bool",
-            False,
-            "Detect each article's language from its text (py3langid); the source's language is the fallback.",
-        ),
-    ),
+    "feed": (Setting("url", "url", REQUIRED, "Address of the RSS or Atom feed."), _DETECT_LANGUAGE),
     "web": (
         Setting("url", "url", REQUIRED, "Address of the listing page that links to the articles."),
         Setting(
@@ -338,14 +474,13 @@ SOURCE_SETTINGS: dict[str, tuple[Setting, ...]] = {
             "CSS selectors overriding automatic extraction: links, title, date, author, image, body.",
             choices=SELECTOR_FIELDS,
         ),
-        Setting(
-            "detect_language",
-            "bool",
-            False,
-            "Detect each article's language from its text (py3langid); the source's language is the fallback.",
-        ),
+        _DETECT_LANGUAGE,
     ),
 }
+
+# Derived views, for validation and the docs.
+SETTINGS: Final[tuple[Setting, ...]] = tuple(s for cls in SECTIONS.values() for s in settings_of(cls))
+SOURCE_SETTINGS: Final[dict[str, tuple[Setting, ...]]] = {"*": settings_of(SourceConfig), **SOURCE_OPTIONS}
 
 EXAMPLE_TOML: Final = """\
 [site]

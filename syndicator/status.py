@@ -12,25 +12,20 @@ from syndicator.config import Config, last_reload_error
 from syndicator.errors import SyndicatorError
 from syndicator.models import PENDING, TRANSLATION_STATUSES
 from syndicator.store import Store, utcnow
-from syndicator.translate import EngineOptions, corrections, make_engine
+from syndicator.translate import EngineOptions, corrections, shared_engine
 
 HISTORY_DAYS = 14  # days the status page charts
 
 
 def coverage(config: Config) -> list[dict[str, str]]:
     """For each configured target: which engine, and whether a model covers it directly, by pivot, or not."""
-    t = config.translation
-    engines: dict[str, Any] = {}
+    options = EngineOptions.of(config)
     rows = []
     for target in config.languages.targets:
-        name = t.engines.get(target, t.engine)
-        if name not in engines:
-            options = EngineOptions(
-                t.packages_dir, config.root / "data", t.beam_size, t.batch_size, t.threads, t.pivot
-            )
-            engines[name] = make_engine(name, options)
+        name = config.translation.engine_for(target)
         try:
-            pair = engines[name].pair(config.languages.source, target)
+            # The process's shared engine: the service's own when /status renders inside `syndicator run`.
+            pair = shared_engine(name, options).pair(config.languages.source, target)
         except SyndicatorError as exc:
             pair, covered = None, f"unusable: {exc}"
         else:

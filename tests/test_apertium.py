@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from syndicator.config import TranslationConfig
 from syndicator.translate import EngineOptions, make_engine
 from syndicator.translate.apertium import ApertiumEngine, ApertiumPair
 from syndicator.translate.sentences import split_sentences
@@ -29,7 +30,9 @@ needs_apertium = pytest.mark.skipif(
 
 
 def _engine(tmp_path: Path, binary: str = "apertium") -> ApertiumEngine:
-    return ApertiumEngine(EngineOptions(packages_dir=tmp_path, data_dir=tmp_path), binary=binary)
+    return ApertiumEngine(
+        EngineOptions(TranslationConfig(packages_dir=tmp_path), data_dir=tmp_path), binary=binary
+    )
 
 
 def _pair(tmp_path: Path) -> ApertiumPair:
@@ -63,7 +66,9 @@ def test_missing_binary_means_no_model(tmp_path: Path, caplog: pytest.LogCapture
 
 @needs_apertium
 def test_pair_identity_and_missing_pair(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    engine = make_engine("apertium", EngineOptions(packages_dir=tmp_path, data_dir=tmp_path))
+    engine = make_engine(
+        "apertium", EngineOptions(TranslationConfig(packages_dir=tmp_path), data_dir=tmp_path)
+    )
     pair = engine.pair("en", "es")
     assert pair is not None
     version = subprocess.run(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench import newsgen
+from syndicator.config import TranslationConfig
 from syndicator.translate import EngineOptions
 from syndicator.translate.argos import ArgosEngine, ArgosPair, ct2_threads
 from syndicator.translate.packages import install
@@ -18,7 +19,9 @@ def engine(tmp_path: Path, model_files: Callable[[str, str], Path]) -> ArgosEngi
     packages = tmp_path / "models"
     for target in ("fr", "ar"):
         install(model_files("en", target), packages)
-    return ArgosEngine(EngineOptions(packages_dir=packages, data_dir=tmp_path / "data", threads=2))
+    return ArgosEngine(
+        EngineOptions(TranslationConfig(packages_dir=packages, threads=2), data_dir=tmp_path / "data")
+    )
 
 
 def _pair(engine: ArgosEngine, target: str) -> ArgosPair:

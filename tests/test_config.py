@@ -152,7 +152,7 @@ def test_defaults(instance: Path) -> None:
     assert config.publish.feeds_dir == root / "feeds"
     assert config.publish.max_entries == 50
     assert config.store.url == f"sqlite:///{root / 'data' / 'syndicator.db'}"
-    assert config.locales_dir == root / "locales"
+    assert config.publish.locales_dir == root / "locales"
     (source,) = config.sources
     assert source.name == "newsroom"
     assert source.kind == "folder"
@@ -220,7 +220,7 @@ path = "shared"
     config = load_config(path)
     assert config.translation.packages_dir == instance.parent / "shared-models"
     assert config.publish.feeds_dir == instance / "public" / "feeds"
-    assert config.locales_dir == Path("~/locales").expanduser()
+    assert config.publish.locales_dir == Path("~/locales").expanduser()
     assert config.store.url == f"sqlite:///{instance / 'state' / 'news.db'}?timeout=5"
     assert config.sources[0].options["path"] == instance / "shared"
 
@@ -391,7 +391,7 @@ def test_every_setting_reaches_the_config(instance: Path) -> None:
     config = load_config(write_config(instance, EXAMPLE_TOML))
     for setting in SETTINGS:
         section, name = setting.key.split(".")
-        holder = config if setting.key == "publish.locales_dir" else getattr(config, section)
+        holder = getattr(config, section)
         assert hasattr(holder, name), f"{setting.key} has no Config attribute"
     required = [s.key for s in SETTINGS if s.default is REQUIRED]
     assert required == ["site.link"]

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from syndicator.config import TranslationConfig
 from syndicator.glossary import Glossary, Term
 from syndicator.models import Article
 from syndicator.store import Store
@@ -128,7 +129,9 @@ def test_tiny_real_argos_model_takes_the_fallback_path(
     tmp_path: Path, model_files: Callable[[str, str], Path]
 ) -> None:
     install(model_files("en", "fr"), tmp_path / "models")
-    engine = ArgosEngine(EngineOptions(packages_dir=tmp_path / "models", data_dir=tmp_path))
+    engine = ArgosEngine(
+        EngineOptions(TranslationConfig(packages_dir=tmp_path / "models"), data_dir=tmp_path)
+    )
     pair = engine.pair("en", "fr")
     assert pair is not None
     store = Store(f"sqlite:///{tmp_path}/s.db")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from syndicator.cli import main
+from syndicator.config import TranslationConfig
 from syndicator.models import Article
 from syndicator.store import Store
 from syndicator.translate import EngineOptions
@@ -135,7 +136,9 @@ def test_real_argos_model_gives_the_same_text_in_small_batches(
     tmp_path: Path, model_files: Callable[[str, str], Path]
 ) -> None:
     install(model_files("en", "fr"), tmp_path / "models")
-    engine = ArgosEngine(EngineOptions(packages_dir=tmp_path / "models", data_dir=tmp_path))
+    engine = ArgosEngine(
+        EngineOptions(TranslationConfig(packages_dir=tmp_path / "models"), data_dir=tmp_path)
+    )
     pair = engine.pair("en", "fr")
     assert pair is not None
     articles = [_article(i) for i in range(6)]

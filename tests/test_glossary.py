@@ -74,3 +74,18 @@ def test_check_reports_a_bad_glossary(
     err = capsys.readouterr().err
     assert 'glossary.toml:3: term."Ocean Harbour Authority".french: unknown key' in err
     assert main(["--config", config, "run", "--once"]) == 2  # the service does not start with it either
+
+
+def test_language_keys_are_the_config_s_language_codes(instance: Path) -> None:
+    """One language check for all files: a code the config accepts works here, in any spelling."""
+    (instance / "config" / "glossary.toml").write_text(
+        '[term."Harbour City"]\npt_BR = "Cidade do Porto"\nzh-Hant = "港城"\nES = "Ciudad Puerto"\n',
+        encoding="utf-8",
+    )
+    (term,) = load_glossary(instance).terms
+    assert term.render("pt-BR") == "Cidade do Porto"  # written pt_BR, configured pt-BR
+    assert term.render("zh-Hant") == "港城" and term.render("es") == "Ciudad Puerto"
+    assert term.render("pt") is None and term.render("fr") is None  # not listed, not kept
+    (instance / "config" / "glossary.toml").write_text('[term.OHA]\nund = "x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"glossary.toml:2: term.OHA.und: unknown key"):
+        load_glossary(instance)  # "und" is no language for the config either

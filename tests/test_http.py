@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from pathlib import Path
 
 import pytest
 
 from syndicator import __version__
-from syndicator.http import FetchError, HttpClient, HttpOptions, Validators, download, parse_retry_after
+from syndicator.config import HttpConfig
+from syndicator.http import FetchError, HttpClient, Validators, parse_retry_after
 from tests.support.upstream import HANGS, Reply, Upstream, fixture
 
-FAST = HttpOptions(
-    connect_timeout=2, read_timeout=2, retries=2, backoff=0.01, max_wait=2, max_bytes=1_000_000
-)
+FAST = HttpConfig(connect_timeout=2, read_timeout=2, retries=2, backoff=0.01, max_wait=2, max_bytes=1_000_000)
 
 
 class Sleeps:
@@ -25,9 +26,9 @@ class Sleeps:
         self.waits.append(seconds)
 
 
-def client(sleeps: Sleeps | None = None, **changes: object) -> HttpClient:
-    options = HttpOptions(**{**FAST.__dict__, **changes})  # type: ignore[arg-type]
-    return HttpClient(options, sleep=sleeps or Sleeps())
+def client(sleeps: Sleeps | None = None, contact: str = "", **changes: object) -> HttpClient:
+    options = dataclasses.replace(FAST, **changes)  # type: ignore[arg-type]
+    return HttpClient(options, contact=contact, sleep=sleeps or Sleeps())
 
 
 def test_identifying_user_agent_and_body(upstream: Upstream) -> None:
@@ -134,14 +135,16 @@ def test_connection_refused_names_the_url() -> None:
 def test_download_is_atomic_and_capped(upstream: Upstream, tmp_path: Path) -> None:
     upstream.set("/model", Reply(body=b"m" * 300_000, content_type="application/octet-stream"))
     seen: list[int] = []
-    dest = download(
-        upstream.url("/model"), tmp_path / "m.bin", timeout=2, max_bytes=1_000_000,
+    dest = client().download(
+        upstream.url("/model"),
+        tmp_path / "m.bin",
+        max_bytes=1_000_000,
         progress=lambda done, total: seen.append(done),
-    )  # fmt: skip
+    )
     assert dest.read_bytes() == b"m" * 300_000 and seen[-1] == 300_000
     upstream.set("/huge", Reply(filler=5_000_000, declare_length=False))
     with pytest.raises(FetchError):
-        download(upstream.url("/huge"), tmp_path / "h.bin", timeout=2, max_bytes=1_000_000)
+        client().download(upstream.url("/huge"), tmp_path / "h.bin")  # http.max_bytes by default
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.bin"]  # no partial file left
 
 
@@ -149,3 +152,43 @@ def test_retry_after_parsing() -> None:
     assert parse_retry_after("120") == 120.0
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: no wait
+
+
+def test_one_client_reuses_its_connections(upstream: Upstream) -> None:
+    """A web source's pages come over one kept-alive connection, not one connection per page."""
+    upstream.set("/page", Reply(body=b"page", content_type="text/html"))
+    http = client()
+    for _ in range(30):
+        assert http.get(upstream.url("/page")).content == b"page"
+    assert len({hit.peer for hit in upstream.hits("/page")}) == 1
+    http.close()
+
+
+def test_one_client_is_shared_by_threads(upstream: Upstream) -> None:
+    """Threads share a client safely: each gets its own session, so at most one connection per thread."""
+    upstream.set("/page", Reply(body=b"page", content_type="text/html"))
+    http = client()
+    results: list[bytes] = []
+
+    def fetch() -> None:
+        for _ in range(10):
+            results.append(http.get(upstream.url("/page")).content)
+
+    threads = [threading.Thread(target=fetch) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert results == [b"page"] * 40
+    assert len({hit.peer for hit in upstream.hits("/page")}) <= 4
+    http.close()
+
+
+def test_download_uses_the_http_settings(upstream: Upstream, tmp_path: Path) -> None:
+    """Model downloads and the package index go out with the instance's User-Agent and caps too."""
+    upstream.set("/index.json", Reply(body=b"{}", content_type="application/json"))
+    client(contact="https://news.example.org/").download(upstream.url("/index.json"), tmp_path / "i.json")
+    assert "https://news.example.org/" in upstream.hits("/index.json")[0].headers["user-agent"]
+    upstream.set("/big", Reply(filler=2_000_000, declare_length=False))
+    with pytest.raises(FetchError, match="1000000-byte limit"):
+        client().download(upstream.url("/big"), tmp_path / "big.bin")  # FAST's max_bytes

@@ -120,9 +120,11 @@ def test_download_is_capped_and_atomic(server: tuple[str, Path], tmp_path: Path)
     (www / "big.bin").write_bytes(b"x" * 100_000)
     dest = tmp_path / "out" / "big.bin"
     with pytest.raises(http.FetchError, match="more than the 1000-byte limit"):
-        http.download(base + "big.bin", dest, timeout=30, max_bytes=1000)
+        http.HttpClient().download(base + "big.bin", dest, max_bytes=1000)
     assert not dest.exists() and not list(dest.parent.iterdir())
-    assert http.download(base + "big.bin", dest, timeout=30, max_bytes=1 << 20).read_bytes() == b"x" * 100_000
+    assert (
+        http.HttpClient().download(base + "big.bin", dest, max_bytes=1 << 20).read_bytes() == b"x" * 100_000
+    )
 
 
 def test_choose_prefers_direct_then_newest() -> None:

@@ -186,7 +186,7 @@ def test_partners_add_prints_a_token_that_works(instance: Path, capsys: pytest.C
             ["partner[0].colour: unknown setting"],
         ),
         ("restricted = 3\n", ["partners.toml:1: restricted: expected a list"]),
-        ("[[partner]\n", ["partners.toml", "not valid TOML"]),
+        ("[[partner]\n", ["partners.toml:1: invalid TOML", "hint: "]),
     ],
 )
 def test_bad_partners_file_is_named_with_line_and_hint(
@@ -211,3 +211,22 @@ def test_find_checks_every_hash_and_skips_disabled_partners(tmp_path: Path) -> N
     assert found is not None and found.name == "embassy"
     assert partners.find(TOKEN_B) is None and partners.find("") is None
     assert partners.restricted == frozenset({"culture"})
+
+
+def test_partner_languages_are_checked_like_the_config(tmp_path: Path) -> None:
+    """One language check for all files: other spellings of a published language match, typos get a hint."""
+    path = tmp_path / "partners.toml"
+    token = "0" * 64
+    path.write_text(
+        f'[[partner]]\nname = "x"\ntoken_sha256 = "{token}"\nlanguages = ["pt_BR"]\n', encoding="utf-8"
+    )
+    (partner,) = load_partners(path, ("en", "pt-BR")).partners
+    assert partner.languages == ("pt-BR",) and partner.may_read("pt-BR", ("en", "pt-BR"))
+    path.write_text(
+        f'[[partner]]\nname = "x"\ntoken_sha256 = "{token}"\nlanguages = ["Chinese"]\n', encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_partners(path, ("en", "zh"))
+    assert str(caught.value) == (
+        f"{path}:4: partner[0].languages[0]: unknown language 'Chinese' (hint: use the code: 'zh')"
+    )

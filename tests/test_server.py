@@ -245,7 +245,7 @@ def test_status_page_refused_to_other_addresses(instance: Path) -> None:
         return {"type": "http.request", "body": b""}
 
     try:
-        app = FeedApp(config, store, Catalogs(config.locales_dir))
+        app = FeedApp(config, store, Catalogs(config.publish.locales_dir))
         scope = {
             "type": "http",
             "method": "GET",

@@ -22,12 +22,14 @@ class Hub:
 
     def __init__(self) -> None:
         self.pings: list[dict[str, list[str]]] = []
+        self.agents: list[str] = []
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 hub.pings.append(parse_qs(self.rfile.read(length).decode()))
+                hub.agents.append(self.headers.get("User-Agent", ""))
                 self.send_response(204)
                 self.end_headers()
 
@@ -71,6 +73,8 @@ def test_publish_pings_each_hub_once_per_changed_feed(
              for name in ("atom.xml", "feed.json", "rss.xml")]  # fmt: skip
     for hub in hubs:
         assert hub.urls() == sorted(feeds)
+        # Pings go through the instance's HTTP client: its User-Agent names the site, as fetches do.
+        assert all(a.startswith("Syndicator/") and "https://news.example.org/" in a for a in hub.agents)
     for name in ("rss.xml", "atom.xml"):
         feed = feedparser.parse((root / "feeds" / "fr" / name).read_bytes())
         rels = {link.rel: link.href for link in feed.feed.links}

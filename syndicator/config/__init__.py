@@ -1,32 +1,38 @@
 """Configuration: defaults, then config/syndicator.toml, then CLI overrides, validated once.
 
-The settings table (syndicator/settings_table.py) drives validation, `settings_help()` and
-`settings_markdown()` (docs/settings.md), so the three never disagree.
+Each setting is declared once, as a field of its section's class in syndicator/settings_table.py; validation,
+`settings_help()`, `settings_markdown()` (docs/settings.md) and the Config objects all come from those fields.
 Regenerate the docs with: python -m syndicator.config > docs/settings.md
 
 This package's public face: the rest of the service imports from here, not from its modules
 (model: the Config dataclasses; load: load_config; validate: the walk; parsers: one per setting
-kind; languages, durations, tomllines: helpers; docs: settings_markdown and settings_help; rejection: the
+kind; files: reading a TOML file and reporting its problems, for the glossary and partners files too;
+languages, durations, tomllines: helpers; docs: settings_markdown and settings_help; rejection: the
 last config edit the service rejected, data/reload-error.json).
 """
 
 from syndicator.config.docs import settings_help, settings_markdown
 from syndicator.config.durations import format_duration, parse_duration
 from syndicator.config.load import CONFIG_ENV, DEFAULT_CONFIG, load_config
-from syndicator.config.model import (
-    Config,
+from syndicator.config.model import Config
+from syndicator.config.rejection import RELOAD_ERROR_FILE, last_reload_error, problems_of, save_reload_error
+from syndicator.settings_table import (
+    ENGINES,
+    REQUIRED,
+    SETTINGS,
+    SOURCE_KINDS,
+    SOURCE_SETTINGS,
     HttpConfig,
     LanguagesConfig,
     PublishConfig,
     RunConfig,
     ServeConfig,
+    Setting,
     SiteConfig,
     SourceConfig,
     StoreConfig,
     TranslationConfig,
 )
-from syndicator.config.rejection import RELOAD_ERROR_FILE, last_reload_error, problems_of, save_reload_error
-from syndicator.settings_table import ENGINES, REQUIRED, SETTINGS, SOURCE_KINDS, SOURCE_SETTINGS, Setting
 
 __all__ = [
     "CONFIG_ENV",

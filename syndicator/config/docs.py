@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from syndicator.config.durations import format_duration
 from syndicator.config.load import CONFIG_ENV
-from syndicator.config.parsers import toml_literal
+from syndicator.config.parsers import toml_form, toml_literal
 from syndicator.settings_table import EXAMPLE_TOML, REQUIRED, SETTINGS, SOURCE_KINDS, SOURCE_SETTINGS, Setting
 
 
@@ -45,9 +45,9 @@ def _type_label(setting: Setting) -> str:
 def _default_label(setting: Setting) -> str:
     if setting.default is REQUIRED:
         return "*required*"
-    if setting.default is None:
+    if setting.derived:
         return f"`{setting.default_doc}`"
-    return f"`{toml_literal(setting.default)}`"
+    return f"`{toml_literal(toml_form(setting.default))}`"
 
 
 def _table(settings: Iterable[Setting]) -> list[str]:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
+from syndicator.config.files import read_toml
 from syndicator.config.model import Config
 from syndicator.config.validate import Validator
 from syndicator.errors import ConfigError
@@ -25,15 +23,15 @@ def load_config(
     """Read, override and validate the configuration; raise one ConfigError listing every problem."""
     env = os.environ if env is None else env
     file = _config_file(path, env)
-    text = _read(file)
-    data = _parse_toml(text, file)
+    try:
+        text, data = read_toml(file)
+    except FileNotFoundError:  # removed between the check above and the read
+        raise ConfigError("config file not found", file=file, hint="check the path") from None
     validator = Validator(file, _instance_root(file), text)
     validator.apply_overrides(data, overrides or {})
     config = validator.build(data)
-    if validator.problems or config is None:
-        # File order reads best; --set problems (no line) come first.
-        problems = sorted(validator.problems, key=lambda p: p.line or 0)
-        raise ConfigError.collect(problems, file)
+    validator.problems.raise_any()
+    assert config is not None  # build() returns None only when it recorded problems
     return config
 
 
@@ -67,43 +65,3 @@ def _config_file(path: Path | str | None, env: Mapping[str, str]) -> Path:
 def _instance_root(file: Path) -> Path:
     """The folder that holds config/ (or the file's own folder when it is not in a config/ folder)."""
     return file.parent.parent if file.parent.name == "config" else file.parent
-
-
-def _read(file: Path) -> str:
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the file: {exc.strerror}", file=file) from exc
-    try:
-        # utf-8-sig: editors on Windows like to add a BOM, which TOML itself rejects.
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        message = "the file is not UTF-8 text"
-        raise ConfigError(message, file=file, line=line, hint="save it as UTF-8") from exc
-
-
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
-_TOML_HINTS = (
-    ("Invalid value", 'text values need double quotes, e.g. title = "Newsroom"'),
-    ("Cannot overwrite", "this key or table is defined twice: keep one"),
-    ("Cannot declare", "this key or table is defined twice: keep one"),
-    ("Illegal character '\\n'", "close the quotes on the same line, or use triple quotes"),
-    ("Unclosed array", "close the list with ] and separate items with commas"),
-)
-
-
-def _parse_toml(text: str, file: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        line = None
-        if match := _TOML_POSITION.search(message):
-            line = int(match.group(1))
-            message = f"{message[: match.start()]} (line {line}, column {match.group(2)})"
-        hint = next(
-            (h for prefix, h in _TOML_HINTS if message.startswith(prefix)),
-            "check the quotes, brackets and '=' on that line",
-        )
-        raise ConfigError(f"invalid TOML: {message}", file=file, line=line, hint=hint) from None

@@ -6,7 +6,7 @@ import difflib
 import os
 import tomllib
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,19 @@ def describe(value: Any) -> str:
     if isinstance(value, list | dict):
         return _type_name(value)
     return f"{_type_name(value)} ({toml_literal(value)})"
+
+
+def toml_form(value: Any) -> Any:
+    """A default from the settings table as it would be written in TOML: what the parsers read."""
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [toml_form(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: toml_form(v) for k, v in value.items()}
+    return value
 
 
 def toml_literal(value: Any) -> str:
@@ -138,8 +151,6 @@ def _parse_language(value: Any, setting: Setting, root: Path) -> str:
 
 
 def _parse_languages(value: Any, setting: Setting, root: Path) -> tuple[str, ...]:
-    if isinstance(value, tuple):  # the table's default; TOML itself only gives lists
-        value = list(value)
     _expect(value, list, "a list of language codes", setting)
     problems: list[Invalid] = []
     seen: set[str] = set()
@@ -159,8 +170,6 @@ def _parse_languages(value: Any, setting: Setting, root: Path) -> tuple[str, ...
 
 
 def _parse_urls(value: Any, setting: Setting, root: Path) -> tuple[str, ...]:
-    if isinstance(value, tuple):  # the table's default
-        value = list(value)
     _expect(value, list, "a list of URL strings", setting)
     problems: list[Invalid] = []
     urls: list[str] = []
@@ -294,14 +303,12 @@ def _parse_language_map(value: Any, setting: Setting, root: Path) -> dict[str, s
 
 
 def _parse_ratio_range(value: Any, setting: Setting, root: Path) -> tuple[float, float]:
-    if isinstance(value, tuple):  # the table's default
-        value = list(value)
     _expect(value, list, "a list [min, max]", setting)
     numbers = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
     if len(value) != 2 or len(numbers) != 2 or not 0 <= numbers[0] < numbers[1]:
         raise Invalid(
             f"expected [min, max] with 0 <= min < max, got {describe(value)}",
-            f"e.g. {setting.name} = {toml_literal(setting.default)}",
+            f"e.g. {setting.name} = {toml_literal(toml_form(setting.default))}",
         )
     return float(numbers[0]), float(numbers[1])
 

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 KeyPath = tuple[str | int, ...]
 
 
 def key_text(path: KeyPath) -> str:
-    """("source", 1, "path") -> "source[1].path"."""
+    """("source", 1, "path") -> "source[1].path"; ("term", "Harbour City") -> 'term."Harbour City"'."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        # Written as TOML would: a key that is not bare (spaces, dots…) in quotes.
+        name = part if _BARE_KEY.fullmatch(part) else json.dumps(part, ensure_ascii=False)
+        out += f".{name}" if out else name
     return out
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 _HEADER = re.compile(r"^\[\s*([^\[\]]+?)\s*\]")

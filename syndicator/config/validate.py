@@ -7,25 +7,22 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from syndicator.config.files import Problems
 from syndicator.config.languages import is_language, language_id
-from syndicator.config.model import (
-    Config,
-    HttpConfig,
-    LanguagesConfig,
-    PublishConfig,
-    RunConfig,
-    ServeConfig,
-    SiteConfig,
-    SourceConfig,
-    StoreConfig,
-    TranslationConfig,
-)
-from syndicator.config.parsers import EXAMPLES, PARSERS, Invalid, Invalids, describe
-from syndicator.config.tomllines import KeyPath, key_lines, key_text
+from syndicator.config.model import Config
+from syndicator.config.parsers import EXAMPLES, PARSERS, Invalid, Invalids, describe, toml_form
+from syndicator.config.tomllines import KeyPath, key_text
 from syndicator.errors import ConfigError
-from syndicator.settings_table import REQUIRED, SETTINGS, SOURCE_SETTINGS, Setting
+from syndicator.settings_table import (
+    REQUIRED,
+    SECTIONS,
+    SETTINGS,
+    SOURCE_SETTINGS,
+    Setting,
+    SourceConfig,
+    settings_of,
+)
 
 _MISSING: Any = object()
 _SECTIONS: dict[str, dict[str, Setting]] = {}
@@ -41,29 +38,9 @@ class Validator:
     """Walks the parsed TOML once, collecting every problem instead of stopping at the first."""
 
     def __init__(self, file: Path, root: Path, text: str) -> None:
-        self.file, self.root, self.text = file, root, text
-        self.problems: list[ConfigError] = []
-        self.from_override: set[KeyPath] = set()
-        self._lines: dict[KeyPath, int] | None = None
-
-    # problems
-
-    def problem(self, path: KeyPath, message: str, hint: str = "") -> None:
-        """Record one problem at a key path, with its line when the key is in the file."""
-        if any(path[:n] in self.from_override for n in range(1, len(path) + 1)):
-            self.problems.append(ConfigError(f"{message} (from --set)", key=key_text(path), hint=hint))
-            return
-        line = self._line_of(path)
-        self.problems.append(ConfigError(message, file=self.file, key=key_text(path), line=line, hint=hint))
-
-    def _line_of(self, path: KeyPath) -> int | None:
-        if self._lines is None:
-            self._lines = key_lines(self.text)
-        while path:
-            if path in self._lines:
-                return self._lines[path]
-            path = path[:-1]
-        return None
+        self.file, self.root = file, root
+        self.problems = Problems(file, text)
+        self.problem = self.problems.add
 
     # overrides
 
@@ -81,7 +58,7 @@ class Validator:
                 hint = f"did you mean {close[0]!r}?" if close else "--set takes a global key, e.g. site.title"
                 if parts[0] == "source":
                     hint = "--set cannot change [[source]] entries: edit the file"
-                self.problems.append(ConfigError("unknown setting (from --set)", key=key, hint=hint))
+                self.problems.add_error(ConfigError("unknown setting (from --set)", key=key, hint=hint))
                 continue
             section = data.setdefault(setting.section, {})
             if not isinstance(section, dict):
@@ -92,10 +69,10 @@ class Validator:
                 if not isinstance(table, dict):
                     table = section[setting.name] = {}
                 table[sub] = value
-                self.from_override.add((setting.section, setting.name, sub))
+                self.problems.overridden.add((setting.section, setting.name, sub))
             else:
                 section[setting.name] = value
-                self.from_override.add((setting.section, setting.name))
+                self.problems.overridden.add((setting.section, setting.name))
 
     # the walk
 
@@ -112,7 +89,7 @@ class Validator:
             if ok:
                 values[setting.key] = value
         self._check_languages(values, data)
-        sources = self._sources(data.get("source", _MISSING), values.get("languages.source"))
+        sources = self._sources(data.get("source", _MISSING))
         if self.problems or sources is None:
             return None
         return self._assemble(values, sources)
@@ -167,9 +144,9 @@ class Validator:
                     f"add {setting.name} = {example} to {table}",
                 )
                 return False, None
-            if setting.default is None:
-                return True, None  # derived from other settings later
-            raw = setting.default
+            if setting.derived:
+                return True, setting.default  # "" or None: the config class computes it from other settings
+            raw = toml_form(setting.default)
         try:
             return True, PARSERS[setting.kind](raw, setting, self.root)
         except Invalid as exc:
@@ -202,7 +179,7 @@ class Validator:
                         "add it to languages.targets or remove this line",
                     )
 
-    def _sources(self, raw: Any, default_language: str | None) -> list[SourceConfig] | None:
+    def _sources(self, raw: Any) -> list[SourceConfig] | None:
         if raw is _MISSING:
             return []
         if not isinstance(raw, list) or not all(isinstance(entry, dict) for entry in raw):
@@ -216,7 +193,7 @@ class Validator:
         seen: dict[str, int] = {}
         ok = True
         for i, entry in enumerate(raw):
-            source = self._source(i, entry, default_language)
+            source = self._source(i, entry)
             if source is None:
                 ok = False
             else:
@@ -235,7 +212,7 @@ class Validator:
             seen.setdefault(name, i)
         return sources if ok else None
 
-    def _source(self, index: int, entry: dict[str, Any], default_language: str | None) -> SourceConfig | None:
+    def _source(self, index: int, entry: dict[str, Any]) -> SourceConfig | None:
         before = len(self.problems)
         common = {s.name: s for s in SOURCE_SETTINGS["*"]}
         values: dict[str, Any] = {}
@@ -263,65 +240,14 @@ class Validator:
                     self._unknown(("source", index, key), key, [*common, *specific])
         if len(self.problems) > before:
             return None
-        return SourceConfig(
-            name=values["name"],
-            kind=values["kind"],
-            every=values["every"],
-            language=values["language"] or default_language or "",
-            enabled=values["enabled"],
-            options=options,
-            jitter=values["jitter"],
-        )
+        return SourceConfig(**values, options=options)
 
-    def _assemble(self, v: dict[str, Any], sources: list[SourceConfig]) -> Config:
-        site = SiteConfig(
-            title=v["site.title"],
-            link=v["site.link"],
-            feeds_url=v["site.feeds_url"] or "",
-            timezone=v["site.timezone"],
-            author=v["site.author"] or "",
-        )
-        return Config(
-            root=self.root,
-            file=self.file,
-            site=site,
-            languages=LanguagesConfig(source=v["languages.source"], targets=v["languages.targets"]),
-            translation=TranslationConfig(
-                engine=v["translation.engine"],
-                packages_dir=v["translation.packages_dir"],
-                engines=v["translation.engines"],
-                beam_size=v["translation.beam_size"],
-                batch_size=v["translation.batch_size"],
-                threads=v["translation.threads"],
-                pivot=v["translation.pivot"],
-                workers=v["translation.workers"],
-                corrections_dir=v["translation.corrections_dir"],
-                retry_after=v["translation.retry_after"],
-                length_ratio=v["translation.length_ratio"],
-                length_ratio_to_cjk=v["translation.length_ratio_to_cjk"],
-                length_ratio_from_cjk=v["translation.length_ratio_from_cjk"],
-                index_url=v["translation.index_url"],
-            ),
-            publish=PublishConfig(feeds_dir=v["publish.feeds_dir"], max_entries=v["publish.max_entries"]),
-            store=StoreConfig(url=v["store.url"]),
-            locales_dir=v["publish.locales_dir"],
-            sources=tuple(sources),
-            run=RunConfig(stop_timeout=v["run.stop_timeout"]),
-            serve=ServeConfig(
-                enabled=v["serve.enabled"],
-                host=v["serve.host"],
-                port=v["serve.port"],
-                path=v["serve.path"] or urlsplit(site.feeds_url).path,
-                max_age=v["serve.max_age"],
-                hubs=v["serve.hubs"],
-                refresh=v["serve.refresh"],
-                partner_refresh=v["serve.partner_refresh"],
-                stale_after=v["serve.stale_after"],
-                brotli=v["serve.brotli"],
-                gzip_files=v["serve.gzip_files"],
-            ),
-            http=HttpConfig(**{k.partition(".")[2]: v[k] for k in v if k.startswith("http.")}),
-        )
+    def _assemble(self, values: dict[str, Any], sources: list[SourceConfig]) -> Config:
+        """One object per [section], each field from its setting: the table is the only list of them."""
+        sections = {
+            name: cls(**{s.name: values[s.key] for s in settings_of(cls)}) for name, cls in SECTIONS.items()
+        }
+        return Config(root=self.root, file=self.file, sources=tuple(sources), **sections)
 
 
 def _ratio(name: str, candidate: str) -> float:

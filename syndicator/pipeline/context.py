@@ -9,13 +9,14 @@ from datetime import datetime
 
 from syndicator.config import Config
 from syndicator.glossary import load_glossary
+from syndicator.http import HttpClient, client_for
 from syndicator.localize import Catalogs
 from syndicator.models import CycleReport
 from syndicator.partners import PartnerRegistry
 from syndicator.publish.writer import FeedWriter, LocalFolderWriter
 from syndicator.runner import InProcessRunner, Runner
 from syndicator.store import Store, utcnow
-from syndicator.translate import Engine, EngineOptions, make_engine
+from syndicator.translate import Engine, EngineOptions, shared_engine
 from syndicator.translate.document import Faithful
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class Context:
     writer: FeedWriter
     runner: Runner
     catalogs: Catalogs
+    http: HttpClient  # one per context: sources' requests reuse its connections across pages and polls
     engines: dict[str, Engine] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
     faithful: Faithful = field(default_factory=Faithful)  # glossary and protected spans
@@ -41,26 +43,18 @@ class Context:
     queue_checked: bool = False
 
     def engine_for(self, language: str) -> Engine:
-        """The engine configured for a target language (created on first use)."""
-        name = self.config.translation.engines.get(language, self.config.translation.engine)
-        if name not in self.engines:
-            t = self.config.translation
-            self.engines[name] = make_engine(
-                name,
-                EngineOptions(
-                    packages_dir=t.packages_dir,
-                    data_dir=self.config.root / "data",
-                    beam_size=t.beam_size,
-                    batch_size=t.batch_size,
-                    threads=t.threads,
-                    pivot=t.pivot,
-                ),
-            )
-        return self.engines[name]
+        """The engine configured for a target language: the process's shared one (tests may put their own in
+        `engines`)."""
+        name = self.config.translation.engine_for(language)
+        engine = self.engines.get(name)
+        if engine is None:
+            engine = self.engines[name] = shared_engine(name, EngineOptions.of(self.config))
+        return engine
 
     def close(self) -> None:
-        """Release the store."""
+        """Release the store and the HTTP connections."""
         self.store.close()
+        self.http.close()
 
 
 def open_context(
@@ -77,7 +71,8 @@ def open_context(
         store=Store(config.store.url, clock=clock, upgrade=upgrade),
         writer=LocalFolderWriter(config.publish.feeds_dir),
         runner=runner or InProcessRunner(),
-        catalogs=Catalogs(config.locales_dir),
+        catalogs=Catalogs(config.publish.locales_dir),
+        http=client_for(config),
         clock=clock,
         restricted=PartnerRegistry(config.partners_file, config.languages.all).restricted,
         faithful=Faithful(glossary=load_glossary(config.root)),
@@ -85,7 +80,7 @@ def open_context(
     if config.serve.hubs:
         from syndicator.publish.websub import publish_listener
 
-        ctx.publish_listeners.append(publish_listener(config))
+        ctx.publish_listeners.append(publish_listener(config, ctx.http))
     return ctx
 
 
@@ -107,7 +102,10 @@ def rebuild_context(old: Context, config: Config, runner: Runner) -> Context:
         if config.publish.feeds_dir == old.config.publish.feeds_dir
         else LocalFolderWriter(config.publish.feeds_dir),
         runner=runner,
-        catalogs=Catalogs(config.locales_dir),
+        catalogs=Catalogs(config.publish.locales_dir),
+        http=old.http
+        if (config.http, config.site.link) == (old.config.http, old.config.site.link)
+        else client_for(config),
         # Loaded models stay loaded unless the engine settings changed.
         engines=old.engines if same_translation else {},
     )

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from syndicator.config import SourceConfig
 from syndicator.errors import SyndicatorError
-from syndicator.http import HttpClient, HttpOptions
 from syndicator.models import ArticleInput, CycleReport, Problem
 from syndicator.pipeline.context import Context
 from syndicator.sources import SourceContext, make_source
@@ -30,23 +29,12 @@ def content_hash(item: ArticleInput) -> str:
 
 
 def source_context(ctx: Context) -> SourceContext:
-    """What sources get: the site's time zone, the HTTP client with the [http] limits, the page memory."""
-    h = ctx.config.http
-    options = HttpOptions(
-        connect_timeout=h.connect_timeout,
-        read_timeout=h.read_timeout,
-        max_bytes=h.max_bytes,
-        max_redirects=h.max_redirects,
-        retries=h.retries,
-        backoff=h.backoff,
-        max_wait=h.max_wait,
-        contact=ctx.config.site.link,
-    )
+    """What sources get: the site's time zone, the instance's HTTP client, the page memory."""
     return SourceContext(
         timezone=ZoneInfo(ctx.config.site.timezone),
-        http=HttpClient(options),
+        http=ctx.http,
         pages=ctx.store,
-        max_pages=h.max_pages,
+        max_pages=ctx.config.http.max_pages,
         languages=ctx.config.languages.all,
     )
 

@@ -6,13 +6,12 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 
 from syndicator.config import Config
-from syndicator.http import FetchError, post_form
+from syndicator.http import FetchError, HttpClient
 from syndicator.models import CycleReport
 
 log = logging.getLogger(__name__)
 
 FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
-TIMEOUT = 10.0
 
 
 def changed_feed_urls(feeds_url: str, written: Iterable[str]) -> list[str]:
@@ -20,13 +19,15 @@ def changed_feed_urls(feeds_url: str, written: Iterable[str]) -> list[str]:
     return sorted({feeds_url + rel for rel in written if rel.rsplit("/", 1)[-1] in FEED_FILES})
 
 
-def ping_hubs(hubs: Sequence[str], feed_urls: Sequence[str], timeout: float = TIMEOUT) -> dict[str, str]:
-    """POST hub.mode=publish once per hub and changed feed; return problems by hub (never raises)."""
+def ping_hubs(http: HttpClient, hubs: Sequence[str], feed_urls: Sequence[str]) -> dict[str, str]:
+    """POST hub.mode=publish once per hub and changed feed; return problems by hub (never raises).
+
+    Through the instance's client: the [http] timeouts and User-Agent, one kept-alive connection per hub."""
     problems: dict[str, str] = {}
     for hub in hubs:
         for url in feed_urls:
             try:
-                status = post_form(hub, {"hub.mode": "publish", "hub.url": url}, timeout)
+                status = http.post_form(hub, {"hub.mode": "publish", "hub.url": url})
             except FetchError as exc:
                 problems[hub] = str(exc)
                 break  # a hub that is down gets one log line, not one per feed
@@ -37,12 +38,12 @@ def ping_hubs(hubs: Sequence[str], feed_urls: Sequence[str], timeout: float = TI
     return problems
 
 
-def publish_listener(config: Config) -> Callable[[CycleReport, str], None]:
+def publish_listener(config: Config, http: HttpClient) -> Callable[[CycleReport, str], None]:
     """A pipeline publish listener that pings the configured hubs about the feeds that changed."""
 
     def listener(report: CycleReport, error: str) -> None:
         urls = changed_feed_urls(config.site.feeds_url, report.written)
         if urls:
-            ping_hubs(config.serve.hubs, urls)
+            ping_hubs(http, config.serve.hubs, urls)
 
     return listener

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+from syndicator.config import Config, TranslationConfig
 
 
 class PairTranslator(Protocol):
@@ -54,14 +57,15 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class EngineOptions:
-    """Engine settings taken from the config."""
+    """What an engine is built from: the [translation] settings as they are, and the instance's data folder."""
 
-    packages_dir: Path
+    translation: TranslationConfig
     data_dir: Path
-    beam_size: int = 2
-    batch_size: int = 64
-    threads: int = 2
-    pivot: str = "en"
+
+    @classmethod
+    def of(cls, config: Config) -> EngineOptions:
+        """The options for an instance's config."""
+        return cls(config.translation, config.root / "data")
 
 
 EngineFactory = Callable[[EngineOptions], Engine]
@@ -79,10 +83,27 @@ def register(name: str) -> Callable[[EngineFactory], EngineFactory]:
 
 
 def make_engine(name: str, options: EngineOptions) -> Engine:
-    """Create the named engine."""
+    """Create the named engine (a new one: see shared_engine for the one a process uses)."""
     from syndicator.translate import apertium, argos, pseudo  # noqa: F401  (registration)
 
     return ENGINES[name](options)
+
+
+_shared: dict[str, tuple[EngineOptions, Engine]] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_engine(name: str, options: EngineOptions) -> Engine:
+    """The process's one engine of a name: created on first use, under a lock, and shared by the pipeline,
+    `status` and the server's /status page, so loaded models and what an engine found out (Apertium's mode
+    list, package versions) are not redone per call. New options (a reloaded config) replace it."""
+    with _shared_lock:
+        held = _shared.get(name)
+        if held is not None and held[0] == options:
+            return held[1]
+        engine = make_engine(name, options)
+        _shared[name] = (options, engine)
+        return engine
 
 
 class PivotTranslator:

@@ -37,7 +37,7 @@ def _import_argos(options: EngineOptions) -> Any:
         if "argostranslate.package" not in sys.modules:
             # argostranslate reads these once, at import time, and creates the folders they name.
             base = options.data_dir / "argos"
-            os.environ.setdefault("ARGOS_PACKAGES_DIR", str(options.packages_dir))
+            os.environ.setdefault("ARGOS_PACKAGES_DIR", str(options.translation.packages_dir))
             os.environ.setdefault("XDG_DATA_HOME", str(base / "data"))
             os.environ.setdefault("XDG_CONFIG_HOME", str(base / "config"))
             os.environ.setdefault("XDG_CACHE_HOME", str(base / "cache"))
@@ -158,8 +158,8 @@ class ArgosPair:
             if self._translator is None:
                 import ctranslate2
 
-                intra, inter = ct2_threads(self.options.threads)
-                _limit_malloc_arenas(self.options.threads)
+                intra, inter = ct2_threads(self.options.translation.threads)
+                _limit_malloc_arenas(self.options.translation.threads)
                 self._translator = ctranslate2.Translator(
                     str(self.pkg.package_path / "model"),
                     device="cpu",
@@ -186,8 +186,8 @@ class ArgosPair:
         results = model.translate_batch(
             tokens,
             target_prefix=[[prefix]] * len(tokens) if prefix else None,
-            beam_size=self.options.beam_size,
-            max_batch_size=max(1, min(self.options.batch_size, per_worker)),
+            beam_size=self.options.translation.beam_size,
+            max_batch_size=max(1, min(self.options.translation.batch_size, per_worker)),
             batch_type="examples",
             # Bound the output: a damaged or untrained model may never emit </s>.
             max_decoding_length=min(512, 2 * longest + 16),
@@ -216,7 +216,7 @@ class ArgosEngine:
 
     def _direct(self, source: str, target: str) -> PairTranslator | None:
         # Rescanned on every lookup: a package installed while the service runs is picked up.
-        for pkg_dir in scan(self.options.packages_dir)[0]:
+        for pkg_dir in scan(self.options.translation.packages_dir)[0]:
             if (pkg_dir.source, pkg_dir.target) == (source, target):
                 with self._lock:  # two threads must not load the same model twice
                     if (
@@ -229,11 +229,11 @@ class ArgosEngine:
 
     def pair(self, source: str, target: str) -> PairTranslator | None:
         """A direct package, else two through the pivot language, else None."""
-        return find_pair(self._direct, source, target, self.options.pivot)
+        return find_pair(self._direct, source, target, self.options.translation.pivot)
 
     def describe(self) -> list[ModelInfo]:
         """Installed packages, and folders that are not valid packages."""
-        found, problems = scan(self.options.packages_dir)
+        found, problems = scan(self.options.translation.packages_dir)
         infos = [ModelInfo(p.source, p.target, p.version, p.path, p.size) for p in found]
         infos += [ModelInfo("?", "?", "", None, 0, (msg,)) for msg in problems]
         return infos

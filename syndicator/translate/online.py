@@ -87,6 +87,7 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 
 def install_online(
+    client: http.HttpClient,
     index_url: str,
     source: str,
     targets: Sequence[str],
@@ -96,14 +97,14 @@ def install_online(
     progress: bool = False,
     say: Callable[[str], None] = print,
 ) -> list[packages.PackageDir]:
-    """Download and install what source → targets needs; packages already installed at that version stay."""
+    """Download and install what source → targets needs; packages already installed at that version stay.
+
+    Through the instance's client: the [http] timeouts and User-Agent; the caps are this module's own."""
     installed = {(p.source, p.target): p.version for p in packages.scan(packages_dir)[0]}
     packages_dir.mkdir(parents=True, exist_ok=True)
     done: list[packages.PackageDir] = []
     with tempfile.TemporaryDirectory(prefix=".online-", dir=packages_dir) as tmp:
-        index_file = http.download(
-            index_url, Path(tmp) / "index.json", timeout=60.0, max_bytes=MAX_INDEX_BYTES
-        )
+        index_file = client.download(index_url, Path(tmp) / "index.json", max_bytes=MAX_INDEX_BYTES)
         for entry in choose(read_index(index_file.read_bytes(), index_url), source, targets, pivot):
             if installed.get((entry.source, entry.target)) == entry.version:
                 say(f"{entry.pair} {entry.version}: already installed")
@@ -112,7 +113,7 @@ def install_online(
             errors = []
             for link in entry.links:  # mirrors: the first that works
                 try:
-                    _download(link, file, progress)
+                    _download(client, link, file, progress)
                     break
                 except SyndicatorError as exc:
                     errors.append(str(exc))
@@ -126,7 +127,7 @@ def install_online(
     return done
 
 
-def _download(url: str, file: Path, progress: bool) -> None:
+def _download(client: http.HttpClient, url: str, file: Path, progress: bool) -> None:
     """One package download, with a byte progress bar on a terminal."""
     from tqdm import tqdm  # an argostranslate dependency already
 
@@ -136,4 +137,4 @@ def _download(url: str, file: Path, progress: bool) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
-        http.download(url, file, timeout=120.0, max_bytes=MAX_PACKAGE_BYTES, progress=report)
+        client.download(url, file, max_bytes=MAX_PACKAGE_BYTES, progress=report)

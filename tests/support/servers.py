@@ -46,7 +46,7 @@ def fetch(base: str, path: str, method: str = "GET", headers: dict[str, str] | N
 def builtin_server(config: Config) -> Iterator[FeedServer]:
     """The built-in server on a free port, in a background thread."""
     store = Store(config.store.url)
-    server = FeedServer(config, store, Catalogs(config.locales_dir))
+    server = FeedServer(config, store, Catalogs(config.publish.locales_dir))
     server.start()
     try:
         yield server

@@ -48,6 +48,7 @@ class Seen:
 
     path: str
     headers: dict[str, str]
+    peer: tuple[str, int] = ("", 0)  # the client's address and port: one per connection
 
 
 class Upstream:
@@ -103,9 +104,9 @@ class Upstream:
         self.server.shutdown()
         self.server.server_close()
 
-    def _next(self, path: str) -> Reply:
+    def _next(self, path: str, peer: tuple[str, int] = ("", 0)) -> Reply:
         with self.lock:
-            self.requests.append(Seen(path, {}))
+            self.requests.append(Seen(path, {}, peer))
             self.arrived.notify_all()
             replies = self.routes.get(path)
             if not replies:
@@ -113,7 +114,7 @@ class Upstream:
             return replies.pop(0) if len(replies) > 1 else replies[0]
 
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
-        reply = self._next(h.path)
+        reply = self._next(h.path, h.client_address)
         with self.lock:
             self.requests[-1].headers = {k.lower(): v for k, v in h.headers.items()}
         if reply.delay and self.stopping.wait(reply.delay):
