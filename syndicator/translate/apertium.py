@@ -8,6 +8,8 @@ import logging
 import re
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +26,7 @@ _ISO3 = {"en": "eng", "es": "spa", "fr": "fra", "ca": "cat", "pt": "por", "it": 
          "sh": "hbs", "sr": "hbs", "hr": "hbs", "bs": "hbs", "ast": "ast", "sc": "srd", "frp": "frp",
          "ru": "rus", "ar": "ara", "zh": "zho", "ja": "jpn", "ko": "kor", "pl": "pol", "uk": "ukr"}  # fmt: skip
 _MODES_DIR = Path("/usr/share/apertium/modes")
+MODES_MAX_AGE = 300.0  # seconds: the longest an `apertium -l` answer is reused (see ApertiumEngine.__init__)
 _LIST_TIMEOUT = 15.0
 _BLOCK = re.compile(r'<p id="s(\d+)">(.*?)</p>', re.DOTALL)
 _MARKS = re.compile(r"(?<![\w])[*#@](?=\w)")
@@ -116,6 +119,12 @@ class ApertiumEngine:
     def __init__(self, options: EngineOptions, binary: str = "apertium", timeout: float = 60.0) -> None:
         self.options, self.binary_name, self.timeout = options, binary, timeout
         self._warned: set[str] = set()
+        # What `apertium -l` and dpkg-query said, and when: asked again only when the modes folder changed
+        # (a pair installed or upgraded) or the answer is older than MODES_MAX_AGE. Every unit and every
+        # status render asks for pairs; spawning two processes each time was most of their cost.
+        self._lock = threading.Lock()
+        self._modes: tuple[object, list[str]] | None = None
+        self._versions: dict[str, str] = {}
 
     def _binary(self) -> str | None:
         found = shutil.which(self.binary_name)
@@ -133,17 +142,34 @@ class ApertiumEngine:
             log.warning("%s", message)
 
     def modes(self) -> list[str]:
-        """Installed mode names, from `apertium -l` (e.g. ["eng-spa", "spa-eng"])."""
+        """Installed mode names, from `apertium -l` (e.g. ["eng-spa", "spa-eng"]); remembered (see __init__)."""
         binary = self._binary()
         if binary is None:
             return []
+        stamp = (binary, _mtime_ns(_MODES_DIR), int(time.monotonic() // MODES_MAX_AGE))
+        with self._lock:
+            if self._modes is None or self._modes[0] != stamp:
+                listed = self._list_modes(binary)
+                if listed is None:
+                    return []  # not remembered: the next call tries again
+                self._modes = (stamp, listed)
+                self._versions.clear()
+            return self._modes[1]
+
+    def _version(self, mode: str) -> str:
+        with self._lock:
+            if mode not in self._versions:
+                self._versions[mode] = _package_version(mode)
+            return self._versions[mode]
+
+    def _list_modes(self, binary: str) -> list[str] | None:
         try:
             done = subprocess.run(
                 [binary, "-l"], capture_output=True, text=True, timeout=_LIST_TIMEOUT, check=False
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             self._warn_once("list", f"cannot list apertium modes: {exc}")
-            return []
+            return None
         return [line.strip() for line in done.stdout.splitlines() if line.strip()]
 
     @staticmethod
@@ -167,7 +193,7 @@ class ApertiumEngine:
                 f"{install_hint(source, target)} (see: apt-cache search apertium)",
             )
             return None
-        return ApertiumPair(binary, mode, source, target, _package_version(mode), self.timeout)
+        return ApertiumPair(binary, mode, source, target, self._version(mode), self.timeout)
 
     def describe(self) -> list[ModelInfo]:
         """Installed modes whose languages we can name."""
@@ -179,7 +205,7 @@ class ApertiumEngine:
                 continue  # variants such as spa-eng_US
             src, tgt = (by_iso3.get(p, p) for p in parts)
             path = _MODES_DIR / f"{mode}.mode"
-            infos.append(ModelInfo(src, tgt, _package_version(mode), path if path.exists() else None))
+            infos.append(ModelInfo(src, tgt, self._version(mode), path if path.exists() else None))
         return infos
 
 
@@ -187,6 +213,13 @@ def install_hint(source: str, target: str) -> str:
     """The Debian package that would provide a pair, e.g. apertium-eng-spa."""
     src, tgt = (_ISO3.get(x.split("-")[0], x) for x in (source, target))
     return f"apertium-{src}-{tgt}"
+
+
+def _mtime_ns(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def _package_version(mode: str) -> str:
