@@ -102,7 +102,8 @@ def _violations(log: str) -> list[str]:
 
 @pytest.mark.skipif(_chromium() is None, reason="chromium is not installed (Debian package chromium)")
 def test_a_browser_blocks_nothing_of_ours_and_everything_hostile(instance: Path) -> None:
-    (instance / "feeds" / "hostile.html").write_bytes(HOSTILE)
+    hostile_page = instance / "feeds" / "hostile.html"
+    hostile_page.write_bytes(HOSTILE)
     config = load_config(instance / "config" / "syndicator.toml", overrides={"serve.port": "0"})
     with builtin_server(config) as server:
         entry = next((instance / "feeds" / "ar").rglob("*.html")).relative_to(instance / "feeds").as_posix()
@@ -113,6 +114,7 @@ def test_a_browser_blocks_nothing_of_ours_and_everything_hostile(instance: Path)
         # The styled feed really is the transformed page, not the raw XML.
         assert "<ol>" in _browser_console(server.url + "/feeds/fr/rss.xml").split("<dom>\n", 1)[1]
         hostile = _browser_console(server.url + "/feeds/hostile.html")
+    hostile_page.unlink()  # not one of our pages: the other test must not see it
     blocked = "\n".join(_violations(hostile))
     for what in ("inline style", "script", "frame"):
         assert what in blocked, (what, hostile[-3000:])

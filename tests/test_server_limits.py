@@ -36,7 +36,16 @@ from tests.support.servers import (
     serve_process,
 )
 
-BIG = 16 * 1024 * 1024  # bytes of a file larger than loopback's socket buffers
+
+def _send_buffer_max() -> int:
+    """The most a TCP send buffer may grow to here (Linux autotuning; the client's receive buffer is pinned)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
+    except (OSError, IndexError, ValueError):
+        return 8 * 1024 * 1024
+
+
+BIG = max(16 * 1024 * 1024, 4 * _send_buffer_max())  # a response the socket buffers cannot swallow whole
 DEADLINE = 60.0  # seconds any waiting in these tests may take before it counts as a failure
 
 
