@@ -48,8 +48,10 @@ def _check_document(doc: lxml.etree._Element, policy: str, where: str) -> None:
     for style in doc.iter("style", "{http://www.w3.org/1999/xhtml}style"):
         assert style_source(style.text or "") in styles, f"{where}: a <style> the policy does not allow"
     assert not list(doc.iter("script")), where
-    for link in doc.iter("link"):
-        assert "stylesheet" not in (link.get("rel") or ""), f"{where}: a stylesheet the policy does not allow"
+    for link in doc.iter("link", "{http://www.w3.org/1999/xhtml}link"):
+        if "stylesheet" in (link.get("rel") or ""):  # only a same-origin (relative) one, if 'self' is allowed
+            relative = "//" not in (link.get("href") or "") and ":" not in (link.get("href") or "")
+            assert "'self'" in styles and relative, f"{where}: a stylesheet the policy does not allow"
     images = _directive(policy, "img-src")
     for img in doc.iter("img"):
         scheme = (img.get("src") or "").partition(":")[0].lower()
