@@ -363,6 +363,39 @@ class ServeConfig(Section):
         False,
         "Write a .gz copy beside each published file, for nginx gzip_static (see syndicator nginx-config).",
     )
+    max_connections: int = setting(
+        "int",
+        0,
+        "Most connections served at once; at the cap a new connection closes the one that has waited longest "
+        "for a request, or gets 503 when all are busy. 0: derived from the open-file limit (LimitNOFILE) at "
+        "start-up; a larger value is lowered to that.",
+        minimum=0,
+    )
+    max_header_bytes: int = setting(
+        "int",
+        16384,
+        "Largest request line and headers (bytes); a bigger request gets 431 and is closed unread.",
+        minimum=1024,
+    )
+    max_headers: int = setting("int", 100, "Most header fields in one request; more get 431.", minimum=8)
+    header_timeout: timedelta = setting(
+        "duration",
+        timedelta(seconds=10),
+        "Time a client has to send a request's headers, from connecting or from the first byte of a request.",
+        minimum=timedelta(seconds=1),
+    )
+    keepalive_timeout: timedelta = setting(
+        "duration",
+        timedelta(seconds=15),
+        "How long an idle keep-alive connection is kept open between requests.",
+        minimum=timedelta(seconds=1),
+    )
+    send_timeout: timedelta = setting(
+        "duration",
+        timedelta(seconds=30),
+        "A response whose bytes the client stops reading for this long is aborted.",
+        minimum=timedelta(seconds=1),
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
