@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from syndicator.cli import main
-from syndicator.translate.quality import Bounds
+from syndicator.config import TranslationConfig
 from tests.conftest import DATA, REPO, write_config
 from tests.support.tinymodel import build_package
 
@@ -47,9 +47,9 @@ def main_() -> None:
     def text(html: str) -> str:
         return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
-    bounds = Bounds()
+    defaults = TranslationConfig()
     print(f"{len(rows)} translations; statuses: {sorted({r[7] for r in rows})}")
-    print(f"default bounds {bounds.default}, into CJK {bounds.to_cjk}")
+    print(f"default bounds {defaults.length_ratio}, into CJK {defaults.length_ratio_to_cjk}")
     for lang in TARGETS:
         for name, i in (("title", 1), ("summary", 3), ("body", 5)):
             ratios = sorted(

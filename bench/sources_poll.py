@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from syndicator.config import SourceConfig
 from syndicator.http import HttpClient
-from syndicator.sources import MemoryPages, SourceContext, make_source
+from syndicator.sources import SourceContext, TransientPageStates, make_source
 from tests.support.upstream import DATA, Reply, Upstream
 
 
@@ -46,7 +46,7 @@ def measure(name: str, cfg: SourceConfig, rounds: int) -> None:
     firsts, repeats, counts = [], [], set()
     for _ in range(rounds):
         ctx = SourceContext(
-            timezone=ZoneInfo("UTC"), http=HttpClient(), pages=MemoryPages(), max_pages=10_000
+            timezone=ZoneInfo("UTC"), http=HttpClient(), pages=TransientPageStates(), max_pages=10_000
         )
         first, n_first = poll_seconds(cfg, ctx)
         again, n_again = poll_seconds(cfg, ctx)

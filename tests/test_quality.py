@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from syndicator.config import TranslationConfig
 from syndicator.models import DONE, FAILED, PENDING, ArticleInput, Translation
 from syndicator.progress import BacklogProgress as Progress
 from syndicator.store import Store
-from syndicator.translate.quality import Bounds, Field, backoff, check, field_problem, html_problem
+from syndicator.translate.quality import Field, backoff, check, field_problem, html_problem
 
 SENTENCE = "The harbour bridge reopened to traffic on Sunday morning after repairs."
-BOUNDS = Bounds()
+BOUNDS = TranslationConfig()  # the default length_ratio bounds
 
 
 def problem(source: str, target: str, src: str = "en", tgt: str = "fr", html: bool = False) -> str:
@@ -45,14 +46,16 @@ def test_length_ratio_bounds_per_script_family() -> None:
     # The default lower bound is loose (the tiny test model writes ~0.1 of the source's length)…
     assert "length ratio" in problem(" ".join([SENTENCE] * 4), "Pont.")
     # …and configurable for real models.
-    tight = Bounds(default=(0.3, 3.0))
+    tight = TranslationConfig(length_ratio=(0.3, 3.0))
     assert "length ratio 0.07" in field_problem(Field("body", SENTENCE, "Pont."), "en", "fr", tight)
     looping = "le pont le pont le pont " * 20
     assert "length ratio" in problem(SENTENCE, looping)
     # Into Chinese far fewer characters are normal; the default bounds would reject this one.
     zh = "大桥通车了"
     assert problem(SENTENCE, zh, tgt="zh") == ""
-    assert "length ratio" in field_problem(Field("body", SENTENCE, zh), "en", "zh", Bounds(to_cjk=(0.2, 2.0)))
+    assert "length ratio" in field_problem(
+        Field("body", SENTENCE, zh), "en", "zh", TranslationConfig(length_ratio_to_cjk=(0.2, 2.0))
+    )
     # Short fields are left alone: "Ms. Long" → "Mme Long" says nothing about quality.
     assert problem("Ms. Long", "Madame Grace Long, directrice") == ""
 

@@ -1,5 +1,5 @@
 """The store's source state: older databases gain the new columns (the baseline revision, 0001, completes
-them); page memory round-trips."""
+them); page states round-trip."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_a_database_from_before_sources_is_upgraded_in_place(tmp_path: Path) -> 
         store.close()
 
 
-def test_page_memory(store_url: str) -> None:
+def test_page_states_round_trip(store_url: str) -> None:
     store = Store(store_url)
     try:
         assert store.page_state("site", "http://x/a") == ("", "", "")

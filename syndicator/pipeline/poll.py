@@ -29,7 +29,7 @@ def content_hash(item: ArticleInput) -> str:
 
 
 def source_context(ctx: Context) -> SourceContext:
-    """What sources get: the site's time zone, the instance's HTTP client, the page memory."""
+    """What sources get: the site's time zone, the instance's HTTP client, the page states (the store)."""
     return SourceContext(
         timezone=ZoneInfo(ctx.config.site.timezone),
         http=ctx.http,

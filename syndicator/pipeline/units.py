@@ -84,7 +84,6 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
         crash = f"{type(exc).__name__}: {exc}"
     by_id = {a.id: a for a in articles}
     t = ctx.config.translation
-    bounds = quality.Bounds(t.length_ratio, t.length_ratio_to_cjk, t.length_ratio_from_cjk)
     for i, article in enumerate(articles):
         res = results[i] if results is not None else None
         if res is not None and not res.error:
@@ -93,7 +92,7 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
                 [quality.Field("title", article.title, res.title),
                  quality.Field("summary", article.summary, res.summary),
                  quality.Field("body", article.body_html, res.body_html, html=True)],
-                unit.source, unit.target, bounds,
+                unit.source, unit.target, t,
             )  # fmt: skip
             if res.error:
                 log.warning("%s %s/%s: %s", unit.target, article.source, article.key, res.error)

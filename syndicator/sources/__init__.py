@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from syndicator.config import SourceConfig
+from syndicator.config import HttpConfig, SourceConfig
 from syndicator.http import HttpClient
 from syndicator.models import ArticleInput, Problem
 
 
-class PageMemory(Protocol):
-    """Per-source memory of URLs: HTTP validators and what the listing said (the Store implements it)."""
+class PageStates(Protocol):
+    """What is remembered of each URL a source reads, per source: HTTP validators and what the listing said
+    (the Store implements it)."""
 
     def page_state(self, source: str, url: str) -> tuple[str, str, str]:
         """(etag, last_modified, fingerprint) of a URL; empty strings when unknown."""
@@ -32,8 +33,8 @@ class PageMemory(Protocol):
         ...
 
 
-class MemoryPages:
-    """A PageMemory that forgets when the process ends: for one-off polls and tests."""
+class TransientPageStates:
+    """Page states held only by this object, gone when the process ends: for one-off polls and tests."""
 
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], tuple[str, str, str]] = {}
@@ -63,8 +64,9 @@ class SourceContext:
 
     timezone: ZoneInfo  # for dates written without an offset
     http: HttpClient = field(default_factory=HttpClient)
-    pages: PageMemory = field(default_factory=MemoryPages)
-    max_pages: int = 30  # article pages a web source fetches per poll
+    pages: PageStates = field(default_factory=TransientPageStates)
+    # Article pages a web source fetches per poll (http.max_pages; the default is the table's).
+    max_pages: int = field(default_factory=lambda: HttpConfig().max_pages)
     languages: tuple[str, ...] = ()  # configured languages: detected codes are mapped onto these
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from html.parser import HTMLParser
 
+from syndicator.config import TranslationConfig
+
 # Languages written mostly in Han, kana or hangul syllables: a few characters carry a whole word.
 CJK_LANGUAGES = frozenset({"zh", "ja", "ko", "yue", "wuu"})
 # Fields shorter than this (in letters) are too short for a meaningful length ratio ("Ms. Long" → "Mme Long").
@@ -29,22 +31,14 @@ _SPACE = re.compile(r"\s+")
 _PLAIN_WORD = re.compile(r"\b[^\W\d_A-Z][^\W\d_]{2,}\b")  # lower-case words of three letters or more
 
 
-@dataclass(frozen=True)
-class Bounds:
-    """Accepted translated/source length ratios, per direction of script family."""
-
-    default: tuple[float, float] = (0.02, 4.0)
-    to_cjk: tuple[float, float] = (0.01, 2.0)
-    from_cjk: tuple[float, float] = (0.05, 12.0)
-
-    def for_pair(self, source: str, target: str) -> tuple[float, float]:
-        """The bounds that apply from `source` into `target`."""
-        src, tgt = _base(source) in CJK_LANGUAGES, _base(target) in CJK_LANGUAGES
-        if tgt and not src:
-            return self.to_cjk
-        if src and not tgt:
-            return self.from_cjk
-        return self.default
+def length_bounds(translation: TranslationConfig, source: str, target: str) -> tuple[float, float]:
+    """The translated/source length ratios accepted from `source` into `target` (translation.length_ratio*)."""
+    src, tgt = _base(source) in CJK_LANGUAGES, _base(target) in CJK_LANGUAGES
+    if tgt and not src:
+        return translation.length_ratio_to_cjk
+    if src and not tgt:
+        return translation.length_ratio_from_cjk
+    return translation.length_ratio
 
 
 @dataclass(frozen=True)
@@ -123,7 +117,7 @@ def html_problem(source: str, target: str) -> str:
     return ""
 
 
-def field_problem(f: Field, source_lang: str, target_lang: str, bounds: Bounds) -> str:
+def field_problem(f: Field, source_lang: str, target_lang: str, translation: TranslationConfig) -> str:
     """Why one translated field must not be published ('' when it passes every gate)."""
     src, tgt = _text(f.source, f.html), _text(f.target, f.html)
     if not _letters(src):
@@ -133,7 +127,7 @@ def field_problem(f: Field, source_lang: str, target_lang: str, bounds: Bounds) 
     if tgt.casefold() == src.casefold() and len(_PLAIN_WORD.findall(src)) >= MIN_WORDS_FOR_UNCHANGED:
         return f"{f.name}: the translation is the untranslated source text"
     if _letters(src) >= MIN_LETTERS_FOR_RATIO:
-        low, high = bounds.for_pair(source_lang, target_lang)
+        low, high = length_bounds(translation, source_lang, target_lang)
         ratio = len(tgt) / len(src)
         if not low <= ratio <= high:
             return f"{f.name}: length ratio {ratio:.2f} is outside [{low:g}, {high:g}]"
@@ -144,9 +138,9 @@ def field_problem(f: Field, source_lang: str, target_lang: str, bounds: Bounds) 
     return ""
 
 
-def check(fields: Sequence[Field], source_lang: str, target_lang: str, bounds: Bounds) -> str:
+def check(fields: Sequence[Field], source_lang: str, target_lang: str, translation: TranslationConfig) -> str:
     """Every reason the translated fields of one article must not be published, joined ('' if none)."""
-    return "; ".join(p for f in fields if (p := field_problem(f, source_lang, target_lang, bounds)))
+    return "; ".join(p for f in fields if (p := field_problem(f, source_lang, target_lang, translation)))
 
 
 def backoff(base: timedelta) -> Callable[[int], timedelta]:
