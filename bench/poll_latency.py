@@ -5,12 +5,14 @@ second. Phase "idle": the store is already translated, polls only. Phase "backlo
 fresh store, so every article is translated while the polls go on. Lateness = when APScheduler handed the poll
 to a thread minus when it was due. Also prints translation wall time with 1 and 2 workers.
 
-Run: .venv/bin/python bench/poll_latency.py
+Run: .venv/bin/python bench/poll_latency.py [--articles 800]
+     .venv/bin/python bench/poll_latency.py --quick    # 10 articles, 3 idle polls: proves the script works
 The machine is shared and has 2 cores: absolute numbers are noisy; compare the ratios within one run.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import shutil
 import statistics
@@ -41,6 +43,7 @@ from tests.support.tinymodel import build_package
 
 ARTICLES = 800
 IDLE_POLLS = 8
+SETTLE = 3.0  # seconds for the first poll and the processing request
 
 
 def _config(root: Path, workers: int) -> Config:
@@ -56,7 +59,8 @@ DURATIONS: list[float] = []
 SKIPPED: list[int] = [0]
 
 
-def _measure(root: Path, workers: int, until_drained: bool) -> tuple[list[float], float]:
+def _measure(root: Path, workers: int, until_drained: bool, articles: int, idle_polls: int, settle: float
+             ) -> tuple[list[float], float]:  # fmt: skip
     """Run the service; return poll lateness samples (s) and the seconds until the backlog drained."""
     ctx = open_context(_config(root, workers))
     service = Service(ctx, watch=False)
@@ -83,12 +87,12 @@ def _measure(root: Path, workers: int, until_drained: bool) -> tuple[list[float]
     start = time.monotonic()
     service.start()
     try:
-        time.sleep(3)  # first poll and the processing request
+        time.sleep(settle)  # first poll and the processing request
         if until_drained:
-            while ctx.store.pending() or ctx.store.article_count() < ARTICLES:
+            while ctx.store.pending() or ctx.store.article_count() < articles:
                 time.sleep(0.2)
         else:
-            while len(late) < IDLE_POLLS:
+            while len(late) < idle_polls:
                 time.sleep(0.2)
         took = time.monotonic() - start
     finally:
@@ -106,6 +110,14 @@ def _summary(samples: list[float]) -> str:
 
 def run() -> None:
     """Print poll lateness idle vs during a backlog, and backlog time with 1 vs 2 workers."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=ARTICLES)
+    parser.add_argument("--idle-polls", type=int, default=IDLE_POLLS)
+    parser.add_argument("--quick", action="store_true", help="10 articles, 3 idle polls")
+    args = parser.parse_args()
+    settle = SETTLE
+    if args.quick:
+        args.articles, args.idle_polls, settle = 10, 3, 1.0
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "instance"
         (root / "articles").mkdir(parents=True)
@@ -117,7 +129,7 @@ def run() -> None:
             pkg = build_package(Path(tmp), "en", target, seed=len(target))
             assert main(["-q", "--config", config, "models", "install", str(pkg)]) == 0
         body = " ".join(f"Sentence {i} tells the harbour news of the day." for i in range(12))
-        for n in range(ARTICLES):
+        for n in range(args.articles):
             write_article(
                 root / "articles", f"story-{n:03d}", f"Story {n}", f"{body}\n\n{body}", day=1 + n % 28
             )
@@ -125,13 +137,14 @@ def run() -> None:
         results = {}
         for workers in (1, 2):
             (root / "data").exists() and shutil.rmtree(root / "data")
-            results[workers] = _measure(root, workers, until_drained=True)
+            results[workers] = _measure(root, workers, True, args.articles, args.idle_polls, settle)
         busy_durations, busy_skipped = list(DURATIONS), SKIPPED[0]
         DURATIONS.clear()
         SKIPPED[0] = 0
-        idle, _ = _measure(root, 2, until_drained=False)  # translated store: nothing to do but poll
+        # A translated store: nothing to do but poll.
+        idle, _ = _measure(root, 2, False, args.articles, args.idle_polls, settle)
         busy, _ = results[2]
-        print(f"{ARTICLES} articles x 2 languages, tiny real Argos models, polls every 1 s")
+        print(f"{args.articles} articles x 2 languages, tiny real Argos models, polls every 1 s")
         print(f"  poll lateness idle:            {_summary(idle)}")
         print(f"  poll lateness during backlog:  {_summary(busy)}")
         if idle and busy:

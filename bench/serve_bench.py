@@ -1,25 +1,37 @@
 """Load test: the built-in server side by side with nginx (`syndicator nginx-config`) on the same files.
 
 Builds a temp instance whose English Atom feed is about 63 KB (pseudo engine, generated articles), starts
-`syndicator serve` as its own process and nginx as a non-daemon process, both on 127.0.0.1, and runs wrk
-against each for full responses, 304 responses (If-None-Match) and gzip, bounded in time. Prints req/s,
-p99 latency and the built-in/nginx ratio. See bench/README-serve.md.
+`syndicator serve` as its own process and nginx as a non-daemon process (once per worker count asked for),
+both on 127.0.0.1, and runs wrk against each for full responses, 304 responses (If-None-Match) and gzip,
+bounded in time. Every cell is run --repeats times; in each repeat the two servers take turns, the one that
+went first going second next time, so slow drifts in machine load hit both alike. Prints min / median / max
+of req/s and p99 latency per cell, and of the built-in/nginx ratio of the runs made back to back.
+See bench/README-serve.md.
 
-    .venv/bin/python bench/serve_bench.py [--seconds 5] [--connections 32] [--threads 2] [--nginx-workers 1]
+    .venv/bin/python bench/serve_bench.py [--seconds 5] [--repeats 5] [--nginx-workers 1,2] [--json]
+    .venv/bin/python bench/serve_bench.py --quick     # 1-second runs, tiny feed: proves the script works
+
+Needs wrk and nginx (Debian packages, in scripts/apt-packages.txt); without them it says so and exits with
+status 77 (skipped).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -57,7 +69,8 @@ def make_instance(root: Path, articles: int) -> Path:
     shutil.copytree(REPO / "locales", root / "locales")
     (root / "models").mkdir()
     write_config(root, targets=("fr",), engine="pseudo", extra="\n[serve]\ngzip_files = true\n")
-    assert cli(["-q", "--config", str(root / "config" / "syndicator.toml"), "run", "--once"]) == 0
+    with contextlib.redirect_stdout(io.StringIO()):  # the cycle's summary is not the benchmark's output
+        assert cli(["-q", "--config", str(root / "config" / "syndicator.toml"), "run", "--once"]) == 0
     return root
 
 
@@ -80,22 +93,142 @@ def wrk(url: str, seconds: int, connections: int, threads: int, headers: list[st
     }
 
 
+SKIPPED = 77  # exit status of a benchmark whose tools are not installed (the automake convention)
+CASES: tuple[tuple[str, list[str]], ...] = (
+    ("full", []),
+    ("304", ["etag"]),
+    ("gzip", ["Accept-Encoding: gzip"]),
+)
+PATH = "/feeds/en/atom.xml"
+
+
+def skip_unless(*tools: str) -> None:
+    """Exit with SKIPPED, saying why, when a tool is missing."""
+    missing = [t for t in tools if (nginx_binary() if t == "nginx" else shutil.which(t)) is None]
+    if missing:
+        print(f"skipped: needs {' and '.join(missing)} (Debian packages; scripts/apt-packages.txt)")
+        sys.exit(SKIPPED)
+
+
+def spread(values: Sequence[float]) -> dict[str, float]:
+    """min, median and max of some runs."""
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
+def alternating(
+    servers: Sequence[str], repeats: int, run: Callable[[str, str, list[str]], dict[str, Any]]
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """run(server, case, extra) for every case, server and repeat; in repeat r the servers go in an order
+    rotated by r, so each goes first as often as the others. Returns runs by case, then by server."""
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {case: {s: [] for s in servers} for case, _ in CASES}
+    for r in range(repeats):
+        order = [servers[(i + r) % len(servers)] for i in range(len(servers))]
+        for case, extra in CASES:
+            for server in order:
+                runs[case][server].append(run(server, case, extra))
+    return runs
+
+
+def wait_until_up(base: str, path: str) -> None:
+    """Poll until the server answers 200 (at most 30 s)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if fetch(base, path).status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{base}{path} did not come up within 30 s")
+
+
+def case_headers(base: str, case: str, extra: list[str]) -> list[str]:
+    """The request headers of a case, checked against the server: 304 and gzip must really happen."""
+    headers = [h for h in extra if h != "etag"]
+    if "etag" in extra:
+        headers.append(f"If-None-Match: {fetch(base, PATH).headers['etag']}")
+    probe = fetch(base, PATH, headers=dict(h.split(": ", 1) for h in headers))
+    assert probe.status == (304 if case == "304" else 200), (base, case, probe.status)
+    if case == "gzip":
+        assert probe.headers.get("content-encoding") == "gzip", (base, probe.headers)
+    return headers
+
+
+def summary(
+    runs: dict[str, dict[str, list[dict[str, Any]]]], ratio_of: tuple[str, str] | None
+) -> list[dict[str, Any]]:
+    """Per case: the spread of req/s and p99 per server, and of the back-to-back ratio."""
+    rows = []
+    for case, by_server in runs.items():
+        row: dict[str, Any] = {"case": case}
+        for server, results in by_server.items():
+            row[server] = {
+                "rps": spread([r["rps"] for r in results]),
+                "p99_ms": spread([r["p99_ms"] for r in results]),
+                "bad": sum(r["bad"] for r in results),
+                "socket_errors": sorted({r["socket_errors"] for r in results if r["socket_errors"]}),
+            }
+        if ratio_of:
+            a, b = ratio_of
+            ratios = [x["rps"] / y["rps"] for x, y in zip(by_server[a], by_server[b], strict=True)]
+            row["ratio"] = spread(ratios)
+        rows.append(row)
+    return rows
+
+
+def cell(s: dict[str, float], fmt: str) -> str:
+    """'min / median / max' of one cell."""
+    return " / ".join(format(s[k], fmt) for k in ("min", "median", "max"))
+
+
+def print_table(rows: list[dict[str, Any]], servers: Sequence[str], ratio_label: str) -> None:
+    """A Markdown table, every cell as min / median / max (bench/README-serve.md quotes it as printed)."""
+    header = ["case"]
+    for server in servers:
+        header += [f"{server} req/s", f"{server} p99 ms"]
+    if ratio_label:
+        header.append(ratio_label)
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        cells = [row["case"]]
+        for server in servers:
+            cells += [cell(row[server]["rps"], ".0f"), cell(row[server]["p99_ms"], ".1f")]
+        if ratio_label:
+            cells.append(cell(row["ratio"], ".2f"))
+        print("| " + " | ".join(cells) + " |")
+    for row in rows:
+        for server in servers:
+            r = row[server]
+            if r["bad"] or r["socket_errors"]:
+                print(f"  {row['case']} {server}: {r['bad']:.0f} non-2xx/3xx; socket errors: "
+                      f"{'; '.join(r['socket_errors']) or 'none'}")  # fmt: skip
+
+
 def main() -> None:
-    """Run the comparison and print a table."""
+    """Run the comparison for each nginx worker count and print one table each."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per cell, servers alternating")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--nginx-workers", type=int, default=1, help="1 = one core each, like the built-in")
+    parser.add_argument(
+        "--nginx-workers", default="1,2", help="comma list; 1 = one core each, like the built-in"
+    )
     parser.add_argument("--articles", type=int, default=32, help="articles in the feed (32 ≈ 63 KB Atom)")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--quick", action="store_true", help="1-second runs, 2 repeats, 4 articles, nginx 1 worker"
+    )
+    parser.add_argument("--json", type=Path, help="also write every run here")
     args = parser.parse_args()
-    if shutil.which("wrk") is None or nginx_binary() is None:
-        sys.exit("needs the Debian packages wrk and nginx (scripts/apt-packages.txt)")
+    if args.quick:
+        args.seconds, args.repeats, args.articles, args.nginx_workers, args.connections = 1, 2, 4, "1", 4
+    skip_unless("wrk", "nginx")
+    worker_counts = [int(w) for w in args.nginx_workers.split(",")]
 
+    out: dict[str, Any] = {"settings": vars(args) | {"json": str(args.json)}, "tables": {}}
     with tempfile.TemporaryDirectory(prefix="serve-bench-") as tmp:
         root = make_instance(Path(tmp) / "instance", args.articles)
-        path = "/feeds/en/atom.xml"
         size = (root / "feeds" / "en" / "atom.xml").stat().st_size
         port = free_port()
         config = load_config(root / "config" / "syndicator.toml", overrides={"serve.port": str(port)})
@@ -105,56 +238,36 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
         builtin_url = f"http://127.0.0.1:{port}"
+        print(
+            f"feed {PATH}: {size / 1000:.1f} KB; wrk -t{args.threads} -c{args.connections} -d{args.seconds}s; "
+            f"{args.repeats} runs per cell, servers alternating; built-in: one uvicorn process"
+        )
         try:
-            for _ in range(500):  # start-up wait
-                try:
-                    if fetch(builtin_url, path).status == 200:
-                        break
-                except OSError:
-                    time.sleep(0.02)
-            nginx_prefix = Path(tmp) / "nginx"
-            nginx_prefix.mkdir()
-            with nginx_server(config, nginx_prefix, builtin_url, workers=args.nginx_workers) as nginx_url:
-                results = []
-                for case, extra in (("full", []), ("304", ["etag"]), ("gzip", ["Accept-Encoding: gzip"])):
-                    row: dict[str, object] = {"case": case}
-                    for name, base in (("builtin", builtin_url), ("nginx", nginx_url)):
-                        headers = [h for h in extra if h != "etag"]
-                        if "etag" in extra:
-                            headers.append(f"If-None-Match: {fetch(base, path).headers['etag']}")
-                        probe = fetch(base, path, headers=dict(h.split(": ", 1) for h in headers))
-                        expected = 304 if case == "304" else 200
-                        assert probe.status == expected, (name, case, probe.status)
-                        if case == "gzip":
-                            assert probe.headers.get("content-encoding") == "gzip", (name, probe.headers)
-                        row[name] = wrk(base + path, args.seconds, args.connections, args.threads, headers)
-                    results.append(row)
+            wait_until_up(builtin_url, PATH)
+            for workers in worker_counts:
+                prefix = Path(tmp) / f"nginx-{workers}"
+                prefix.mkdir()
+                with nginx_server(config, prefix, builtin_url, workers=workers) as nginx_url:
+                    bases = {"built-in": builtin_url, "nginx": nginx_url}
+
+                    def run(
+                        server: str, case: str, extra: list[str], bases: dict[str, str] = bases
+                    ) -> dict[str, Any]:
+                        base = bases[server]
+                        headers = case_headers(base, case, extra)
+                        return wrk(base + PATH, args.seconds, args.connections, args.threads, headers)
+
+                    runs = alternating(list(bases), args.repeats, run)
+                rows = summary(runs, ("built-in", "nginx"))
+                out["tables"][f"nginx_workers_{workers}"] = {"runs": runs, "summary": rows}
+                print(f"\nnginx worker_processes {workers} (min / median / max of {args.repeats}):\n")
+                print_table(rows, list(bases), "built-in/nginx")
         finally:
             builtin.terminate()
             builtin.wait(timeout=30)
-
+    out["feed_bytes"] = size
     if args.json:
-        print(json.dumps({"feed_bytes": size, "results": results}, indent=2))
-        return
-    print(
-        f"feed {path}: {size / 1000:.1f} KB; wrk -t{args.threads} -c{args.connections} -d{args.seconds}s; "
-        f"nginx worker_processes {args.nginx_workers}; built-in: one uvicorn process"
-    )
-    print(
-        f"{'case':<6} {'built-in req/s':>15} {'p99 ms':>8} {'nginx req/s':>12} {'p99 ms':>8} {'built-in/nginx':>15}"
-    )
-    for row in results:
-        b, n = row["builtin"], row["nginx"]
-        assert isinstance(b, dict) and isinstance(n, dict)
-        print(
-            f"{row['case']:<6} {b['rps']:>15.0f} {b['p99_ms']:>8.2f} {n['rps']:>12.0f} {n['p99_ms']:>8.2f} "
-            f"{b['rps'] / n['rps']:>15.2f}"
-        )
-        for name, r in (("built-in", b), ("nginx", n)):
-            if r["bad"] or r["socket_errors"]:
-                print(
-                    f"       {name}: {r['bad']:.0f} non-2xx/3xx, socket errors: {r['socket_errors'] or 'none'}"
-                )
+        args.json.write_text(json.dumps(out, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":

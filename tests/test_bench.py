@@ -1,15 +1,82 @@
-"""The translation benchmark runs end to end in its tiny mode (numbers are not checked: no timed assertions)."""
+"""Every benchmark script runs end to end at a tiny size, so none can rot (no numbers are checked: benchmarks
+are not timed tests). They run side by side and together take well under a minute; scripts whose tools (wrk,
+nginx, apertium) are missing exit with status 77 and are skipped."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from bench import newsgen
 
 REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "bench"
+SKIPPED = 77
+# Modules the scripts import, not scripts.
+MODULES = {"__init__.py", "newsgen.py", "candidate_app.py"}
+# script -> (tiny arguments, "{tmp}" standing for a temp folder; a line its output must contain). translate_throughput.py has its own test below.
+TINY = {
+    "apertium_batch.py": (["5"], "same output"),
+    "faithful_overhead.py": (["5"], "faithful / plain"),
+    "gate_ratios.py": ([], "default bounds"),
+    "import_cost.py": (["--quick"], "| syndicator.cli |"),
+    "malloc_arenas.py": (["--quick", "--cache", "{tmp}/cache"], "| capped (the engine's default) |"),
+    "poll_latency.py": (["--quick"], "backlog drained"),
+    "publish_bench.py": (["--big", "30", "--small", "10", "--rounds", "2"], "ratio big/small"),
+    "serve_bench.py": (["--quick"], "| full |"),
+    "server_candidates.py": (["--quick"], "req/s over uvicorn+httptools+uvloop"),
+    "slow_clients.py": (["--clients", "20", "--nofile", "256", "--samples", "3"], "healthz_flooded"),
+    "sources_poll.py": (["--items", "5", "--pages", "3", "--rounds", "1"], "repeat poll"),
+    "thread_layouts.py": (["--quick", "--cache", "{tmp}/cache"], "same round"),
+}
+QUICK = ["--quick", "--cache", "{tmp}/cache", "--json", "{tmp}/result.json"]  # translate_throughput.py
+
+
+@pytest.fixture(scope="module")
+def started(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, tuple[subprocess.Popen[str], Path]]]:
+    """Every script's tiny run, started at once: they overlap (mostly waiting on wrk, servers and subprocesses),
+    so the whole set takes about as long as the longest, not the sum."""
+    runs = {}
+    for script, args in {**{s: a for s, (a, _) in TINY.items()}, "translate_throughput.py": QUICK}.items():
+        tmp = tmp_path_factory.mktemp(script.removesuffix(".py"))
+        cmd = [sys.executable, str(BENCH / script), *(a.replace("{tmp}", str(tmp)) for a in args)]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp)
+        runs[script] = (proc, tmp)
+    yield runs
+    for proc, _ in runs.values():
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def finished(started: dict[str, tuple[subprocess.Popen[str], Path]], script: str) -> tuple[str, Path]:
+    """A script's output once it is done, from its temp folder; 77 (its tools are missing) skips."""
+    proc, tmp = started[script]
+    out, err = proc.communicate(timeout=600)
+    if proc.returncode == SKIPPED:
+        pytest.skip(out.strip())
+    assert proc.returncode == 0, out + err
+    return out, tmp
+
+
+def test_every_script_has_a_tiny_run() -> None:
+    scripts = {p.name for p in BENCH.glob("*.py")} - MODULES
+    assert scripts == {*TINY, "translate_throughput.py"}, "give a new bench script a tiny run in TINY"
+
+
+@pytest.mark.parametrize("script", sorted(TINY))
+def test_script_runs_at_a_tiny_size(
+    script: str, started: dict[str, tuple[subprocess.Popen[str], Path]]
+) -> None:
+    out, _ = finished(started, script)
+    assert TINY[script][1] in out, out
 
 
 def test_news_generator_is_deterministic_and_splits_cleanly() -> None:
@@ -21,18 +88,10 @@ def test_news_generator_is_deterministic_and_splits_cleanly() -> None:
     ]
 
 
-def test_benchmark_quick_mode(tmp_path: Path) -> None:
-    out = tmp_path / "result.json"
-    script = REPO / "bench" / "translate_throughput.py"
-    proc = subprocess.run(
-        [sys.executable, str(script), "--quick", "--cache", str(tmp_path / "cache"), "--json", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "pipeline / argostranslate per sentence" in proc.stdout
-    result = json.loads(out.read_text(encoding="utf-8"))
+def test_benchmark_quick_mode(started: dict[str, tuple[subprocess.Popen[str], Path]]) -> None:
+    out, tmp = finished(started, "translate_throughput.py")
+    assert "pipeline / argostranslate per sentence" in out
+    result = json.loads((tmp / "result.json").read_text(encoding="utf-8"))
     t = result["throughput"]
     assert set(t["best_rates"]) == {"argos", "raw", "pipeline"}
     # Same model, same sentences, same beam size: the contenders really translate the same work.
