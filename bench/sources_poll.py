@@ -42,8 +42,9 @@ def poll_seconds(cfg: SourceConfig, ctx: SourceContext) -> tuple[float, int]:
     return time.perf_counter() - start, len(items)
 
 
-def measure(name: str, cfg: SourceConfig, rounds: int) -> None:
+def measure(name: str, cfg: SourceConfig, rounds: int, server: Upstream) -> None:
     firsts, repeats, counts = [], [], set()
+    before = len(server.requests)
     for _ in range(rounds):
         ctx = SourceContext(
             timezone=ZoneInfo("UTC"), http=HttpClient(), pages=TransientPageStates(), max_pages=10_000
@@ -54,8 +55,11 @@ def measure(name: str, cfg: SourceConfig, rounds: int) -> None:
         repeats.append(again)
         counts.add((n_first, n_again))
     f, r = statistics.median(firsts), statistics.median(repeats)
+    seen = server.requests[before:]
+    connections = len({hit.peer for hit in seen})  # one client port per connection
     print(
-        f"{name}: first poll {f * 1000:.1f} ms, repeat poll {r * 1000:.1f} ms, ratio {f / r:.1f}x  (items {sorted(counts)})"
+        f"{name}: first poll {f * 1000:.1f} ms, repeat poll {r * 1000:.1f} ms, ratio {f / r:.1f}x  (items {sorted(counts)}); "
+        f"{len(seen)} requests over {connections} connections"
     )
 
 
@@ -85,6 +89,7 @@ def main() -> None:
                 name="wire", kind="feed", every=every, language="en", options={"url": server.url("/feed.xml")}
             ),
             args.rounds,
+            server,
         )
         measure(
             f"web ({args.pages} pages, then listing only)",
@@ -92,6 +97,7 @@ def main() -> None:
                 name="site", kind="web", every=every, language="en", options={"url": server.url("/news/")}
             ),
             args.rounds,
+            server,
         )
     finally:
         server.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
 import os
@@ -9,7 +10,7 @@ import random
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,9 +103,11 @@ class HttpClient:
     """The instance's way out: the [http] settings (timeouts, caps, retries) and its User-Agent on every
     request, over kept-alive connections.
 
-    One requests.Session per thread that uses the client (requests does not promise a Session is safe to
-    share between threads), each with a bounded connection pool: the pages of one web source poll, a
-    model download and its index reuse their connections instead of opening one per request.
+    requests does not promise that one Session is safe to share between threads, so the client keeps a few:
+    each request borrows an idle one (or makes one) and gives it back when the response is read, so one
+    session serves one thread at a time and there are never more than the requests under way at once. Each has
+    a bounded connection pool: the pages of a web source, the next poll's requests, a model download and its
+    index reuse connections instead of opening one per request.
     """
 
     def __init__(
@@ -120,12 +123,13 @@ class HttpClient:
         self.user_agent = f"{USER_AGENT} (+{contact})" if contact else USER_AGENT
         self.sleep = sleep
         self.rng = rng or random.Random()
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
-        self._sessions_lock = threading.Lock()
+        self._idle: list[requests.Session] = []
+        self._lock = threading.Lock()
 
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[requests.Session]:
+        with self._lock:
+            session = self._idle.pop() if self._idle else None
         if session is None:
             session = requests.Session()
             session.max_redirects = self.options.max_redirects
@@ -134,15 +138,16 @@ class HttpClient:
             adapter = HTTPAdapter(pool_connections=POOL_HOSTS, pool_maxsize=POOL_PER_HOST, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
-            self._local.session = session
-            with self._sessions_lock:
-                self._sessions.append(session)
-        return session
+        try:
+            yield session
+        finally:
+            with self._lock:
+                self._idle.append(session)
 
     def close(self) -> None:
-        """Close every pooled connection (a client in use by another thread opens new ones as needed)."""
-        with self._sessions_lock:
-            sessions, self._sessions = self._sessions, []
+        """Close the idle sessions' connections (a request under way keeps its own until it is done)."""
+        with self._lock:
+            sessions, self._idle = self._idle, []
         for session in sessions:
             session.close()
 
@@ -173,34 +178,30 @@ class HttpClient:
             headers["If-None-Match"] = validators.etag
         if validators and validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
-        try:
-            # The session outlives the request: its connection goes back to the pool for the next one.
-            resp = self._session().get(
-                url,
-                headers=headers,
-                timeout=self._timeouts(),
-                stream=True,
-            )
-        except requests.TooManyRedirects:
-            raise FetchError(
-                url,
-                f"more than {self.options.max_redirects} redirects",
-                hint="point the source at the final address",
-            ) from None
-        except requests.ConnectTimeout:
-            raise FetchError(
-                url, f"no connection within {self.options.connect_timeout:g}s", transient=True
-            ) from None
-        except requests.Timeout:
-            raise FetchError(
-                url, f"no response within {self.options.read_timeout:g}s", transient=True
-            ) from None
-        except requests.ConnectionError as exc:
-            raise FetchError(url, f"cannot connect: {_root_cause(exc)}", transient=True) from None
-        except requests.RequestException as exc:
-            raise FetchError(url, f"request failed: {_root_cause(exc)}") from None
-        with resp:
-            return self._read(url, resp)
+        with self._session() as session:
+            try:
+                # The session outlives the request: its connection goes back to the pool for the next one.
+                resp = session.get(url, headers=headers, timeout=self._timeouts(), stream=True)
+            except requests.TooManyRedirects:
+                raise FetchError(
+                    url,
+                    f"more than {self.options.max_redirects} redirects",
+                    hint="point the source at the final address",
+                ) from None
+            except requests.ConnectTimeout:
+                raise FetchError(
+                    url, f"no connection within {self.options.connect_timeout:g}s", transient=True
+                ) from None
+            except requests.Timeout:
+                raise FetchError(
+                    url, f"no response within {self.options.read_timeout:g}s", transient=True
+                ) from None
+            except requests.ConnectionError as exc:
+                raise FetchError(url, f"cannot connect: {_root_cause(exc)}", transient=True) from None
+            except requests.RequestException as exc:
+                raise FetchError(url, f"request failed: {_root_cause(exc)}") from None
+            with resp:
+                return self._read(url, resp)
 
     def _read(self, url: str, resp: requests.Response) -> Response:
         status = resp.status_code
@@ -268,7 +269,7 @@ class HttpClient:
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
         out = os.fdopen(fd, "wb")
         try:
-            with self._session().get(url, timeout=self._timeouts(), stream=True) as resp:
+            with self._session() as session, session.get(url, timeout=self._timeouts(), stream=True) as resp:
                 if resp.status_code >= 400:
                     raise FetchError(url, f"HTTP {resp.status_code} {resp.reason or ''}".rstrip())
                 total_header = resp.headers.get("Content-Length", "")
@@ -296,8 +297,11 @@ class HttpClient:
     def post_form(self, url: str, data: Mapping[str, str]) -> int:
         """POST an application/x-www-form-urlencoded body; return the status code; FetchError on failure."""
         try:
-            with self._session().post(url, data=dict(data), timeout=self._timeouts()) as response:
-                return response.status_code
+            with (
+                self._session() as session,
+                session.post(url, data=dict(data), timeout=self._timeouts()) as r,
+            ):
+                return r.status_code
         except requests.RequestException as exc:
             raise FetchError(url, f"POST failed: {_root_cause(exc)}", transient=True) from None
 

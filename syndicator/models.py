@@ -24,6 +24,19 @@ class ArticleInput:
     origin: str = ""  # where it was read from (file path, URL), for messages
     # True when the source had no date and `published` is a stand-in: a stored article keeps its date.
     date_guessed: bool = False
+    # The version tag of what it was read from (a drop-folder file's stat and key), remembered once the
+    # article is stored, so an unchanged file is not read again: "" when the source has none.
+    version_tag: str = ""
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """An item the source did not read again: its version tag matches the one remembered when it was stored."""
+
+    source: str
+    key: str
+    origin: str
+    version_tag: str
 
 
 @dataclass(frozen=True)

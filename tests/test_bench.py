@@ -23,6 +23,7 @@ MODULES = {"__init__.py", "newsgen.py", "candidate_app.py"}
 TINY = {
     "apertium_batch.py": (["5"], "same output"),
     "faithful_overhead.py": (["5"], "faithful / plain"),
+    "folder_poll.py": (["--quick"], "| unchanged folder |"),
     "gate_ratios.py": ([], "default bounds"),
     "import_cost.py": (["--quick"], "| syndicator.cli |"),
     "malloc_arenas.py": (["--quick", "--cache", "{tmp}/cache"], "| capped (the engine's default) |"),
@@ -31,6 +32,7 @@ TINY = {
     "serve_bench.py": (["--quick"], "| full |"),
     "server_candidates.py": (["--quick"], "req/s over uvicorn+httptools+uvloop"),
     "slow_clients.py": (["--clients", "20", "--nofile", "256", "--samples", "3"], "healthz_flooded"),
+    "status_render.py": (["--quick"], "| shared engine (now) |"),
     "sources_poll.py": (["--items", "5", "--pages", "3", "--rounds", "1"], "repeat poll"),
     "thread_layouts.py": (["--quick", "--cache", "{tmp}/cache"], "same round"),
 }

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from syndicator.config import SourceConfig
 from syndicator.errors import SyndicatorError
-from syndicator.models import ArticleInput, CycleReport, Problem
+from syndicator.models import ArticleInput, CycleReport, Problem, Unchanged
 from syndicator.pipeline.context import Context
 from syndicator.sources import SourceContext, make_source
 from syndicator.sources.ids import canonical_url
@@ -58,6 +58,9 @@ def poll_source(
     changed: list[int] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
+    # Version tags of the items stored (or found unchanged) this poll: remembered together at the end, so an
+    # unchanged drop folder is neither read nor written again.
+    tags: dict[str, str] = {}
     try:
         for item in make_source(cfg, source_ctx).poll():
             if isinstance(item, Problem):
@@ -69,6 +72,10 @@ def poll_source(
                 )
                 continue
             seen[item.key] = item.origin
+            if isinstance(item, Unchanged):
+                tags[item.origin] = item.version_tag
+                report.unchanged += 1
+                continue
             if item.date_guessed:
                 # A stand-in date must not make a stored article look changed on every poll.
                 stored = ctx.store.published_of(item.source, item.key)
@@ -76,6 +83,8 @@ def poll_source(
             article_id, outcome = ctx.store.upsert_article(item, content_hash(item), canonical_url(item.url))
             attr = "duplicates" if outcome == "duplicate" else outcome
             setattr(report, attr, getattr(report, attr) + 1)
+            if item.version_tag and outcome != "duplicate":  # a duplicate is read again: it may win later
+                tags[item.origin] = item.version_tag
             if outcome in ("new", "updated"):
                 changed.append(article_id)
                 log.info("%s article %s from %s", outcome, item.key, item.origin)
@@ -91,8 +100,12 @@ def poll_source(
         )  # fmt: skip
         notes = [f"{p.origin}: {p.message}" for p in problems]
         ctx.store.record_poll(cfg.name, error=message, problems=notes, next_poll=retry)
+        # The tags are not saved: a failed poll did not see every file. What it stored is read once more next
+        # time (and found unchanged by the store), then tagged.
         report.problems.append(Problem(cfg.name, cfg.name, message))
         return changed
+    # One read; a write only when a tag changed or a file went away (a source without files has no tags).
+    ctx.store.keep_version_tags(cfg.name, tags)
     for p in problems:
         log.warning("%s: %s: %s", p.source, p.origin, p.message)
     report.problems.extend(problems)

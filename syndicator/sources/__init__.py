@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from syndicator.config import HttpConfig, SourceConfig
 from syndicator.http import HttpClient
-from syndicator.models import ArticleInput, Problem
+from syndicator.models import ArticleInput, Problem, Unchanged
 
 
 class PageStates(Protocol):
@@ -18,6 +18,10 @@ class PageStates(Protocol):
 
     def page_state(self, source: str, url: str) -> tuple[str, str, str]:
         """(etag, last_modified, fingerprint) of a URL; empty strings when unknown."""
+        ...
+
+    def page_states(self, source: str) -> dict[str, tuple[str, str, str]]:
+        """Every URL's (etag, last_modified, fingerprint) for a source, in one read."""
         ...
 
     def save_page_state(
@@ -42,6 +46,10 @@ class TransientPageStates:
     def page_state(self, source: str, url: str) -> tuple[str, str, str]:
         """(etag, last_modified, fingerprint) of a URL."""
         return self.rows.get((source, url), ("", "", ""))
+
+    def page_states(self, source: str) -> dict[str, tuple[str, str, str]]:
+        """Every URL's state for a source."""
+        return {url: state for (name, url), state in self.rows.items() if name == source}
 
     def save_page_state(
         self,
@@ -75,7 +83,7 @@ class Source(Protocol):
 
     name: str
 
-    def poll(self) -> Iterator[ArticleInput | Problem]:
+    def poll(self) -> Iterator[ArticleInput | Problem | Unchanged]:
         """Every article the source holds now, and a Problem for each item it could not read."""
         ...
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -14,8 +16,9 @@ import frontmatter
 import yaml
 from markdown_it import MarkdownIt
 
+from syndicator import __version__
 from syndicator.config import SourceConfig
-from syndicator.models import ArticleInput, Problem
+from syndicator.models import ArticleInput, Problem, Unchanged
 from syndicator.sanitize import clean_html
 from syndicator.sources import SourceContext, register
 from syndicator.sources.extract import ExtractError, decode_html, extract_article
@@ -26,6 +29,11 @@ _markdown = MarkdownIt("commonmark", {"typographer": False}).enable("table").ena
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 SUFFIXES = (*MARKDOWN_SUFFIXES, ".html", ".htm", ".json")
+
+
+def version_tag(size: int, mtime_ns: int, inode: int, reading: str) -> str:
+    """A drop-folder file's version tag, to which the key it gave is appended ("file:…:key")."""
+    return f"file:{size:x}-{mtime_ns:x}-{inode:x}-{reading}:"
 
 
 class BadArticle(ValueError):
@@ -191,18 +199,39 @@ class FolderSource:
         self.ctx = ctx
         self.path = Path(cfg.options["path"])
 
-    def poll(self) -> Iterator[ArticleInput | Problem]:
-        """Every readable article file; a Problem for each broken one."""
+    def _reading(self) -> str:
+        """What else decides how a file reads: the code's version and the settings the parser uses. A change
+        of any of them makes every file's version tag differ, so each is read again once."""
+        settings = repr((__version__, self.cfg, str(self.ctx.timezone), self.ctx.languages))
+        return hashlib.sha256(settings.encode("utf-8")).hexdigest()[:16]
+
+    def poll(self) -> Iterator[ArticleInput | Problem | Unchanged]:
+        """Every readable article file; a Problem for each broken one.
+
+        A file whose version tag (size, mtime in ns, inode, and what reads it) is the one remembered when its
+        article was last stored is not read again: it comes back as Unchanged, without a parse or a write.
+        An editor's save, a rename into place and a copy all change the tag; only a rewrite keeping the same
+        size, mtime and inode would not (`touch` the file to have it read again)."""
         if not self.path.is_dir():
             yield Problem(
                 self.name, str(self.path), "folder does not exist (create it or fix the source's path)"
             )
             return
+        remembered = {url: state[0] for url, state in self.ctx.pages.page_states(self.name).items()}
+        reading = self._reading()
         for path in sorted(self.path.iterdir()):
             if path.suffix.lower() not in SUFFIXES or path.name.startswith("."):
                 continue
             try:
-                yield parse_article(path, self.cfg, self.ctx)
+                # Stat before reading: a file changed in between has a newer tag next time, and is read again.
+                st = path.stat()
+                tag = version_tag(st.st_size, st.st_mtime_ns, st.st_ino, reading)
+                known = remembered.get(str(path), "")
+                if known.startswith(tag):
+                    yield Unchanged(self.name, known[len(tag) :], str(path), known)
+                    continue
+                item = parse_article(path, self.cfg, self.ctx)
+                yield replace(item, version_tag=tag + item.key)
             except BadArticle as exc:
                 yield Problem(self.name, str(path), str(exc))
             except RecursionError:

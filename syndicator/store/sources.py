@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, delete, select
 
 from syndicator.store.base import StoreBase
 from syndicator.store.schema import aware_utc, bounded_key, clean_text, naive_utc, source_pages, source_state
+
+VERSION_TAG = "file:"  # how a drop-folder file's version tag starts (sources/folder.py makes them)
 
 
 class SourcesMixin(StoreBase):
@@ -70,6 +72,49 @@ class SourcesMixin(StoreBase):
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return ("", "", "") if row is None else (row.etag, row.last_modified, row.fingerprint)
+
+    def page_states(self, source: str) -> dict[str, tuple[str, str, str]]:
+        """Every URL's (etag, last_modified, fingerprint) remembered for a source, in one read."""
+        query = select(source_pages).where(source_pages.c.source == source)
+        with self.engine.connect() as conn:
+            return {row.url: (row.etag, row.last_modified, row.fingerprint) for row in conn.execute(query)}
+
+    def keep_version_tags(self, source: str, tags: Mapping[str, str]) -> int:
+        """Remember the version tag of each file of a drop-folder source (path → tag, kept as the page state's
+        etag) and forget the files no longer there; return the rows written.
+
+        One read, and one write transaction only when a tag differs from the stored one: an unchanged folder
+        costs no write. Only rows holding version tags ("file:…") are forgotten, never a web page's state."""
+        wanted = {bounded_key(clean_text(path)): clean_text(tag) for path, tag in tags.items()}
+        query = select(source_pages.c.url, source_pages.c.etag).where(
+            and_(source_pages.c.source == source, source_pages.c.etag.startswith(VERSION_TAG))
+        )
+        with self.engine.connect() as conn:
+            stored = {row.url: row.etag for row in conn.execute(query)}
+        changed = {path: tag for path, tag in wanted.items() if stored.get(path) != tag}
+        gone = [path for path in stored if path not in wanted]
+        if not changed and not gone:
+            return 0
+        now = naive_utc(self.clock())
+        with self._tx() as conn:
+            for path, tag in changed.items():
+                values = {"etag": tag, "checked": now}
+                conn.execute(
+                    self._insert(source_pages)
+                    .values(source=source, url=path, **values)
+                    .on_conflict_do_update(
+                        index_elements=[source_pages.c.source, source_pages.c.url], set_=values
+                    )
+                )
+            for chunk in range(0, len(gone), 500):
+                conn.execute(
+                    delete(source_pages).where(
+                        and_(
+                            source_pages.c.source == source, source_pages.c.url.in_(gone[chunk : chunk + 500])
+                        )
+                    )
+                )
+        return len(changed) + len(gone)
 
     def save_page_state(
         self,
