@@ -16,7 +16,7 @@ from syndicator.cli import main
 from syndicator.config import load_config
 from syndicator.status import collect_status
 from tests.support.edits import edit_file
-from tests.support.service import ServiceProcess, wait_for, write_article
+from tests.support.service import SLOW_BATCH_STARTED, ServiceProcess, wait_for, write_article
 
 
 def _status(root: Path, capsys: pytest.CaptureFixture[str]) -> dict:  # type: ignore[type-arg]
@@ -128,7 +128,8 @@ def test_sigterm_abandons_work_after_stop_timeout(make_instance: Callable[..., P
     root = make_instance(engine="pseudo", targets=("fr",))
     # Each batch takes far longer than the stop timeout: the stop must not wait for it.
     with ServiceProcess(root, "--set", "run.stop_timeout=1s", slow=600) as service:
-        wait_for(lambda: "processing: 3 translation(s) pending" in service.log(), "translation to start")
+        # The batch itself must be under way: a SIGTERM just before it would be a clean stop.
+        wait_for(lambda: SLOW_BATCH_STARTED in service.log(), "a translation batch to start")
         assert service.terminate() == 1  # not a clean stop: a supervisor or script can tell
     assert "abandoning work under way" in service.log()
     assert "stopped after run.stop_timeout" in service.log()

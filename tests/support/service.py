@@ -16,6 +16,10 @@ SLOW_RUN = Path(__file__).with_name("slow_run.py")
 LIVENESS = 120.0  # seconds before a wait gives up: a hang guard, never an assertion about speed
 
 
+# slow_run.py logs this when a slowed batch is under way: tests wait for it rather than for a guess.
+SLOW_BATCH_STARTED = "slow batch started"
+
+
 def write_article(folder: Path, key: str, title: str, body: str, language: str = "en", day: int = 1) -> Path:
     """Drop a Markdown article the way a newsroom tool should: whole, by rename."""
     text = (
