@@ -10,22 +10,23 @@ import json
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from syndicator.config import Config, SourceConfig
-from syndicator.errors import PublishError, SyndicatorError
+from syndicator.errors import PublishError, StoreError, SyndicatorError
 from syndicator.glossary import load_glossary
 from syndicator.http import HttpClient, HttpOptions
 from syndicator.localize import Catalogs
 from syndicator.models import DONE, FAILED, NO_MODEL, ArticleInput, CycleReport, Problem, Translation
 from syndicator.partners import PartnerRegistry, public, visible_versions
 from syndicator.progress import BacklogProgress
+from syndicator.publish.audit import start_up_repairs
 from syndicator.publish.entries import STYLESHEET_FILE, EntryBuilder, entry_path
-from syndicator.publish.publisher import publish_language
+from syndicator.publish.publisher import Repairs, publish_language
 from syndicator.publish.site import HEADLINES, Headline, LanguageListing, root_files
 from syndicator.publish.stylesheet import build_stylesheet
 from syndicator.publish.writer import FeedStore, LocalFolderStore
@@ -62,6 +63,8 @@ class Context:
     publish_listeners: list[Callable[[CycleReport, str], None]] = field(default_factory=list)
     # Whether this context has repaired the queue yet (a new context, e.g. after a reload, does it again).
     queue_checked: bool = False
+    # Whether this context has compared the published tree with the store yet (its first publish does).
+    tree_checked: bool = False
 
     def engine_for(self, language: str) -> Engine:
         """The engine configured for a target language (created on first use)."""
@@ -320,6 +323,8 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
         results = translate_articles(
             pair, articles, ctx.store, ctx.config.translation.batch_size, faithful=ctx.faithful
         )
+    except StoreError:
+        raise  # the store, not the translation, failed (a full disk): the articles stay pending
     except Exception as exc:  # an engine crash fails this unit only; the rest of the cycle goes on
         log.error(
             "translating %s → %s failed: %s", unit.source, unit.target, exc, exc_info=log.isEnabledFor(10)
@@ -420,15 +425,26 @@ def _retry_newly_covered(ctx: Context, report: CycleReport) -> None:
 # -- 3. localize and publish ---------------------------------------------------------------------------------
 
 
-def publish(ctx: Context, report: CycleReport, *, rebuild: bool = False) -> None:
+def publish(
+    ctx: Context, report: CycleReport, *, rebuild: bool = False, repairs: Mapping[str, Repairs] | None = None
+) -> None:
     """Write what changed in every language's feeds, archives and entry pages, then the root documents;
-    `rebuild` republishes everything. Unchanged files are left alone."""
+    `rebuild` republishes everything, `repairs` (from syndicator verify) rewrites what they name. Unchanged
+    files are left alone. The first publish of a context also repairs what start-up finds wrong."""
     builder = EntryBuilder(ctx.config, ctx.catalogs, glossary=ctx.faithful.glossary)
     failures: list[str] = []
+    check, ctx.tree_checked = not ctx.tree_checked, True
+    sweep = getattr(ctx.writer, "remove_leftovers", None)
+    if check and sweep is not None and (n := sweep()):
+        log.info("removed %d temp file(s) left by an interrupted publish", n)
     for language in ctx.config.languages.all:
         try:
             before = len(report.written)
-            _publish_language(ctx, builder, language, report, rebuild)
+            todo = Repairs()
+            if check:
+                todo.merge(start_up_repairs(ctx.store, ctx.writer, language, ctx.config.site.feeds_url))
+            todo.merge((repairs or {}).get(language, Repairs()))
+            _publish_language(ctx, builder, language, report, rebuild, todo)
             ctx.store.record_publish(language, len(report.written) - before)
         except (OSError, PublishError) as exc:
             # The previous files stay whole (the writer replaces files atomically); the other languages go on.
@@ -450,7 +466,12 @@ def publish(ctx: Context, report: CycleReport, *, rebuild: bool = False) -> None
 
 
 def _publish_language(
-    ctx: Context, builder: EntryBuilder, language: str, report: CycleReport, rebuild: bool = False
+    ctx: Context,
+    builder: EntryBuilder,
+    language: str,
+    report: CycleReport,
+    rebuild: bool = False,
+    repairs: Repairs | None = None,
 ) -> None:
     restricted = ctx.restricted()
     _write(ctx, f"{language}/{STYLESHEET_FILE}", build_stylesheet(language, ctx.catalogs), report)
@@ -464,6 +485,8 @@ def _publish_language(
         keep=lambda tags: public(tags, restricted),
         # Restricted tags change what is public; gzip copies are made as files pass through _write.
         extra_signature=f"{sorted(restricted)}|gzip={ctx.config.serve.gzip_files}",
+        tree=ctx.writer,
+        repairs=repairs,
     )
     log.debug("published %s: %s", language, outcome)
 
@@ -491,8 +514,8 @@ def _write(ctx: Context, relpath: str, data: bytes, report: CycleReport) -> bool
     written = ctx.writer.write(relpath, data)
     if written:
         report.written.append(relpath)
-    if ctx.config.serve.gzip_files and (written or ctx.writer.read(relpath + ".gz") is None):
-        write_gzip_copy(ctx.writer, relpath, data)
+    if ctx.config.serve.gzip_files:
+        write_gzip_copy(ctx.writer, relpath, data)  # also when unchanged: a crash may have cut it short
     return written
 
 

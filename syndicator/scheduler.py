@@ -239,9 +239,6 @@ class Service:
         """Start the jobs (and the config watcher) in background threads."""
         if self.reloader is not None:
             self.reloader.forget()  # started from a valid config: an old rejection no longer applies
-        sweep = getattr(self.ctx.writer, "remove_leftovers", None)
-        if sweep is not None and (n := sweep()):
-            log.info("removed %d temp file(s) left by an interrupted publish", n)
         self.schedule_sources(self.ctx.config)
         # Failed translations come due and editors drop corrections without any source having news.
         self.scheduler.add_job(self.housekeeping, IntervalTrigger(seconds=HOUSEKEEPING), id="housekeeping")

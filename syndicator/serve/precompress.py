@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 
+from syndicator.publish.audit import gzip_holds
 from syndicator.publish.writer import FeedStore
 
 MIN_SIZE = 256  # smaller files are not worth a second file
@@ -15,7 +16,14 @@ def gzip_bytes(data: bytes) -> bytes:
 
 
 def write_gzip_copy(writer: FeedStore, relpath: str, data: bytes) -> bool:
-    """Write relpath + ".gz" through the writer (skipped when unchanged); return True if written."""
+    """Make relpath + ".gz" hold data compressed; return True if it was written.
+
+    Called for every file published, changed or not: a copy that does not decompress to the file's bytes
+    (a crash between writing the file and its copy) is rewritten. Decompressing is cheap; compressing each
+    unchanged file again would not be."""
     if len(data) < MIN_SIZE:
+        return False
+    copy = writer.read(relpath + ".gz")
+    if copy is not None and gzip_holds(copy, data):
         return False
     return writer.write(relpath + ".gz", gzip_bytes(data))
