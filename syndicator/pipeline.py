@@ -242,6 +242,8 @@ def _poll_source(
             if outcome in ("new", "updated"):
                 changed.append(article_id)
                 log.info("%s article %s from %s", outcome, item.key, item.origin)
+    except StoreError:
+        raise  # the store failed (a full disk), not the source: no back-off, the cycle stops here
     except Exception as exc:
         # A failing source never stops the others; what it stored before stays. Our own errors explain
         # themselves; anything else is a bug or a parser crash on hostile input, named by its type.
