@@ -72,49 +72,40 @@ def _stale_gzip(root: Path) -> None:
     path.write_bytes(gzip.compress(b"<feed/>"))
 
 
+def _unlink(relpath: str) -> Callable[[Path], None]:
+    return lambda root: (root / "feeds" / relpath).unlink()
+
+
+def _rmtree(relpath: str) -> Callable[[Path], None]:
+    return lambda root: shutil.rmtree(root / "feeds" / relpath)
+
+
+def _page_past_the_last(root: Path) -> None:
+    shutil.copytree(root / "feeds/fr/archive/1", root / "feeds/fr/archive/7")
+
+
+def _truncate(root: Path) -> None:
+    (root / "feeds/en/archive/2/atom.xml").write_bytes(b"<feed")
+
+
+def _wrong_archive_link(root: Path) -> None:
+    (root / "feeds/en/archive/1/feed.json").write_bytes((root / "feeds/en/archive/2/feed.json").read_bytes())
+
+
+# (case, damage, a file the finding names, whether the start-up check repairs it too). Stories 6-8 are in the
+# current feed (3 per document), 0-5 in archive pages 1 and 2.
 DAMAGE: list[tuple[str, Callable[[Path], object], str, bool]] = [
-    # (case, damage, a file the finding names, whether the start-up check repairs it too)
-    (
-        "archive page deleted",
-        lambda r: (r / "feeds/en/archive/1/rss.xml").unlink(),
-        "en/archive/1/rss.xml",
-        True,
-    ),
-    (
-        "archive folder deleted",
-        lambda r: shutil.rmtree(r / "feeds/fr/archive/2"),
-        "fr/archive/2/atom.xml",
-        True,
-    ),
-    ("current feed deleted", lambda r: (r / "feeds/fr/atom.xml").unlink(), "fr/atom.xml", True),
-    (
-        "page past the last",
-        lambda r: shutil.copytree(r / "feeds/fr/archive/1", r / "feeds/fr/archive/7"),
-        "fr/archive/7/rss.xml",
-        True,
-    ),
-    (
-        "truncated document",
-        lambda r: (r / "feeds/en/archive/2/atom.xml").write_bytes(b"<feed"),
-        "en/archive/2/atom.xml",
-        False,
-    ),
+    ("archive page deleted", _unlink("en/archive/1/rss.xml"), "en/archive/1/rss.xml", True),
+    ("archive folder deleted", _rmtree("fr/archive/2"), "fr/archive/2/atom.xml", True),
+    ("current feed deleted", _unlink("fr/atom.xml"), "fr/atom.xml", True),
+    ("language folder deleted", _rmtree("fr"), "fr/", True),
+    ("page past the last", _page_past_the_last, "fr/archive/7/rss.xml", True),
+    ("current entry page deleted", _unlink("en/newsroom/story-08.html"), "en/newsroom/story-08.html", True),
+    ("archived entry page deleted", _unlink("fr/newsroom/story-01.html"), "fr/newsroom/story-01.html", False),
+    ("truncated document", _truncate, "en/archive/2/atom.xml", False),
     ("entry twice", _move_entry, "fr/feed.json", False),
-    (
-        "entry page deleted",
-        lambda r: next((r / "feeds/fr/newsroom").glob("*.html")).unlink(),
-        "fr/newsroom/",
-        False,
-    ),
     ("stale gzip copy", _stale_gzip, "en/archive/2/atom.xml.gz", False),
-    (
-        "wrong archive link",
-        lambda r: (r / "feeds/en/archive/1/feed.json").write_text(
-            (r / "feeds/en/archive/2/feed.json").read_text()
-        ),
-        "en/archive/1/feed.json",
-        False,
-    ),
+    ("wrong archive link", _wrong_archive_link, "en/archive/1/feed.json", False),
 ]
 
 

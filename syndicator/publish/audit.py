@@ -79,11 +79,16 @@ def _document(language: str, page: int, name: str) -> str:
 
 
 def check_structure(store: Store, tree: FeedStore, language: str, feeds_url: str) -> LanguageAudit:
-    """The cheap check (every start): documents the store implies exist, none past the last page, and the
-    current feed links the newest page."""
+    """The cheap check (every start): documents the store implies exist, none past the last page, the
+    current feed links the newest page and its entries' own pages exist. A language whose current feed is
+    gone altogether (a lost or emptied feeds folder) is republished in full."""
     audit = LanguageAudit(language)
     if store.publish_mark(language) is None:
         return audit  # never published: nothing to compare yet
+    if all(tree.read(_document(language, 0, name)) is None for name in FEED_FILES):
+        audit.add(f"{language}/", "the current feed is gone: republishing the language in full")
+        audit.repairs.rebuild = True
+        return audit
     last, _ = store.last_page(language)
     present = set(tree.list(f"{language}/{ARCHIVE_DIR}/"))
     for page in range(1, last + 1):
@@ -115,6 +120,11 @@ def check_structure(store: Store, tree: FeedStore, language: str, feeds_url: str
             if next_url != expected:
                 audit.add(path, f"links {next_url or 'no archive page'} as its prev-archive, not {expected}")
                 audit.repairs.current = True
+    for article in store.articles(store.feed_pages(language)):
+        path = entry_path(article, language)
+        if tree.read(path) is None:
+            audit.add(path, "missing: the own page of an entry in the current feed")
+            audit.repairs.entries.add(article.id)
     return audit
 
 

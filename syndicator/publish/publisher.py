@@ -79,9 +79,10 @@ class Repairs:
     entries: set[int] = field(default_factory=set)  # articles to republish: entry page, and filing if missing
     remove: set[str] = field(default_factory=set)  # relpaths of files that must not exist
     strays: bool = False  # remove every archive page past the last one
+    rebuild: bool = False  # the language's tree is gone: republish all of it
 
     def __bool__(self) -> bool:
-        return bool(self.pages or self.current or self.entries or self.remove or self.strays)
+        return bool(self.pages or self.current or self.entries or self.remove or self.strays or self.rebuild)
 
     def merge(self, other: Repairs) -> None:
         """Add what another finding asks for."""
@@ -90,6 +91,7 @@ class Repairs:
         self.entries |= other.entries
         self.remove |= other.remove
         self.strays |= other.strays
+        self.rebuild |= other.rebuild
 
 
 @dataclass
@@ -172,7 +174,7 @@ class LanguagePublisher:
         top = self._top()
         shown = _current_hash(top)
         plan: _Plan | None
-        if rebuild or mark is None or mark[1] != signature:
+        if rebuild or todo.rebuild or mark is None or mark[1] != signature:
             self.outcome.full = True
             plan = self._full(top)
         else:
