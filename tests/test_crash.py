@@ -35,7 +35,12 @@ TRANSLATE, PUBLISH = "translate", "publish"
 # Store methods whose commits belong to each stage (a point's label is the method that opened the commit);
 # every feed write belongs to publishing.
 STAGE_COMMITS = {
-    TRANSLATE: ("save_translation", "memory_store", "memory_count", "apply_correction"),
+    TRANSLATE: (
+        "save_translation",
+        "translation_memory_store",
+        "translation_memory_count",
+        "apply_correction",
+    ),
     PUBLISH: ("begin_publish", "commit_publish", "record_publish"),
 }
 

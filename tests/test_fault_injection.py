@@ -160,7 +160,7 @@ def test_every_write_and_commit_killed_before_after_or_failing(
         (faults.WRITE, "<lang>/<source>/<entry>.html"),
         (faults.WRITE, "<lang>/feed.json"),
         (faults.COMMIT, "TranslationsMixin.save_translation"),
-        (faults.COMMIT, "MemoryMixin.memory_store"),
+        (faults.COMMIT, "TranslationMemoryMixin.translation_memory_store"),
         (faults.COMMIT, "PublishingMixin.commit_publish"),
     } <= names, sorted(names)
 

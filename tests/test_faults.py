@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from syndicator import faults
-from syndicator.publish.writer import LocalFolderStore
+from syndicator.publish.writer import LocalFolderWriter
 
 NORMALIZED = [
     (faults.WRITE, "fr/archive/3/rss.xml", "<lang>/archive/<n>/rss.xml"),
@@ -42,7 +42,7 @@ def test_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_only_the_nth_point_of_the_kind_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = LocalFolderStore(tmp_path)
+    store = LocalFolderWriter(tmp_path)
     monkeypatch.setenv(faults.ENV, "enospc write <lang>/archive/<n>/rss.xml 2")
     assert store.write("en/rss.xml", b"a")  # another kind: not counted
     assert store.write("en/archive/1/rss.xml", b"a")
@@ -54,7 +54,7 @@ def test_only_the_nth_point_of_the_kind_fails(tmp_path: Path, monkeypatch: pytes
 
 
 def test_recording_lists_every_point(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = LocalFolderStore(tmp_path / "feeds")
+    store = LocalFolderWriter(tmp_path / "feeds")
     log = tmp_path / "points.tsv"
     monkeypatch.setenv(faults.ENV, f"record {log}")
     store.write("en/archive/1/atom.xml", b"a")

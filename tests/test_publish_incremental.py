@@ -19,7 +19,7 @@ from syndicator.config import Config, load_config
 from syndicator.localize import Catalogs
 from syndicator.models import DONE, PENDING, ArticleInput, Translation
 from syndicator.pipeline import content_hash
-from syndicator.publish import MemoryFeedStore
+from syndicator.publish import MemoryFeedWriter
 from syndicator.publish.audit import audit_language
 from syndicator.publish.entries import EntryBuilder
 from syndicator.publish.publisher import LanguageOutcome, publish_language
@@ -45,7 +45,7 @@ class Clock:
 
 
 class Newsroom:
-    """A store, a config and an in-memory feed store; adds articles and publishes."""
+    """A store, a config and an in-memory feed writer; adds articles and publishes."""
 
     def __init__(self, tmp_path: Path, size: int = SIZE, title: str = "Newsroom") -> None:
         write_config(tmp_path, targets=("fr",), engine="pseudo", extra=f"\n[publish]\nmax_entries = {size}\n")
@@ -53,7 +53,7 @@ class Newsroom:
         self.root = tmp_path
         self.clock = Clock()
         self.store = Store(f"sqlite:///{tmp_path / 'store.db'}", clock=self.clock)
-        self.writer = MemoryFeedStore()
+        self.writer = MemoryFeedWriter()
         self.config = self._config(title)
 
     def _config(self, title: str) -> Config:
@@ -105,7 +105,7 @@ class Newsroom:
         self,
         *,
         rebuild: bool = False,
-        writer: MemoryFeedStore | None = None,
+        writer: MemoryFeedWriter | None = None,
         hide: str = "",
         write: Callable[[str, bytes], bool] | None = None,
     ) -> dict[str, LanguageOutcome]:
@@ -148,7 +148,7 @@ def newsroom(tmp_path: Path) -> Newsroom:
     return Newsroom(tmp_path)
 
 
-def _archive_files(writer: MemoryFeedStore, lang: str) -> dict[str, bytes]:
+def _archive_files(writer: MemoryFeedWriter, lang: str) -> dict[str, bytes]:
     return {p: b for p, b in writer.files.items() if p.startswith(f"{lang}/archive/")}
 
 
@@ -225,7 +225,7 @@ def test_incremental_result_equals_a_full_rebuild(newsroom: Newsroom) -> None:
     newsroom.publish()
     newsroom.add(7, body="Corrected.")  # a correction inside the current feed
     newsroom.publish()
-    fresh = MemoryFeedStore()
+    fresh = MemoryFeedWriter()
     rebuilt = newsroom.publish(rebuild=True, writer=fresh)
     assert all(o.full for o in rebuilt.values())
     assert fresh.files == newsroom.writer.files
@@ -288,7 +288,7 @@ def test_restricted_entries_reach_no_public_document(newsroom: Newsroom) -> None
     assert any("a0009" in e.id for e in newsroom.feed("fr/atom.xml").entries)
 
 
-def _failing_at(writer: MemoryFeedStore, n: int) -> Callable[[str, bytes], bool]:
+def _failing_at(writer: MemoryFeedWriter, n: int) -> Callable[[str, bytes], bool]:
     """writer.write, but its n-th call (1-based) fails as on a full disk."""
     calls = 0
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from syndicator.cli import main
-from syndicator.publish.writer import LocalFolderStore
+from syndicator.publish.writer import LocalFolderWriter
 from tests.support.published import history, keys
 from tests.support.service import write_article
 
@@ -52,14 +52,14 @@ def test_a_full_disk_at_the_first_archive_page_loses_nothing(
         assert keys(history(root / "feeds", lang)) == _expected(8)
     _add(root, range(8, 12))
 
-    real_write = LocalFolderStore.write
+    real_write = LocalFolderWriter.write
 
-    def full_at_archive(self: LocalFolderStore, relpath: str, data: bytes) -> bool:
+    def full_at_archive(self: LocalFolderWriter, relpath: str, data: bytes) -> bool:
         if relpath.startswith("en/archive/1/"):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.root / relpath))
         return real_write(self, relpath, data)
 
-    monkeypatch.setattr(LocalFolderStore, "write", full_at_archive)
+    monkeypatch.setattr(LocalFolderWriter, "write", full_at_archive)
     assert _cli(root, "run", "--once") == 1
     monkeypatch.undo()
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from syndicator.cli import main
+from tests.support.edits import edit_file
 from tests.support.published import history, keys
 from tests.support.service import write_article
 
@@ -38,8 +39,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
         targets=("fr",),
         extra="\n[publish]\nmax_entries = 3\n",
     )
-    config = root / "config" / "syndicator.toml"
-    config.write_text(config.read_text().replace("[serve]\n", "[serve]\ngzip_files = true\n"))
+    edit_file(root / "config" / "syndicator.toml", "[serve]\n", "[serve]\ngzip_files = true\n")
     for n in range(ARTICLES):
         write_article(
             root / "articles", f"story-{n:02d}", f"Story {n}", f"Story number {n}. " * 20, day=1 + n

@@ -14,10 +14,8 @@ store, which is the truth; nothing here writes.
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
-import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,8 +26,9 @@ import lxml.html
 
 from syndicator.publish.entries import EntryBuilder, entry_path
 from syndicator.publish.feeds import ATOM_FILE, JSON_FILE, RSS_FILE
+from syndicator.publish.precompress import gzip_holds
 from syndicator.publish.publisher import ARCHIVE_DIR, Repairs, archive_folder, archive_page_of
-from syndicator.publish.writer import FeedStore
+from syndicator.publish.writer import FeedWriter
 from syndicator.store import Store
 
 log = logging.getLogger(__name__)
@@ -38,14 +37,6 @@ FEED_FILES = (RSS_FILE, ATOM_FILE, JSON_FILE)
 _ATOM = "{http://www.w3.org/2005/Atom}"
 # Our own files, but read back from a folder anyone with access could have edited: no entities, no network.
 _XML = lxml.etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-
-
-def gzip_holds(copy: bytes, data: bytes) -> bool:
-    """Whether a gzip copy decompresses to exactly data."""
-    try:
-        return gzip.decompress(copy) == data
-    except (OSError, EOFError, zlib.error):
-        return False
 
 
 @dataclass(frozen=True)
@@ -78,7 +69,7 @@ def _document(language: str, page: int, name: str) -> str:
     return f"{archive_folder(language, page)}/{name}" if page else f"{language}/{name}"
 
 
-def check_structure(store: Store, tree: FeedStore, language: str, feeds_url: str) -> LanguageAudit:
+def check_structure(store: Store, tree: FeedWriter, language: str, feeds_url: str) -> LanguageAudit:
     """The cheap check (every start): documents the store implies exist, none past the last page, the
     current feed links the newest page and its entries' own pages exist. A language whose current feed is
     gone altogether (a lost or emptied feeds folder) is republished in full."""
@@ -185,7 +176,7 @@ def _html_links(data: bytes) -> list[str]:
 class PublishedFiles:
     """The published files, listed once: link targets are looked up, not stat'ed one by one."""
 
-    def __init__(self, tree: FeedStore, feeds_url: str) -> None:
+    def __init__(self, tree: FeedWriter, feeds_url: str) -> None:
         self.tree = tree
         self.feeds_url = feeds_url
         self.files = set(tree.list())
@@ -204,7 +195,7 @@ class PublishedFiles:
 
 def audit_language(
     store: Store,
-    tree: FeedStore,
+    tree: FeedWriter,
     builder: EntryBuilder,
     language: str,
     keep: Callable[[Sequence[str]], bool],
@@ -265,7 +256,7 @@ def audit_language(
     return audit
 
 
-def start_up_repairs(store: Store, tree: FeedStore, language: str, feeds_url: str) -> Repairs:
+def start_up_repairs(store: Store, tree: FeedWriter, language: str, feeds_url: str) -> Repairs:
     """`check_structure` at the first publish of a process: log what is wrong; return its repairs."""
     audit = check_structure(store, tree, language, feeds_url)
     for finding in audit.findings:
@@ -369,7 +360,7 @@ def _audit_gzip(
 
 
 def audit_site(
-    tree: FeedStore, feeds_url: str, languages: Sequence[str], files: PublishedFiles | None = None
+    tree: FeedWriter, feeds_url: str, languages: Sequence[str], files: PublishedFiles | None = None
 ) -> list[Finding]:
     """The site-wide documents (index.html, index.opml, each language's feed.xsl) exist and their links lead
     to files. Every publish rewrites them, so a publish is their repair."""

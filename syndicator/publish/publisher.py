@@ -32,14 +32,14 @@ from syndicator.models import Article, Translation
 from syndicator.publish.entries import EntryBuilder, entry_path
 from syndicator.publish.feeds import FeedChannel, FeedEntry, build_all
 from syndicator.publish.pages import entry_page
-from syndicator.publish.writer import FeedStore
+from syndicator.publish.writer import FeedWriter
 from syndicator.store import Store
 
 log = logging.getLogger(__name__)
 
 ARCHIVE_DIR = "archive"
 VersionList = Sequence[tuple[Article, Translation | None]]
-Write = Callable[[str, bytes], bool]  # relpath, bytes -> whether the file changed (FeedStore.write)
+Write = Callable[[str, bytes], bool]  # relpath, bytes -> whether the file changed (FeedWriter.write)
 Keep = Callable[[Sequence[str]], bool]  # an article's tags -> whether it may appear in public documents
 
 
@@ -120,7 +120,7 @@ class _Plan:
 
 
 class LanguagePublisher:
-    """Publishes one language's documents through a FeedStore, doing only the work the changes need."""
+    """Publishes one language's documents through a FeedWriter, doing only the work the changes need."""
 
     def __init__(
         self,
@@ -132,7 +132,7 @@ class LanguagePublisher:
         clock: Callable[[], datetime],
         keep: Keep = _everything,
         extra_signature: str = "",
-        tree: FeedStore | None = None,
+        tree: FeedWriter | None = None,
     ) -> None:
         self.store = store
         self.write = write
@@ -374,7 +374,7 @@ def publish_language(
     rebuild: bool = False,
     keep: Keep = _everything,
     extra_signature: str = "",
-    tree: FeedStore | None = None,
+    tree: FeedWriter | None = None,
     repairs: Repairs | None = None,
 ) -> LanguageOutcome:
     """Publish one language incrementally (or fully when `rebuild`) through `write`, rewriting or removing

@@ -9,9 +9,9 @@ from sqlalchemy import and_, delete, func, select, union
 
 from syndicator.store.base import StoreBase
 from syndicator.store.schema import (
-    _naive_utc,
     articles,
     feed_entries,
+    naive_utc,
     publish_journal,
     publish_marks,
     readable,
@@ -26,7 +26,7 @@ class PublishingMixin(StoreBase):
 
     def changed_since(self, since: datetime) -> set[int]:
         """Ids of articles whose content or any translation changed at or after `since` (index ranges only)."""
-        moment = _naive_utc(since)
+        moment = naive_utc(since)
         query = union(
             select(articles.c.id.label("id")).where(articles.c.updated >= moment),
             select(translations.c.article_id.label("id")).where(translations.c.changed >= moment),
@@ -111,7 +111,7 @@ class PublishingMixin(StoreBase):
                 select(publish_journal.c.language).where(publish_journal.c.language == language)
             ).first():
                 return
-            conn.execute(publish_journal.insert().values(language=language, started=_naive_utc(started)))
+            conn.execute(publish_journal.insert().values(language=language, started=naive_utc(started)))
 
     def commit_publish(
         self, language: str, pages: dict[int, int | None], since: datetime, signature: str, current: str
@@ -134,7 +134,7 @@ class PublishingMixin(StoreBase):
             conn.execute(delete(publish_marks).where(publish_marks.c.language == language))
             conn.execute(
                 publish_marks.insert().values(
-                    language=language, since=_naive_utc(since), signature=signature, current=current
+                    language=language, since=naive_utc(since), signature=signature, current=current
                 )
             )
             conn.execute(delete(publish_journal).where(publish_journal.c.language == language))

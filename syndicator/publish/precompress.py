@@ -1,11 +1,14 @@
-"""Gzip copies beside published files (name.gz), for web servers that send them as they are (gzip_static)."""
+"""Gzip copies beside published files (name.gz), for web servers that send them as they are (gzip_static).
+
+Written while publishing, through the same writer as the files they copy; serving only reads them.
+"""
 
 from __future__ import annotations
 
 import gzip
+import zlib
 
-from syndicator.publish.audit import gzip_holds
-from syndicator.publish.writer import FeedStore
+from syndicator.publish.writer import FeedWriter
 
 MIN_SIZE = 256  # smaller files are not worth a second file
 
@@ -15,7 +18,15 @@ def gzip_bytes(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
-def write_gzip_copy(writer: FeedStore, relpath: str, data: bytes) -> bool:
+def gzip_holds(copy: bytes, data: bytes) -> bool:
+    """Whether a gzip copy decompresses to exactly data."""
+    try:
+        return gzip.decompress(copy) == data
+    except (OSError, EOFError, zlib.error):
+        return False
+
+
+def write_gzip_copy(writer: FeedWriter, relpath: str, data: bytes) -> bool:
     """Make relpath + ".gz" hold data compressed; return True if it was written.
 
     Called for every file published, changed or not: a copy that does not decompress to the file's bytes
