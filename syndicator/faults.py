@@ -11,7 +11,8 @@ SYNDICATOR_FAULTS is one of:
 - ``MODE KIND LABEL N``: at the N-th (1-based) point of KIND whose normalized label is LABEL, with MODE
   ``kill-before`` (SIGKILL just before the change is made durable: for a file, its complete temp file
   exists but is not yet renamed; for a commit, the transaction is open), ``kill-after`` (SIGKILL just
-  after it), or ``enospc`` (that write or commit fails as on a full disk; the process goes on).
+  after it), or ``enospc`` (that write or commit fails as on a full disk, a delete with EIO; the process goes
+  on).
 
 Labels are normalized so that points of the same kind in different languages, archive pages, entries or
 calling threads count as one: ``fr/archive/3/rss.xml`` → ``<lang>/archive/<n>/rss.xml``.
