@@ -106,12 +106,9 @@ class PublishingMixin(StoreBase):
 
     def begin_publish(self, language: str, started: datetime) -> None:
         """Note that `language`'s documents are about to be written (kept if one is already noted)."""
+        insert = self._insert(publish_journal).values(language=language, started=naive_utc(started))
         with self._tx() as conn:
-            if conn.execute(
-                select(publish_journal.c.language).where(publish_journal.c.language == language)
-            ).first():
-                return
-            conn.execute(publish_journal.insert().values(language=language, started=naive_utc(started)))
+            conn.execute(insert.on_conflict_do_nothing(index_elements=[publish_journal.c.language]))
 
     def commit_publish(
         self, language: str, pages: dict[int, int | None], since: datetime, signature: str, current: str
@@ -120,21 +117,15 @@ class PublishingMixin(StoreBase):
         its entries were filed (None: the current feed; n: archive page n), the mark the next publish starts
         from (start time, settings signature, current feed hash), and that no publish is under way."""
         fe = feed_entries
+        insert = self._insert(fe)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[fe.c.language, fe.c.article_id], set_={"page": insert.excluded.page}
+        )
+        rows = [{"language": language, "article_id": i, "page": p} for i, p in pages.items()]
+        values = {"since": naive_utc(since), "signature": signature, "current": current}
+        mark = self._insert(publish_marks).values(language=language, **values)
         with self._tx() as conn:
-            items = list(pages.items())
-            for start in range(0, len(items), 500):  # bounded statements on a full rebuild
-                chunk = dict(items[start : start + 500])
-                conn.execute(
-                    delete(fe).where(and_(fe.c.language == language, fe.c.article_id.in_(list(chunk))))
-                )
-                conn.execute(
-                    fe.insert(),
-                    [{"language": language, "article_id": i, "page": p} for i, p in chunk.items()],
-                )
-            conn.execute(delete(publish_marks).where(publish_marks.c.language == language))
-            conn.execute(
-                publish_marks.insert().values(
-                    language=language, since=naive_utc(since), signature=signature, current=current
-                )
-            )
+            for start in range(0, len(rows), 500):  # bounded statements on a full rebuild
+                conn.execute(upsert, rows[start : start + 500])
+            conn.execute(mark.on_conflict_do_update(index_elements=[publish_marks.c.language], set_=values))
             conn.execute(delete(publish_journal).where(publish_journal.c.language == language))
