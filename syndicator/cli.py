@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument(
         "--rebuild", action="store_true", help="rewrite every page and archive, not only changes"
     )
+    verify = sub.add_parser(
+        "verify", help="check the store and that the published feeds hold every entry once (exit 1 if not)"
+    )
+    verify.add_argument(
+        "--repair", action="store_true", help="republish from the store what is found wrong, then check again"
+    )
     status = sub.add_parser("status", help="sources, translations per language, missing models")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     models = sub.add_parser("models", help="translation models: list, install, remove")
@@ -150,33 +156,35 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     """One cycle, or the scheduler."""
+    from syndicator.lock import lock_instance
     from syndicator.pipeline import open_context, run_cycle
     from syndicator.status import config_warnings
 
     _check_partners(config)
     for warning in config_warnings(config):
         log.warning("%s", warning)
-    # An embedded SQLite store is upgraded in place: the service is its only user (store/migrate.py).
-    ctx = open_context(config, upgrade=True)
-    try:
-        if not args.once:
-            from syndicator.service import Service
+    with lock_instance(config, "run" if not args.once else "run --once"):
+        # An embedded SQLite store is upgraded in place: the service is its only user (store/migrate.py).
+        ctx = open_context(config, upgrade=True)
+        try:
+            if not args.once:
+                from syndicator.service import Service
 
-            if not Service(ctx, overrides=_overrides(args.set)).run():
-                # Work still under way after run.stop_timeout is abandoned: its state stays pending in the
-                # store (redone on the next start) and published files are whole, so leaving now is safe. The
-                # exit code says the stop was not clean (a supervisor or script can tell).
-                print(
-                    f"syndicator: stopped after run.stop_timeout ({config.run.stop_timeout}) with work "
-                    "abandoned; it is redone on the next start",
-                    file=sys.stderr,
-                )
-                logging.shutdown()
-                os._exit(EXIT_ERROR)
-            return EXIT_OK
-        report = run_cycle(ctx)
-    finally:
-        ctx.close()
+                if not Service(ctx, overrides=_overrides(args.set)).run():
+                    # Work still under way after run.stop_timeout is abandoned: its state stays pending in
+                    # the store (redone on the next start) and published files are whole, so leaving now is
+                    # safe. The exit code says the stop was not clean (a supervisor or script can tell).
+                    print(
+                        f"syndicator: stopped after run.stop_timeout ({config.run.stop_timeout}) with work "
+                        "abandoned; it is redone on the next start",
+                        file=sys.stderr,
+                    )
+                    logging.shutdown()
+                    os._exit(EXIT_ERROR)
+                return EXIT_OK
+            report = run_cycle(ctx)
+        finally:
+            ctx.close()
     print(
         f"articles: {report.new} new, {report.updated} updated, {report.unchanged} unchanged"
         + (f", {report.duplicates} duplicate(s)" if report.duplicates else "")
@@ -199,16 +207,46 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_publish(config: Config, args: argparse.Namespace) -> int:
     """Publish from the store: changes only, or everything with --rebuild."""
+    from syndicator.lock import lock_instance
     from syndicator.models import CycleReport
     from syndicator.pipeline import open_context, publish
 
-    ctx = open_context(config)
-    report = CycleReport()
-    try:
-        publish(ctx, report, rebuild=args.rebuild)
-    finally:
-        ctx.close()
+    with lock_instance(config, "publish"):
+        ctx = open_context(config)
+        report = CycleReport()
+        try:
+            publish(ctx, report, rebuild=args.rebuild)
+        finally:
+            ctx.close()
     print(f"{len(report.written)} file(s) written to {config.publish.feeds_dir}")
+    return EXIT_OK
+
+
+def cmd_verify(config: Config, args: argparse.Namespace) -> int:
+    """Compare the published tree with the store; with --repair, republish what is wrong and check again."""
+    from syndicator.integrity import repair, require_clean, verify
+    from syndicator.lock import lock_instance
+    from syndicator.pipeline import open_context
+
+    with lock_instance(config, "verify"):  # nothing may publish while the two are compared
+        ctx = open_context(config)
+        try:
+            found = verify(ctx)
+            for finding in found.findings:
+                print(f"  {finding}")
+            print(found.summary())
+            if args.repair and (found.findings or found.integrity != "ok"):
+                written = repair(ctx, found)
+                print(
+                    f"repaired from the store: {len(written)} file(s) written to {config.publish.feeds_dir}"
+                )
+                found = verify(ctx)
+                for finding in found.findings:
+                    print(f"  still: {finding}")
+                print(found.summary())
+        finally:
+            ctx.close()
+    require_clean(found)
     return EXIT_OK
 
 
@@ -406,6 +444,7 @@ COMMANDS: dict[str, Any] = {
     "check": cmd_check,
     "run": cmd_run,
     "publish": cmd_publish,
+    "verify": cmd_verify,
     "status": cmd_status,
     "models": cmd_models,
     "migrate": cmd_migrate,

@@ -98,3 +98,11 @@ class PublishError(SyndicatorError):
 
 class StoreError(SyndicatorError):
     """The article store could not be opened or written."""
+
+
+class InstanceBusy(SyndicatorError):
+    """Another process holds the instance: only one may write its store and feeds at a time."""
+
+
+class VerifyError(SyndicatorError):
+    """`syndicator verify` found the published tree or the store wrong (and did not, or could not, repair)."""

@@ -141,9 +141,6 @@ class Service:
         """Start the jobs (and the config watcher) in background threads."""
         if self.reloader is not None:
             self.reloader.forget()  # started from a valid config: an old rejection no longer applies
-        sweep = getattr(self.ctx.writer, "remove_leftovers", None)
-        if sweep is not None and (n := sweep()):
-            log.info("removed %d temp file(s) left by an interrupted publish", n)
         self.schedule_sources(self.ctx.config)
         # Publish at start too: feeds reflect the store even when no source has news, and a publish cut
         # short by a crash is redone.

@@ -6,6 +6,8 @@ changed between two publishes. Work is asserted as counts of documents built, ne
 
 from __future__ import annotations
 
+import errno
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,13 +17,15 @@ import pytest
 
 from syndicator.config import Config, load_config
 from syndicator.localize import Catalogs
-from syndicator.models import DONE, ArticleInput, Translation
+from syndicator.models import DONE, PENDING, ArticleInput, Translation
 from syndicator.pipeline import content_hash
 from syndicator.publish import MemoryFeedWriter
+from syndicator.publish.audit import audit_language
 from syndicator.publish.entries import EntryBuilder
 from syndicator.publish.publisher import LanguageOutcome, publish_language
 from syndicator.store import Store
 from tests.conftest import REPO, write_config
+from tests.support.published import history, keys
 
 SIZE = 3  # publish.max_entries: current feed length and archive page size
 T0 = datetime(2026, 3, 10, tzinfo=UTC)
@@ -59,9 +63,15 @@ class Newsroom:
         self.config = self._config(title)
 
     def add(
-        self, n: int, body: str = "", published: datetime | None = None, tags: tuple[str, ...] = ()
+        self,
+        n: int,
+        body: str = "",
+        published: datetime | None = None,
+        tags: tuple[str, ...] = (),
+        translate: bool = True,
     ) -> int:
-        """Store article number n (published n hours after T0) and its done French translation."""
+        """Store article number n (published n hours after T0) and its done French translation (left
+        pending when not `translate`: the last good translation, if any, stays)."""
         self.clock.tick()
         item = ArticleInput(
             source="newsroom",
@@ -74,6 +84,8 @@ class Newsroom:
         )
         article_id, _state = self.store.upsert_article(item, content_hash(item))
         self.store.ensure_pending(self.store.article(article_id), ["fr"])
+        if not translate:
+            return article_id
         self.store.save_translation(
             Translation(
                 article_id,
@@ -83,30 +95,47 @@ class Newsroom:
                 "",
                 f"<p>[fr] Body {n}. {body}</p>",
                 engine="pseudo",
+                source_hash=content_hash(item),
                 updated=self.clock(),
             )
         )
         return article_id
 
     def publish(
-        self, *, rebuild: bool = False, writer: MemoryFeedWriter | None = None, hide: str = ""
+        self,
+        *,
+        rebuild: bool = False,
+        writer: MemoryFeedWriter | None = None,
+        hide: str = "",
+        write: Callable[[str, bytes], bool] | None = None,
     ) -> dict[str, LanguageOutcome]:
         """Publish every language; return what each did."""
         self.clock.tick()
-        builder = EntryBuilder(self.config, Catalogs(REPO / "locales"))
+        tree = writer or self.writer
         return {
             lang: publish_language(
                 self.store,
-                (writer or self.writer).write,
-                builder,
+                write or tree.write,
+                self.builder(),
                 lang,
                 clock=self.clock,
                 rebuild=rebuild,
                 keep=lambda tags: not hide or hide not in tags,
                 extra_signature=hide,
+                tree=tree,
             )
             for lang in self.config.languages.all
         }
+
+    def builder(self) -> EntryBuilder:
+        return EntryBuilder(self.config, Catalogs(REPO / "locales"))
+
+    def once_each(self, n: int) -> None:
+        """Every language's documents hold articles 0..n-1 once each, and the verifier agrees."""
+        for lang in self.config.languages.all:
+            assert keys(history(self.writer.read, lang)) == [f"a{i:04d}" for i in range(n)], lang
+            audit = audit_language(self.store, self.writer, self.builder(), lang, lambda tags: True)
+            assert audit.findings == [], audit.findings
 
     def feed(self, relpath: str) -> feedparser.FeedParserDict:
         data = self.writer.read(relpath)
@@ -257,3 +286,84 @@ def test_restricted_entries_reach_no_public_document(newsroom: Newsroom) -> None
     assert len(newsroom.feed("fr/atom.xml").entries) == SIZE
     newsroom.publish()  # nothing restricted any more: everything is republished, now with them
     assert any("a0009" in e.id for e in newsroom.feed("fr/atom.xml").entries)
+
+
+def _failing_at(writer: MemoryFeedWriter, n: int) -> Callable[[str, bytes], bool]:
+    """writer.write, but its n-th call (1-based) fails as on a full disk."""
+    calls = 0
+
+    def write(relpath: str, data: bytes) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == n:
+            raise OSError(errno.ENOSPC, "No space left on device", relpath)
+        return writer.write(relpath, data)
+
+    return write
+
+
+def _step(room: Newsroom) -> None:
+    """Four new articles, one of them dated before everything (filed straight into the open page)."""
+    for n in range(8, 11):
+        room.add(n)
+    room.add(11, published=T0 - timedelta(days=1))
+
+
+def test_a_publish_cut_short_at_any_write_is_finished_by_the_next(tmp_path: Path) -> None:
+    # How many writes one publish of the step makes, then a run that fails at each of them in turn.
+    probe = Newsroom(tmp_path / "probe")
+    for n in range(8):
+        probe.add(n)
+    probe.publish()
+    _step(probe)
+    calls: list[str] = []
+    probe.publish(write=lambda relpath, data: calls.append(relpath) or probe.writer.write(relpath, data))
+    assert any("/archive/" in c for c in calls)
+    for n in range(1, len(calls) + 1):
+        room = Newsroom(tmp_path / f"fail-{n}")
+        for i in range(8):
+            room.add(i)
+        room.publish()
+        _step(room)
+        with pytest.raises(OSError):
+            room.publish(write=_failing_at(room.writer, n))
+        outcome = room.publish()
+        assert all(o.resumed for lang, o in outcome.items() if lang == calls[n - 1].split("/")[0]), n
+        room.once_each(12)
+
+
+def test_pages_past_the_last_left_by_a_publish_cut_short_are_removed(newsroom: Newsroom) -> None:
+    for n in range(8):
+        newsroom.add(n)
+    newsroom.publish()
+    # What a crash leaves when the next run files less: a page the store does not know, and the journal.
+    newsroom.writer.write("fr/archive/9/rss.xml", b"<rss/>")
+    newsroom.store.begin_publish("fr", newsroom.clock())
+    outcome = newsroom.publish()
+    assert outcome["fr"].resumed and outcome["fr"].removed == ["fr/archive/9/rss.xml"]
+    assert newsroom.store.publish_begun("fr") is None
+    newsroom.once_each(8)
+
+
+def test_an_entry_being_retranslated_keeps_its_place_and_last_good_text(newsroom: Newsroom) -> None:
+    for n in range(6):
+        newsroom.add(n)
+    newsroom.publish()
+    updated = newsroom.add(5, body="Corrected.", translate=False)  # in the current feed; French redone later
+    for n in range(6, 9):
+        newsroom.add(n)  # pushes it out of the current feed while it waits
+    newsroom.publish()
+    newsroom.once_each(9)
+    assert newsroom.store.translations_for([updated], "fr")[updated].status == PENDING
+    newsroom.add(5, body="Corrected.")  # the new French arrives
+    newsroom.publish()
+    newsroom.once_each(9)
+
+
+def test_an_archived_entry_dated_anew_stays_in_its_page_only(newsroom: Newsroom) -> None:
+    for n in range(8):
+        newsroom.add(n)
+        newsroom.publish()
+    newsroom.add(0, published=T0 + timedelta(days=30))  # now the newest of all
+    newsroom.publish()
+    newsroom.once_each(8)

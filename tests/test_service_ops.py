@@ -177,7 +177,9 @@ def test_reload_applies_valid_edits_and_rejects_invalid_ones(make_instance: Call
         ctx.close()
 
 
-def test_start_removes_temp_files_left_by_a_killed_publish(make_instance: Callable[..., Path]) -> None:
+def test_the_first_publish_removes_temp_files_left_by_a_killed_publish(
+    make_instance: Callable[..., Path],
+) -> None:
     root = make_instance(engine="pseudo", targets=("fr",))
     (root / "feeds" / "fr").mkdir(parents=True)
     leftover = root / "feeds" / "fr" / ".rss.xml.k3xq9a1z.tmp"
@@ -186,8 +188,8 @@ def test_start_removes_temp_files_left_by_a_killed_publish(make_instance: Callab
     service = Service(ctx, watch=False)
     service.start()
     try:
-        assert not leftover.exists()
         wait_for(lambda: (root / "feeds" / "fr" / "rss.xml").exists(), "the first publish")
+        assert not leftover.exists()
     finally:
         assert service.stop()
         ctx.close()

@@ -239,14 +239,17 @@ def test_named_state_feed_pages_and_marks_are_replaced(store: Store, clock: Cloc
     assert store.states("publish") == {"publish:fr": ("4", T0)}
     assert store.backlog_history(T0) == [(T0, "fr", 0)]
 
-    store.set_feed_pages("fr", {1: None, 2: 1, 3: None})
-    store.set_feed_pages("fr", {1: 2})
+    store.begin_publish("fr", T0)
+    store.begin_publish("fr", T0 + timedelta(minutes=1))  # still the one that began first
+    assert store.publish_begun("fr") == T0 and store.publish_begun("en") is None
+    store.commit_publish("fr", {1: None, 2: 1, 3: None}, T0, "sig1", "cur1")
+    assert store.publish_begun("fr") is None
+    store.commit_publish("fr", {1: 2}, T0, "sig1", "cur1")
     assert store.feed_pages("fr", [1, 2, 3]) == {1: 2, 2: 1, 3: None}
+    assert store.all_feed_pages("fr") == {1: 2, 2: 1, 3: None}
     assert store.last_page("fr") == (2, 1)
-
-    store.set_publish_mark("fr", T0, "sig1", "cur1")
     clock.now += timedelta(minutes=1)
-    store.set_publish_mark("fr", clock.now, "sig2", "cur2")
+    store.commit_publish("fr", {}, clock.now, "sig2", "cur2")
     assert store.publish_mark("fr") == (clock.now, "sig2", "cur2")
 
 

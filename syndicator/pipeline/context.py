@@ -41,6 +41,8 @@ class Context:
     publish_listeners: list[Callable[[CycleReport, str], None]] = field(default_factory=list)
     # Whether this context has repaired the queue yet (a new context, e.g. after a reload, does it again).
     queue_checked: bool = False
+    # Whether this context has compared the published tree with the store yet (its first publish does).
+    tree_checked: bool = False
 
     def engine_for(self, language: str) -> Engine:
         """The engine configured for a target language: the process's shared one (tests may put their own in

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from syndicator.config import SourceConfig
-from syndicator.errors import SyndicatorError
+from syndicator.errors import StoreError, SyndicatorError
 from syndicator.models import ArticleInput, CycleReport, Problem, Unchanged
 from syndicator.pipeline.context import Context
 from syndicator.sources import SourceContext, make_source
@@ -88,6 +88,8 @@ def poll_source(
             if outcome in ("new", "updated"):
                 changed.append(article_id)
                 log.info("%s article %s from %s", outcome, item.key, item.origin)
+    except StoreError:
+        raise  # the store failed (a full disk), not the source: no back-off, the cycle stops here
     except Exception as exc:
         # A failing source never stops the others; what it stored before stays. Our own errors explain
         # themselves; anything else is a bug or a parser crash on hostile input, named by its type.

@@ -4,29 +4,42 @@ OPML; a language that fails keeps its previous files and the others go on."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from syndicator.errors import PublishError
 from syndicator.models import CycleReport
 from syndicator.partners import public, visible_versions
 from syndicator.pipeline.context import Context
+from syndicator.publish.audit import start_up_repairs
 from syndicator.publish.entries import STYLESHEET_FILE, EntryBuilder, entry_path
 from syndicator.publish.precompress import write_gzip_copy
-from syndicator.publish.publisher import publish_language
+from syndicator.publish.publisher import Repairs, publish_language
 from syndicator.publish.site import HEADLINES, Headline, LanguageListing, root_files
 from syndicator.publish.stylesheet import build_stylesheet
 
 log = logging.getLogger(__name__)
 
 
-def publish(ctx: Context, report: CycleReport, *, rebuild: bool = False) -> None:
+def publish(
+    ctx: Context, report: CycleReport, *, rebuild: bool = False, repairs: Mapping[str, Repairs] | None = None
+) -> None:
     """Write what changed in every language's feeds, archives and entry pages, then the root documents;
-    `rebuild` republishes everything. Unchanged files are left alone."""
+    `rebuild` republishes everything, `repairs` (from syndicator verify) rewrites what they name. Unchanged
+    files are left alone. The first publish of a context also repairs what start-up finds wrong."""
     builder = EntryBuilder(ctx.config, ctx.catalogs, glossary=ctx.faithful.glossary)
     failures: list[str] = []
+    check, ctx.tree_checked = not ctx.tree_checked, True
+    sweep = getattr(ctx.writer, "remove_leftovers", None)
+    if check and sweep is not None and (n := sweep()):
+        log.info("removed %d temp file(s) left by an interrupted publish", n)
     for language in ctx.config.languages.all:
         try:
             before = len(report.written)
-            _publish_language(ctx, builder, language, report, rebuild)
+            todo = Repairs()
+            if check:
+                todo.merge(start_up_repairs(ctx.store, ctx.writer, language, ctx.config.site.feeds_url))
+            todo.merge((repairs or {}).get(language, Repairs()))
+            _publish_language(ctx, builder, language, report, rebuild, todo)
             ctx.store.record_publish(language, len(report.written) - before)
         except (OSError, PublishError) as exc:
             # The previous files stay whole (the writer replaces files atomically); the other languages go on.
@@ -48,7 +61,12 @@ def publish(ctx: Context, report: CycleReport, *, rebuild: bool = False) -> None
 
 
 def _publish_language(
-    ctx: Context, builder: EntryBuilder, language: str, report: CycleReport, rebuild: bool = False
+    ctx: Context,
+    builder: EntryBuilder,
+    language: str,
+    report: CycleReport,
+    rebuild: bool = False,
+    repairs: Repairs | None = None,
 ) -> None:
     restricted = ctx.restricted()
     _write(ctx, f"{language}/{STYLESHEET_FILE}", build_stylesheet(language, ctx.catalogs), report)
@@ -62,6 +80,8 @@ def _publish_language(
         keep=lambda tags: public(tags, restricted),
         # Restricted tags change what is public; gzip copies are made as files pass through _write.
         extra_signature=f"{sorted(restricted)}|gzip={ctx.config.serve.gzip_files}",
+        tree=ctx.writer,
+        repairs=repairs,
     )
     log.debug("published %s: %s", language, outcome)
 
@@ -89,6 +109,6 @@ def _write(ctx: Context, relpath: str, data: bytes, report: CycleReport) -> bool
     written = ctx.writer.write(relpath, data)
     if written:
         report.written.append(relpath)
-    if ctx.config.serve.gzip_files and (written or ctx.writer.read(relpath + ".gz") is None):
-        write_gzip_copy(ctx.writer, relpath, data)
+    if ctx.config.serve.gzip_files:
+        write_gzip_copy(ctx.writer, relpath, data)  # also when unchanged: a crash may have cut it short
     return written

@@ -7,7 +7,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
-from syndicator.errors import SyndicatorError
+from syndicator.errors import StoreError, SyndicatorError
 from syndicator.models import DONE, FAILED, NO_MODEL, Translation
 from syndicator.pipeline.context import Context
 from syndicator.translate import PairTranslator, quality
@@ -76,6 +76,8 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
         results = translate_articles(
             pair, articles, ctx.store, ctx.config.translation.batch_size, faithful=ctx.faithful
         )
+    except StoreError:
+        raise  # the store, not the translation, failed (a full disk): the articles stay pending
     except Exception as exc:  # an engine crash fails this unit only; the rest of the cycle goes on
         log.error(
             "translating %s → %s failed: %s", unit.source, unit.target, exc, exc_info=log.isEnabledFor(10)

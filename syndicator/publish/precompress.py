@@ -6,6 +6,7 @@ Written while publishing, through the same writer as the files they copy; servin
 from __future__ import annotations
 
 import gzip
+import zlib
 
 from syndicator.publish.writer import FeedWriter
 
@@ -17,8 +18,23 @@ def gzip_bytes(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
+def gzip_holds(copy: bytes, data: bytes) -> bool:
+    """Whether a gzip copy decompresses to exactly data."""
+    try:
+        return gzip.decompress(copy) == data
+    except (OSError, EOFError, zlib.error):
+        return False
+
+
 def write_gzip_copy(writer: FeedWriter, relpath: str, data: bytes) -> bool:
-    """Write relpath + ".gz" through the writer (skipped when unchanged); return True if written."""
+    """Make relpath + ".gz" hold data compressed; return True if it was written.
+
+    Called for every file published, changed or not: a copy that does not decompress to the file's bytes
+    (a crash between writing the file and its copy) is rewritten. Decompressing is cheap; compressing each
+    unchanged file again would not be."""
     if len(data) < MIN_SIZE:
+        return False
+    copy = writer.read(relpath + ".gz")
+    if copy is not None and gzip_holds(copy, data):
         return False
     return writer.write(relpath + ".gz", gzip_bytes(data))

@@ -10,6 +10,14 @@ new article costs the current feed, its own pages and at most two archive pages,
 
 A changed signature (or `rebuild=True`) republishes everything: that is the only path that reads every
 article.
+
+A publish is a transaction: the plan (where entries are filed) is computed, every document is written,
+and only then is the plan committed together with the mark, in one store transaction. A publish cut short
+(a crash, a full disk) therefore leaves the store describing the documents as they were, plus a journal
+row saying a publish was under way; the next publish redoes the same work from the same mark, rewrites the
+open archive page and the current feed whatever it finds, and removes archive pages past the last one.
+Every entry is in exactly one document: the current feed or one archive page (an archived entry that is
+among the newest again stays in its page).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from syndicator.models import Article, Translation
 from syndicator.publish.entries import EntryBuilder, entry_path
 from syndicator.publish.feeds import FeedChannel, FeedEntry, build_all
 from syndicator.publish.pages import entry_page
+from syndicator.publish.writer import FeedWriter
 from syndicator.store import Store
 
 log = logging.getLogger(__name__)
@@ -51,15 +60,63 @@ def archive_folder(language: str, page: int) -> str:
     return f"{language}/{ARCHIVE_DIR}/{page}"
 
 
+def archive_page_of(language: str, relpath: str) -> int | None:
+    """The archive page number a relpath lies in ("fr/archive/3/rss.xml" → 3), else None."""
+    head = f"{language}/{ARCHIVE_DIR}/"
+    if not relpath.startswith(head):
+        return None
+    number = relpath[len(head) :].split("/", 1)[0]
+    return int(number) if number.isdigit() else None
+
+
+@dataclass
+class Repairs:
+    """Documents of one language to rewrite (or remove) whether or not their entries changed: what
+    verification found wrong, or what a publish cut short may have left behind."""
+
+    pages: set[int] = field(default_factory=set)  # archive pages
+    current: bool = False  # the current feed
+    entries: set[int] = field(default_factory=set)  # articles to republish: entry page, and filing if missing
+    remove: set[str] = field(default_factory=set)  # relpaths of files that must not exist
+    strays: bool = False  # remove every archive page past the last one
+    rebuild: bool = False  # the language's tree is gone: republish all of it
+
+    def __bool__(self) -> bool:
+        return bool(self.pages or self.current or self.entries or self.remove or self.strays or self.rebuild)
+
+    def merge(self, other: Repairs) -> None:
+        """Add what another finding asks for."""
+        self.pages |= other.pages
+        self.current |= other.current
+        self.entries |= other.entries
+        self.remove |= other.remove
+        self.strays |= other.strays
+        self.rebuild |= other.rebuild
+
+
 @dataclass
 class LanguageOutcome:
     """What publishing one language did."""
 
     written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     full: bool = False
     skipped: bool = False  # nothing changed: no document was even built
+    resumed: bool = False  # a publish cut short was found and redone
     pages_built: int = 0  # entry HTML pages rendered (written or found unchanged)
     archives_built: int = 0  # archive pages rendered
+
+
+@dataclass
+class _Plan:
+    """What one publish will write, and the filing it commits once everything is written."""
+
+    assignments: dict[int, int | None]  # article id -> None (current feed) or archive page
+    last: int  # the newest archive page after this publish (0: none)
+    pages: set[int]  # archive pages to build
+    entries: VersionList  # versions whose entry pages to build
+    current: VersionList  # what the current feed shows
+    members: dict[int, list[int]] | None = None  # archive page -> ids, when already known (full path)
 
 
 class LanguagePublisher:
@@ -75,9 +132,13 @@ class LanguagePublisher:
         clock: Callable[[], datetime],
         keep: Keep = _everything,
         extra_signature: str = "",
+        tree: FeedWriter | None = None,
     ) -> None:
         self.store = store
         self.write = write
+        # The published files, for what the publisher must look at or remove: archive pages an
+        # interrupted publish left past the last one, and what a start-up check finds missing.
+        self.tree = tree
         self.builder = builder
         self.language = language
         self.clock = clock
@@ -86,55 +147,72 @@ class LanguagePublisher:
         self.extra_signature = extra_signature
         self.size = builder.config.publish.max_entries  # current feed length and archive page size
         self.outcome = LanguageOutcome()
+        self._built: set[str] = set()  # every document this publish wrote or found unchanged
         self._site_title = builder.site_title(language)
         self._label = builder.catalogs.gettext(language, "Latest news")
         # An empty feed is dated by the store's first article: plausible, and it never moves.
         self._channel = replace(builder.channel(language), empty_updated=store.started())
 
-    def run(self, *, rebuild: bool = False) -> LanguageOutcome:
-        """Publish what changed (everything when `rebuild` or when settings/catalog/format changed)."""
+    def run(self, *, rebuild: bool = False, repairs: Repairs | None = None) -> LanguageOutcome:
+        """Publish what changed (everything when `rebuild` or when settings/catalog/format changed), and
+        rewrite or remove what `repairs` names (syndicator/publish/audit.py finds those)."""
+        lang = self.language
         started = self.clock()
         signature = hashlib.sha256(
-            f"{self.builder.signature(self.language)}|{self.extra_signature}".encode()
+            f"{self.builder.signature(lang)}|{self.extra_signature}".encode()
         ).hexdigest()
-        mark = self.store.publish_mark(self.language)
+        mark = self.store.publish_mark(lang)
+        todo = Repairs()
+        if repairs is not None:
+            todo.merge(repairs)
+        if self.store.publish_begun(lang) is not None:
+            # Cut short: the open page and the current feed may hold entries the store does not file there,
+            # and pages past the last may exist. Redo them whatever the plan says.
+            log.info("%s: redoing a publish that was cut short", lang)
+            self.outcome.resumed = True
+            todo.merge(Repairs(pages={self.store.last_page(lang)[0]} - {0}, current=True, strays=True))
         top = self._top()
         shown = _current_hash(top)
-        if rebuild or mark is None or mark[1] != signature:
+        plan: _Plan | None
+        if rebuild or todo.rebuild or mark is None or mark[1] != signature:
             self.outcome.full = True
-            self._full(top)
+            plan = self._full(top)
         else:
-            self._incremental(mark[0], top, shown != mark[2])
-        # Only after every write succeeded: a failed cycle is redone from the same mark.
-        self.store.set_publish_mark(self.language, started, signature, shown)
+            plan = self._incremental(mark[0], top, shown != mark[2], todo)
+        if plan is None:
+            self.outcome.skipped = True
+        else:
+            self.store.begin_publish(lang, started)
+            self._write_plan(plan, todo)
+        # Only after every write succeeded, and in one transaction: a failed publish is redone from the
+        # same mark, and the store never files an entry in a document that was not written.
+        self.store.commit_publish(lang, plan.assignments if plan else {}, started, signature, shown)
         return self.outcome
 
-    # -- the two paths -----------------------------------------------------------------------------------
+    # -- the two plans -----------------------------------------------------------------------------------
 
-    def _incremental(self, since: datetime, top: VersionList, top_moved: bool) -> None:
+    def _incremental(self, since: datetime, top: VersionList, top_moved: bool, todo: Repairs) -> _Plan | None:
         lang = self.language
-        changed = self.store.changed_since(since)
+        changed = self.store.changed_since(since) | todo.entries
         top_ids = {a.id for a, _ in top}
         current = set(self.store.feed_pages(lang))
         left = current - top_ids
-        if not changed and not left and not top_moved:
-            self.outcome.skipped = True
-            return
+        if not changed and not left and not top_moved and not todo:
+            return None
         placed = self.store.feed_pages(lang, changed | left | top_ids)
         readable = {a.id: (a, t) for a, t in self.store.versions_of(lang, changed | left)}
         last, count = self.store.last_page(lang)
 
         # Entries leaving the current feed, and changed ones never filed (an article dated in the past, a
-        # late translation), are filed oldest first into the open archive page. Nothing is ever unfiled:
-        # an entry that stops being readable is just left out of documents built later.
-        unfiled = {i for i in readable if i not in placed} - top_ids
+        # late translation), are filed oldest first into the open archive page. Nothing is ever unfiled.
+        # Restricted entries are not filed at all: made public again, they are placed like new ones.
+        unfiled = {i for i, (a, _) in readable.items() if i not in placed and self.keep(a.tags)} - top_ids
         to_archive = sorted(
             left | unfiled,
             key=lambda i: (
                 (readable[i][0].published, i) if i in readable else (datetime.max.replace(tzinfo=UTC), i)
             ),
         )
-        # An archived entry back among the newest N (one above it stopped being readable) stays filed.
         assignments: dict[int, int | None] = {i: None for i in top_ids if i not in placed}
         dirty_pages: set[int] = set()
         for i in to_archive:
@@ -147,14 +225,18 @@ class LanguagePublisher:
             count += 1
         # A change inside the open page shows there; full pages are final (their entry pages still update).
         dirty_pages |= {p for i, p in placed.items() if p == last and i in changed}
-        self.store.set_feed_pages(lang, assignments)
+        dirty_pages |= {p for p in todo.pages if 1 <= p <= last}
+        # An archived entry that is among the newest again (it was re-dated) stays in its page only.
+        archived = {i for i in top_ids if placed.get(i) is not None}
+        return _Plan(
+            assignments=assignments,
+            last=last,
+            pages=dirty_pages,
+            entries=[v for i, v in readable.items() if i in changed],
+            current=[v for v in top if v[0].id not in archived],
+        )
 
-        self._entry_pages([v for i, v in readable.items() if i in changed])
-        for page in sorted(dirty_pages):
-            self._archive(page, last)
-        self._current(top, last)
-
-    def _full(self, top: VersionList) -> None:
+    def _full(self, top: VersionList) -> _Plan:
         lang = self.language
         top_ids = {a.id for a, _ in top}
         ordered = self.store.readable_ids(lang)
@@ -167,21 +249,66 @@ class LanguagePublisher:
                 pages.setdefault(p, []).append(i)
         last, count = self.store.last_page(lang)  # counts entries no longer readable too: pages never move
         assignments: dict[int, int | None] = {i: None for i in top_ids if filed.get(i) is None}
+        # Never filed and restricted: left unfiled (see _incremental).
+        candidates = [i for i in ordered if i not in top_ids and i not in filed]
+        hidden = {a.id for a, _ in self.store.versions_of(lang, candidates) if not self.keep(a.tags)}
         for i in [*ordered, *stale]:
-            if i in top_ids or filed.get(i) is not None:
+            if i in top_ids or filed.get(i) is not None or i in hidden:
                 continue
             if last == 0 or count >= self.size:
                 last, count = last + 1, 0
             assignments[i] = last
             pages.setdefault(last, []).append(i)
             count += 1
-        self.store.set_feed_pages(lang, assignments)
-        for page in range(1, last + 1):
-            versions = self.store.versions_of(lang, pages.get(page, []))
-            self._entry_pages(versions)
-            self._archive(page, last, versions)
-        self._entry_pages([v for v in top if filed.get(v[0].id) is None])
-        self._current(top, last)
+        return _Plan(
+            assignments=assignments,
+            last=last,
+            pages=set(range(1, last + 1)),
+            entries=[v for v in top if filed.get(v[0].id) is None],
+            current=[v for v in top if filed.get(v[0].id) is None],
+            members=pages,
+        )
+
+    def _write_plan(self, plan: _Plan, todo: Repairs) -> None:
+        """Entry pages, then archive pages oldest first, then the current feed: a document is written only
+        after the documents it links to."""
+        lang = self.language
+        if plan.members is None:
+            self._entry_pages(plan.entries)
+        for page in sorted(plan.pages):
+            ids = self._members(page, plan)
+            versions = self.store.versions_of(lang, ids)
+            if plan.members is not None:
+                self._entry_pages(versions)
+            self._archive(page, plan.last, versions)
+        if plan.members is not None:
+            self._entry_pages(plan.entries)
+        self._current(plan.current, plan.last)
+        if todo.strays and self.tree is not None:
+            todo.remove |= {
+                rel
+                for rel in self.tree.list(f"{lang}/{ARCHIVE_DIR}/")
+                if (archive_page_of(lang, rel) or 0) > plan.last
+            }
+        for relpath in sorted(todo.remove):
+            self._remove(relpath)
+
+    def _members(self, page: int, plan: _Plan) -> list[int]:
+        if plan.members is not None:
+            return plan.members.get(page, [])
+        # Filed before (the store), plus filed by this plan: nothing ever leaves a page.
+        added = [i for i, p in plan.assignments.items() if p == page]
+        return [*self.store.page_ids(self.language, page), *added]
+
+    def _remove(self, relpath: str) -> None:
+        if self.tree is None:
+            return
+        for rel in (relpath, f"{relpath}.gz"):
+            if rel.removesuffix(".gz") in self._built:
+                continue  # found missing or wrong, and just written whole: it stays
+            if self.tree.delete(rel):
+                self.outcome.removed.append(rel)
+                log.info("removed %s", rel)
 
     # -- documents ---------------------------------------------------------------------------------------
 
@@ -214,9 +341,7 @@ class LanguagePublisher:
             self._write(entry_path(article, self.language), page)
             self.outcome.pages_built += 1
 
-    def _archive(self, page: int, last: int, versions: VersionList | None = None) -> None:
-        if versions is None:
-            versions = self.store.versions_of(self.language, self.store.page_ids(self.language, page))
+    def _archive(self, page: int, last: int, versions: VersionList) -> None:
         channel = replace(
             self._channel,
             page=page,
@@ -234,6 +359,7 @@ class LanguagePublisher:
             self._write(f"{folder}/{name}", data)
 
     def _write(self, relpath: str, data: bytes) -> None:
+        self._built.add(relpath)
         if self.write(relpath, data):
             self.outcome.written.append(relpath)
 
@@ -248,9 +374,12 @@ def publish_language(
     rebuild: bool = False,
     keep: Keep = _everything,
     extra_signature: str = "",
+    tree: FeedWriter | None = None,
+    repairs: Repairs | None = None,
 ) -> LanguageOutcome:
-    """Publish one language incrementally (or fully when `rebuild`) through `write`; return what was done."""
+    """Publish one language incrementally (or fully when `rebuild`) through `write`, rewriting or removing
+    what `repairs` names; return what was done."""
     publisher = LanguagePublisher(
-        store, write, builder, language, clock=clock, keep=keep, extra_signature=extra_signature
+        store, write, builder, language, clock=clock, keep=keep, extra_signature=extra_signature, tree=tree
     )
-    return publisher.run(rebuild=rebuild)
+    return publisher.run(rebuild=rebuild, repairs=repairs)

@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Protocol, runtime_checkable
 
+from syndicator import faults
+
 log = logging.getLogger(__name__)
 
 # Mode for new files: mkstemp creates 0600, which a web server running as another user
@@ -43,6 +45,10 @@ class FeedWriter(Protocol):
 
     def list(self, prefix: str = "") -> list[str]:
         """Return the sorted relpaths that start with prefix."""
+        ...
+
+    def delete(self, relpath: str) -> bool:
+        """Remove relpath; return True if there was something to remove."""
         ...
 
 
@@ -121,24 +127,58 @@ class LocalFolderWriter:
                 return False
         mode = stat.S_IMODE(st.st_mode) if st is not None else DEFAULT_FILE_MODE
 
+        fault = faults.point(faults.WRITE, self._relpath(target))
         parent = target.parent
         parent.mkdir(parents=True, exist_ok=True)
         # Same folder as the target, so os.replace is a rename within one file system.
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=_TMP_SUFFIX, dir=parent)
         try:
             with os.fdopen(fd, "wb") as fh:
+                fault.fail(lambda: OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), tmp_name))
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp_name, mode)
+            fault.kill_before()  # the whole new file is in its temp file; the target is the old one
             os.replace(tmp_name, target)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
             raise
         _fsync_dir(parent)
+        fault.kill_after()
         log.debug("wrote %s (%d bytes)", target, len(data))
         return True
+
+    def delete(self, relpath: str) -> bool:
+        """Remove a file, and the folders it leaves empty; return False if there was none."""
+        target = self.path_for(relpath)
+        if not target.is_file():
+            return False
+        fault = faults.point(faults.DELETE, self._relpath(target))
+        fault.kill_before()
+        try:
+            fault.fail(lambda: OSError(errno.EIO, os.strerror(errno.EIO), str(target)))
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise _with_path(exc, target) from exc
+        _fsync_dir(target.parent)
+        # Folders emptied by the removal go too (an archive page's folder), never the root.
+        folder = target.parent
+        while folder != self.root and folder.is_relative_to(self.root):
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # not empty (or not ours to remove): stop climbing
+            folder = folder.parent
+        fault.kill_after()
+        log.debug("removed %s", target)
+        return True
+
+    def _relpath(self, target: Path) -> str:
+        return target.relative_to(self.root).as_posix()
 
     def remove_leftovers(self) -> int:
         """Delete temp files a killed writer left behind (call at start-up, before any write); return how many."""
@@ -166,9 +206,12 @@ class LocalFolderWriter:
     def list(self, prefix: str = "") -> list[str]:
         """Return the sorted relpaths of the files under the root that start with prefix."""
         found: list[str] = []
-        if not self.root.is_dir():
+        # Walk only the deepest folder the prefix names: "fr/archive/" must not visit every entry page.
+        folder, _, _ = prefix.rpartition("/")
+        top = self.root / normalize_relpath(folder) if folder else self.root
+        if not top.is_dir():
             return found
-        for dirpath, dirnames, filenames in os.walk(self.root):
+        for dirpath, dirnames, filenames in os.walk(top):
             dirnames.sort()
             base = Path(dirpath).relative_to(self.root)
             for name in filenames:
@@ -218,6 +261,10 @@ class MemoryFeedWriter:
     def list(self, prefix: str = "") -> list[str]:
         """Return the sorted relpaths that start with prefix."""
         return sorted(rel for rel in self.files if rel.startswith(prefix))
+
+    def delete(self, relpath: str) -> bool:
+        """Remove relpath; return False if there was nothing."""
+        return self.files.pop(normalize_relpath(relpath), None) is not None
 
 
 WRITERS: dict[str, Callable[[Path], FeedWriter]] = {"folder": LocalFolderWriter}

@@ -68,8 +68,10 @@ def connect(url: str) -> Engine:
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         # WAL lets the server read while a cycle writes; the busy timeout rides out short locks.
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        # The busy timeout first: switching a fresh file to WAL takes a lock that another process starting at
+        # the same moment may hold for an instant.
         cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
@@ -112,9 +114,21 @@ class Store(
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[Any]:
-        """One write transaction (base.write_transaction: on SQLite the write lock is taken up front)."""
-        with write_transaction(self.engine) as conn:
-            yield conn
+        """One write transaction (base.write_transaction: on SQLite the write lock is taken up front): the only
+        way anything is written to the store.
+
+        A database error (a full disk, a lost connection) comes out as a StoreError naming the store; the
+        transaction is rolled back whole.
+        """
+        try:
+            with write_transaction(self.engine) as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            reason = getattr(exc, "orig", None) or exc
+            raise StoreError(
+                f"cannot write to the store {self.engine.url.render_as_string(hide_password=True)}: {reason}",
+                hint="check the disk holding the store (free space, permissions)",
+            ) from exc
 
     def integrity_check(self) -> str:
         """SQLite's own integrity check ("ok" when the file is sound). PostgreSQL checks its own pages as it

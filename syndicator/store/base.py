@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import sys
 from collections.abc import Iterator
 from typing import Any, Protocol
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from syndicator import faults
 
 
 class StoreBase(Protocol):
@@ -35,17 +40,42 @@ def write_transaction(engine: Engine) -> Iterator[Any]:
     """One write transaction on a connection of its own. On SQLite it takes the write lock up front (BEGIN
     IMMEDIATE): a deferred transaction that read first fails at once with "database is locked" when another
     writer committed meanwhile, whereas an immediate one waits out the busy timeout. DDL inside it (migrations)
-    is part of the transaction too, which the sqlite3 module's own transaction handling would not do."""
+    is part of the transaction too, which the sqlite3 module's own transaction handling would not do.
+
+    Every commit of the store comes through here, so its commit is a fault point (syndicator/faults.py),
+    labelled with the function that asked for the transaction (a store method, or the migration)."""
+    fault = faults.point(faults.COMMIT, _caller()) if faults.active() else faults.NOTHING
     if engine.dialect.name != "sqlite":
         with engine.begin() as conn:
             yield conn
+            _before_commit(fault)
+        fault.kill_after()
         return
     with engine.connect() as raw:
         conn = raw.execution_options(isolation_level="AUTOCOMMIT")
         conn.exec_driver_sql("BEGIN IMMEDIATE")
         try:
             yield conn
+            _before_commit(fault)
         except BaseException:
             conn.exec_driver_sql("ROLLBACK")
             raise
         conn.exec_driver_sql("COMMIT")
+    fault.kill_after()
+
+
+def _before_commit(fault: faults.Point) -> None:
+    """Where a commit fails (as SQLite's does on a full disk) or the process dies with the transaction open."""
+    fault.fail(lambda: OperationalError("COMMIT", None, sqlite3.OperationalError("database or disk is full")))
+    fault.kill_before()
+
+
+def _caller() -> str:
+    """Who opened the transaction: the fault point's label (only computed while fault injection is on)."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None and (
+        frame.f_code.co_name in ("_tx", "write_transaction")
+        or frame.f_code.co_filename == contextlib.__file__
+    ):
+        frame = frame.f_back
+    return frame.f_code.co_qualname

@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, select, union
+from sqlalchemy import and_, delete, func, select, union
 
-from syndicator.models import DONE
 from syndicator.store.base import StoreBase
-from syndicator.store.schema import articles, feed_entries, naive_utc, publish_marks, translations
+from syndicator.store.schema import (
+    articles,
+    feed_entries,
+    naive_utc,
+    publish_journal,
+    publish_marks,
+    readable,
+    translations,
+)
 
 
 class PublishingMixin(StoreBase):
@@ -35,7 +42,7 @@ class PublishingMixin(StoreBase):
             .select_from(
                 articles.outerjoin(tr, and_(tr.c.article_id == articles.c.id, tr.c.language == language))
             )
-            .where((articles.c.language == language) | (tr.c.status == DONE))
+            .where((articles.c.language == language) | readable(tr))
             .order_by(articles.c.published, articles.c.id)
         )
         with self.engine.connect() as conn:
@@ -76,17 +83,12 @@ class PublishingMixin(StoreBase):
             ).scalar_one()
         return int(page), int(count)
 
-    def set_feed_pages(self, language: str, pages: dict[int, int | None]) -> None:
-        """File entries in the current feed (None) or an archive page."""
+    def all_feed_pages(self, language: str) -> dict[int, int | None]:
+        """Where every entry of a language is filed (verification only: this reads them all)."""
         fe = feed_entries
-        insert = self._insert(fe)
-        upsert = insert.on_conflict_do_update(
-            index_elements=[fe.c.language, fe.c.article_id], set_={"page": insert.excluded.page}
-        )
-        rows = [{"language": language, "article_id": i, "page": p} for i, p in pages.items()]
-        with self._tx() as conn:
-            for start in range(0, len(rows), 500):  # bounded statements on a full rebuild
-                conn.execute(upsert, rows[start : start + 500])
+        query = select(fe.c.article_id, fe.c.page).where(fe.c.language == language)
+        with self.engine.connect() as conn:
+            return {int(r.article_id): r.page for r in conn.execute(query)}
 
     def publish_mark(self, language: str) -> tuple[datetime, str, str] | None:
         """(start time, settings signature, current feed hash) of the last successful publish, if any."""
@@ -94,9 +96,36 @@ class PublishingMixin(StoreBase):
             row = conn.execute(select(publish_marks).where(publish_marks.c.language == language)).first()
         return None if row is None else (row.since.replace(tzinfo=UTC), row.signature, row.current)
 
-    def set_publish_mark(self, language: str, since: datetime, signature: str, current: str) -> None:
-        """Record a successful publish of a language that started at `since`."""
-        values = {"since": naive_utc(since), "signature": signature, "current": current}
-        insert = self._insert(publish_marks).values(language=language, **values)
+    def publish_begun(self, language: str) -> datetime | None:
+        """When a publish of `language` that never finished began (a crash or a failure cut it short)."""
+        with self.engine.connect() as conn:
+            started = conn.execute(
+                select(publish_journal.c.started).where(publish_journal.c.language == language)
+            ).scalar()
+        return None if started is None else started.replace(tzinfo=UTC)
+
+    def begin_publish(self, language: str, started: datetime) -> None:
+        """Note that `language`'s documents are about to be written (kept if one is already noted)."""
+        insert = self._insert(publish_journal).values(language=language, started=naive_utc(started))
         with self._tx() as conn:
-            conn.execute(insert.on_conflict_do_update(index_elements=[publish_marks.c.language], set_=values))
+            conn.execute(insert.on_conflict_do_nothing(index_elements=[publish_journal.c.language]))
+
+    def commit_publish(
+        self, language: str, pages: dict[int, int | None], since: datetime, signature: str, current: str
+    ) -> None:
+        """Record, in one transaction and only once its documents are written, a language's publish: where
+        its entries were filed (None: the current feed; n: archive page n), the mark the next publish starts
+        from (start time, settings signature, current feed hash), and that no publish is under way."""
+        fe = feed_entries
+        insert = self._insert(fe)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[fe.c.language, fe.c.article_id], set_={"page": insert.excluded.page}
+        )
+        rows = [{"language": language, "article_id": i, "page": p} for i, p in pages.items()]
+        values = {"since": naive_utc(since), "signature": signature, "current": current}
+        mark = self._insert(publish_marks).values(language=language, **values)
+        with self._tx() as conn:
+            for start in range(0, len(rows), 500):  # bounded statements on a full rebuild
+                conn.execute(upsert, rows[start : start + 500])
+            conn.execute(mark.on_conflict_do_update(index_elements=[publish_marks.c.language], set_=values))
+            conn.execute(delete(publish_journal).where(publish_journal.c.language == language))

@@ -16,7 +16,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    or_,
 )
+from sqlalchemy.sql.elements import ColumnElement
+
+from syndicator.models import DONE
 
 metadata = MetaData()
 
@@ -186,6 +190,16 @@ publish_marks = Table(
     Column("current", String(64), nullable=False),  # hash of what the current feed showed
 )
 
+# A publish under way (syndicator/publish/publisher.py): recorded before a language's documents are written and
+# removed in the same transaction that records what they hold. A row left behind says a publish was cut short
+# (a crash, a full disk): the next publish rewrites the open archive page and removes pages past the last.
+publish_journal = Table(
+    "publish_journal",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("started", DateTime, nullable=False),
+)
+
 # "What changed since" must not scan every article: these make it an index range, and the newest-N query
 # of each feed a walk down the published index that stops after N rows.
 Index("ix_articles_published", articles.c.published, articles.c.id)
@@ -208,11 +222,20 @@ Index(
 
 # The code's schema revision: the newest migration in store/migrations/versions (a test keeps them equal).
 # A store at another revision is upgraded by `syndicator migrate` (store/migrate.py).
-REVISION = "0002"
+REVISION = "0003"
 
 # Values that are keys of a unique index stay well below PostgreSQL's btree entry limit (about 2.7 kB):
 # longer ones are stored as their hash, which keeps them unique and findable.
 KEY_BYTES = 1000
+
+
+def readable(tr: Table = translations) -> ColumnElement[bool]:
+    """A translation readers see: done, or done once and being redone (or failing to be) now.
+
+    Once an entry can be read in a language it stays readable there (the last good text stays until a new
+    one is done), so it never drops out of the documents it was published in.
+    """
+    return or_(tr.c.status == DONE, tr.c.source_hash != "")
 
 
 # SQLite keeps no time zone: values are stored naive in UTC and handed back tz-aware.

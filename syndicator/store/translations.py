@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, select, update
 
 from syndicator.models import DONE, FAILED, NO_MODEL, PENDING, Article, Translation
 from syndicator.store.articles import ArticlesMixin
-from syndicator.store.schema import articles, aware_utc, clean_text, naive_utc, translations
+from syndicator.store.schema import articles, aware_utc, clean_text, naive_utc, readable, translations
 
 
 class TranslationsMixin(ArticlesMixin):
@@ -310,7 +310,7 @@ class TranslationsMixin(ArticlesMixin):
             .select_from(
                 articles.outerjoin(tr, and_(tr.c.article_id == articles.c.id, tr.c.language == language))
             )
-            .where((articles.c.language == language) | (tr.c.status == DONE))
+            .where((articles.c.language == language) | readable(tr))
             .order_by(articles.c.published.desc(), articles.c.id.desc())
         )
         if ids is not None:
@@ -342,10 +342,10 @@ class TranslationsMixin(ArticlesMixin):
         return out
 
     def done_languages(self, article_ids: Sequence[int]) -> dict[int, set[str]]:
-        """For each article, the languages it has a finished translation in."""
+        """For each article, the languages it can be read in through a translation (see `readable`)."""
         out: dict[int, set[str]] = {i: set() for i in article_ids}
         query = select(translations.c.article_id, translations.c.language).where(
-            and_(translations.c.article_id.in_(list(article_ids)), translations.c.status == DONE)
+            and_(translations.c.article_id.in_(list(article_ids)), readable())
         )
         with self.engine.connect() as conn:
             for r in conn.execute(query):
