@@ -30,7 +30,7 @@ from syndicator.publish.site import HEADLINES, Headline, LanguageListing, root_f
 from syndicator.publish.stylesheet import build_stylesheet
 from syndicator.publish.writer import FeedStore, LocalFolderStore
 from syndicator.runner import InProcessRunner, Runner
-from syndicator.serve.precompress import write_gzip_copy
+from syndicator.serve.precompress import delete_with_copies, write_gzip_copy
 from syndicator.sources import SourceContext, make_source
 from syndicator.sources.ids import canonical_url
 from syndicator.store import Store, utcnow
@@ -464,6 +464,7 @@ def _publish_language(
         keep=lambda tags: public(tags, restricted),
         # Restricted tags change what is public; gzip copies are made as files pass through _write.
         extra_signature=f"{sorted(restricted)}|gzip={ctx.config.serve.gzip_files}",
+        delete=lambda relpath: _delete(ctx, relpath, report),
     )
     log.debug("published %s: %s", language, outcome)
 
@@ -494,6 +495,13 @@ def _write(ctx: Context, relpath: str, data: bytes, report: CycleReport) -> bool
     if ctx.config.serve.gzip_files and (written or ctx.writer.read(relpath + ".gz") is None):
         write_gzip_copy(ctx.writer, relpath, data)
     return written
+
+
+def _delete(ctx: Context, relpath: str, report: CycleReport) -> bool:
+    deleted = delete_with_copies(ctx.writer, relpath)
+    if deleted:
+        report.deleted.append(relpath)
+    return deleted
 
 
 def run_cycle(ctx: Context) -> CycleReport:

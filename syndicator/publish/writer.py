@@ -45,6 +45,14 @@ class FeedStore(Protocol):
         """Return the sorted relpaths that start with prefix."""
         ...
 
+    def delete(self, relpath: str) -> bool:
+        """Remove the file at relpath for good; return False if there was none (deleting twice is fine).
+
+        Used when something leaves public view (a restricted article's pages): once it returns, no later
+        read or listing may show the file, also after a crash.
+        """
+        ...
+
 
 def normalize_relpath(relpath: str) -> str:
     """Return relpath in canonical POSIX form; ValueError if it is empty, absolute or escapes the root."""
@@ -140,6 +148,21 @@ class LocalFolderStore:
         log.debug("wrote %s (%d bytes)", target, len(data))
         return True
 
+    def delete(self, relpath: str) -> bool:
+        """Unlink the file (atomic), then fsync its folder so the removal survives a crash."""
+        target = self.path_for(relpath)
+        try:
+            if target.is_dir() and not target.is_symlink():
+                raise IsADirectoryError(errno.EISDIR, "not a regular file", str(target))
+            target.unlink()
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError as exc:
+            raise _with_path(exc, target) from exc
+        _fsync_dir(target.parent)
+        log.debug("deleted %s", target)
+        return True
+
     def remove_leftovers(self) -> int:
         """Delete temp files a killed writer left behind (call at start-up, before any write); return how many."""
         removed = 0
@@ -218,6 +241,10 @@ class MemoryFeedStore:
     def list(self, prefix: str = "") -> list[str]:
         """Return the sorted relpaths that start with prefix."""
         return sorted(rel for rel in self.files if rel.startswith(prefix))
+
+    def delete(self, relpath: str) -> bool:
+        """Forget the bytes at relpath; return False if there were none."""
+        return self.files.pop(normalize_relpath(relpath), None) is not None
 
 
 STORES: dict[str, Callable[[Path], FeedStore]] = {"folder": LocalFolderStore}

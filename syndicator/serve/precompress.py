@@ -19,3 +19,10 @@ def write_gzip_copy(writer: FeedStore, relpath: str, data: bytes) -> bool:
     if len(data) < MIN_SIZE:
         return False
     return writer.write(relpath + ".gz", gzip_bytes(data))
+
+
+def delete_with_copies(writer: FeedStore, relpath: str) -> bool:
+    """Delete relpath and its gzip copy (made now or when gzip_files was on); return True if relpath was there."""
+    deleted = writer.delete(relpath)
+    writer.delete(relpath + ".gz")
+    return deleted
