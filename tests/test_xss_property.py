@@ -115,7 +115,7 @@ def _json_file(a: dict[str, object], n: int) -> str:
     meta = {k: a[k] for k in ("title", "date", "language", "summary", "author", "tags", "image", "url")}
     meta["id"] = f"{a['id']}-json-{n}" if a["id"] == "story" else a["id"]
     meta["body_html"] = a["body"]
-    return json.dumps(meta, ensure_ascii=False)
+    return json.dumps(meta)  # ASCII escapes: "\\ud800" decodes to a lone surrogate, which must not crash
 
 
 def _page(a: dict[str, object], n: int) -> str:

@@ -1,7 +1,7 @@
 """The XSS oracle: parse a published document the way a browser or a feed reader would, and list every
 element, attribute or URL outside the allow-list.
 
-HTML is parsed with html5lib (the HTML5 parsing algorithm browsers implement, so markup that only turns
+HTML is parsed with html5lib (ElementTree builder: the HTML5 parsing algorithm browsers implement, so markup that only turns
 live after a browser's re-parse is caught); XML with lxml. HTML carried inside feeds (Atom/RSS content,
 JSON Feed content_html) is parsed as an HTML fragment and held to the content allow-list; every other text
 a feed carries (titles, summaries, categories, names: many readers render them as HTML too) must parse as
@@ -145,25 +145,23 @@ def _html_problems(root: Any, elements: frozenset[str], where: str) -> Iterator[
 
 def html_document_problems(data: bytes, where: str, elements: frozenset[str] = PAGE_ELEMENTS) -> list[str]:
     """Problems of a whole HTML page."""
-    root = html5lib.parse(data, treebuilder="lxml", namespaceHTMLElements=True).getroot()
+    root = html5lib.parse(data, treebuilder="etree", namespaceHTMLElements=True)
     return list(_html_problems(root, elements, where))
 
 
 def html_fragment_problems(text: str, where: str) -> list[str]:
     """Problems of HTML carried inside a feed (an entry's content)."""
     problems: list[str] = []
-    for node in html5lib.parseFragment(text, treebuilder="lxml", namespaceHTMLElements=True):
-        if isinstance(node, str):
-            continue
+    for node in html5lib.parseFragment(text, treebuilder="etree", namespaceHTMLElements=True):
         problems += _html_problems(node, CONTENT_ELEMENTS, where)
     return problems
 
 
 def plain_text_problems(text: str, where: str) -> list[str]:
     """Problems of a text a reader may render as HTML: it must hold no element at all."""
-    found = [n for n in html5lib.parseFragment(text, treebuilder="lxml") if not isinstance(n, str)]
-    elements = [el for node in found for el in node.iter() if isinstance(el.tag, str)]
-    return [f"{where}: markup in plain text: <{_local(el.tag)}> in {text[:80]!r}" for el in elements]
+    fragment = html5lib.parseFragment(text, treebuilder="etree", namespaceHTMLElements=False)
+    elements = [el for node in fragment for el in node.iter() if isinstance(el.tag, str)]
+    return [f"{where}: markup in plain text: <{el.tag}> in {text[:80]!r}" for el in elements]
 
 
 def _xml_problems(data: bytes, where: str, elements: frozenset[str], attributes: frozenset[str]) -> list[str]:
