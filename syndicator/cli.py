@@ -68,6 +68,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     remove = msub.add_parser("remove", help="remove installed packages, e.g. en-fr")
     remove.add_argument("pairs", nargs="+", metavar="PAIR")
+    migrate = sub.add_parser(
+        "migrate",
+        help="create or upgrade the store's schema (store.url); --to copies the store into another database",
+    )
+    migrate.add_argument(
+        "--to",
+        metavar="URL",
+        help="then copy every row into this new, empty database, e.g. postgresql+psycopg://syndicator@db/syndicator",
+    )
     sub.add_parser("settings", help="print every setting with its default (Markdown)")
     init = sub.add_parser("init", help="create a new instance folder: config, catalogs, empty folders")
     init.add_argument("directory", type=Path, metavar="DIR")
@@ -126,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
     """Validate only."""
     from syndicator.glossary import load_glossary
+    from syndicator.status import config_warnings
 
     _check_partners(config)
     glossary = load_glossary(config.root)  # raises ConfigError naming config/glossary.toml
@@ -133,24 +143,36 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     print(f"{config.file}: OK ({len(config.sources)} source(s); languages {langs})")
     if glossary.file is not None:
         print(f"{glossary.file}: OK ({len(glossary.terms)} term(s))")
+    for warning in config_warnings(config):
+        print(f"warning: {warning}")
     return EXIT_OK
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     """One cycle, or the scheduler."""
     from syndicator.pipeline import open_context, run_cycle
+    from syndicator.status import config_warnings
 
     _check_partners(config)
-    ctx = open_context(config)
+    for warning in config_warnings(config):
+        log.warning("%s", warning)
+    # An embedded SQLite store is upgraded in place: the service is its only user (store/migrate.py).
+    ctx = open_context(config, upgrade=True)
     try:
         if not args.once:
-            from syndicator.scheduler import Service
+            from syndicator.service import Service
 
             if not Service(ctx, overrides=_overrides(args.set)).run():
                 # Work still under way after run.stop_timeout is abandoned: its state stays pending in the
-                # store (redone on the next start) and published files are whole, so leaving now is safe.
+                # store (redone on the next start) and published files are whole, so leaving now is safe. The
+                # exit code says the stop was not clean (a supervisor or script can tell).
+                print(
+                    f"syndicator: stopped after run.stop_timeout ({config.run.stop_timeout}) with work "
+                    "abandoned; it is redone on the next start",
+                    file=sys.stderr,
+                )
                 logging.shutdown()
-                os._exit(EXIT_OK)
+                os._exit(EXIT_ERROR)
             return EXIT_OK
         report = run_cycle(ctx)
     finally:
@@ -204,7 +226,7 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
 
 def _status_of_broken_config(exc: ConfigError) -> None:
     """The file on disk is invalid: say whether a running service rejected it and kept the previous config."""
-    from syndicator.reload import last_reload_error
+    from syndicator.config import last_reload_error
     from syndicator.status import format_reload_error
 
     file = next((p.file for p in exc.problems if p.file), None)
@@ -214,6 +236,34 @@ def _status_of_broken_config(exc: ConfigError) -> None:
     err = last_reload_error(root)
     if err is not None:
         print("\n".join(format_reload_error(err)), file=sys.stderr)
+
+
+def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
+    """Bring the store to the code's schema revision; with --to, copy it into another database."""
+    from syndicator.store import connect, database_url
+    from syndicator.store.migrate import copy_store, upgrade
+
+    def shown(url: str) -> str:
+        return database_url(url).render_as_string(hide_password=True)
+
+    source = connect(config.store.url)
+    try:
+        before, after = upgrade(source)
+        done = "already at" if before == after else f"{before.describe()} → upgraded to"
+        print(f"store {shown(config.store.url)}: {done} revision {after.revision}")
+        if args.to:
+            target = connect(args.to)
+            try:
+                upgrade(target)
+                counts = copy_store(source, target)
+            finally:
+                target.dispose()
+            rows = ", ".join(f"{n} {table}" for table, n in counts.items() if n)
+            print(f"copied into {shown(args.to)}: {rows or 'no rows'}")
+            print(f'next: set [store] url = "{shown(args.to)}" in {config.file} and start syndicator again')
+    finally:
+        source.dispose()
+    return EXIT_OK
 
 
 def cmd_models(config: Config, args: argparse.Namespace) -> int:
@@ -310,8 +360,8 @@ def cmd_partners(config: Config, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime, timedelta
 
     from syndicator.config import format_duration
+    from syndicator.partner_report import format_report, partner_report
     from syndicator.partners import add_partner
-    from syndicator.serve.stats import format_report, partner_report
     from syndicator.store import Store
 
     if args.partners_command == "add":
@@ -355,6 +405,7 @@ COMMANDS: dict[str, Any] = {
     "publish": cmd_publish,
     "status": cmd_status,
     "models": cmd_models,
+    "migrate": cmd_migrate,
     "serve": cmd_serve,
     "partners": cmd_partners,
     "nginx-config": cmd_nginx_config,

@@ -22,7 +22,7 @@ from syndicator.publish.feeds import FeedEntry
 from syndicator.publish.pages import entry_page
 from syndicator.publish.site import Headline, LanguageListing, build_index
 from syndicator.sanitize import clean_html
-from syndicator.serve.statuspage import render_status_page, style_hash
+from syndicator.serve.statuspage import render_status_page
 from tests.support.hostile import escaped
 from tests.support.xss import published_problems
 
@@ -211,6 +211,7 @@ def test_published_pages_use_the_stylesheet_not_inline_style(make_instance: Call
 
 
 def test_the_status_page_style_matches_its_csp_hash(make_instance: Callable[..., Path]) -> None:
+    from syndicator.serve.headers import STATUS_POLICY
     from syndicator.status import collect_status
 
     root = make_instance(articles=[], engine="pseudo", targets=("fr",))
@@ -218,4 +219,4 @@ def test_the_status_page_style_matches_its_csp_hash(make_instance: Callable[...,
     styles = re.findall(r"<style>(.*?)</style>", page, re.S)
     assert len(styles) == 1
     digest = base64.b64encode(hashlib.sha256(styles[0].encode()).digest()).decode()
-    assert style_hash() == f"'sha256-{digest}'"
+    assert f"'sha256-{digest}'" in STATUS_POLICY

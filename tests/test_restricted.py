@@ -15,7 +15,7 @@ from syndicator.cli import main
 from syndicator.config import load_config
 from syndicator.localize import Catalogs
 from syndicator.partners import Partner, hash_token, load_partners, normalize_tag, public
-from syndicator.publish import LocalFolderStore
+from syndicator.publish import LocalFolderWriter
 from syndicator.serve.partner_feeds import build_partner_feeds
 from syndicator.store import Store
 
@@ -163,7 +163,7 @@ def test_normalization_handles_what_casefold_undoes() -> None:
 
 
 def test_writer_delete_is_atomic_idempotent_and_bounded(tmp_path: Path) -> None:
-    store = LocalFolderStore(tmp_path / "feeds")
+    store = LocalFolderWriter(tmp_path / "feeds")
     store.write("fr/newsroom/a.html", b"x")
     assert store.delete("fr/newsroom/a.html") is True
     assert store.read("fr/newsroom/a.html") is None and store.list() == []

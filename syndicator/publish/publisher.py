@@ -34,9 +34,9 @@ log = logging.getLogger(__name__)
 
 ARCHIVE_DIR = "archive"
 VersionList = Sequence[tuple[Article, Translation | None]]
-Write = Callable[[str, bytes], bool]  # relpath, bytes -> whether the file changed (FeedStore.write)
+Write = Callable[[str, bytes], bool]  # relpath, bytes -> whether the file changed (FeedWriter.write)
 Keep = Callable[[Sequence[str]], bool]  # an article's tags -> whether it may appear in public documents
-Delete = Callable[[str], bool]  # relpath -> whether a file was there (FeedStore.delete)
+Delete = Callable[[str], bool]  # relpath -> whether a file was there (FeedWriter.delete)
 
 
 def _everything(tags: Sequence[str]) -> bool:
@@ -73,7 +73,7 @@ class LanguageOutcome:
 
 
 class LanguagePublisher:
-    """Publishes one language's documents through a FeedStore, doing only the work the changes need."""
+    """Publishes one language's documents through a FeedWriter, doing only the work the changes need."""
 
     def __init__(
         self,
@@ -271,7 +271,7 @@ def publish_language(
 ) -> LanguageOutcome:
     """Publish one language incrementally (or fully when `rebuild`) through `write`; return what was done.
 
-    `delete` removes the entry pages of articles `keep` refuses (pass the FeedStore's delete)."""
+    `delete` removes the entry pages of articles `keep` refuses (pass the FeedWriter's delete)."""
     publisher = LanguagePublisher(
         store,
         write,

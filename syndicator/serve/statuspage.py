@@ -2,14 +2,12 @@
 
 A pure function of the data from `status.collect_status(config, history=True)`, rendered through the
 templates (syndicator/markup.py: templates/status.html and chart.svg); the built-in server serves it.
-Its one <style> element is allowed by the server's Content-Security-Policy through `STYLE_HASH`.
+Its one <style> element (`css()`) is allowed by the server's Content-Security-Policy by its hash.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,10 +20,9 @@ MAX_POINTS = 240  # backlog samples drawn per language: enough for the shape, sm
 
 
 @functools.cache
-def style_hash() -> str:
-    """The CSP source that allows the page's <style> element: "'sha256-…'"."""
-    digest = hashlib.sha256(render("status.css").encode("utf-8")).digest()
-    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+def css() -> str:
+    """The text of the page's one <style> element (serve/headers.py allows exactly it, by hash)."""
+    return render("status.css")
 
 
 def _when(value: Any) -> str:
@@ -148,6 +145,17 @@ def render_status_page(data: dict[str, Any]) -> bytes:
         reload_error = {"time": err.get("time", ""), "error": err.get("error", ""), "problems": problems}
     stopped = [{"name": p.get("name"), "last_pull": _when(p.get("last_pull"))}
                for p in data.get("partners_stopped") or []]  # fmt: skip
+    server = None
+    if raw := data.get("server"):  # this server process (what /healthz keeps to itself)
+        server = {
+            "last_publish": _when(raw.get("last_publish")),
+            "last_error": raw.get("last_error") or "",
+            "files": int(raw.get("files", 0)),
+            "partners_file_error": raw.get("partners_file_error") or "",
+            "connections": int(raw.get("connections", 0)),
+            "max_connections": int(raw.get("max_connections", 0)),
+            "closed": [(k, int(v)) for k, v in sorted(raw.get("closed", {}).items())],
+        }
     charts = []
     if history := data.get("history"):
         days = history["days"]
@@ -168,6 +176,8 @@ def render_status_page(data: dict[str, Any]) -> bytes:
         languages=languages,
         models_missing=data.get("models_missing") or [],
         partners_stopped=stopped,
+        warnings=[str(w) for w in data.get("warnings", [])],
+        server=server,
         charts=charts,
     )
     return page.encode("utf-8")

@@ -9,7 +9,14 @@ from sqlalchemy import and_, func, select
 
 from syndicator.models import DONE, PENDING
 from syndicator.store.base import StoreBase
-from syndicator.store.schema import _naive_utc, articles, backlog_samples, service_state, translations
+from syndicator.store.schema import (
+    articles,
+    backlog_samples,
+    clean_text,
+    naive_utc,
+    service_state,
+    translations,
+)
 
 BACKLOG_KEPT = timedelta(days=60)  # backlog samples older than this are dropped
 
@@ -21,11 +28,20 @@ class ServiceMixin(StoreBase):
 
     def set_state(self, key: str, value: str) -> None:
         """Remember one named fact about the service ("" clears it)."""
-        now = _naive_utc(self.clock())
+        now = naive_utc(self.clock())
         with self._tx() as conn:
-            conn.execute(service_state.delete().where(service_state.c.key == key))
             if value:
-                conn.execute(service_state.insert().values(key=key, value=value, updated=now))
+                self._put_state(conn, key, value, now)
+            else:
+                conn.execute(service_state.delete().where(service_state.c.key == key))
+
+    def _put_state(self, conn: Any, key: str, value: str, now: datetime) -> None:
+        insert = self._insert(service_state).values(key=key, value=clean_text(value), updated=now)
+        conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=[service_state.c.key], set_={"value": insert.excluded.value, "updated": now}
+            )
+        )
 
     def states(self, prefix: str = "") -> dict[str, tuple[str, datetime]]:
         """Named facts whose key starts with prefix: key -> (value, when it was set)."""
@@ -35,27 +51,22 @@ class ServiceMixin(StoreBase):
 
     def record_publish(self, language: str, files_written: int) -> None:
         """Remember a successful publish of one language and sample its translation backlog."""
-        now = _naive_utc(self.clock())
+        now = naive_utc(self.clock())
         with self._tx() as conn:
-            conn.execute(
-                service_state.delete().where(
-                    service_state.c.key.in_([f"publish:{language}", f"publish_error:{language}"])
-                )
-            )
-            conn.execute(
-                service_state.insert().values(
-                    key=f"publish:{language}", value=str(files_written), updated=now
-                )
-            )
+            conn.execute(service_state.delete().where(service_state.c.key == f"publish_error:{language}"))
+            self._put_state(conn, f"publish:{language}", str(files_written), now)
             pending = conn.execute(
                 select(func.count())
                 .select_from(translations)
                 .where(and_(translations.c.language == language, translations.c.status == PENDING))
             ).scalar_one()
-            conn.execute(backlog_samples.delete().where(
-                and_(backlog_samples.c.time == now, backlog_samples.c.language == language)
-            ))  # fmt: skip
-            conn.execute(backlog_samples.insert().values(time=now, language=language, pending=int(pending)))
+            sample = self._insert(backlog_samples).values(time=now, language=language, pending=int(pending))
+            conn.execute(
+                sample.on_conflict_do_update(
+                    index_elements=[backlog_samples.c.time, backlog_samples.c.language],
+                    set_={"pending": sample.excluded.pending},
+                )
+            )
             # The chart shows weeks, not years: keep the table small.
             conn.execute(backlog_samples.delete().where(backlog_samples.c.time < now - BACKLOG_KEPT))
 
@@ -64,7 +75,7 @@ class ServiceMixin(StoreBase):
         day = func.date(articles.c.first_seen).label("day")
         query = (
             select(day, articles.c.language, func.count())
-            .where(articles.c.first_seen >= _naive_utc(since))
+            .where(articles.c.first_seen >= naive_utc(since))
             .group_by(day, articles.c.language)
         )
         return self._per_day(query)
@@ -74,7 +85,7 @@ class ServiceMixin(StoreBase):
         day = func.date(translations.c.updated).label("day")
         query = (
             select(day, translations.c.language, func.count())
-            .where(and_(translations.c.status == DONE, translations.c.updated >= _naive_utc(since)))
+            .where(and_(translations.c.status == DONE, translations.c.updated >= naive_utc(since)))
             .group_by(day, translations.c.language)
         )
         return self._per_day(query)
@@ -90,7 +101,7 @@ class ServiceMixin(StoreBase):
         """(time, language, pending) samples since a time, oldest first."""
         query = (
             select(backlog_samples)
-            .where(backlog_samples.c.time >= _naive_utc(since))
+            .where(backlog_samples.c.time >= naive_utc(since))
             .order_by(backlog_samples.c.time)
         )
         with self.engine.connect() as conn:

@@ -1,10 +1,13 @@
-"""Gzip copies beside published files (name.gz), for web servers that send them as they are (gzip_static)."""
+"""Gzip copies beside published files (name.gz), for web servers that send them as they are (gzip_static).
+
+Written while publishing, through the same writer as the files they copy; serving only reads them.
+"""
 
 from __future__ import annotations
 
 import gzip
 
-from syndicator.publish.writer import FeedStore
+from syndicator.publish.writer import FeedWriter
 
 MIN_SIZE = 256  # smaller files are not worth a second file
 
@@ -14,14 +17,14 @@ def gzip_bytes(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
-def write_gzip_copy(writer: FeedStore, relpath: str, data: bytes) -> bool:
+def write_gzip_copy(writer: FeedWriter, relpath: str, data: bytes) -> bool:
     """Write relpath + ".gz" through the writer (skipped when unchanged); return True if written."""
     if len(data) < MIN_SIZE:
         return False
     return writer.write(relpath + ".gz", gzip_bytes(data))
 
 
-def delete_with_copies(writer: FeedStore, relpath: str) -> bool:
+def delete_with_copies(writer: FeedWriter, relpath: str) -> bool:
     """Delete relpath and its gzip copy (made now or when gzip_files was on); return True if relpath was there."""
     deleted = writer.delete(relpath)
     writer.delete(relpath + ".gz")
