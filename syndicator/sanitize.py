@@ -41,10 +41,21 @@ def clean_html(html: str) -> str:
     dropped and given an alt, then the result goes through nh3 once more, so nh3 has the last word.
     """
     cleaned = _nh3(_UNUSABLE.sub("", html))
-    if "<a" not in cleaned and "<img" not in cleaned:
-        return cleaned
+    if not any(_incomplete(tag, attrs) for tag, attrs in _LINK_OR_IMAGE.findall(cleaned)):
+        return cleaned  # the common case: no tree to build
     fixed = _fix_links_and_images(cleaned)
     return cleaned if fixed is None else _nh3(fixed)
+
+
+def _incomplete(tag: str, attrs: str) -> bool:
+    if tag == "a":
+        return ' href="' not in attrs
+    return ' src="' not in attrs or ' alt="' not in attrs
+
+
+# <a …> and <img …> start tags in nh3's output, whose attribute values are always double-quoted and never
+# hold a '"' (it is written &quot;): so the attributes can be read off exactly without parsing the document.
+_LINK_OR_IMAGE = re.compile(r'<(a|img)((?:\s+[^\s="<>/]+(?:="[^"]*")?)*)\s*/?>')
 
 
 def _nh3(html: str) -> str:
