@@ -409,9 +409,7 @@ def cmd_partners(config: Config, args: argparse.Namespace) -> int:
         base = f"{config.site.feeds_url}p/{token}/"
         print(f"added partner {args.name!r} to {config.partners_file}")
         print(f"token (shown once, only its hash is stored): {token}")
-        print(
-            f"feeds: {base}<lang>/atom.xml (or rss.xml, feed.json); or send 'Authorization: Bearer <token>'"
-        )
+        print(f"feeds: {base}LANG/atom.xml (or rss.xml, feed.json); or send 'Authorization: Bearer TOKEN'")
         return EXIT_OK
     partners = _check_partners(config)
     now = datetime.now(UTC)

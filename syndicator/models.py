@@ -121,6 +121,7 @@ class CycleReport:
     no_model: dict[str, int] = field(default_factory=dict)
     corrected: dict[str, int] = field(default_factory=dict)  # human corrections applied, per language
     written: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)  # published files removed (left public view)
 
     @property
     def changed_articles(self) -> int:

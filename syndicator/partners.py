@@ -16,7 +16,8 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Callable, Sequence
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,20 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PARTNER_KEYS = ("name", "token_sha256", "languages", "categories", "restricted", "enabled")
 _TOP_KEYS = ("restricted", "partner")
+
+
+def normalize_tag(tag: str) -> str:
+    """A category as it is compared (restricted categories, partner grants): NFKC, casefolded, trimmed.
+
+    "Embargoed", "EMBARGOED", "ｅｍｂａｒｇｏｅｄ" (fullwidth) and "embargoed " are one category; casefolding
+    can undo NFKC (e.g. "ǰ"), hence NFKC on both sides.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", tag).casefold()).strip()
+
+
+def normalize_tags(tags: Iterable[str]) -> frozenset[str]:
+    """A set of categories in the form they are compared in."""
+    return frozenset(normalize_tag(t) for t in tags)
 
 
 def hash_token(token: str) -> str:
@@ -51,8 +66,8 @@ class Partner:
     name: str
     token_sha256: str
     languages: tuple[str, ...] = ()  # empty: every published language
-    categories: frozenset[str] | None = None  # None: every public category
-    restricted: frozenset[str] = frozenset()  # restricted categories it also receives
+    categories: frozenset[str] | None = None  # None: every public category (normalize_tag form)
+    restricted: frozenset[str] = frozenset()  # restricted categories it also receives (normalize_tag form)
     enabled: bool = True
 
     def may_read(self, language: str, all_languages: Sequence[str]) -> bool:
@@ -60,14 +75,14 @@ class Partner:
         return language in all_languages and (not self.languages or language in self.languages)
 
     def may_see(self, tags: Sequence[str], restricted: frozenset[str]) -> bool:
-        """Whether an article with these tags belongs in this partner's feeds."""
-        tagset = set(tags)
-        hidden = tagset & restricted
-        if hidden and not hidden <= self.restricted:
+        """Whether an article with these tags belongs in this partner's feeds (compared normalized)."""
+        tagset = normalize_tags(tags)
+        hidden = tagset & normalize_tags(restricted)
+        if hidden and not hidden <= normalize_tags(self.restricted):
             return False
         if self.categories is None:
             return True
-        return bool(tagset & (self.categories | self.restricted))
+        return bool(tagset & normalize_tags(self.categories | self.restricted))
 
 
 @dataclass(frozen=True)
@@ -75,7 +90,7 @@ class PartnerList:
     """The parsed partners file."""
 
     partners: tuple[Partner, ...] = ()
-    restricted: frozenset[str] = frozenset()  # categories left out of the public feeds
+    restricted: frozenset[str] = frozenset()  # categories left out of the public feeds (normalize_tag form)
 
     def find(self, token: str) -> Partner | None:
         """The enabled partner holding token; every hash is compared, in constant time."""
@@ -92,8 +107,8 @@ class PartnerList:
 
 
 def public(tags: Sequence[str], restricted: frozenset[str]) -> bool:
-    """Whether an article with these tags may appear in the public feeds."""
-    return not (set(tags) & restricted)
+    """Whether an article with these tags may appear in the public feeds (compared normalized)."""
+    return not (normalize_tags(tags) & normalize_tags(restricted))
 
 
 def load_partners(path: Path, languages: Sequence[str]) -> PartnerList:
@@ -108,7 +123,7 @@ def load_partners(path: Path, languages: Sequence[str]) -> PartnerList:
     for key in data:
         if key not in _TOP_KEYS:
             problem((key,), "unknown setting", f"known keys: {', '.join(_TOP_KEYS)}")
-    restricted = set(_strings(data.get("restricted", []), ("restricted",), problem))
+    restricted = set(normalize_tags(_strings(data.get("restricted", []), ("restricted",), problem)))
     raw = data.get("partner", [])
     if not isinstance(raw, list) or not all(isinstance(p, dict) for p in raw):
         problem(("partner",), "expected [[partner]] tables", "start each partner with a [[partner]] line")
@@ -152,8 +167,8 @@ def load_partners(path: Path, languages: Sequence[str]) -> PartnerList:
             else:
                 langs[j] = published[language_id(lang)]
         cats = entry.get("categories")
-        categories = None if cats is None else frozenset(_strings(cats, (*where, "categories"), problem))
-        own = frozenset(_strings(entry.get("restricted", []), (*where, "restricted"), problem))
+        categories = None if cats is None else normalize_tags(_strings(cats, (*where, "categories"), problem))
+        own = normalize_tags(_strings(entry.get("restricted", []), (*where, "restricted"), problem))
         enabled = entry.get("enabled", True)
         if not isinstance(enabled, bool):
             problem((*where, "enabled"), "expected true or false", "enabled = false revokes without deleting")

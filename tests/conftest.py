@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.support.edits import replaced
 from tests.support.postgres import PostgresServer, find_bindir, postgres_server
@@ -17,6 +19,17 @@ from tests.support.upstream import Upstream
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+
+# Hypothesis budgets: "ci" (the default) keeps property tests to a bounded count of examples; "deep"
+# (HYPOTHESIS_PROFILE=deep) runs ten times as many, by hand. Tests that cost more per example take a
+# fraction of max_examples (see tests/test_xss_property.py).
+settings.register_profile(
+    "ci", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.register_profile(
+    "deep", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def write_config(

@@ -22,7 +22,9 @@ from syndicator.pipeline import content_hash
 from syndicator.publish import MemoryFeedWriter
 from syndicator.publish.audit import audit_language
 from syndicator.publish.entries import EntryBuilder
+from syndicator.publish.pages import STYLESHEET
 from syndicator.publish.publisher import LanguageOutcome, publish_language
+from syndicator.publish.site import stylesheet
 from syndicator.store import Store
 from tests.conftest import REPO, write_config
 from tests.support.published import history, keys
@@ -112,6 +114,7 @@ class Newsroom:
         """Publish every language; return what each did."""
         self.clock.tick()
         tree = writer or self.writer
+        tree.write(STYLESHEET, stylesheet())  # a root document the pipeline writes; entry pages link it
         return {
             lang: publish_language(
                 self.store,

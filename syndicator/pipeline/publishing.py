@@ -12,7 +12,7 @@ from syndicator.partners import public, visible_versions
 from syndicator.pipeline.context import Context
 from syndicator.publish.audit import start_up_repairs
 from syndicator.publish.entries import STYLESHEET_FILE, EntryBuilder, entry_path
-from syndicator.publish.precompress import write_gzip_copy
+from syndicator.publish.precompress import delete_with_copies, write_gzip_copy
 from syndicator.publish.publisher import Repairs, publish_language
 from syndicator.publish.site import HEADLINES, Headline, LanguageListing, root_files
 from syndicator.publish.stylesheet import build_stylesheet
@@ -82,6 +82,7 @@ def _publish_language(
         extra_signature=f"{sorted(restricted)}|gzip={ctx.config.serve.gzip_files}",
         tree=ctx.writer,
         repairs=repairs,
+        delete=lambda relpath: _delete(ctx, relpath, report),
     )
     log.debug("published %s: %s", language, outcome)
 
@@ -112,3 +113,10 @@ def _write(ctx: Context, relpath: str, data: bytes, report: CycleReport) -> bool
     if ctx.config.serve.gzip_files:
         write_gzip_copy(ctx.writer, relpath, data)  # also when unchanged: a crash may have cut it short
     return written
+
+
+def _delete(ctx: Context, relpath: str, report: CycleReport) -> bool:
+    deleted = delete_with_copies(ctx.writer, relpath)
+    if deleted:
+        report.deleted.append(relpath)
+    return deleted

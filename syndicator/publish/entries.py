@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,13 +13,14 @@ from zoneinfo import ZoneInfo
 from syndicator.config import Config
 from syndicator.glossary import EMPTY, Glossary
 from syndicator.localize import Catalogs, direction, display_date, locale, native_name
+from syndicator.markup import render_fragment, safe_html
 from syndicator.models import Article, Translation
 from syndicator.publish.feeds import Alternate, FeedChannel, FeedEntry
-from syndicator.sanitize import clean_html, plain_text, safe_url
+from syndicator.sanitize import plain_text, safe_url
 
 # Bump when the bytes a given input produces change (templates, links, fields): every language is then
 # republished once in full, archives included (see publish/publisher.py).
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"
 STYLESHEET_FILE = "feed.xsl"
 
 # (tag, language) -> the tag in that language. By default a tag that is a glossary term takes the glossary's
@@ -54,12 +54,12 @@ def provenance(translation: Translation) -> dict[str, Any]:
     }
 
 
-def provenance_attributes(translation: Translation) -> str:
-    """The provenance as data- attributes of the notice paragraph."""
+def provenance_attributes(translation: Translation) -> dict[str, str]:
+    """The provenance as data- attributes of the notice paragraph (empty values left out)."""
     data = provenance(translation)
     attrs = {"engine": data["engine"], "model": data["model"], "pivot": data["pivot"] or "",
              "reviewed": "true" if data["reviewed"] else "false"}  # fmt: skip
-    return "".join(f' data-{k}="{html.escape(v)}"' for k, v in attrs.items() if v)
+    return {f"data-{k}": v for k, v in attrs.items() if v}
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class EntryBuilder:
             title, summary, body = article.title, article.summary, article.body_html
         else:
             title, summary, body = translation.title, translation.summary, translation.body_html
-        title, summary, body = plain_text(title), plain_text(summary), clean_html(body)
+        title, summary, body = plain_text(title), plain_text(summary), safe_html(body)
         own_url = self.url(entry_path(article, language))
         original_url = safe_url(article.url) or self.url(entry_path(article, article.language))
         image = safe_url(article.image)
@@ -168,20 +168,12 @@ class EntryBuilder:
             for lang in sorted(available)
             if lang != language
         )
-        meta = [
-            f'<time datetime="{article.published.isoformat()}">'
-            + html.escape(
-                _(language, "Published %(date)s", date=display_date(article.published, language, self.tz))
-            )
-            + "</time>"
-        ]
+        updated_text = ""
         if article.updated > article.first_seen:
-            meta.append(
-                html.escape(
-                    _(language, "Updated %(date)s", date=display_date(article.updated, language, self.tz))
-                )
+            updated_text = _(
+                language, "Updated %(date)s", date=display_date(article.updated, language, self.tz)
             )
-        parts = [f'<p class="meta">{" · ".join(meta)}</p>']
+        notice = ""
         if translation is not None:
             source_name = locale(article.language).get_display_name(locale(language)) or article.language
             if translation.reviewed:
@@ -190,15 +182,23 @@ class EntryBuilder:
                 notice = _(
                     language, "This article was machine-translated from %(language)s.", language=source_name
                 )
-            parts.append(
-                f'<p class="notice"{provenance_attributes(translation)}><em>{html.escape(notice)}</em> '
-                f'<a href="{html.escape(original_url)}" hreflang="{article.language}">'
-                f"{html.escape(_(language, 'Read the original'))}</a></p>"
-            )
-        if image:
-            parts.append(f'<p class="lead-image"><img src="{html.escape(image)}" alt=""></p>')
-        parts.append(body)
-        content = f'<div lang="{language}" dir="{direction(language)}">{"".join(parts)}</div>'
+        content = render_fragment(
+            "entry_content.html",
+            language=language,
+            direction=direction(language),
+            published_iso=article.published.isoformat(),
+            published_text=_(
+                language, "Published %(date)s", date=display_date(article.published, language, self.tz)
+            ),
+            updated_text=updated_text,
+            notice=notice,
+            provenance=provenance_attributes(translation) if translation is not None else {},
+            original_url=original_url,
+            original_language=article.language,
+            read_original=_(language, "Read the original"),
+            image=image,
+            body=body,
+        )
         entry = FeedEntry(
             guid=own_url,
             link=own_url,

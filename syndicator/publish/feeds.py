@@ -10,7 +10,6 @@ first by ``published``, ties broken by ``guid``. Machine dates are written in UT
 from __future__ import annotations
 
 import dataclasses
-import html
 import json
 import logging
 import re
@@ -22,6 +21,8 @@ from typing import Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
+
+from syndicator.markup import text_in_html
 
 from .rss_links import LinksEntryExtension, LinksExtension, alternate_link, unique_alternates
 
@@ -263,7 +264,7 @@ def _add_entry(fg: Any, entry: FeedEntry, fmt: _Format) -> None:
     if entry.summary:
         # Atom <summary type="text">; RSS <description> is HTML to most readers, so the text is escaped
         # once more there and shows as the same text.
-        fe.summary(html.escape(entry.summary, quote=False) if fmt == "rss" else entry.summary, type="text")
+        fe.summary(text_in_html(entry.summary) if fmt == "rss" else entry.summary, type="text")
     fe.content(entry.content_html, type="html")  # Atom <content>, RSS <content:encoded>
     fe.published(entry.published)
     fe.updated(entry.updated)

@@ -38,3 +38,10 @@ def write_gzip_copy(writer: FeedWriter, relpath: str, data: bytes) -> bool:
     if copy is not None and gzip_holds(copy, data):
         return False
     return writer.write(relpath + ".gz", gzip_bytes(data))
+
+
+def delete_with_copies(writer: FeedWriter, relpath: str) -> bool:
+    """Delete relpath and its gzip copy (made now or when gzip_files was on); return True if relpath was there."""
+    deleted = writer.delete(relpath)
+    writer.delete(relpath + ".gz")
+    return deleted

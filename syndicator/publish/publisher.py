@@ -4,9 +4,13 @@ Each language remembers (in the store) when its last successful publish started 
 everything besides articles that shapes its bytes (settings, catalog, output format). A cycle then reads
 only what changed since: the ids of changed articles (index ranges), the newest `max_entries` versions and
 the members of the current feed. Entries pushed out of the current feed are filed, oldest first, into
-numbered archive pages of `max_entries` entries; a page is rewritten while it fills and once more when the
-next one opens (to link it), and never after: RFC 5005 lets clients cache archive pages forever. So one
-new article costs the current feed, its own pages and at most two archive pages, whatever the store holds.
+numbered archive pages of `max_entries` entries; a page is rewritten while it fills, once more when the
+next one opens (to link it), and after that only when an entry it holds changes (an edit, or an article
+that leaves or rejoins public view): RFC 5005 lets clients cache archive pages. So one new article costs
+the current feed, its own pages and at most two archive pages, whatever the store holds.
+
+An article that is not public (a restricted category) is filed like any other but shown nowhere, and its
+entry pages are deleted whenever the publisher meets it (when it changes, and on every full rebuild).
 
 A changed signature (or `rebuild=True`) republishes everything: that is the only path that reads every
 article.
@@ -41,10 +45,15 @@ ARCHIVE_DIR = "archive"
 VersionList = Sequence[tuple[Article, Translation | None]]
 Write = Callable[[str, bytes], bool]  # relpath, bytes -> whether the file changed (FeedWriter.write)
 Keep = Callable[[Sequence[str]], bool]  # an article's tags -> whether it may appear in public documents
+Delete = Callable[[str], bool]  # relpath -> whether a file was there (FeedWriter.delete)
 
 
 def _everything(tags: Sequence[str]) -> bool:
     return True
+
+
+def _keep_files(relpath: str) -> bool:
+    return False
 
 
 def _current_hash(top: VersionList) -> str:
@@ -99,7 +108,8 @@ class LanguageOutcome:
     """What publishing one language did."""
 
     written: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # archive pages and files repairs removed
+    deleted: list[str] = field(default_factory=list)  # entry pages of articles that left public view
     full: bool = False
     skipped: bool = False  # nothing changed: no document was even built
     resumed: bool = False  # a publish cut short was found and redone
@@ -133,12 +143,15 @@ class LanguagePublisher:
         keep: Keep = _everything,
         extra_signature: str = "",
         tree: FeedWriter | None = None,
+        delete: Delete = _keep_files,
     ) -> None:
         self.store = store
         self.write = write
         # The published files, for what the publisher must look at or remove: archive pages an
         # interrupted publish left past the last one, and what a start-up check finds missing.
         self.tree = tree
+        # Entry pages of articles that are not public (restricted) are deleted whenever they are looked at.
+        self.delete = delete
         self.builder = builder
         self.language = language
         self.clock = clock
@@ -223,8 +236,9 @@ class LanguagePublisher:
             assignments[i] = last
             dirty_pages.add(last)
             count += 1
-        # A change inside the open page shows there; full pages are final (their entry pages still update).
-        dirty_pages |= {p for i, p in placed.items() if p == last and i in changed}
+        # A changed entry is rebuilt in whichever page holds it: an edit shows in archives too, and an article
+        # that became restricted (or public again) leaves (or rejoins) its archive page.
+        dirty_pages |= {p for i, p in placed.items() if p is not None and i in changed}
         dirty_pages |= {p for p in todo.pages if 1 <= p <= last}
         # An archived entry that is among the newest again (it was re-dated) stays in its page only.
         archived = {i for i in top_ids if placed.get(i) is not None}
@@ -335,6 +349,11 @@ class LanguagePublisher:
         ]
 
     def _entry_pages(self, versions: VersionList) -> None:
+        for article, _ in versions:
+            if not self.keep(article.tags):  # out of public view: its page must not stay behind
+                relpath = entry_path(article, self.language)
+                if self.delete(relpath):
+                    self.outcome.deleted.append(relpath)
         versions = self._public(versions)
         for (article, _), entry in zip(versions, self._entries(versions), strict=True):
             page = entry_page(entry, self.language, self._site_title, self._label)
@@ -376,10 +395,21 @@ def publish_language(
     extra_signature: str = "",
     tree: FeedWriter | None = None,
     repairs: Repairs | None = None,
+    delete: Delete = _keep_files,
 ) -> LanguageOutcome:
     """Publish one language incrementally (or fully when `rebuild`) through `write`, rewriting or removing
-    what `repairs` names; return what was done."""
+    what `repairs` names; return what was done.
+
+    `delete` removes the entry pages of articles `keep` refuses (pass the FeedWriter's delete)."""
     publisher = LanguagePublisher(
-        store, write, builder, language, clock=clock, keep=keep, extra_signature=extra_signature, tree=tree
+        store,
+        write,
+        builder,
+        language,
+        clock=clock,
+        keep=keep,
+        extra_signature=extra_signature,
+        tree=tree,
+        delete=delete,
     )
     return publisher.run(rebuild=rebuild, repairs=repairs)

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
+from syndicator.markup import attributes
+
 if TYPE_CHECKING:
     from .feeds import Alternate
 
@@ -125,7 +127,9 @@ class LinksExtension(_LinksMixin, BaseExtension):
             # A sibling before the root element: feedgen serializes the whole tree, so it lands after the
             # XML declaration.
             root.addprevious(
-                etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{self._stylesheet}"')
+                etree.ProcessingInstruction(
+                    "xml-stylesheet", attributes({"type": "text/xsl", "href": self._stylesheet})
+                )
             )
 
     def omit_last_build_date(self, omit: bool | None = None) -> bool:

@@ -48,7 +48,11 @@ class FeedWriter(Protocol):
         ...
 
     def delete(self, relpath: str) -> bool:
-        """Remove relpath; return True if there was something to remove."""
+        """Remove the file at relpath for good; return False if there was none (deleting twice is fine).
+
+        Used when something leaves public view (a restricted article's pages): once it returns, no later
+        read or listing may show the file, also after a crash.
+        """
         ...
 
 
@@ -151,16 +155,19 @@ class LocalFolderWriter:
         return True
 
     def delete(self, relpath: str) -> bool:
-        """Remove a file, and the folders it leaves empty; return False if there was none."""
+        """Unlink the file (atomic), fsync its folder so the removal survives a crash, and remove the folders
+        it leaves empty; return False if there was none."""
         target = self.path_for(relpath)
-        if not target.is_file():
+        if target.is_dir() and not target.is_symlink():
+            raise IsADirectoryError(errno.EISDIR, "not a regular file", str(target))
+        if not (target.is_file() or target.is_symlink()):
             return False
         fault = faults.point(faults.DELETE, self._relpath(target))
         fault.kill_before()
         try:
             fault.fail(lambda: OSError(errno.EIO, os.strerror(errno.EIO), str(target)))
             target.unlink()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return False
         except OSError as exc:
             raise _with_path(exc, target) from exc
@@ -263,7 +270,7 @@ class MemoryFeedWriter:
         return sorted(rel for rel in self.files if rel.startswith(prefix))
 
     def delete(self, relpath: str) -> bool:
-        """Remove relpath; return False if there was nothing."""
+        """Forget the bytes at relpath; return False if there were none."""
         return self.files.pop(normalize_relpath(relpath), None) is not None
 
 

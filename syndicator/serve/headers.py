@@ -3,8 +3,9 @@
 Every response carries `X-Content-Type-Options: nosniff`: a browser never runs or renders a published file
 as anything but its declared type (no feed, JSON or text file turns into script or HTML). HTML pages and the
 feeds browsers style carry a Content-Security-Policy that starts from `default-src 'none'` and allows exactly
-what our own pages use: their one inline <style> (by hash), article images (from the sources' sites, over
-http or https) and, for a feed, its feed.xsl. No script, frame, form, font, connection or <base> is allowed,
+what our own pages use: the published stylesheet (feeds/style.css, same origin: no published page has an
+inline style), article images (from the sources' sites, over http or https) and, for a feed, its feed.xsl;
+the status page's one <style> element is allowed by its hash. No script, frame, form, font, connection or <base> is allowed,
 so markup that slipped through into a page could neither run nor send anything anywhere.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from syndicator.publish import pages, site, stylesheet
 from syndicator.serve import statuspage
 
 NOSNIFF = ("X-Content-Type-Options", "nosniff")
@@ -29,17 +29,14 @@ def style_source(css: str) -> str:
 # Directives default-src does not cover: no <base>, no form target, no framing by other sites.
 _CLOSED = "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-# Entry pages and index.html: their <style>, and article images from anywhere (<img> in sanitized content).
-PAGE_POLICY = (
-    f"default-src 'none'; style-src {style_source(pages.STYLE)} {style_source(site.STYLE)}; "
-    f"img-src 'self' http: https:; {_CLOSED}"
-)
+# Entry pages and index.html: style.css, and article images from anywhere (<img> in sanitized content).
+PAGE_POLICY = f"default-src 'none'; style-src 'self'; img-src 'self' http: https:; {_CLOSED}"
 # RSS and Atom, which browsers style with feed.xsl: browsers check an XSLT load against script-src, and the
-# transformed page keeps this policy, so it allows that page's <style> too. nosniff keeps any other
-# same-origin file from running as a script ('self' serves no JavaScript).
-FEED_POLICY = f"default-src 'none'; script-src 'self'; style-src {style_source(stylesheet.STYLE)}; {_CLOSED}"
-# /status: its <style> and inline SVG charts.
-STATUS_POLICY = f"default-src 'none'; style-src {style_source(statuspage.CSS)}; {_CLOSED}"
+# transformed page keeps this policy, so it allows that page's stylesheet too (style.css). nosniff keeps any
+# other same-origin file from running as a script ('self' serves no JavaScript).
+FEED_POLICY = f"default-src 'none'; script-src 'self'; style-src 'self'; {_CLOSED}"
+# /status: its <style> (by hash) and inline SVG charts.
+STATUS_POLICY = f"default-src 'none'; style-src {style_source(statuspage.css())}; {_CLOSED}"
 
 # Media types (without parameters) and the policy they are served with.
 POLICIES = {

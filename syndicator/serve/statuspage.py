@@ -1,74 +1,86 @@
 """The status page: `syndicator status` as one HTML page with small inline SVG charts (no scripts).
 
-A pure function of the data from `status.collect_status(config, history=True)`; the built-in server serves it.
+A pure function of the data from `status.collect_status(config, history=True)`, rendered through the
+templates (syndicator/markup.py: templates/status.html and chart.svg); the built-in server serves it.
+Its one <style> element (`css()`) is allowed by the server's Content-Security-Policy by its hash.
 """
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from datetime import datetime
-from html import escape
 from typing import Any
+
+from syndicator.markup import render
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
 WIDTH, HEIGHT, PAD = 560, 160, 30
 MAX_POINTS = 240  # backlog samples drawn per language: enough for the shape, small page
 
-CSS = """
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
-.bad{color:#b00;font-weight:bold}.ok{color:#070}figure{display:inline-block;margin:0 1.5em 1em 0}
-figcaption{font-weight:bold}svg text{font-size:10px}
-"""
+
+@functools.cache
+def css() -> str:
+    """The text of the page's one <style> element (serve/headers.py allows exactly it, by hash)."""
+    return render("status.css")
 
 
 def _when(value: Any) -> str:
     if isinstance(value, datetime):
         return f"{value:%Y-%m-%d %H:%M} UTC"
-    return escape(str(value)) if value else "never"
+    return str(value) if value else "never"
 
 
 def _legend_color(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
-def line_chart(title: str, labels: list[str], series: dict[str, list[float]]) -> str:
+@dataclass(frozen=True)
+class Line:
+    """One series of a chart, in SVG coordinates."""
+
+    name: str
+    color: str
+    x: int  # where its legend goes
+    points: str = ""  # "x,y x,y …" for a polyline
+    dot: tuple[str, str] | None = None  # a single sample: a circle
+    last: str | None = None  # the latest value, for the legend
+
+
+@dataclass(frozen=True)
+class Chart:
+    """What templates/chart.svg draws."""
+
+    title: str
+    top: str
+    lines: tuple[Line, ...]
+    first_label: str = ""
+    last_label: str = ""
+    width: int = WIDTH
+    height: int = HEIGHT
+    pad: int = PAD
+    bottom: int = HEIGHT - PAD
+    right: int = WIDTH - PAD
+
+
+def line_chart(title: str, labels: list[str], series: dict[str, list[float]]) -> Chart:
     """An SVG line chart: one line per series over shared x labels (first and last are written)."""
     top = max((v for values in series.values() for v in values), default=0) or 1
     n = max(len(labels), 2)
     inner_w, inner_h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD
 
-    def xy(i: int, v: float) -> str:
-        return f"{PAD + inner_w * i / (n - 1):.1f},{HEIGHT - PAD - inner_h * v / top:.1f}"
+    def xy(i: int, v: float) -> tuple[str, str]:
+        return f"{PAD + inner_w * i / (n - 1):.1f}", f"{HEIGHT - PAD - inner_h * v / top:.1f}"
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" role="img" '
-        f'aria-label="{escape(title)}">',
-        f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" stroke="#999"/>',
-        f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{HEIGHT - PAD}" stroke="#999"/>',
-        f'<text x="2" y="{PAD + 4}">{top:g}</text><text x="2" y="{HEIGHT - PAD}">0</text>',
-    ]
-    if labels:
-        parts.append(f'<text x="{PAD}" y="{HEIGHT - 8}">{escape(labels[0])}</text>')
-        parts.append(
-            f'<text x="{WIDTH - PAD}" y="{HEIGHT - 8}" text-anchor="end">{escape(labels[-1])}</text>'
-        )
+    lines = []
     for index, (name, values) in enumerate(sorted(series.items())):
-        color = _legend_color(index)
-        points = " ".join(xy(i, v) for i, v in enumerate(values))
-        if len(values) == 1:
-            parts.append(f'<circle cx="{xy(0, values[0]).split(",")[0]}" cy="{xy(0, values[0]).split(",")[1]}" '
-                         f'r="2" fill="{color}"/>')  # fmt: skip
-        else:
-            parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{points}"/>')
-        parts.append(
-            f'<text x="{PAD + 8 + 42 * index}" y="{PAD - 10}" fill="{color}">{escape(name)} {values[-1]:g}</text>'
-            if values
-            else ""
-        )
-    if not series:
-        parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no data yet</text>')
-    parts.append("</svg>")
-    return f"<figure><figcaption>{escape(title)}</figcaption>{''.join(parts)}</figure>"
+        dot = xy(0, values[0]) if len(values) == 1 else None
+        points = "" if dot else " ".join(",".join(xy(i, v)) for i, v in enumerate(values))
+        lines.append(
+            Line(name, _legend_color(index), PAD + 8 + 42 * index, points, dot,
+                 f"{values[-1]:g}" if values else None)
+        )  # fmt: skip
+    return Chart(title, f"{top:g}", tuple(lines), labels[0] if labels else "", labels[-1] if labels else "")
 
 
 def _per_day_series(days: list[str], per_day: dict[str, dict[str, int]]) -> dict[str, list[float]]:
@@ -97,102 +109,75 @@ def _backlog_series(samples: list[tuple[datetime, str, int]]) -> tuple[list[str]
     return [f"{t:%m-%d %H:%M}" for t in times], series
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
 def render_status_page(data: dict[str, Any]) -> bytes:
     """The whole status page as UTF-8 HTML."""
-    out = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta name='viewport' content='width=device-width,initial-scale=1'><title>Syndicator status</title>",
-        f"<style>{CSS}</style></head><body><h1>Syndicator status</h1>",
-        f"<p>Service: {escape(str(data.get('service', '')))} &middot; {int(data.get('articles', 0))} article(s)"
-        f" &middot; config {escape(str(data.get('config', '')))}</p>",
+    sources = [
+        {
+            "name": s["name"],
+            "kind": s["kind"],
+            "scheduled": s.get("scheduled") or "not scheduled",
+            "last_error": s.get("last_error") or "",
+            "failures": int(s.get("failures", 0)),
+            "last_poll": _when(s["last_poll"]) if s.get("last_poll") else "",
+            "problems": len(s.get("problems", [])),
+        }
+        for s in data.get("sources", [])
     ]
-    out += [f"<p class='bad'>Warning: {escape(str(w))}</p>" for w in data.get("warnings", [])]
+    languages = [
+        {
+            "language": lang["language"],
+            "original": bool(lang.get("original")),
+            "done": lang.get("done", 0),
+            "backlog": int(lang.get("backlog", 0)),
+            "failed": lang.get("failed", 0),
+            "no_model": lang.get("no-model", 0),
+            "last_publish": _when(lang.get("last_publish")),
+            "publish_error": lang.get("publish_error") or "",
+        }
+        for lang in data.get("languages", [])
+    ]
+    reload_error = None
     if err := data.get("reload_error"):
-        items = (
-            "".join(
-                f"<li>{escape(str(p.get('file') or ''))}{':' + str(p['line']) if p.get('line') else ''} "
-                f"<code>{escape(str(p.get('key') or ''))}</code> {escape(str(p.get('message') or ''))}"
-                f"{' (hint: ' + escape(str(p['hint'])) + ')' if p.get('hint') else ''}</li>"
-                for p in err.get("problems", [])
-            )
-            or f"<li>{escape(str(err.get('error', '')))}</li>"
-        )
-        out.append(
-            f"<p class='bad'>Last config edit rejected ({escape(str(err.get('time', '')))}); "
-            f"the previous config is running:</p><ul>{items}</ul>"
-        )
-    rows = []
-    for s in data.get("sources", []):
-        if s.get("last_error"):
-            health = (
-                f"<span class='bad'>failing ({int(s.get('failures', 0))}x): {escape(s['last_error'])}</span>"
-            )
-        elif s.get("last_poll"):
-            health = f"<span class='ok'>ok</span>, last poll {_when(s['last_poll'])}"
-        else:
-            health = "never polled"
-        problems = len(s.get("problems", []))
-        rows.append([escape(s["name"]), escape(s["kind"]), escape(s.get("scheduled") or "not scheduled"),
-                     health, str(problems)])  # fmt: skip
-    out.append("<h2>Sources</h2>" + _table(["source", "kind", "schedule", "health", "problems"], rows))
-    rows = []
-    for lang in data.get("languages", []):
-        backlog = int(lang.get("backlog", 0))
-        rows.append([
-            escape(lang["language"]) + (" (original)" if lang.get("original") else ""),
-            str(lang.get("done", 0)),
-            f"<span class='bad'>{backlog}</span>" if backlog else "0",
-            str(lang.get("failed", 0)),
-            str(lang.get("no-model", 0)),
-            _when(lang.get("last_publish"))
-            + (f" <span class='bad'>failing: {escape(lang['publish_error'])}</span>" if lang.get("publish_error") else ""),
-        ])  # fmt: skip
-    out.append(
-        "<h2>Languages</h2>"
-        + _table(["language", "done", "backlog", "failed", "without a model", "last publish"], rows)
-    )
-    if missing := data.get("models_missing"):
-        out.append(
-            f"<p class='bad'>Models missing for: {escape(', '.join(missing))} "
-            "(install with <code>syndicator models install FILE.argosmodel</code>)</p>"
-        )
-    if stopped := data.get("partners_stopped"):
-        items = "".join(
-            f"<li>{escape(str(p.get('name')))}: last pull {_when(p.get('last_pull'))}</li>" for p in stopped
-        )
-        out.append(f"<p class='bad'>Partners that stopped pulling:</p><ul>{items}</ul>")
-    if server := data.get("server"):  # this server process (what /healthz keeps to itself)
-        closed = ", ".join(f"{escape(k)} {int(v)}" for k, v in sorted(server.get("closed", {}).items()))
-        out.append(
-            "<h2>Server</h2>"
-            + _table(
-                ["last publish here", "publish error", "files served", "partners file", "connections", "closed"],
-                [[
-                    _when(server.get("last_publish")),
-                    f"<span class='bad'>{escape(server['last_error'])}</span>" if server.get("last_error") else "none",
-                    str(int(server.get("files", 0))),
-                    f"<span class='bad'>{escape(server['partners_file_error'])}</span>"
-                    if server.get("partners_file_error") else "ok",
-                    f"{int(server.get('connections', 0))} of at most {int(server.get('max_connections', 0))}",
-                    closed or "none",
-                ]],
-            )
-        )  # fmt: skip
-    history = data.get("history")
-    if history:
+        problems = [
+            {key: p.get(key) or "" for key in ("file", "line", "key", "message", "hint")}
+            for p in err.get("problems", [])
+        ]
+        reload_error = {"time": err.get("time", ""), "error": err.get("error", ""), "problems": problems}
+    stopped = [{"name": p.get("name"), "last_pull": _when(p.get("last_pull"))}
+               for p in data.get("partners_stopped") or []]  # fmt: skip
+    server = None
+    if raw := data.get("server"):  # this server process (what /healthz keeps to itself)
+        server = {
+            "last_publish": _when(raw.get("last_publish")),
+            "last_error": raw.get("last_error") or "",
+            "files": int(raw.get("files", 0)),
+            "partners_file_error": raw.get("partners_file_error") or "",
+            "connections": int(raw.get("connections", 0)),
+            "max_connections": int(raw.get("max_connections", 0)),
+            "closed": [(k, int(v)) for k, v in sorted(raw.get("closed", {}).items())],
+        }
+    charts = []
+    if history := data.get("history"):
         days = history["days"]
-        out.append("<h2>History</h2>")
-        out.append(line_chart("Articles per day", days, _per_day_series(days, history["articles_per_day"])))
-        out.append(
+        charts.append(
+            line_chart("Articles per day", days, _per_day_series(days, history["articles_per_day"]))
+        )
+        charts.append(
             line_chart("Translations per day", days, _per_day_series(days, history["translations_per_day"]))
         )
-        labels, series = _backlog_series(history["backlog"])
-        out.append(line_chart("Backlog (pending translations)", labels, series))
-    out.append("</body></html>")
-    return "\n".join(out).encode("utf-8")
+        charts.append(line_chart("Backlog (pending translations)", *_backlog_series(history["backlog"])))
+    page = render(
+        "status.html",
+        service=str(data.get("service", "")),
+        articles=int(data.get("articles", 0)),
+        config=str(data.get("config", "")),
+        reload_error=reload_error,
+        sources=sources,
+        languages=languages,
+        models_missing=data.get("models_missing") or [],
+        partners_stopped=stopped,
+        warnings=[str(w) for w in data.get("warnings", [])],
+        server=server,
+        charts=charts,
+    )
+    return page.encode("utf-8")

@@ -102,9 +102,24 @@ def register(kind: str) -> Callable[[SourceFactory], SourceFactory]:
     return deco
 
 
+class ValidatedSource:
+    """A source whose every article passes sources/validate.py before anyone else sees it."""
+
+    def __init__(self, inner: Source, languages: tuple[str, ...]) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.languages = languages
+
+    def poll(self) -> Iterator[ArticleInput | Problem | Unchanged]:
+        """The inner source's items, each article validated (cleaned, or turned into a Problem)."""
+        from syndicator.sources.validate import validated
+
+        return validated(self.inner.poll(), self.name, self.languages)
+
+
 def make_source(cfg: SourceConfig, ctx: SourceContext) -> Source:
-    """The Source object for one configured source."""
+    """The Source object for one configured source, its articles validated on the way out."""
     # Importing the kind modules registers them; done here so the registry is complete before first use.
     from syndicator.sources import feed, folder, web  # noqa: F401
 
-    return SOURCE_KINDS[cfg.kind](cfg, ctx)
+    return ValidatedSource(SOURCE_KINDS[cfg.kind](cfg, ctx), ctx.languages)
