@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from syndicator import __version__
-from syndicator.http import FetchError, HttpClient, HttpOptions, Validators, download, parse_retry_after
+from syndicator.http import (
+    FetchError,
+    HttpClient,
+    HttpOptions,
+    Validators,
+    download,
+    parse_retry_after,
+    post_form,
+)
 from tests.support.upstream import Reply, Upstream, fixture
 
 FAST = HttpOptions(
@@ -149,3 +157,31 @@ def test_retry_after_parsing() -> None:
     assert parse_retry_after("120") == 120.0
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: no wait
+
+
+@pytest.mark.parametrize("drip_head", [False, True], ids=["body", "status-and-headers"])
+def test_a_slow_drip_is_cut_off_at_the_deadline(upstream: Upstream, drip_head: bool) -> None:
+    # One byte every 0.2 s: every read arrives far within the 30 s read timeout; the answer would take 80 s.
+    upstream.set("/drip", Reply(body=b"x" * 400, drip=0.2, drip_head=drip_head))
+    with pytest.raises(FetchError) as err:
+        client(read_timeout=30, deadline=2).get(upstream.url("/drip"))
+    assert f"{upstream.url('/drip')}: no complete answer within http.deadline (2s)" in str(err.value)
+    assert not err.value.transient  # a server this slow is not retried within the poll
+    assert len(upstream.hits("/drip")) == 1
+    assert upstream.sent["/drip"] < 400  # cut off, not waited out
+
+
+def test_no_retry_starts_that_the_deadline_would_cut(upstream: Upstream) -> None:
+    upstream.set("/down", Reply(status=503))
+    sleeps = Sleeps()
+    with pytest.raises(FetchError) as err:
+        client(sleeps, deadline=5, backoff=10).get(upstream.url("/down"))
+    assert "HTTP 503" in str(err.value)
+    assert len(upstream.hits("/down")) == 1 and sleeps.waits == []
+
+
+def test_a_hub_that_drips_its_answer_is_cut_off(upstream: Upstream) -> None:
+    upstream.set("/hub", Reply(status=202, body=b"x" * 400, drip=0.2))
+    with pytest.raises(FetchError) as err:
+        post_form(upstream.url("/hub"), {"hub.mode": "publish"}, timeout=2)
+    assert "no complete answer within 2s" in str(err.value)
