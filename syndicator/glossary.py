@@ -76,7 +76,7 @@ def load_glossary(root: Path) -> Glossary:
     if not file.is_file():
         return Glossary(file=None)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8-sig")  # a BOM (Windows editors) is not TOML
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8: {exc.reason}", file=file, hint="save it as UTF-8") from exc
     except OSError as exc:

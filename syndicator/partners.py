@@ -27,8 +27,8 @@ from syndicator.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 _PARTNER_KEYS = ("name", "token_sha256", "languages", "categories", "restricted", "enabled")
 _TOP_KEYS = ("restricted", "partner")
 
@@ -98,7 +98,7 @@ def public(tags: Sequence[str], restricted: frozenset[str]) -> bool:
 def load_partners(path: Path, languages: Sequence[str]) -> PartnerList:
     """Read and validate a partners file (absent: no partners); raise one ConfigError listing problems."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (Windows editors) is not TOML
     except FileNotFoundError:
         return PartnerList()
     except (OSError, UnicodeDecodeError) as exc:
@@ -241,7 +241,7 @@ def add_partner(path: Path, name: str, languages: Sequence[str], all_languages: 
         )
     token = new_token()
     block = partner_block(name, hash_token(token), languages)
-    existing = path.read_text(encoding="utf-8") if path.exists() else _HEADER
+    existing = path.read_text(encoding="utf-8-sig") if path.exists() else _HEADER
     load_partners_text = existing + block
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
