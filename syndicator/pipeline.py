@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from syndicator.config import Config, SourceConfig
-from syndicator.errors import PublishError, SyndicatorError
+from syndicator.errors import BadItem, PublishError, SyndicatorError
 from syndicator.glossary import load_glossary
 from syndicator.http import HttpClient, HttpOptions
 from syndicator.localize import Catalogs
@@ -31,9 +31,10 @@ from syndicator.publish.stylesheet import build_stylesheet
 from syndicator.publish.writer import FeedStore, LocalFolderStore
 from syndicator.runner import InProcessRunner, Runner
 from syndicator.serve.precompress import write_gzip_copy
-from syndicator.sources import SourceContext, make_source
+from syndicator.sources import SourceContext, item_error, make_source
 from syndicator.sources.ids import canonical_url
 from syndicator.store import Store, utcnow
+from syndicator.store.faults import is_item_fault
 from syndicator.translate import Engine, EngineOptions, PairTranslator, corrections, make_engine, quality
 from syndicator.translate.apertium import install_hint
 from syndicator.translate.document import Faithful, translate_articles
@@ -123,6 +124,7 @@ def source_context(ctx: Context) -> SourceContext:
     options = HttpOptions(
         connect_timeout=h.connect_timeout,
         read_timeout=h.read_timeout,
+        deadline=h.deadline,
         max_bytes=h.max_bytes,
         max_redirects=h.max_redirects,
         retries=h.retries,
@@ -176,8 +178,10 @@ def collect(
 
     def poll(cfg: SourceConfig) -> tuple[list[int], CycleReport]:
         part = CycleReport()
-        failures = int(states.get(cfg.name, {}).get("failures", 0))
-        return _poll_source(ctx, cfg, source_ctx, failures, part), part
+        state = states.get(cfg.name, {})
+        failures = int(state.get("failures", 0))
+        known = frozenset(state.get("problems") or ())
+        return _poll_source(ctx, cfg, source_ctx, failures, part, known), part
 
     # Sources wait on the network, not the CPU: polled side by side so a slow one delays no other.
     with ThreadPoolExecutor(
@@ -211,10 +215,38 @@ def _check_queue(ctx: Context) -> None:
         log.info("queued %d translation(s) for newly configured languages", queued)
 
 
+def _store_item(
+    ctx: Context, item: ArticleInput, seen: dict[str, str], report: CycleReport, changed: list[int]
+) -> None:
+    """Store one article the source read; BadItem (or the item's own data error) when it cannot be."""
+    if item.key in seen:
+        raise BadItem(f"id {item.key!r} is also used by {seen[item.key]}")
+    seen[item.key] = item.origin
+    if item.date_guessed:
+        # A stand-in date must not make a stored article look changed on every poll.
+        stored = ctx.store.published_of(item.source, item.key)
+        item = replace(item, published=stored) if stored is not None else item
+    article_id, outcome = ctx.store.upsert_article(item, content_hash(item), canonical_url(item.url))
+    attr = "duplicates" if outcome == "duplicate" else outcome
+    setattr(report, attr, getattr(report, attr) + 1)
+    if outcome in ("new", "updated"):
+        changed.append(article_id)
+        log.info("%s article %s from %s", outcome, item.key, item.origin)
+
+
 def _poll_source(
-    ctx: Context, cfg: SourceConfig, source_ctx: SourceContext, failures: int, report: CycleReport
+    ctx: Context,
+    cfg: SourceConfig,
+    source_ctx: SourceContext,
+    failures: int,
+    report: CycleReport,
+    known: frozenset[str] = frozenset(),
 ) -> list[int]:
-    """Poll one source and store its articles; record its health. Never raises for the source's faults."""
+    """Poll one source and store its articles; record its health. Never raises for the source's faults.
+
+    One item that cannot be stored is a Problem naming it; the items after it are stored. Problems already
+    reported by the previous poll (`known`) are logged at debug level only: each is logged once.
+    """
     changed: list[int] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
@@ -223,22 +255,13 @@ def _poll_source(
             if isinstance(item, Problem):
                 problems.append(item)
                 continue
-            if item.key in seen:
-                problems.append(
-                    Problem(cfg.name, item.origin, f"id {item.key!r} is also used by {seen[item.key]}")
-                )
-                continue
-            seen[item.key] = item.origin
-            if item.date_guessed:
-                # A stand-in date must not make a stored article look changed on every poll.
-                stored = ctx.store.published_of(item.source, item.key)
-                item = replace(item, published=stored) if stored is not None else item
-            article_id, outcome = ctx.store.upsert_article(item, content_hash(item), canonical_url(item.url))
-            attr = "duplicates" if outcome == "duplicate" else outcome
-            setattr(report, attr, getattr(report, attr) + 1)
-            if outcome in ("new", "updated"):
-                changed.append(article_id)
-                log.info("%s article %s from %s", outcome, item.key, item.origin)
+            try:
+                _store_item(ctx, item, seen, report, changed)
+            except Exception as exc:
+                if not is_item_fault(exc):
+                    raise  # the store itself failed: the poll stops, nothing is marked as read
+                log.debug("%s: storing %s failed", cfg.name, item.origin, exc_info=True)
+                problems.append(Problem(cfg.name, item.origin, item_error(exc)))
     except Exception as exc:
         # A failing source never stops the others; what it stored before stays. Our own errors explain
         # themselves; anything else is a bug or a parser crash on hostile input, named by its type.
@@ -254,7 +277,8 @@ def _poll_source(
         report.problems.append(Problem(cfg.name, cfg.name, message))
         return changed
     for p in problems:
-        log.warning("%s: %s: %s", p.source, p.origin, p.message)
+        level = logging.DEBUG if f"{p.origin}: {p.message}" in known else logging.WARNING
+        log.log(level, "%s: %s: %s", p.source, p.origin, p.message)
     report.problems.extend(problems)
     ctx.store.record_poll(cfg.name, problems=[f"{p.origin}: {p.message}" for p in problems])
     return changed

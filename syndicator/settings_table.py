@@ -22,6 +22,10 @@ SOURCE_KINDS: Final = ("folder", "feed", "web")
 PLANNED_SOURCE_KINDS: Final[tuple[str, ...]] = ()
 # Fields a web source's `selectors` table may override (CSS selectors, see docs/sources.md).
 SELECTOR_FIELDS: Final = ("links", "title", "date", "author", "image", "body")
+# Which symbolic links in a drop folder are followed: into the folder only, anywhere, or none.
+SYMLINK_POLICIES: Final = ("inside", "anywhere", "never")
+# Largest drop-folder file read (bytes): the folder source's default, and the cap on correction files.
+MAX_FILE_BYTES: Final = 10_000_000
 
 # Every kind a Setting may have; config/parsers.py has one parser per kind.
 KINDS: Final = (
@@ -259,6 +263,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest response accepted (bytes); bigger ones are cut off and reported.",
         minimum=1024,
     ),
+    Setting(
+        "http.deadline",
+        "number",
+        60,
+        "Most seconds one fetch may take in all (connection, headers, body and retries), however steadily "
+        "the server sends; a slower answer is cut off and reported.",
+        minimum=1,
+    ),
     Setting("http.max_redirects", "int", 5, "Most redirects followed for one request.", minimum=0),
     Setting("http.retries", "int", 2, "Retries of one request after a timeout, a 5xx or a 429.", minimum=0),
     Setting(
@@ -317,8 +329,32 @@ SOURCE_SETTINGS: dict[str, tuple[Setting, ...]] = {
         ),
         Setting("language", "language", None, "Language of its articles.", default_doc="languages.source"),
         Setting("enabled", "bool", True, "Set to false to stop reading it without deleting it."),
+        Setting(
+            "max_body_bytes",
+            "int",
+            1_000_000,
+            "Largest article body (bytes of sanitized HTML after extraction); a longer article is reported "
+            "and not stored.",
+            minimum=1024,
+        ),
     ),
-    "folder": (Setting("path", "dir", REQUIRED, "Folder of article files to read; it must exist."),),
+    "folder": (
+        Setting("path", "dir", REQUIRED, "Folder of article files to read; it must exist."),
+        Setting(
+            "max_file_bytes",
+            "int",
+            MAX_FILE_BYTES,
+            "Largest file read from the folder (bytes); a bigger one is reported and not read.",
+            minimum=1024,
+        ),
+        Setting(
+            "symlinks",
+            "choice",
+            "inside",
+            "Symbolic links followed: inside (target within the folder), anywhere, or never.",
+            choices=SYMLINK_POLICIES,
+        ),
+    ),
     "feed": (
         Setting("url", "url", REQUIRED, "Address of the RSS or Atom feed."),
         Setting(

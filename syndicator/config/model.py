@@ -124,6 +124,7 @@ class HttpConfig:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     max_bytes: int = 20_000_000
+    deadline: float = 60.0  # seconds one fetch may take in all, retries included
     max_redirects: int = 5
     retries: int = 2
     backoff: float = 1.0
@@ -143,6 +144,7 @@ class SourceConfig:
     enabled: bool = True
     options: Mapping[str, Any] = field(default_factory=dict)  # kind-specific, validated; paths absolute
     jitter: timedelta | None = None  # None: a tenth of `every`, at most 30 s
+    max_body_bytes: int = 1_000_000  # a longer article body (sanitized HTML, UTF-8) is a problem
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))

@@ -266,6 +266,7 @@ class _Validator:
             enabled=values["enabled"],
             options=options,
             jitter=values["jitter"],
+            max_body_bytes=values["max_body_bytes"],
         )
 
     def _assemble(self, v: dict[str, Any], sources: list[SourceConfig]) -> Config:

@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +16,24 @@ import yaml
 from markdown_it import MarkdownIt
 
 from syndicator.config import SourceConfig
+from syndicator.errors import BadItem
 from syndicator.models import ArticleInput, Problem
 from syndicator.sanitize import clean_html
-from syndicator.sources import SourceContext, register
-from syndicator.sources.extract import ExtractError, decode_html, extract_article
+from syndicator.settings_table import MAX_FILE_BYTES
+from syndicator.sources import SourceContext, read_item, register
+from syndicator.sources.extract import decode_html, extract_article
+from syndicator.sources.files import FileLimits, read_file
 
 log = logging.getLogger(__name__)
 
 _markdown = MarkdownIt("commonmark", {"typographer": False}).enable("table").enable("strikethrough")
-_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+# \Z, not $: "$" also matches before a final newline, and a file name may end in one.
+_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}\Z")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 SUFFIXES = (*MARKDOWN_SUFFIXES, ".html", ".htm", ".json")
 
 
-class BadArticle(ValueError):
+class BadArticle(BadItem):
     """A file that cannot become an article; the message says what is wrong."""
 
 
@@ -64,10 +69,11 @@ def _as_text(meta: dict[str, Any], key: str) -> str:
     return str(value).strip()
 
 
-def read_markdown(path: Path) -> tuple[dict[str, Any], str]:
-    """A Markdown file's front matter and body, or BadArticle saying what is wrong."""
+def parse_markdown(data: bytes) -> tuple[dict[str, Any], str]:
+    """Markdown bytes → front matter and body, or BadArticle saying what is wrong."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: editors on Windows start files with a byte order mark, which hides the front matter.
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadArticle(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     try:
@@ -85,14 +91,23 @@ def text_field(meta: dict[str, Any], key: str) -> str:
     return _as_text(meta, key)
 
 
+def file_limits(cfg: SourceConfig) -> FileLimits:
+    """The folder source's file limits (max_file_bytes, symlinks)."""
+    return FileLimits(
+        max_bytes=int(cfg.options.get("max_file_bytes", MAX_FILE_BYTES)),
+        symlinks=str(cfg.options.get("symlinks", "inside")),
+    )
+
+
 def parse_article(path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleInput:
-    """One article file (Markdown, HTML or JSON) → ArticleInput, or BadArticle saying what is wrong."""
+    """One article file (Markdown, HTML or JSON) → ArticleInput, or BadItem saying what is wrong."""
+    file = read_file(path, Path(cfg.options["path"]), file_limits(cfg))
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
-        return parse_html_file(path.read_bytes(), path, cfg, ctx)
+        return parse_html_file(file.data, path, cfg, ctx, file.mtime)
     if suffix == ".json":
-        return parse_json(path.read_bytes(), path, cfg, ctx)
-    meta, content = read_markdown(path)
+        return parse_json(file.data, path, cfg, ctx)
+    meta, content = parse_markdown(file.data)
     return from_fields(meta, render_markdown(content), path, cfg, ctx)
 
 
@@ -119,15 +134,12 @@ def parse_json(data: bytes, path: Path, cfg: SourceConfig, ctx: SourceContext) -
     return from_fields(meta, html, path, cfg, ctx)
 
 
-def parse_html_file(data: bytes, path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleInput:
+def parse_html_file(
+    data: bytes, path: Path, cfg: SourceConfig, ctx: SourceContext, mtime: float
+) -> ArticleInput:
     """A saved web page, extracted like a web source's article; dated by its metadata, else the file's mtime."""
-    try:
-        ex = extract_article(decode_html(data), "", ctx.timezone)
-    except ExtractError as exc:
-        raise BadArticle(str(exc)) from exc
-    published = ex.published or datetime.fromtimestamp(path.stat().st_mtime, tz=ctx.timezone).replace(
-        microsecond=0
-    )
+    ex = extract_article(decode_html(data), "", ctx.timezone)
+    published = ex.published or datetime.fromtimestamp(mtime, tz=ctx.timezone).replace(microsecond=0)
     language = _page_language(ex.language, cfg, ctx)
     meta = {
         "title": ex.title,
@@ -156,9 +168,15 @@ def from_fields(
     if not title:
         raise BadArticle("missing 'title' in front matter")
     published = _as_datetime(meta.get("date"), ctx)
-    key = _as_text(meta, "id") or path.stem
+    given = _as_text(meta, "id")
+    key = given or path.stem
     if not _KEY_RE.match(key):
-        raise BadArticle(f"'id' {key!r} may hold only letters, digits, '.', '_' and '-'")
+        if given:
+            raise BadArticle(f"'id' {key!r} may hold only letters, digits, '.', '_' and '-'")
+        raise BadArticle(
+            f"the file name gives the 'id' {key!r}, which may hold only letters, digits, '.', '_' and '-' "
+            "(rename the file or set 'id' in the front matter)"
+        )
     tags = meta.get("tags") or []
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",")]
@@ -201,11 +219,5 @@ class FolderSource:
         for path in sorted(self.path.iterdir()):
             if path.suffix.lower() not in SUFFIXES or path.name.startswith("."):
                 continue
-            try:
-                yield parse_article(path, self.cfg, self.ctx)
-            except BadArticle as exc:
-                yield Problem(self.name, str(path), str(exc))
-            except RecursionError:
-                yield Problem(self.name, str(path), "nested too deeply to read")
-            except OSError as exc:
-                yield Problem(self.name, str(path), f"cannot read: {exc.strerror or exc}")
+            # One file never stops the folder: whatever goes wrong is a Problem naming it.
+            yield read_item(self.cfg, str(path), partial(parse_article, path, self.cfg, self.ctx))

@@ -1,0 +1,19 @@
+"""Telling a write that failed because of one item's data from a store that cannot be written at all."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError, StatementError
+
+from syndicator.errors import StoreError
+
+
+def is_item_fault(exc: BaseException) -> bool:
+    """True when storing one item failed because of that item (a date out of range, text the database
+    refuses): the transaction rolled back and the next item may go on. False when the store itself is
+    unusable (locked, full, gone), which must stop the whole poll so nothing is marked as read."""
+    if isinstance(exc, DataError | IntegrityError):
+        return True
+    if isinstance(exc, SQLAlchemyError):
+        # A StatementError that is not the database's own wraps a Python error binding the item's values.
+        return isinstance(exc, StatementError) and not isinstance(exc, DBAPIError)
+    return not isinstance(exc, OSError | MemoryError | StoreError)
