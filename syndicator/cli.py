@@ -144,7 +144,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     ctx = open_context(config)
     try:
         if not args.once:
-            from syndicator.scheduler import Service
+            from syndicator.service import Service
 
             if not Service(ctx, overrides=_overrides(args.set)).run():
                 # Work still under way after run.stop_timeout is abandoned: its state stays pending in the
@@ -204,7 +204,7 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
 
 def _status_of_broken_config(exc: ConfigError) -> None:
     """The file on disk is invalid: say whether a running service rejected it and kept the previous config."""
-    from syndicator.reload import last_reload_error
+    from syndicator.config import last_reload_error
     from syndicator.status import format_reload_error
 
     file = next((p.file for p in exc.problems if p.file), None)
@@ -310,8 +310,8 @@ def cmd_partners(config: Config, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime, timedelta
 
     from syndicator.config import format_duration
+    from syndicator.partner_report import format_report, partner_report
     from syndicator.partners import add_partner
-    from syndicator.serve.stats import format_report, partner_report
     from syndicator.store import Store
 
     if args.partners_command == "add":

@@ -8,10 +8,9 @@ import socket
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from syndicator.config import Config
+from syndicator.config import Config, last_reload_error
 from syndicator.errors import SyndicatorError
 from syndicator.models import PENDING, TRANSLATION_STATUSES
-from syndicator.reload import last_reload_error
 from syndicator.store import Store, utcnow
 from syndicator.translate import EngineOptions, corrections, make_engine
 
@@ -46,8 +45,8 @@ def stopped_partners(config: Config, store: Store) -> list[dict[str, Any]]:
 
     A partner counts as stopped after serve.stale_after without a pull (the same rule as `syndicator partners`).
     """
+    from syndicator.partner_report import partner_report
     from syndicator.partners import load_partners
-    from syndicator.serve.stats import partner_report
 
     try:
         names = [p.name for p in load_partners(config.partners_file, config.languages.all).partners]

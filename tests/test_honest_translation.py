@@ -221,24 +221,19 @@ def test_long_backlogs_log_progress(
 
 
 def test_the_service_wakes_up_for_due_retries_and_new_corrections(instance: Path) -> None:
-    from syndicator.scheduler import Service
+    from syndicator.service import Service
 
     assert _run(instance, "run", "--once", sets=(FAILING_BOUNDS,)) == 0  # failures due in 10 minutes
     config = load_config(instance / "config" / "syndicator.toml")
     ctx = open_context(config)
     try:
         service = Service(ctx)
-        service.housekeeping()  # the first look always asks for a pass
-        service._dirty.clear()
-        service.housekeeping()
-        assert not service._dirty.is_set()  # nothing due, nothing new
+        assert service.work_due()  # the first look always asks for a pass
+        assert not service.work_due()  # nothing due, nothing new
         _correct(instance)
-        service.housekeeping()
-        assert service._dirty.is_set()
-        service._dirty.clear()
+        assert service.work_due()
         ctx.store.clock = lambda: utcnow() + timedelta(hours=1)
-        service.housekeeping()
-        assert service._dirty.is_set()
+        assert service.work_due()
     finally:
         ctx.close()
 

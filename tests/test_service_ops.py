@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from syndicator.config import Config, load_config
+from syndicator.config import RELOAD_ERROR_FILE, Config, load_config
 from syndicator.models import DONE, PENDING
-from syndicator.pipeline import Context, open_context
-from syndicator.reload import RELOAD_ERROR_FILE, RELOAD_HOOKS
+from syndicator.pipeline import RELOAD_HOOKS, Context, open_context
 from syndicator.runner import Abandoned, ThreadPoolRunner
-from syndicator.scheduler import Service, source_job_id
+from syndicator.scheduler import source_job_id
+from syndicator.service import Service
 from syndicator.translate.pseudo import PseudoEngine, PseudoPair
 from tests.support.service import wait_for, write_article
 
@@ -134,7 +134,7 @@ def test_reload_applies_valid_edits_and_rejects_invalid_ones(make_instance: Call
     service.start()
     try:
         reloader = service.reloader
-        job = service.scheduler.get_job(source_job_id("newsroom"))
+        job = service.scheduler.jobs.get_job(source_job_id("newsroom"))
         assert job.trigger.interval == timedelta(minutes=5)
 
         # Add a source, a language, and change an interval in one edit.
@@ -143,8 +143,10 @@ def test_reload_applies_valid_edits_and_rejects_invalid_ones(make_instance: Call
         with file.open("a", encoding="utf-8") as fh:
             fh.write('\n[[source]]\nname = "wire"\nkind = "folder"\npath = "wire"\nevery = "1m"\n')
         assert reloader.reload(["syndicator.toml"])
-        assert service.scheduler.get_job(source_job_id("newsroom")).trigger.interval == timedelta(seconds=20)
-        assert service.scheduler.get_job(source_job_id("wire")) is not None
+        assert service.scheduler.jobs.get_job(source_job_id("newsroom")).trigger.interval == timedelta(
+            seconds=20
+        )
+        assert service.scheduler.jobs.get_job(source_job_id("wire")) is not None
         assert service.ctx.config.languages.targets == ("fr", "de")
         assert seen and seen[-1][1].languages.targets == ("fr",)  # hooks see the previous config
         wait_for(lambda: "wire-1" in _stored_keys(service.ctx), "the new source to be polled")
@@ -160,14 +162,16 @@ def test_reload_applies_valid_edits_and_rejects_invalid_ones(make_instance: Call
             problem["key"] == "source[0].every" and problem["line"] and "syndicator.toml" in problem["file"]
         )
         assert problem["hint"] or "duration" in problem["message"]
-        assert service.scheduler.get_job(source_job_id("newsroom")).trigger.interval == timedelta(seconds=20)
+        assert service.scheduler.jobs.get_job(source_job_id("newsroom")).trigger.interval == timedelta(
+            seconds=20
+        )
 
         # Fixing it (and removing the source) clears the error and stops the removed source's job.
         text = file.read_text(encoding="utf-8").replace('every = "soon"', 'every = "20s"')
         file.write_text(text.split('[[source]]\nname = "wire"')[0], encoding="utf-8")
         assert reloader.reload(["syndicator.toml"])
         assert not (root / RELOAD_ERROR_FILE).exists()
-        assert service.scheduler.get_job(source_job_id("wire")) is None
+        assert service.scheduler.jobs.get_job(source_job_id("wire")) is None
         assert service.ctx.store.states("schedule:").keys() == {"schedule:newsroom"}
     finally:
         RELOAD_HOOKS.remove(hook)

@@ -1,4 +1,7 @@
-"""Gzip copies beside published files (name.gz), for web servers that send them as they are (gzip_static)."""
+"""Gzip copies beside published files (name.gz), for web servers that send them as they are (gzip_static).
+
+Written while publishing, through the same writer as the files they copy; serving only reads them.
+"""
 
 from __future__ import annotations
 
