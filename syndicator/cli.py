@@ -126,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
     """Validate only."""
     from syndicator.glossary import load_glossary
+    from syndicator.status import config_warnings
 
     _check_partners(config)
     glossary = load_glossary(config.root)  # raises ConfigError naming config/glossary.toml
@@ -133,14 +134,19 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     print(f"{config.file}: OK ({len(config.sources)} source(s); languages {langs})")
     if glossary.file is not None:
         print(f"{glossary.file}: OK ({len(glossary.terms)} term(s))")
+    for warning in config_warnings(config):
+        print(f"warning: {warning}")
     return EXIT_OK
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     """One cycle, or the scheduler."""
     from syndicator.pipeline import open_context, run_cycle
+    from syndicator.status import config_warnings
 
     _check_partners(config)
+    for warning in config_warnings(config):
+        log.warning("%s", warning)
     ctx = open_context(config)
     try:
         if not args.once:
@@ -148,9 +154,15 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
             if not Service(ctx, overrides=_overrides(args.set)).run():
                 # Work still under way after run.stop_timeout is abandoned: its state stays pending in the
-                # store (redone on the next start) and published files are whole, so leaving now is safe.
+                # store (redone on the next start) and published files are whole, so leaving now is safe. The
+                # exit code says the stop was not clean (a supervisor or script can tell).
+                print(
+                    f"syndicator: stopped after run.stop_timeout ({config.run.stop_timeout}) with work "
+                    "abandoned; it is redone on the next start",
+                    file=sys.stderr,
+                )
                 logging.shutdown()
-                os._exit(EXIT_OK)
+                os._exit(EXIT_ERROR)
             return EXIT_OK
         report = run_cycle(ctx)
     finally:

@@ -40,6 +40,19 @@ def coverage(config: Config) -> list[dict[str, str]]:
     return rows
 
 
+def config_warnings(config: Config) -> list[str]:
+    """What a valid config allows but production should not run with (`check`, start-up and `status` say it)."""
+    t = config.translation
+    pseudo = [lang for lang in config.languages.targets if t.engines.get(lang, t.engine) == "pseudo"]
+    if not pseudo:
+        return []
+    where = "translation.engine" if t.engine == "pseudo" else "translation.engines"
+    return [
+        f'{where} = "pseudo" for {", ".join(pseudo)}: those feeds get "[{pseudo[0]}] …" markers, not '
+        'translations (a test double and a layout preview); use "argos" or "apertium" in production'
+    ]
+
+
 def stopped_partners(config: Config, store: Store) -> list[dict[str, Any]]:
     """Partners that stopped pulling their feeds: name, last pull, expected interval.
 
@@ -126,15 +139,16 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             row["next_retry"] = min(retries) if retries else None
         stale, broken = corrections.inspect(store, config.translation.corrections_dir, config.languages.all)
         reviewed = store.corrections()
-        memory = {
+        translation_memory = {
             pair: {"sentences": size, "hits": hits, "misses": misses,
                    "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None}
-            for pair, (size, hits, misses) in store.memory_stats().items()
+            for pair, (size, hits, misses) in store.translation_memory_stats().items()
         }  # fmt: skip
         models = coverage(config)
 
         return {
             "config": str(config.file),
+            "warnings": config_warnings(config),
             "service": service_state(service.get("service")),
             "articles": store.article_count(),
             "sources": sources,
@@ -143,7 +157,7 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             "models_missing": [m["target"] for m in models if m["covered"] == "missing"],
             "partners_stopped": stopped_partners(config, store),
             "reload_error": last_reload_error(config.root),
-            "memory": memory,
+            "translation_memory": translation_memory,
             **({"history": collect_history(store)} if history else {}),
             "corrections": {
                 "folder": str(config.translation.corrections_dir),
@@ -179,6 +193,7 @@ def _health(s: dict[str, Any]) -> str:
 def format_status(data: dict[str, Any]) -> str:
     """The status as text for a terminal."""
     lines = [f"config: {data['config']}", f"service: {data['service']}"]
+    lines += [f"WARNING: {w}" for w in data.get("warnings", [])]
     if err := data.get("reload_error"):
         lines += format_reload_error(err)
     lines += [f"articles: {data['articles']}", "sources:"]
@@ -236,9 +251,9 @@ def format_status(data: dict[str, Any]) -> str:
         for p in fixes["stale"]
     ]
     lines += [f"  problem: {p}" for p in fixes["problems"]]
-    if data["memory"]:
+    if data["translation_memory"]:
         lines.append("translation memory:")
-        for pair, m in data["memory"].items():
+        for pair, m in data["translation_memory"].items():
             rate = "n/a" if m["hit_rate"] is None else f"{m['hit_rate']:.0%}"
             lines.append(
                 f"  {pair}: {m['sentences']} sentences, hit rate {rate} ({m['hits']} hits, {m['misses']} misses)"

@@ -16,11 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syndicator.models import Article
-from syndicator.translate.apertium import split_sentences
 from syndicator.translate.dates import find_dates, render
 from syndicator.translate.document import Faithful, translate_articles
 from syndicator.translate.headline import capitalize_first, proper_nouns, sentence_case
 from syndicator.translate.protect import Protected, Protector, globalize, localize
+from syndicator.translate.sentences import split_sentences
 
 DATA = Path(__file__).resolve().parent / "data" / "faithful"
 LANGUAGES = ("es", "fr", "zh", "ar", "ru")
@@ -178,11 +178,11 @@ def test_blocks_round_trip_through_placeholders(inner: str) -> None:
 
 
 class _NoMemory:
-    def memory_lookup(self, pair: str, model: str, hashes: Sequence[str]) -> dict[str, str]:
+    def translation_memory_lookup(self, pair: str, model: str, hashes: Sequence[str]) -> dict[str, str]:
         return {}
 
-    def memory_store(self, pair: str, model: str, rows: Sequence[tuple[str, str, str]]) -> None:
+    def translation_memory_store(self, pair: str, model: str, rows: Sequence[tuple[str, str, str]]) -> None:
         pass
 
-    def memory_count(self, pair: str, hits: int, misses: int) -> None:
+    def translation_memory_count(self, pair: str, hits: int, misses: int) -> None:
         pass

@@ -12,7 +12,7 @@ from syndicator.glossary import load_glossary
 from syndicator.localize import Catalogs
 from syndicator.models import CycleReport
 from syndicator.partners import PartnerRegistry
-from syndicator.publish.writer import FeedStore, LocalFolderStore
+from syndicator.publish.writer import FeedWriter, LocalFolderWriter
 from syndicator.runner import InProcessRunner, Runner
 from syndicator.store import Store, utcnow
 from syndicator.translate import Engine, EngineOptions, make_engine
@@ -27,7 +27,7 @@ class Context:
 
     config: Config
     store: Store
-    writer: FeedStore
+    writer: FeedWriter
     runner: Runner
     catalogs: Catalogs
     engines: dict[str, Engine] = field(default_factory=dict)
@@ -70,7 +70,7 @@ def open_context(
     ctx = Context(
         config=config,
         store=Store(config.store.url, clock=clock),
-        writer=LocalFolderStore(config.publish.feeds_dir),
+        writer=LocalFolderWriter(config.publish.feeds_dir),
         runner=runner or InProcessRunner(),
         catalogs=Catalogs(config.locales_dir),
         clock=clock,
@@ -100,7 +100,7 @@ def rebuild_context(old: Context, config: Config, runner: Runner) -> Context:
         config=config,
         writer=old.writer
         if config.publish.feeds_dir == old.config.publish.feeds_dir
-        else LocalFolderStore(config.publish.feeds_dir),
+        else LocalFolderWriter(config.publish.feeds_dir),
         runner=runner,
         catalogs=Catalogs(config.locales_dir),
         # Loaded models stay loaded unless the engine settings changed.

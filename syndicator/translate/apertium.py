@@ -14,6 +14,7 @@ from pathlib import Path
 from syndicator.errors import TranslationError
 from syndicator.translate import EngineOptions, ModelInfo, register
 from syndicator.translate.headline import capitalize_first
+from syndicator.translate.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -24,24 +25,10 @@ _ISO3 = {"en": "eng", "es": "spa", "fr": "fra", "ca": "cat", "pt": "por", "it": 
          "ru": "rus", "ar": "ara", "zh": "zho", "ja": "jpn", "ko": "kor", "pl": "pol", "uk": "ukr"}  # fmt: skip
 _MODES_DIR = Path("/usr/share/apertium/modes")
 _LIST_TIMEOUT = 15.0
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)]))\s+(?=[\"'“‘(]*[A-Z0-9])")
-_ABBREVIATION = re.compile(r"\b(?:Mr|Ms|Mrs|Dr|Prof|St|Mt|No|Gen|Sen|Rep|Gov|Jr|Sr|vs|e\.g|i\.e)\.$")
 _BLOCK = re.compile(r'<p id="s(\d+)">(.*?)</p>', re.DOTALL)
 _MARKS = re.compile(r"(?<![\w])[*#@](?=\w)")
 _LEADING_UNKNOWN = re.compile(r"^((?:ZXQ\d+[\s,;:]*)+|[^\W\d_]+\s+)([^\W\d_]+)")
 _SPACE_AFTER_OPENING = re.compile(r"""(?:(?<=^)|(?<=\s))(["“«¿¡(])\s+""")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split English-like text after . ! ? followed by a capital, but not after Ms., Dr. and the like."""
-    pieces, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        if _ABBREVIATION.search(text[start : m.start()]):
-            continue
-        pieces.append(text[start : m.start()].strip())
-        start = m.end()
-    pieces.append(text[start:].strip())
-    return [p for p in pieces if p]
 
 
 class ApertiumPair:
