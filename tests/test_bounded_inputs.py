@@ -25,7 +25,7 @@ from syndicator.config import SourceConfig, load_config
 from syndicator.models import ArticleInput, CycleReport, Problem
 from syndicator.pipeline import Context, collect
 from syndicator.sources import SourceContext, make_source
-from syndicator.store.faults import is_item_fault
+from syndicator.store.faults import is_item_fault, refusal
 from tests.support.instances import Clock, open_instance, source_toml
 from tests.support.upstream import Reply, Upstream, fixture
 
@@ -254,30 +254,34 @@ def _logged(caplog: pytest.LogCaptureFixture, problem: Problem) -> list[str]:
     return [r.levelname for r in caplog.records if r.getMessage() == line]
 
 
-def test_a_date_the_store_cannot_hold_is_one_problem_and_the_rest_are_stored(
-    make_instance: Callable[..., Path], clock: Clock, caplog: pytest.LogCaptureFixture
+def test_data_the_store_cannot_hold_is_one_problem_each_and_the_rest_are_stored(
+    make_instance: Callable[..., Path], clock: Clock, caplog: pytest.LogCaptureFixture, store_url: str
 ) -> None:
-    ctx = open_instance(make_instance, "", clock)
+    ctx = open_instance(make_instance, f'\n[store]\nurl = "{store_url}"\n', clock)  # SQLite and PostgreSQL
     articles = ctx.config.sources[0].options["path"]
     for name in os.listdir(articles):
         os.unlink(articles / name)
     (articles / "a.md").write_text(_markdown("First"), encoding="utf-8")
     (articles / "b.md").write_text(_markdown("Far past", date=OUT_OF_RANGE), encoding="utf-8")
-    (articles / "c.md").write_text(_markdown("Last"), encoding="utf-8")
+    (articles / "s.json").write_text(
+        '{"title": "Half \\ud800", "date": "2026-03-01T10:00:00Z"}', encoding="utf-8"
+    )
+    (articles / "z.md").write_text(_markdown("Last"), encoding="utf-8")
     with caplog.at_level(logging.DEBUG, logger="syndicator.pipeline"):
         report = _collect(ctx)
     assert sorted(a.title for a in ctx.store.articles()) == ["First", "Last"]
-    (problem,) = report.problems
-    assert problem.origin == str(articles / "b.md") and "out of range" in problem.message
+    problems = {Path(p.origin).name: p.message for p in report.problems}
+    assert set(problems) == {"b.md", "s.json"}
+    assert "out of range" in problems["b.md"] and "not valid Unicode" in problems["s.json"]
     state = ctx.store.source_states()["newsroom"]
     assert state["failures"] == 0 and state["last_error"] == ""  # the source is healthy
-    assert _logged(caplog, problem) == ["WARNING"]
+    assert all(_logged(caplog, p) == ["WARNING"] for p in report.problems)
 
     caplog.clear()
     with caplog.at_level(logging.DEBUG, logger="syndicator.pipeline"):
         again = _collect(ctx)
-    assert len(again.problems) == 1  # still reported (status shows it) but logged once, not every poll
-    assert _logged(caplog, problem) == ["DEBUG"]
+    assert again.problems == report.problems  # still reported (status shows them) but logged once
+    assert all(_logged(caplog, p) == ["DEBUG"] for p in again.problems)
     ctx.close()
 
 
@@ -301,31 +305,43 @@ def test_a_store_that_refuses_writes_is_not_taken_for_bad_items(
     ctx.close()
 
 
-def _raised(write: Callable[[Any], object]) -> BaseException:
-    engine = create_engine("sqlite://")
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE t (x TEXT UNIQUE)"))
-        conn.execute(text("INSERT INTO t VALUES ('taken')"))
+def _raised(url: str, write: Callable[[Any], object]) -> BaseException:
+    """What a real database raises for `write`, in a table t(x) whose x is unique, short and holds 'taken'."""
+    engine = create_engine(url)
     try:
         with engine.begin() as conn:
-            write(conn)
-    except Exception as exc:
-        return exc
-    raise AssertionError("the write went through")
+            conn.execute(text("DROP TABLE IF EXISTS t"))
+            conn.execute(text("CREATE TABLE t (x VARCHAR(10) UNIQUE)"))
+            conn.execute(text("INSERT INTO t VALUES ('taken')"))
+        try:
+            with engine.begin() as conn:
+                write(conn)
+        except Exception as exc:
+            return exc
+        raise AssertionError("the write went through")
+    finally:
+        engine.dispose()
 
 
-def test_item_faults_are_told_from_store_faults() -> None:
+def test_item_faults_are_told_from_store_faults(store_url: str) -> None:
+    postgres = store_url.startswith("postgresql")
+
     def read_only(conn: Any) -> None:
-        conn.exec_driver_sql("PRAGMA query_only = ON")
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY" if postgres else "PRAGMA query_only = ON")
         conn.execute(text("INSERT INTO t VALUES ('x')"))
 
-    assert not is_item_fault(_raised(read_only))  # the store refuses every write: stop the poll
+    assert not is_item_fault(_raised(store_url, read_only))  # the store refuses every write: stop the poll
     assert not is_item_fault(OSError(28, "No space left on device"))
-    assert is_item_fault(_raised(lambda conn: conn.execute(text("INSERT INTO t VALUES ('taken')"))))
-    assert is_item_fault(
-        _raised(lambda conn: conn.execute(text("INSERT INTO t VALUES (:x)"), {"x": "\ud800"}))
-    )
-    assert is_item_fault(OverflowError("date value out of range"))
+    taken = _raised(store_url, lambda conn: conn.execute(text("INSERT INTO t VALUES ('taken')")))
+    assert is_item_fault(taken)
+    assert refusal(taken).startswith("the database refused it: ")
+    assert "INSERT" not in refusal(taken) and "taken" not in refusal(taken)  # no SQL, no values
+    if postgres:  # SQLite does not enforce lengths
+        too_long = _raised(
+            store_url, lambda conn: conn.execute(text("INSERT INTO t VALUES (:x)"), {"x": "y" * 11})
+        )
+        assert is_item_fault(too_long) and "too long" in refusal(too_long)
+    assert is_item_fault(OverflowError("date value out of range")) and refusal(OverflowError()) == ""
 
 
 def test_a_web_page_with_an_out_of_range_date_is_one_problem(

@@ -18,7 +18,7 @@ from syndicator.models import ArticleInput, CycleReport, Problem
 from syndicator.pipeline.context import Context
 from syndicator.sources import SourceContext, item_error, make_source
 from syndicator.sources.ids import canonical_url
-from syndicator.store.faults import is_item_fault
+from syndicator.store.faults import is_item_fault, refusal
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def poll_source(
                 if not is_item_fault(exc):
                     raise  # the store itself failed: the poll stops, nothing is marked as read
                 log.debug("%s: storing %s failed", cfg.name, item.origin, exc_info=True)
-                problems.append(Problem(cfg.name, item.origin, item_error(exc)))
+                problems.append(Problem(cfg.name, item.origin, refusal(exc) or item_error(exc)))
     except Exception as exc:
         # A failing source never stops the others; what it stored before stays. Our own errors explain
         # themselves; anything else is a bug or a parser crash on hostile input, named by its type.

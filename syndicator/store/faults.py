@@ -17,3 +17,12 @@ def is_item_fault(exc: BaseException) -> bool:
         # A StatementError that is not the database's own wraps a Python error binding the item's values.
         return isinstance(exc, StatementError) and not isinstance(exc, DBAPIError)
     return not isinstance(exc, OSError | MemoryError | StoreError)
+
+
+def refusal(exc: BaseException) -> str:
+    """Why the database refused an item, without the SQL statement and its parameters (the whole article);
+    "" when `exc` is not the database's."""
+    if not isinstance(exc, StatementError):
+        return ""
+    reason = " ".join(str(exc.orig).split("\n", 1)[0].split()) or type(exc.orig).__name__
+    return f"the database refused it: {reason}"
