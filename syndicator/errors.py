@@ -84,6 +84,13 @@ class SourceError(SyndicatorError):
     """A source could not be read at all (a bad single article is a Problem, not an error)."""
 
 
+class BadItem(SyndicatorError, ValueError):
+    """One item of a source (a file, a feed entry, a page) cannot be used; the message says why.
+
+    Reported as a Problem naming the item; the source goes on with the next one.
+    """
+
+
 class TranslationError(SyndicatorError):
     """A translation engine failed."""
 

@@ -7,6 +7,7 @@ import email.utils
 import logging
 import os
 import random
+import socket
 import tempfile
 import threading
 import time
@@ -17,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
+import requests.adapters
+from urllib3 import ProxyManager
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from syndicator import __version__
 from syndicator.config import Config, HttpConfig
@@ -99,6 +103,117 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+# -- the deadline of one fetch --------------------------------------------------------------------------------
+#
+# Timeouts bound each wait for bytes, not a whole answer: a server that sends one byte every few seconds (in
+# the TLS handshake, the headers or the body) never trips them. The deadline is kept by a watchdog thread
+# that shuts down the fetch's connections when it passes, which ends a blocked read at once. Each socket is
+# registered the moment urllib3 opens it, in the thread that fetches, as a duplicate descriptor: shutdown()
+# acts on the connection behind every descriptor, and the duplicate stays valid when TLS wraps the socket
+# or http.client hands it over to the response.
+
+_current = threading.local()  # .watch: the _Watch of the fetch under way in this thread
+
+
+class _Watch:
+    """The deadline of one fetch: past it, every connection the fetch opened is shut down."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.expired = threading.Event()
+        self.finished = threading.Event()
+        self.lock = threading.Lock()
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._run, name="http-deadline", daemon=True).start()
+
+    def left(self) -> float:
+        """Seconds until the deadline (negative once it passed)."""
+        return self.deadline - time.monotonic()
+
+    def add(self, sock: socket.socket) -> None:
+        """Watch a connection of this fetch."""
+        with self.lock:
+            if not self.finished.is_set():
+                # A duplicate of the descriptor (fromfd dups it; an SSL socket cannot dup() itself).
+                self.sockets.append(socket.fromfd(sock.fileno(), sock.family, sock.type))
+        if self.expired.is_set():
+            self._shut()  # opened just as the deadline passed
+
+    def finish(self) -> None:
+        """The fetch is over: stop watching and let go of the duplicates."""
+        with self.lock:
+            self.finished.set()
+            for sock in self.sockets:
+                sock.close()
+            self.sockets.clear()
+
+    def _shut(self) -> None:
+        with self.lock:
+            for sock in self.sockets:
+                with contextlib.suppress(OSError):  # already closed by the other side
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def _run(self) -> None:
+        if self.finished.wait(max(0.0, self.left())):
+            return
+        self.expired.set()
+        self._shut()
+
+
+def _watched(sock: socket.socket) -> socket.socket:
+    watch: _Watch | None = getattr(_current, "watch", None)
+    if watch is not None:
+        watch.add(sock)
+    return sock
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _watched(super()._new_conn())
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        # A kept-alive connection from the pool was opened by an earlier fetch: watch it for this one too.
+        if self.sock is not None:
+            _watched(self.sock)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _watched(super()._new_conn())
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        if self.sock is not None:  # see _WatchedHTTPConnection.request
+            _watched(self.sock)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter whose connection pools register each connection with the fetch's deadline."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        if type(manager) is ProxyManager:  # SOCKS managers keep their own pool classes
+            manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+        return manager
+
+
 class HttpClient:
     """The instance's way out: the [http] settings (timeouts, caps, retries) and its User-Agent on every
     request, over kept-alive connections.
@@ -135,7 +250,8 @@ class HttpClient:
             session.max_redirects = self.options.max_redirects
             session.headers["User-Agent"] = self.user_agent
             # Retries are ours (get()); the pool keeps a few idle connections per host and never more.
-            adapter = HTTPAdapter(pool_connections=POOL_HOSTS, pool_maxsize=POOL_PER_HOST, max_retries=0)
+            # Each connection it opens is registered with the deadline of the fetch under way (_Watch).
+            adapter = _WatchedAdapter(pool_connections=POOL_HOSTS, pool_maxsize=POOL_PER_HOST, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
         try:
@@ -152,12 +268,24 @@ class HttpClient:
             session.close()
 
     def get(self, url: str, validators: Validators | None = None, *, accept: str = "*/*") -> Response:
-        """GET a URL with retries; a 304 comes back as a Response, every failure as a FetchError."""
+        """GET a URL with retries, all within http.deadline; a 304 comes back as a Response, every failure
+        as a FetchError."""
+        watch = _Watch(self.options.deadline)
+        _current.watch = watch
+        try:
+            return self._get(url, validators, accept, watch)
+        finally:
+            _current.watch = None
+            watch.finish()
+
+    def _get(self, url: str, validators: Validators | None, accept: str, watch: _Watch) -> Response:
         attempt = 0
         while True:
             try:
-                return self._get_once(url, validators, accept)
+                response = self._get_once(url, validators, accept, watch)
             except FetchError as exc:
+                if watch.expired.is_set():
+                    raise _past_deadline(url, watch) from None
                 if not exc.transient or attempt >= self.options.retries:
                     raise
                 if exc.retry_after is not None:
@@ -168,11 +296,18 @@ class HttpClient:
                     # Exponential backoff with full jitter keeps many instances from retrying in step.
                     base = self.options.backoff * (2**attempt)
                     wait = base + self.rng.uniform(0, base)
+                if wait >= watch.left():
+                    raise  # no time left for another attempt
                 attempt += 1
                 log.info("%s; retry %d/%d in %.1fs", exc, attempt, self.options.retries, wait)
                 self.sleep(wait)
+                continue
+            if watch.expired.is_set():
+                # A body without a length that the watchdog cut off looks complete: never use it.
+                raise _past_deadline(url, watch)
+            return response
 
-    def _get_once(self, url: str, validators: Validators | None, accept: str) -> Response:
+    def _get_once(self, url: str, validators: Validators | None, accept: str, watch: _Watch) -> Response:
         headers = {"Accept": accept}
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
@@ -201,9 +336,9 @@ class HttpClient:
             except requests.RequestException as exc:
                 raise FetchError(url, f"request failed: {_root_cause(exc)}") from None
             with resp:
-                return self._read(url, resp)
+                return self._read(url, resp, watch)
 
-    def _read(self, url: str, resp: requests.Response) -> Response:
+    def _read(self, url: str, resp: requests.Response, watch: _Watch) -> Response:
         status = resp.status_code
         if status == 429 or status >= 500:
             wait = parse_retry_after(resp.headers.get("Retry-After"))
@@ -219,10 +354,10 @@ class HttpClient:
         headers = {k.lower(): v for k, v in resp.headers.items()}
         if status == 304:
             return Response(resp.url, status, b"", headers, validators)
-        content = self._body(url, resp)
+        content = self._body(url, resp, watch)
         return Response(resp.url, status, content, headers, validators)
 
-    def _body(self, url: str, resp: requests.Response) -> bytes:
+    def _body(self, url: str, resp: requests.Response, watch: _Watch) -> bytes:
         cap = self.options.max_bytes
         too_big = FetchError(
             url,
@@ -239,6 +374,8 @@ class HttpClient:
                 size += len(chunk)
                 if size > cap:
                     raise too_big
+                if watch.left() < 0:
+                    raise _past_deadline(url, watch)
                 chunks.append(chunk)
         except requests.Timeout:
             raise FetchError(
@@ -295,7 +432,11 @@ class HttpClient:
                 os.unlink(tmp)
 
     def post_form(self, url: str, data: Mapping[str, str]) -> int:
-        """POST an application/x-www-form-urlencoded body; return the status code; FetchError on failure."""
+        """POST an application/x-www-form-urlencoded body; return the status code; FetchError on failure.
+
+        http.deadline bounds the whole exchange (a hub that drips its answer too)."""
+        watch = _Watch(self.options.deadline)
+        _current.watch = watch
         try:
             with (
                 self._session() as session,
@@ -303,7 +444,12 @@ class HttpClient:
             ):
                 return r.status_code
         except requests.RequestException as exc:
+            if watch.expired.is_set():
+                raise _past_deadline(url, watch) from None
             raise FetchError(url, f"POST failed: {_root_cause(exc)}", transient=True) from None
+        finally:
+            _current.watch = None
+            watch.finish()
 
     def _timeouts(self) -> tuple[float, float]:
         return (self.options.connect_timeout, self.options.read_timeout)
@@ -312,6 +458,16 @@ class HttpClient:
 def client_for(config: Config) -> HttpClient:
     """The HTTP client of an instance: its [http] settings, and its site address as the contact."""
     return HttpClient(config.http, contact=config.site.link)
+
+
+def _past_deadline(url: str, watch: _Watch, setting: str = "http.deadline") -> FetchError:
+    within = f"{setting} ({watch.seconds:g}s)" if setting else f"{watch.seconds:g}s"
+    return FetchError(
+        url,
+        f"no complete answer within {within}; cut off and not used",
+        hint="the server sends too slowly"
+        + (f"; raise {setting} if it is legitimately that slow" if setting else ""),
+    )
 
 
 def _root_cause(exc: BaseException) -> str:

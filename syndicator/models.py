@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+
+# Characters that break a log line or a database text column: C0/C1 controls, line and paragraph
+# separators, and lone surrogates (undecodable bytes in file names arrive as those).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` on one line and storable anywhere: unprintable characters written as escapes (\\n, \\udcff)."""
+    return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,10 @@ class Unchanged:
     origin: str
     version_tag: str
 
+    def __post_init__(self) -> None:
+        # A file name may hold a newline or undecodable bytes: logged and stored, so escaped here.
+        object.__setattr__(self, "origin", printable(self.origin))
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -46,6 +64,13 @@ class Problem:
     source: str
     origin: str
     message: str
+
+    def __post_init__(self) -> None:
+        # Origins and messages quote outside data (a file name with a newline, undecodable bytes): escaped
+        # here, so no problem can forge a log line or fail to be stored.
+        # Both are cut to a readable length: a message may quote a value as long as its file.
+        object.__setattr__(self, "origin", _shorten(printable(self.origin), 1000))
+        object.__setattr__(self, "message", _shorten(printable(self.message), 2000))
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from syndicator.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 _PARTNER_KEYS = ("name", "token_sha256", "languages", "categories", "restricted", "enabled")
 _TOP_KEYS = ("restricted", "partner")
 
@@ -251,7 +251,7 @@ def add_partner(path: Path, name: str, languages: Sequence[str], all_languages: 
         )
     token = new_token()
     block = partner_block(name, hash_token(token), languages)
-    existing = path.read_text(encoding="utf-8") if path.exists() else _HEADER
+    existing = path.read_text(encoding="utf-8-sig") if path.exists() else _HEADER
     load_partners_text = existing + block
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")

@@ -39,6 +39,10 @@ SOURCE_KINDS: Final = ("folder", "feed", "web")
 PLANNED_SOURCE_KINDS: Final[tuple[str, ...]] = ()
 # Fields a web source's `selectors` table may override (CSS selectors, see docs/sources.md).
 SELECTOR_FIELDS: Final = ("links", "title", "date", "author", "image", "body")
+# Which symbolic links in a drop folder are followed: into the folder only, anywhere, or none.
+SYMLINK_POLICIES: Final = ("inside", "anywhere", "never")
+# Largest drop-folder file read (bytes): the folder source's default, and the cap on correction files.
+MAX_FILE_BYTES: Final = 10_000_000
 
 # Every kind a Setting may have, with the Python type its value has in the config objects;
 # config/parsers.py has one parser per kind, and a test checks each field's annotation against this.
@@ -423,6 +427,13 @@ class HttpConfig(Section):
         "Largest response accepted (bytes); bigger ones are cut off and reported.",
         minimum=1024,
     )
+    deadline: float = setting(
+        "number",
+        60.0,
+        "Most seconds one fetch may take in all (connection, headers, body and retries), however steadily "
+        "the server sends; a slower answer is cut off and reported.",
+        minimum=1,
+    )
     max_redirects: int = setting("int", 5, "Most redirects followed for one request.", minimum=0)
     retries: int = setting("int", 2, "Retries of one request after a timeout, a 5xx or a 429.", minimum=0)
     backoff: float = setting(
@@ -477,6 +488,13 @@ class SourceConfig(Section):
     )
     language: str = setting("language", "", "Language of its articles.", default_doc="languages.source")
     enabled: bool = setting("bool", True, "Set to false to stop reading it without deleting it.")
+    max_body_bytes: int = setting(
+        "int",
+        1_000_000,
+        "Largest article body (bytes of sanitized HTML after extraction); a longer article is reported "
+        "and not stored.",
+        minimum=1024,
+    )
     # The kind's keys (SOURCE_OPTIONS below), validated; paths absolute. A mapping, not fields: each
     # source kind reads its own.
     options: Mapping[str, Any] = field(default_factory=dict)
@@ -496,7 +514,23 @@ _DETECT_LANGUAGE = Setting(
     "Detect each article's language from its text (py3langid); the source's language is the fallback.",
 )
 SOURCE_OPTIONS: dict[str, tuple[Setting, ...]] = {
-    "folder": (Setting("path", "dir", REQUIRED, "Folder of article files to read; it must exist."),),
+    "folder": (
+        Setting("path", "dir", REQUIRED, "Folder of article files to read; it must exist."),
+        Setting(
+            "max_file_bytes",
+            "int",
+            MAX_FILE_BYTES,
+            "Largest file read from the folder (bytes); a bigger one is reported and not read.",
+            minimum=1024,
+        ),
+        Setting(
+            "symlinks",
+            "choice",
+            "inside",
+            "Symbolic links followed: inside (target within the folder), anywhere, or never.",
+            choices=SYMLINK_POLICIES,
+        ),
+    ),
     "feed": (Setting("url", "url", REQUIRED, "Address of the RSS or Atom feed."), _DETECT_LANGUAGE),
     "web": (
         Setting("url", "url", REQUIRED, "Address of the listing page that links to the articles."),

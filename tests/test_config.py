@@ -159,7 +159,13 @@ def test_defaults(instance: Path) -> None:
     assert source.every == timedelta(minutes=5)
     assert source.language == "en"
     assert source.enabled is True
-    assert dict(source.options) == {"path": root / "articles"}
+    assert dict(source.options) == {
+        "path": root / "articles",
+        "max_file_bytes": 10_000_000,
+        "symlinks": "inside",
+    }
+    assert source.max_body_bytes == 1_000_000
+    assert config.http.deadline == 60
 
 
 def test_derived_defaults_follow_their_settings(instance: Path) -> None:

@@ -194,3 +194,31 @@ def test_download_uses_the_http_settings(upstream: Upstream, tmp_path: Path) -> 
     upstream.set("/big", Reply(filler=2_000_000, declare_length=False))
     with pytest.raises(FetchError, match="1000000-byte limit"):
         client().download(upstream.url("/big"), tmp_path / "big.bin")  # FAST's max_bytes
+
+
+@pytest.mark.parametrize("drip_head", [False, True], ids=["body", "status-and-headers"])
+def test_a_slow_drip_is_cut_off_at_the_deadline(upstream: Upstream, drip_head: bool) -> None:
+    # One byte every 0.2 s: every read arrives far within the 30 s read timeout; the answer would take 80 s.
+    upstream.set("/drip", Reply(body=b"x" * 400, drip=0.2, drip_head=drip_head))
+    with pytest.raises(FetchError) as err:
+        client(read_timeout=30, deadline=2).get(upstream.url("/drip"))
+    assert f"{upstream.url('/drip')}: no complete answer within http.deadline (2s)" in str(err.value)
+    assert not err.value.transient  # a server this slow is not retried within the poll
+    assert len(upstream.hits("/drip")) == 1
+    assert upstream.sent["/drip"] < 400  # cut off, not waited out
+
+
+def test_no_retry_starts_that_the_deadline_would_cut(upstream: Upstream) -> None:
+    upstream.set("/down", Reply(status=503))
+    sleeps = Sleeps()
+    with pytest.raises(FetchError) as err:
+        client(sleeps, deadline=5, backoff=10).get(upstream.url("/down"))
+    assert "HTTP 503" in str(err.value)
+    assert len(upstream.hits("/down")) == 1 and sleeps.waits == []
+
+
+def test_a_hub_that_drips_its_answer_is_cut_off(upstream: Upstream) -> None:
+    upstream.set("/hub", Reply(status=202, body=b"x" * 400, drip=0.2))
+    with pytest.raises(FetchError) as err:
+        client(deadline=2).post_form(upstream.url("/hub"), {"hub.mode": "publish"})
+    assert "no complete answer within http.deadline (2s)" in str(err.value)

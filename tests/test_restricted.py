@@ -131,12 +131,24 @@ def test_a_partner_granted_the_category_gets_it_whatever_its_spelling(root: Path
         embassy = partners.by_name("embassy")
         assert embassy is not None
         files = build_partner_feeds(
-            config, store, Catalogs(config.publish.locales_dir), embassy, partners.restricted, "fr", "https://x/p/"
+            config,
+            store,
+            Catalogs(config.publish.locales_dir),
+            embassy,
+            partners.restricted,
+            "fr",
+            "https://x/p/",
         )
         assert SECRET.encode() in files["atom.xml"]
         nobody = Partner("nobody", "0" * 64)
         files = build_partner_feeds(
-            config, store, Catalogs(config.publish.locales_dir), nobody, partners.restricted, "fr", "https://x/p/"
+            config,
+            store,
+            Catalogs(config.publish.locales_dir),
+            nobody,
+            partners.restricted,
+            "fr",
+            "https://x/p/",
         )
         assert SECRET.encode() not in files["atom.xml"]
     finally:

@@ -41,8 +41,10 @@ def collect(
 
     def poll(cfg: SourceConfig) -> tuple[list[int], CycleReport]:
         part = CycleReport()
-        failures = int(states.get(cfg.name, {}).get("failures", 0))
-        return poll_source(ctx, cfg, source_ctx, failures, part), part
+        state = states.get(cfg.name, {})
+        failures = int(state.get("failures", 0))
+        known = frozenset(state.get("problems") or ())  # what the last poll reported: logged once
+        return poll_source(ctx, cfg, source_ctx, failures, part, known), part
 
     # Sources wait on the network, not the CPU: polled side by side so a slow one delays no other.
     with ThreadPoolExecutor(

@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from syndicator.config import SourceConfig
-from syndicator.errors import StoreError, SyndicatorError
+from syndicator.errors import BadItem, StoreError, SyndicatorError
 from syndicator.models import ArticleInput, CycleReport, Problem, Unchanged
 from syndicator.pipeline.context import Context
-from syndicator.sources import SourceContext, make_source
+from syndicator.sources import SourceContext, item_error, make_source
 from syndicator.sources.ids import canonical_url
+from syndicator.store.refusals import is_item_fault, refusal
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,50 @@ def next_poll_after_failure(ctx: Context, cfg: SourceConfig, failures: int, exc:
     return ctx.clock() + timedelta(seconds=seconds)
 
 
+def store_item(
+    ctx: Context,
+    item: ArticleInput | Unchanged,
+    seen: dict[str, str],
+    report: CycleReport,
+    changed: list[int],
+    tags: dict[str, str],
+) -> None:
+    """Store one article the source read (or count one it found unchanged, remembering its version tag in
+    `tags`); BadItem (or the item's own data error) when it cannot be."""
+    if item.key in seen:
+        raise BadItem(f"id {item.key!r} is also used by {seen[item.key]}")
+    seen[item.key] = item.origin
+    if isinstance(item, Unchanged):
+        tags[item.origin] = item.version_tag
+        report.unchanged += 1
+        return
+    if item.date_guessed:
+        # A stand-in date must not make a stored article look changed on every poll.
+        stored = ctx.store.published_of(item.source, item.key)
+        item = replace(item, published=stored) if stored is not None else item
+    article_id, outcome = ctx.store.upsert_article(item, content_hash(item), canonical_url(item.url))
+    attr = "duplicates" if outcome == "duplicate" else outcome
+    setattr(report, attr, getattr(report, attr) + 1)
+    if item.version_tag and outcome != "duplicate":  # a duplicate is read again: it may win later
+        tags[item.origin] = item.version_tag
+    if outcome in ("new", "updated"):
+        changed.append(article_id)
+        log.info("%s article %s from %s", outcome, item.key, item.origin)
+
+
 def poll_source(
-    ctx: Context, cfg: SourceConfig, source_ctx: SourceContext, failures: int, report: CycleReport
+    ctx: Context,
+    cfg: SourceConfig,
+    source_ctx: SourceContext,
+    failures: int,
+    report: CycleReport,
+    known: frozenset[str] = frozenset(),
 ) -> list[int]:
-    """Poll one source and store its articles; record its health. Never raises for the source's faults."""
+    """Poll one source and store its articles; record its health. Never raises for the source's faults.
+
+    One item that cannot be stored is a Problem naming it; the items after it are stored. Problems already
+    reported by the previous poll (`known`) are logged at debug level only: each is logged once.
+    """
     changed: list[int] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
@@ -66,28 +107,13 @@ def poll_source(
             if isinstance(item, Problem):
                 problems.append(item)
                 continue
-            if item.key in seen:
-                problems.append(
-                    Problem(cfg.name, item.origin, f"id {item.key!r} is also used by {seen[item.key]}")
-                )
-                continue
-            seen[item.key] = item.origin
-            if isinstance(item, Unchanged):
-                tags[item.origin] = item.version_tag
-                report.unchanged += 1
-                continue
-            if item.date_guessed:
-                # A stand-in date must not make a stored article look changed on every poll.
-                stored = ctx.store.published_of(item.source, item.key)
-                item = replace(item, published=stored) if stored is not None else item
-            article_id, outcome = ctx.store.upsert_article(item, content_hash(item), canonical_url(item.url))
-            attr = "duplicates" if outcome == "duplicate" else outcome
-            setattr(report, attr, getattr(report, attr) + 1)
-            if item.version_tag and outcome != "duplicate":  # a duplicate is read again: it may win later
-                tags[item.origin] = item.version_tag
-            if outcome in ("new", "updated"):
-                changed.append(article_id)
-                log.info("%s article %s from %s", outcome, item.key, item.origin)
+            try:
+                store_item(ctx, item, seen, report, changed, tags)
+            except Exception as exc:
+                if not is_item_fault(exc):
+                    raise  # the store itself failed: the poll stops, nothing is marked as read
+                log.debug("%s: storing %s failed", cfg.name, item.origin, exc_info=True)
+                problems.append(Problem(cfg.name, item.origin, refusal(exc) or item_error(exc)))
     except StoreError:
         raise  # the store failed (a full disk), not the source: no back-off, the cycle stops here
     except Exception as exc:
@@ -109,7 +135,8 @@ def poll_source(
     # One read; a write only when a tag changed or a file went away (a source without files has no tags).
     ctx.store.keep_version_tags(cfg.name, tags)
     for p in problems:
-        log.warning("%s: %s: %s", p.source, p.origin, p.message)
+        level = logging.DEBUG if f"{p.origin}: {p.message}" in known else logging.WARNING
+        log.log(level, "%s: %s: %s", p.source, p.origin, p.message)
     report.problems.extend(problems)
     ctx.store.record_poll(cfg.name, problems=[f"{p.origin}: {p.message}" for p in problems])
     return changed

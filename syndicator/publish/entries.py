@@ -28,7 +28,7 @@ STYLESHEET_FILE = "feed.xsl"
 # language's gettext catalog, and stays as it is when the catalog does not have it.
 TagTranslator = Callable[[str, str], str]
 
-_SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+_SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}\Z")
 
 
 def entry_path(article: Article, language: str) -> str:

@@ -16,7 +16,7 @@ from syndicator.publish.pages import STYLESHEET
 
 # Attribute values of literal result elements are XSLT attribute value templates, where "{" starts an
 # expression: only a language code goes there, so it is checked to be one.
-_CODE = re.compile(r"^[A-Za-z0-9_-]{1,35}$")
+_CODE = re.compile(r"^[A-Za-z0-9_-]{1,35}\Z")
 
 
 def build_stylesheet(language: str, catalogs: Catalogs) -> bytes:

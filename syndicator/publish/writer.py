@@ -28,7 +28,7 @@ DEFAULT_FILE_MODE = 0o644
 
 _TMP_SUFFIX = ".tmp"
 # mkstemp(prefix=".<name>.", suffix=".tmp") names; list() hides leftovers of a crash.
-_TMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]+\.tmp$")
+_TMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]+\.tmp\Z")
 
 
 @runtime_checkable

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from syndicator.config import HttpConfig, SourceConfig
+from syndicator.errors import BadItem, SyndicatorError
 from syndicator.http import HttpClient
 from syndicator.models import ArticleInput, Problem, Unchanged
+
+log = logging.getLogger(__name__)
+
+# Longest field values accepted from any source (characters); feeds and pages are cut to the first three
+# when they are read, so these bound what files and JSON hand in. A longer value is a problem, not cut.
+FIELD_LIMITS = {"title": 1000, "summary": 2000, "author": 300, "url": 2000, "image": 2000}
+MAX_TAGS = 100
+MAX_TAG_LENGTH = 200
 
 
 class PageStates(Protocol):
@@ -86,6 +96,50 @@ class Source(Protocol):
     def poll(self) -> Iterator[ArticleInput | Problem | Unchanged]:
         """Every article the source holds now, and a Problem for each item it could not read."""
         ...
+
+
+def item_error(exc: BaseException) -> str:
+    """Why one item could not be used, for its Problem: our own errors explain themselves."""
+    if isinstance(exc, SyndicatorError):
+        return str(exc)
+    if isinstance(exc, OverflowError):
+        return f"a date or number is out of range ({exc})"
+    if isinstance(exc, UnicodeError):
+        return f"holds text that is not valid Unicode ({exc})"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
+    if isinstance(exc, OSError):
+        return f"cannot read: {exc.strerror or exc}"
+    return f"cannot be read: {type(exc).__name__}: {exc}"
+
+
+def check_bounds(item: ArticleInput, max_body_bytes: int) -> None:
+    """Raise BadItem when a field is larger than Syndicator accepts (never cut silently)."""
+    size = len(item.body_html.encode("utf-8", "surrogatepass"))
+    if size > max_body_bytes:
+        raise BadItem(
+            f"the article body is {size:,} bytes after extraction, more than the source's limit of "
+            f"{max_body_bytes:,}; not stored",
+            hint="raise the source's max_body_bytes if such long articles are expected",
+        )
+    for name, limit in FIELD_LIMITS.items():
+        value: str = getattr(item, name)
+        if len(value) > limit:
+            raise BadItem(f"'{name}' is {len(value):,} characters long, more than {limit:,}; not stored")
+    if len(item.tags) > MAX_TAGS or any(len(t) > MAX_TAG_LENGTH for t in item.tags):
+        raise BadItem(f"at most {MAX_TAGS} tags of at most {MAX_TAG_LENGTH} characters each; not stored")
+
+
+def read_item(cfg: SourceConfig, origin: str, read: Callable[[], ArticleInput]) -> ArticleInput | Problem:
+    """One item, isolated: whatever goes wrong reading it becomes a Problem naming it; the source goes on."""
+    try:
+        item = read()
+        check_bounds(item, cfg.max_body_bytes)
+    except Exception as exc:  # hostile input reaches parsers' corners: one item's failure is that item's
+        if not isinstance(exc, BadItem):
+            log.debug("%s: %s could not be read", cfg.name, origin, exc_info=True)
+        return Problem(cfg.name, origin, item_error(exc))
+    return item
 
 
 SourceFactory = Callable[[SourceConfig, SourceContext], Source]

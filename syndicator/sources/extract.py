@@ -19,6 +19,7 @@ import lxml.etree
 import lxml.html
 from lxml.cssselect import CSSSelector
 
+from syndicator.errors import BadItem
 from syndicator.sanitize import clean_html
 from syndicator.sources.ids import join_url, split_url
 
@@ -28,10 +29,10 @@ logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _DATE_META = ("article:published_time", "og:published_time", "datePublished", "date", "dc.date", "pubdate")
-_SKIP_LINK_EXT = re.compile(r"\.(jpe?g|png|gif|webp|svg|pdf|zip|mp[34]|css|js|xml|rss|atom)$", re.I)
+_SKIP_LINK_EXT = re.compile(r"\.(jpe?g|png|gif|webp|svg|pdf|zip|mp[34]|css|js|xml|rss|atom)\Z", re.I)
 
 
-class ExtractError(ValueError):
+class ExtractError(BadItem):
     """The page holds no article we can use; the message says what is missing."""
 
 

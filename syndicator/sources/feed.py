@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import feedparser
@@ -13,11 +14,11 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from syndicator.config import SourceConfig
-from syndicator.errors import SourceError
+from syndicator.errors import BadItem, SourceError
 from syndicator.http import Validators
 from syndicator.models import ArticleInput, Problem
 from syndicator.sanitize import clean_html
-from syndicator.sources import SourceContext, register
+from syndicator.sources import SourceContext, read_item, register
 from syndicator.sources.extract import parse_html
 from syndicator.sources.ids import stable_key
 from syndicator.sources.language import detect_language
@@ -117,10 +118,10 @@ def _image(entry: Any) -> str:
 def entry_article(
     entry: Any, cfg: SourceConfig, ctx: SourceContext, origin: str, fallback: datetime
 ) -> ArticleInput:
-    """One feedparser entry → ArticleInput; ValueError saying what is missing."""
+    """One feedparser entry → ArticleInput; BadItem saying what is missing."""
     title = _plain(str(entry.get("title") or ""))
     if not title:
-        raise ValueError("entry has no title")
+        raise BadItem("entry has no title")
     link = str(entry.get("link") or "")
     guid = str(entry.get("id") or "")
     contents = entry.get("content") or []
@@ -177,10 +178,9 @@ class FeedSource:
             )
         fallback = datetime.now(UTC).replace(microsecond=0)
         for i, entry in enumerate(parsed.entries):
-            try:
-                yield entry_article(entry, self.cfg, self.ctx, self.url, fallback)
-            except (ValueError, TypeError, AttributeError) as exc:
-                yield Problem(self.name, f"{self.url} entry {i + 1}", str(exc))
+            # One entry never stops the feed: whatever goes wrong is a Problem naming it.
+            read = partial(entry_article, entry, self.cfg, self.ctx, self.url, fallback)
+            yield read_item(self.cfg, f"{self.url} entry {i + 1}", read)
         # Only after every entry was handed on (and stored): a crash before this refetches the whole feed.
         self.ctx.pages.save_page_state(
             self.name, self.url, etag=resp.validators.etag, last_modified=resp.validators.last_modified

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +19,19 @@ from markdown_it import MarkdownIt
 
 from syndicator import __version__
 from syndicator.config import SourceConfig
+from syndicator.errors import BadItem
 from syndicator.models import ArticleInput, Problem, Unchanged
 from syndicator.sanitize import clean_html
-from syndicator.sources import SourceContext, register
-from syndicator.sources.extract import ExtractError, decode_html, extract_article
+from syndicator.settings_table import MAX_FILE_BYTES
+from syndicator.sources import SourceContext, read_item, register
+from syndicator.sources.extract import decode_html, extract_article
+from syndicator.sources.files import FileLimits, read_file
 
 log = logging.getLogger(__name__)
 
 _markdown = MarkdownIt("commonmark", {"typographer": False}).enable("table").enable("strikethrough")
-_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+# \Z, not $: "$" also matches before a final newline, and a file name may end in one.
+_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}\Z")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 SUFFIXES = (*MARKDOWN_SUFFIXES, ".html", ".htm", ".json")
 
@@ -36,7 +41,7 @@ def version_tag(size: int, mtime_ns: int, inode: int, reading: str) -> str:
     return f"file:{size:x}-{mtime_ns:x}-{inode:x}-{reading}:"
 
 
-class BadArticle(ValueError):
+class BadArticle(BadItem):
     """A file that cannot become an article; the message says what is wrong."""
 
 
@@ -72,10 +77,11 @@ def _as_text(meta: dict[str, Any], key: str) -> str:
     return str(value).strip()
 
 
-def read_markdown(path: Path) -> tuple[dict[str, Any], str]:
-    """A Markdown file's front matter and body, or BadArticle saying what is wrong."""
+def parse_markdown(data: bytes) -> tuple[dict[str, Any], str]:
+    """Markdown bytes → front matter and body, or BadArticle saying what is wrong."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: editors on Windows start files with a byte order mark, which hides the front matter.
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadArticle(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     try:
@@ -93,14 +99,23 @@ def text_field(meta: dict[str, Any], key: str) -> str:
     return _as_text(meta, key)
 
 
+def file_limits(cfg: SourceConfig) -> FileLimits:
+    """The folder source's file limits (max_file_bytes, symlinks)."""
+    return FileLimits(
+        max_bytes=int(cfg.options.get("max_file_bytes", MAX_FILE_BYTES)),
+        symlinks=str(cfg.options.get("symlinks", "inside")),
+    )
+
+
 def parse_article(path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleInput:
-    """One article file (Markdown, HTML or JSON) → ArticleInput, or BadArticle saying what is wrong."""
+    """One article file (Markdown, HTML or JSON) → ArticleInput, or BadItem saying what is wrong."""
+    file = read_file(path, Path(cfg.options["path"]), file_limits(cfg))
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
-        return parse_html_file(path.read_bytes(), path, cfg, ctx)
+        return parse_html_file(file.data, path, cfg, ctx, file.mtime)
     if suffix == ".json":
-        return parse_json(path.read_bytes(), path, cfg, ctx)
-    meta, content = read_markdown(path)
+        return parse_json(file.data, path, cfg, ctx)
+    meta, content = parse_markdown(file.data)
     return from_fields(meta, render_markdown(content), path, cfg, ctx)
 
 
@@ -127,15 +142,12 @@ def parse_json(data: bytes, path: Path, cfg: SourceConfig, ctx: SourceContext) -
     return from_fields(meta, html, path, cfg, ctx)
 
 
-def parse_html_file(data: bytes, path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleInput:
+def parse_html_file(
+    data: bytes, path: Path, cfg: SourceConfig, ctx: SourceContext, mtime: float
+) -> ArticleInput:
     """A saved web page, extracted like a web source's article; dated by its metadata, else the file's mtime."""
-    try:
-        ex = extract_article(decode_html(data), "", ctx.timezone)
-    except ExtractError as exc:
-        raise BadArticle(str(exc)) from exc
-    published = ex.published or datetime.fromtimestamp(path.stat().st_mtime, tz=ctx.timezone).replace(
-        microsecond=0
-    )
+    ex = extract_article(decode_html(data), "", ctx.timezone)
+    published = ex.published or datetime.fromtimestamp(mtime, tz=ctx.timezone).replace(microsecond=0)
     language = _page_language(ex.language, cfg, ctx)
     meta = {
         "title": ex.title,
@@ -164,9 +176,15 @@ def from_fields(
     if not title:
         raise BadArticle("missing 'title' in front matter")
     published = _as_datetime(meta.get("date"), ctx)
-    key = _as_text(meta, "id") or path.stem
+    given = _as_text(meta, "id")
+    key = given or path.stem
     if not _KEY_RE.match(key):
-        raise BadArticle(f"'id' {key!r} may hold only letters, digits, '.', '_' and '-'")
+        if given:
+            raise BadArticle(f"'id' {key!r} may hold only letters, digits, '.', '_' and '-'")
+        raise BadArticle(
+            f"the file name gives the 'id' {key!r}, which may hold only letters, digits, '.', '_' and '-' "
+            "(rename the file or set 'id' in the front matter)"
+        )
     tags = meta.get("tags") or []
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",")]
@@ -222,19 +240,18 @@ class FolderSource:
         for path in sorted(self.path.iterdir()):
             if path.suffix.lower() not in SUFFIXES or path.name.startswith("."):
                 continue
+            # Stat before reading: a file changed in between has a newer tag next time, and is read again.
             try:
-                # Stat before reading: a file changed in between has a newer tag next time, and is read again.
                 st = path.stat()
-                tag = version_tag(st.st_size, st.st_mtime_ns, st.st_ino, reading)
-                known = remembered.get(str(path), "")
-                if known.startswith(tag):
-                    yield Unchanged(self.name, known[len(tag) :], str(path), known)
-                    continue
-                item = parse_article(path, self.cfg, self.ctx)
-                yield replace(item, version_tag=tag + item.key)
-            except BadArticle as exc:
-                yield Problem(self.name, str(path), str(exc))
-            except RecursionError:
-                yield Problem(self.name, str(path), "nested too deeply to read")
-            except OSError as exc:
-                yield Problem(self.name, str(path), f"cannot read: {exc.strerror or exc}")
+            except OSError:
+                st = None  # a dangling link, a file gone meanwhile: read_item names what is wrong
+            tag = version_tag(st.st_size, st.st_mtime_ns, st.st_ino, reading) if st is not None else ""
+            known = remembered.get(str(path), "")
+            if tag and known.startswith(tag):
+                yield Unchanged(self.name, known[len(tag) :], str(path), known)
+                continue
+            # One file never stops the folder: whatever goes wrong is a Problem naming it.
+            item = read_item(self.cfg, str(path), partial(parse_article, path, self.cfg, self.ctx))
+            yield (
+                replace(item, version_tag=tag + item.key) if tag and isinstance(item, ArticleInput) else item
+            )

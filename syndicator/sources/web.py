@@ -7,19 +7,13 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 
 from syndicator.config import SourceConfig
 from syndicator.http import FetchError, Response, Validators
 from syndicator.models import ArticleInput, Problem
-from syndicator.sources import SourceContext, register
-from syndicator.sources.extract import (
-    Extracted,
-    ExtractError,
-    decode_html,
-    extract_article,
-    find_links,
-    parse_html,
-)
+from syndicator.sources import FIELD_LIMITS, SourceContext, read_item, register
+from syndicator.sources.extract import Extracted, decode_html, extract_article, find_links, parse_html
 from syndicator.sources.ids import stable_key
 from syndicator.sources.language import detect_language
 
@@ -76,6 +70,11 @@ class WebSource:
         self.url = str(cfg.options["url"])
         self.selectors = dict(cfg.options.get("selectors") or {})
 
+    def _article(self, resp: Response, link: str) -> ArticleInput:
+        text = decode_html(resp.content, resp.declared_charset)
+        ex = extract_article(text, resp.url, self.ctx.timezone, self.selectors)
+        return page_article(ex, link, resp, self.cfg, self.ctx)
+
     def poll(self) -> Iterator[ArticleInput | Problem]:
         """New or changed articles on the listing; raises SourceError when the listing cannot be read."""
         pages = self.ctx.pages
@@ -91,6 +90,11 @@ class WebSource:
             )
         complete, fetched = True, 0
         for link, card in links:
+            if len(link) > FIELD_LIMITS["url"]:
+                yield Problem(
+                    self.name, f"{link[:200]}…", f"a link of {len(link):,} characters; not followed"
+                )
+                continue
             fingerprint = _fingerprint(link, card)
             if pages.page_state(self.name, link)[2] == fingerprint:
                 continue  # read before, and the listing says the same about it
@@ -101,22 +105,13 @@ class WebSource:
             fetched += 1
             try:
                 resp = self.ctx.http.get(link, accept=ACCEPT)
-                ex = extract_article(
-                    decode_html(resp.content, resp.declared_charset),
-                    resp.url,
-                    self.ctx.timezone,
-                    self.selectors,
-                )
             except FetchError as exc:
                 complete = False  # not marked as read: tried again next poll
                 yield Problem(self.name, link, exc.reason + (f" (hint: {exc.hint})" if exc.hint else ""))
                 continue
-            except ExtractError as exc:
-                # Bad input is data: reported once, then left alone until the listing changes.
-                yield Problem(self.name, link, str(exc))
-                pages.save_page_state(self.name, link, fingerprint=fingerprint)
-                continue
-            yield page_article(ex, link, resp, self.cfg, self.ctx)
+            # One page never stops the site; bad input is data: a page that cannot be used is reported
+            # once, then left alone until the listing changes.
+            yield read_item(self.cfg, link, partial(self._article, resp, link))
             pages.save_page_state(self.name, link, fingerprint=fingerprint)
         if complete:
             # A 304 for the listing is trusted only once every page it links to has been read.

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from syndicator.errors import BadItem
 from syndicator.models import DONE, HUMAN, Problem, Translation
+from syndicator.sources.files import FileLimits, read_file
 from syndicator.sources.folder import (
     MARKDOWN_SUFFIXES,
     BadArticle,
-    read_markdown,
+    parse_markdown,
     render_markdown,
     text_field,
 )
@@ -81,8 +83,13 @@ def _no_article(file: CorrectionFile) -> str:
     return f"no article {file.key!r} from source {file.source!r} (name the file after the article's id)"
 
 
+def _bytes(file: CorrectionFile) -> bytes:
+    # Editors write this folder: read like a drop folder (regular files, bounded, links kept inside it).
+    return read_file(file.path, file.path.parents[2], FileLimits()).data
+
+
 def _read(file: CorrectionFile) -> tuple[str, str, str]:
-    meta, content = read_markdown(file.path)
+    meta, content = parse_markdown(_bytes(file))
     title = text_field(meta, "title")
     if not title:
         raise BadArticle("missing 'title' in front matter")
@@ -101,7 +108,7 @@ def inspect(store: Store, folder: Path, languages: Sequence[str]) -> tuple[list[
             continue
         try:
             _read(file)
-        except (BadArticle, OSError) as exc:
+        except (BadItem, OSError) as exc:
             problems.append(Problem(ORIGIN, str(file.path), str(exc)))
     stale = [path for _, _, path, is_stale in store.corrections() if is_stale]
     return stale, problems
@@ -126,7 +133,10 @@ def apply(store: Store, folder: Path, languages: Sequence[str], now: datetime) -
             continue
         present.add((article.id, file.language))
         try:
-            file_hash = hashlib.sha256(file.path.read_bytes()).hexdigest()
+            file_hash = hashlib.sha256(_bytes(file)).hexdigest()
+        except BadItem as exc:
+            outcome.problems.append(Problem(ORIGIN, str(file.path), str(exc)))
+            continue
         except OSError as exc:
             outcome.problems.append(Problem(ORIGIN, str(file.path), f"cannot read: {exc.strerror or exc}"))
             continue
@@ -140,7 +150,7 @@ def apply(store: Store, folder: Path, languages: Sequence[str], now: datetime) -
                 continue  # in place already: nothing to do
         try:
             title, summary, body = _read(file)
-        except BadArticle as exc:
+        except BadItem as exc:
             outcome.problems.append(Problem(ORIGIN, str(file.path), str(exc)))
             continue
         except OSError as exc:

@@ -30,7 +30,7 @@ from syndicator.translate.protect import TOKEN_RE, Protected, Protector, globali
 log = logging.getLogger(__name__)
 
 _SPACE = re.compile(r"\s+")
-_EDGES = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)
+_EDGES = re.compile(r"^(\s*)(.*?)(\s*)\Z", re.DOTALL)
 # Text inside these is code or data, not prose: never sent to a model.
 _KEEP_TAGS = {"code", "pre", "kbd", "samp", "var", "script", "style"}
 # Inside a block these stay whole, as one token: code, images, line breaks.

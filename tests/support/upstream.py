@@ -32,6 +32,10 @@ class Reply:
     wait_for: str = ""  # hold the answer until a request for this path arrived (or 10 s passed)
     etag: str = ""  # send it, and answer 304 when the client sends it back
     last_modified: str = ""
+    # A slow-drip server: one byte of the body every `drip` seconds (each read arrives well within any read
+    # timeout, the whole answer takes forever); `drip_head` drips the status line and headers too.
+    drip: float = 0.0
+    drip_head: bool = False
 
 
 def fixture(name: str, base: str = "", **kwargs: object) -> Reply:
@@ -70,6 +74,9 @@ class Upstream:
             disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
+                upstream._handle(self)
+
+            def do_POST(self) -> None:  # WebSub pings: answered like a GET (the form is not read)
                 upstream._handle(self)
 
             def log_message(self, format: str, *args: object) -> None:
@@ -127,6 +134,9 @@ class Upstream:
                 self.arrived.wait_for(
                     lambda: any(r.path == reply.wait_for for r in self.requests), timeout=10
                 )
+        if reply.drip:
+            self._drip(h, reply)
+            return
         if reply.etag and h.headers.get("If-None-Match") == reply.etag:
             h.send_response(304)
             h.send_header("ETag", reply.etag)
@@ -158,6 +168,26 @@ class Upstream:
             return  # the client hung up (size cap, timeout): expected
         if reply.truncate_at is not None:
             h.close_connection = True
+
+    def _drip(self, h: BaseHTTPRequestHandler, reply: Reply) -> None:
+        head = (
+            f"HTTP/1.1 {reply.status} OK\r\nContent-Type: {reply.content_type}\r\n"
+            f"Content-Length: {len(reply.body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        h.close_connection = True
+        if not reply.drip_head:
+            h.wfile.write(head)
+            head = b""
+        try:
+            for i in range(len(head) + len(reply.body)):
+                h.wfile.write((head + reply.body)[i : i + 1])
+                h.wfile.flush()
+                with self.lock:
+                    self.sent[h.path] = self.sent.get(h.path, 0) + 1
+                if self.stopping.wait(reply.drip):
+                    return
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client gave up: what the deadline is for
 
     def _chunks(self, reply: Reply) -> Iterator[bytes]:
         if reply.filler:
