@@ -126,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
     """Validate only."""
     from syndicator.glossary import load_glossary
+    from syndicator.status import catalog_warnings
 
     _check_partners(config)
     glossary = load_glossary(config.root)  # raises ConfigError naming config/glossary.toml
@@ -133,6 +134,8 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     print(f"{config.file}: OK ({len(config.sources)} source(s); languages {langs})")
     if glossary.file is not None:
         print(f"{glossary.file}: OK ({len(glossary.terms)} term(s))")
+    for line in catalog_warnings(config):
+        print(f"warning: {line}")
     return EXIT_OK
 
 

@@ -98,7 +98,7 @@ def open_context(
         catalogs=Catalogs(config.locales_dir),
         clock=clock,
         restricted=PartnerRegistry(config.partners_file, config.languages.all).restricted,
-        faithful=Faithful(glossary=load_glossary(config.root)),
+        faithful=Faithful(glossary=load_glossary(config.root), names=config.translation.protect_names),
     )
     if config.serve.hubs:
         from syndicator.serve.websub import publish_listener
@@ -338,7 +338,7 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
                  quality.Field("summary", article.summary, res.summary),
                  quality.Field("body", article.body_html, res.body_html, html=True)],
                 unit.source, unit.target, bounds,
-            )  # fmt: skip
+            ) or quality.signal_problem(res.signals, pair.engine, t.max_unknown_for(unit.target))  # fmt: skip
             if res.error:
                 log.warning("%s %s/%s: %s", unit.target, article.source, article.key, res.error)
         status = DONE if res is not None and not res.error else FAILED
@@ -353,6 +353,7 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
                 engine=pair.engine,
                 model_version=pair.model_id,
                 pivot=pair.pivot,
+                unknown_ratio=res.signals.unknown_ratio if res else None,
                 error=(res.error if res else crash),
                 source_hash=by_id[article.id].content_hash,
                 updated=now,

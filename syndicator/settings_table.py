@@ -42,6 +42,7 @@ KINDS: Final = (
     "urls",
     "number",
     "selectors",
+    "language_ratios",
 )
 
 
@@ -165,6 +166,27 @@ SETTINGS: tuple[Setting, ...] = (
         "ratio_range",
         [0.05, 12.0],
         "The same bounds when translating from Chinese, Japanese or Korean.",
+    ),
+    Setting(
+        "translation.max_unknown_ratio",
+        "number",
+        0.1,
+        "Quality gate: the largest share of an article's words the engine may mark as unknown or "
+        "untranslatable (Apertium's *, #, @); above it the translation fails.",
+        minimum=0,
+    ),
+    Setting(
+        "translation.max_unknown_ratios",
+        "language_ratios",
+        {},
+        "The same bound per target language, overriding translation.max_unknown_ratio, e.g. hr = 0.2.",
+    ),
+    Setting(
+        "translation.protect_names",
+        "bool",
+        True,
+        "Keep names beyond the glossary as written: after honorifics (Ms. Grace Long), acronyms (OHA), "
+        "capitalised multi-word names in mid-sentence.",
     ),
     Setting(
         "translation.index_url",

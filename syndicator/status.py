@@ -10,6 +10,7 @@ from typing import Any
 
 from syndicator.config import Config
 from syndicator.errors import SyndicatorError
+from syndicator.localize import Catalogs
 from syndicator.models import PENDING, TRANSLATION_STATUSES
 from syndicator.reload import last_reload_error
 from syndicator.store import Store, utcnow
@@ -39,6 +40,16 @@ def coverage(config: Config) -> list[dict[str, str]]:
         rows.append({"source": config.languages.source, "target": target, "engine": name, "covered": covered,
                      "model": getattr(pair, "model_id", "")})  # fmt: skip
     return rows
+
+
+def catalog_warnings(config: Config) -> list[str]:
+    """One line per configured language that no interface catalog serves (its feeds would mix languages)."""
+    missing = Catalogs(config.locales_dir).missing(config.languages.all)
+    return [
+        f"no interface catalog for {code}: its feed titles and notices would be in English; add "
+        f"{config.locales_dir / code / 'LC_MESSAGES' / 'syndicator.po'} (see locales/README.md)"
+        for code in missing
+    ]
 
 
 def stopped_partners(config: Config, store: Store) -> list[dict[str, Any]]:
@@ -98,6 +109,7 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
     try:
         states = store.source_states()
         counts = store.counts()
+        unknown = store.unknown_ratios()
         service = store.states()
         sources = []
         for cfg in config.sources:
@@ -111,6 +123,9 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             row: dict[str, Any] = {"language": lang, "original": lang == config.languages.source}
             row.update({s: counts.get(lang, {}).get(s, 0) for s in TRANSLATION_STATUSES})
             row["backlog"] = row.get(PENDING, 0)
+            if lang in unknown:
+                mean, top = unknown[lang]
+                row["unknown_ratio"] = {"mean": round(mean, 3), "max": round(top, 3)}
             published = service.get(f"publish:{lang}")
             row["last_publish"] = published[1] if published else None
             publish_failed = service.get(f"publish_error:{lang}")
@@ -142,6 +157,7 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             "languages": languages,
             "models": models,
             "models_missing": [m["target"] for m in models if m["covered"] == "missing"],
+            "catalogs_missing": Catalogs(config.locales_dir).missing(config.languages.all),
             "partners_stopped": stopped_partners(config, store),
             "reload_error": last_reload_error(config.root),
             "memory": memory,
@@ -212,6 +228,10 @@ def format_status(data: dict[str, Any]) -> str:
             f"  {row['language']}: {row['done']} done, {row['pending']} pending (backlog), {row['failed']} failed, "
             f"{row['no-model']} without a model{last}"
         )
+        if ratio := row.get("unknown_ratio"):
+            lines.append(
+                f"    words the engine marked unknown: {ratio['mean']:.1%} on average, {ratio['max']:.1%} at most"
+            )
         lines += [f"    {e}" for e in row["errors"]]
         if row["failed"] and row.get("next_retry"):
             lines.append(
@@ -228,6 +248,11 @@ def format_status(data: dict[str, Any]) -> str:
         lines.append(f"  {m['source']} → {m['target']} ({m['engine']}): {m['covered']}{flag}")
     if data["models_missing"]:
         lines.append(f"models missing for: {', '.join(data['models_missing'])}")
+    if data.get("catalogs_missing"):
+        lines.append(
+            f"interface catalogs missing for: {', '.join(data['catalogs_missing'])} (feed titles and notices "
+            "in English there; add locales/<lang>/LC_MESSAGES/syndicator.po, see locales/README.md)"
+        )
     for p in data["partners_stopped"]:
         lines.append(f"partner stopped pulling: {p.get('name')} (last pull {p.get('last_pull')})")
     fixes = data["corrections"]

@@ -62,15 +62,27 @@ class TranslationConfig:
     length_ratio: tuple[float, float] = (0.02, 4.0)
     length_ratio_to_cjk: tuple[float, float] = (0.01, 2.0)
     length_ratio_from_cjk: tuple[float, float] = (0.05, 12.0)
+    max_unknown_ratio: float = 0.1
+    max_unknown_ratios: Mapping[str, float] = field(default_factory=dict)  # target language -> bound
+    protect_names: bool = True
     index_url: str = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
 
     def __post_init__(self) -> None:
         # A read-only view keeps the frozen promise for the mapping too.
         object.__setattr__(self, "engines", MappingProxyType(dict(self.engines)))
+        object.__setattr__(self, "max_unknown_ratios", MappingProxyType(dict(self.max_unknown_ratios)))
 
     def engine_for(self, language: str) -> str:
         """The engine that translates into `language`."""
         return self.engines.get(language, self.engine)
+
+    def max_unknown_for(self, language: str) -> float:
+        """The unknown-word bound for a target language."""
+        base = language.split("-")[0]
+        for code in (language, base):
+            if code in self.max_unknown_ratios:
+                return self.max_unknown_ratios[code]
+        return self.max_unknown_ratio
 
 
 @dataclass(frozen=True, kw_only=True)

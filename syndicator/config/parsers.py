@@ -293,6 +293,25 @@ def _parse_language_map(value: Any, setting: Setting, root: Path) -> dict[str, s
     return result
 
 
+def _parse_language_ratios(value: Any, setting: Setting, root: Path) -> dict[str, float]:
+    _expect(value, dict, "a table", setting)
+    problems: list[_Invalid] = []
+    result: dict[str, float] = {}
+    for language, ratio in value.items():
+        try:
+            _check_language(language)
+            if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 <= ratio <= 1:
+                raise _Invalid(
+                    f"expected a number from 0 to 1, got {_describe(ratio)}", f"e.g. {language} = 0.2"
+                )
+            result[language] = float(ratio)
+        except _Invalid as exc:
+            problems.append(_Invalid(exc.message, exc.hint, at=(language,)))
+    if problems:
+        raise _Invalids(problems)
+    return result
+
+
 def _parse_ratio_range(value: Any, setting: Setting, root: Path) -> tuple[float, float]:
     if isinstance(value, tuple):  # the table's default
         value = list(value)
@@ -346,6 +365,7 @@ _PARSERS: dict[str, Callable[[Any, Setting, Path], Any]] = {
     "urls": _parse_urls,
     "number": _parse_number,
     "selectors": _parse_selectors,
+    "language_ratios": _parse_language_ratios,
 }
 
 

@@ -45,20 +45,25 @@ def entry_path(article: Article, language: str) -> str:
 
 
 def provenance(translation: Translation) -> dict[str, Any]:
-    """Machine-readable origin of a translation: engine, model version, pivot, reviewed by a human."""
-    return {
+    """Machine-readable origin of a translation: engine, model version, pivot, reviewed by a human, and the
+    share of words the engine marked unknown (only for engines that mark them: Apertium)."""
+    data: dict[str, Any] = {
         "engine": translation.engine,
         "model": translation.model_version,
         "pivot": translation.pivot or None,
         "reviewed": translation.reviewed,
     }
+    if translation.unknown_ratio is not None and not translation.reviewed:
+        data["unknown_ratio"] = round(translation.unknown_ratio, 3)
+    return data
 
 
 def provenance_attributes(translation: Translation) -> str:
     """The provenance as data- attributes of the notice paragraph."""
     data = provenance(translation)
     attrs = {"engine": data["engine"], "model": data["model"], "pivot": data["pivot"] or "",
-             "reviewed": "true" if data["reviewed"] else "false"}  # fmt: skip
+             "reviewed": "true" if data["reviewed"] else "false",
+             "unknown-ratio": str(data.get("unknown_ratio", ""))}  # fmt: skip
     return "".join(f' data-{k}="{html.escape(v)}"' for k, v in attrs.items() if v)
 
 
@@ -111,8 +116,8 @@ class EntryBuilder:
         # Language names, notices and tags come from every configured language's catalog.
         digest = hashlib.sha256()
         for code in self.config.languages.all:
-            po = self.catalogs.locales_dir / code / "LC_MESSAGES" / "syndicator.po"
-            digest.update(po.read_bytes() if po.is_file() else b"-")
+            files = self.catalogs.files(code)
+            digest.update(b"\0".join(po.read_bytes() for po in files) if files else b"-")
         return digest.hexdigest()
 
     def url(self, relpath: str) -> str:

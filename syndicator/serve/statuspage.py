@@ -76,6 +76,11 @@ def _per_day_series(days: list[str], per_day: dict[str, dict[str, int]]) -> dict
     return {lang: [float(per_day.get(day, {}).get(lang, 0)) for day in days] for lang in languages}
 
 
+def _unknown(ratio: dict[str, float] | None) -> str:
+    """Words the engine marked unknown in done translations: mean and max ('' for engines that mark none)."""
+    return f"{ratio['mean']:.1%} (max {ratio['max']:.1%})" if ratio else ""
+
+
 def _backlog_series(samples: list[tuple[datetime, str, int]]) -> tuple[list[str], dict[str, list[float]]]:
     """Backlog per language at each sample time (carrying a language's last value forward)."""
     times = sorted({t for t, _, _ in samples})
@@ -149,17 +154,26 @@ def render_status_page(data: dict[str, Any]) -> bytes:
             f"<span class='bad'>{backlog}</span>" if backlog else "0",
             str(lang.get("failed", 0)),
             str(lang.get("no-model", 0)),
+            _unknown(lang.get("unknown_ratio")),
             _when(lang.get("last_publish"))
             + (f" <span class='bad'>failing: {escape(lang['publish_error'])}</span>" if lang.get("publish_error") else ""),
         ])  # fmt: skip
     out.append(
         "<h2>Languages</h2>"
-        + _table(["language", "done", "backlog", "failed", "without a model", "last publish"], rows)
+        + _table(
+            ["language", "done", "backlog", "failed", "without a model", "unknown words", "last publish"],
+            rows,
+        )
     )
     if missing := data.get("models_missing"):
         out.append(
             f"<p class='bad'>Models missing for: {escape(', '.join(missing))} "
             "(install with <code>syndicator models install FILE.argosmodel</code>)</p>"
+        )
+    if catalogs := data.get("catalogs_missing"):
+        out.append(
+            f"<p class='bad'>Interface catalogs missing for: {escape(', '.join(catalogs))} "
+            "(feed titles and notices are in English there)</p>"
         )
     if stopped := data.get("partners_stopped"):
         items = "".join(

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -66,6 +67,8 @@ translations = Table(
     Column("reviewed", Boolean, nullable=False, default=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_retry", DateTime, nullable=True),
+    # Share of words the engine marked unknown (translate/quality.py); NULL for engines that mark nothing.
+    Column("unknown_ratio", Float, nullable=True),
 )
 
 # Human corrections applied: which file version was checked against which version of the article.

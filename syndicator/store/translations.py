@@ -178,8 +178,13 @@ class TranslationsMixin(ArticlesMixin):
             elif tr.status == DONE:
                 values.update(attempts=0, next_retry=None, reviewed=tr.reviewed)
             if tr.status == DONE:
+                # The ratio describes the text it came with (a failure's reason names its own).
                 values.update(
-                    title=tr.title, summary=tr.summary, body_html=tr.body_html, source_hash=tr.source_hash
+                    title=tr.title,
+                    summary=tr.summary,
+                    body_html=tr.body_html,
+                    source_hash=tr.source_hash,
+                    unknown_ratio=tr.unknown_ratio,
                 )
                 old = conn.execute(
                     select(
@@ -244,7 +249,23 @@ class TranslationsMixin(ArticlesMixin):
             reviewed=bool(row.reviewed),
             attempts=row.attempts,
             next_retry=_aware(row.next_retry),
+            unknown_ratio=row.unknown_ratio,
         )
+
+    def unknown_ratios(self) -> dict[str, tuple[float, float]]:
+        """Per language, (mean, max) share of words the engine marked unknown in done translations."""
+        done = and_(translations.c.status == DONE, translations.c.unknown_ratio.is_not(None))
+        query = (
+            select(
+                translations.c.language,
+                func.avg(translations.c.unknown_ratio),
+                func.max(translations.c.unknown_ratio),
+            )
+            .where(done)
+            .group_by(translations.c.language)
+        )
+        with self.engine.connect() as conn:
+            return {lang: (float(mean), float(top)) for lang, mean, top in conn.execute(query)}
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Translation counts per language and status."""
@@ -323,6 +344,7 @@ class TranslationsMixin(ArticlesMixin):
                         source_hash=m["tr_source_hash"],
                         updated=_aware(m["tr_updated"]),
                         reviewed=bool(m["tr_reviewed"]),
+                        unknown_ratio=m["tr_unknown_ratio"],
                     )
                 out.append((self._article(row), translation))
         return out
