@@ -53,7 +53,44 @@ _SENTENCE_END = re.compile(r"(?:^|[.!?:;]|[.!?:;][\"'”’)\]]|\n)\s*[\"'“‘
 _TITLE_WORDS = frozenset(_HONORIFICS.split("|"))
 # Capitalised only because they open a sentence: "The Ocean Harbour Authority said…" names the rest.
 _OPENERS = frozenset(
-    ["The", "A", "An", "This", "That", "These", "Those", "Our", "Its", "Their", "His", "Her", "In", "On", "At", "For", "By", "From", "With", "After", "Before", "When", "While", "As", "If", "But", "And", "Yesterday", "Today", "Tomorrow", "Last", "Next", "Both", "All", "Every", "New"]
+    [
+        "The",
+        "A",
+        "An",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "Our",
+        "Its",
+        "Their",
+        "His",
+        "Her",
+        "In",
+        "On",
+        "At",
+        "For",
+        "By",
+        "From",
+        "With",
+        "After",
+        "Before",
+        "When",
+        "While",
+        "As",
+        "If",
+        "But",
+        "And",
+        "Yesterday",
+        "Today",
+        "Tomorrow",
+        "Last",
+        "Next",
+        "Both",
+        "All",
+        "Every",
+        "New",
+    ]
 )
 
 
