@@ -77,6 +77,7 @@ class Translation:
     next_retry: datetime | None = None  # when a failed translation may be tried again
     # Share of the words the engine marked unknown or untranslatable (Apertium), None where it marks nothing.
     unknown_ratio: float | None = None
+    tags: tuple[str, ...] = ()  # the article's tags as the engine translated them, in the article's order
 
 
 PENDING, DONE, FAILED, NO_MODEL = "pending", "done", "failed", "no-model"

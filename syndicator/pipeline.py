@@ -98,7 +98,11 @@ def open_context(
         catalogs=Catalogs(config.locales_dir),
         clock=clock,
         restricted=PartnerRegistry(config.partners_file, config.languages.all).restricted,
-        faithful=Faithful(glossary=load_glossary(config.root), names=config.translation.protect_names),
+        faithful=Faithful(
+            glossary=load_glossary(config.root),
+            names=config.translation.protect_names,
+            tags_language=config.languages.source,
+        ),
     )
     if config.serve.hubs:
         from syndicator.serve.websub import publish_listener
@@ -354,6 +358,7 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
                 model_version=pair.model_id,
                 pivot=pair.pivot,
                 unknown_ratio=res.signals.unknown_ratio if res else None,
+                tags=res.tags if res else (),
                 error=(res.error if res else crash),
                 source_hash=by_id[article.id].content_hash,
                 updated=now,

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bench import newsgen
+from tests.support.apertium import needs_mode
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -42,3 +43,20 @@ def test_benchmark_quick_mode(tmp_path: Path) -> None:
     assert update["update_sentences"] == 5  # one changed sentence, five languages
     assert all(stats["misses"] == 41 for stats in update["memory"].values())
     assert update["peak_rss_mb"] > 0
+
+
+@needs_mode("eng-spa", "apertium-eng-spa")
+def test_fidelity_benchmark_tiny(tmp_path: Path) -> None:
+    out = tmp_path / "fidelity.json"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "fidelity.py"), "--tiny", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "| es (eng-spa) |" in proc.stdout
+    result = json.loads(out.read_text(encoding="utf-8"))
+    spanish = result["languages"]["es"]["syndicator"]
+    assert spanish["debris"] == 0 and spanish["paragraphs"] == "4/4"
+    assert result["names"]["kept"]

@@ -100,6 +100,14 @@ class EntryBuilder:
         fixed = self.glossary.render(tag, language)
         return fixed if fixed is not None else self.catalogs.gettext(language, tag)
 
+    def _category(self, tag: str, index: int, language: str, translation: Translation) -> str:
+        """A tag in a translated entry: the glossary's, else the catalog's, else the engine's translation."""
+        shown = self.tags(tag, language)
+        if shown != tag or self.catalogs.has(language, tag) or self.glossary.render(tag, language) is not None:
+            return shown
+        engine = translation.tags[index] if index < len(translation.tags) else ""
+        return engine or tag
+
     def signature(self, language: str) -> str:
         """Hash of everything besides articles that shapes a language's bytes: when it changes, all of
         that language is republished."""
@@ -216,7 +224,8 @@ class EntryBuilder:
             else article.updated,
             author=article.author,
             categories=tuple(
-                plain_text(tag if translation is None else self.tags(tag, language)) for tag in article.tags
+                plain_text(tag if translation is None else self._category(tag, i, language, translation))
+                for i, tag in enumerate(article.tags)
             ),
             image=image,
             alternates=alternates,

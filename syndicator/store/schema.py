@@ -69,6 +69,8 @@ translations = Table(
     Column("next_retry", DateTime, nullable=True),
     # Share of words the engine marked unknown (translate/quality.py); NULL for engines that mark nothing.
     Column("unknown_ratio", Float, nullable=True),
+    # The article's tags as the engine translated them (JSON list, in the article's order).
+    Column("tags", Text, nullable=False, default="[]"),
 )
 
 # Human corrections applied: which file version was checked against which version of the article.

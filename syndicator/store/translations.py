@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -185,6 +186,7 @@ class TranslationsMixin(ArticlesMixin):
                     body_html=tr.body_html,
                     source_hash=tr.source_hash,
                     unknown_ratio=tr.unknown_ratio,
+                    tags=json.dumps(list(tr.tags), ensure_ascii=False),
                 )
                 old = conn.execute(
                     select(
@@ -250,6 +252,7 @@ class TranslationsMixin(ArticlesMixin):
             attempts=row.attempts,
             next_retry=_aware(row.next_retry),
             unknown_ratio=row.unknown_ratio,
+            tags=_tags(row.tags),
         )
 
     def unknown_ratios(self) -> dict[str, tuple[float, float]]:
@@ -345,6 +348,7 @@ class TranslationsMixin(ArticlesMixin):
                         updated=_aware(m["tr_updated"]),
                         reviewed=bool(m["tr_reviewed"]),
                         unknown_ratio=m["tr_unknown_ratio"],
+                        tags=_tags(m["tr_tags"]),
                     )
                 out.append((self._article(row), translation))
         return out
@@ -374,3 +378,12 @@ class TranslationsMixin(ArticlesMixin):
                 .values(status=PENDING, error="")
             )
             return int(result.rowcount or 0)
+
+
+def _tags(stored: str | None) -> tuple[str, ...]:
+    """Translated tags as stored (a JSON list); anything else reads as none."""
+    try:
+        tags = json.loads(stored or "[]")
+    except ValueError:
+        return ()
+    return tuple(str(t) for t in tags) if isinstance(tags, list) else ()

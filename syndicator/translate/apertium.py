@@ -39,11 +39,12 @@ _BLOCK = re.compile(r'<p id="s(\d+)">(.*?)</p>', re.DOTALL)
 # Apertium's marks: *unknown word (copied from the source), #generation failure (a bare lemma), @transfer
 # failure (no bilingual entry: the English word). Counted, then removed wherever they stick to a word
 # ("#reći", "point# out", "grad@'s").
-_MARK = re.compile(r"[*#@]+(?=\w)|(?<=[\w.,;:!?'\"”’])[*#@]+")
+_MARK = re.compile(r"[*#@]+(?=[\w.,;:!?'\"”’)])|(?<=[\w.,;:!?'\"”’(])[*#@]+")
 _MARKED_WORD = re.compile(r"(?<![\w*#@])[*#@]+[^\W\d_]")
 _WORDS = re.compile(r"(?<![\w*#@])[*#@]*[^\W\d_][\w'’-]*")
 _LEADING_MARK = re.compile(r"(?<![\w*#@])[*#@]+(?=\w)")
 _SPACES = re.compile(r"\s+")
+_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 # Lemmas of punctuation that leak out of a transfer failure (eng-hbs: '"' comes back as "@parquote").
 _LEAKED = re.compile(r"[*#@]*parquote[*#@]*")
 _LEADING_UNKNOWN = re.compile(r"^((?:8\d{3,}[\s,;:]*)+|[^\W\d_]+\s+)([^\W\d_]+)")
@@ -156,6 +157,8 @@ class ApertiumPair:
         # A source with such characters of its own ("#1 hit", "*terms apply"): only the marks before words.
         marks = _LEADING_MARK if any(ch in source for ch in "*#@") else _MARK
         text = marks.sub("", text)
+        if ".." not in source:
+            text = _DOUBLE_STOP.sub(".", text)  # eng-hbs ends sentences with ".."
         text = _SPACES.sub(" ", text).strip()  # a dropped pronoun ("He", "We") leaves a double space
         text = _SPACE_AFTER_OPENING.sub(r"\1", text)  # '" Queremos' → '"Queremos'
         # After an unknown word at the start (a placeholder, "Gusts"), Apertium capitalizes the next word.

@@ -62,6 +62,9 @@ class Faithful:
     glossary: Glossary = EMPTY
     protect: bool = True  # False: the plain text-node mode only (no placeholders, no dates, no glossary)
     names: bool = True  # protect names beyond the glossary (translate/names.py)
+    # The language tags are written in (the site's): an article in another language keeps its tags for
+    # the catalogs, as its engine would read them in the wrong language. None: the article's own.
+    tags_language: str | None = None
 
 
 @dataclass
@@ -75,6 +78,7 @@ class TranslatedText:
     error: str = ""
     fallbacks: int = 0  # protected runs whose placeholders did not survive: translated node by node
     signals: Signals = field(default_factory=Signals)  # what the engine's output says about itself
+    tags: tuple[str, ...] = ()  # the article's tags, translated (in the article's order)
 
 
 class _Segment:
@@ -228,6 +232,10 @@ class _Document:
         title = sentence_case(article.title, names, [t.text for t in faithful.glossary.terms], common)
         self.title = self._plain_run(title)
         self.summary = self._plain_run(article.summary)
+        # Tags go to the engine too: feeds show a tag as the glossary fixes it, else as the catalog
+        # translates it, else as translated here (publish/entries.py).
+        same = faithful.tags_language in (None, article.language)
+        self.tags = [self._plain_run(tag) for tag in article.tags] if same else []
         self.root = lxml.html.fragment_fromstring(article.body_html or "<p></p>", create_parent="div")
         self.nodes: list[tuple[etree._Element, str, _Pieces]] = []
         self.blocks: list[_Run] = []
@@ -262,7 +270,7 @@ class _Document:
                 self.nodes.append((child, "tail", _Pieces(child.tail, self.pair, self.protector)))
 
     def runs(self) -> list[_Run]:
-        return [self.title, self.summary, *self.blocks]
+        return [self.title, self.summary, *self.tags, *self.blocks]
 
     def first_round(self) -> list[str]:
         """Sentences to translate first: protected runs where possible, plain text elsewhere."""
@@ -319,13 +327,26 @@ class _Document:
         summary = self.summary.result
         if summary is None:
             summary = self.summary.fallback[0].join(done, target)
+        tags = [
+            _like(run.prot.raw[0] if run.prot.raw else "", run.result or run.fallback[0].join(done, target))
+            for run in self.tags
+        ]
         return TranslatedText(
             article_id=self.article.id,
             title=capitalize_first(title),
             summary=summary,
             body_html=body if self.article.body_html else "",
+            tags=tuple(tags),
             fallbacks=sum(1 for r in self.runs() if r.sentences and r.result is None),
         )
+
+
+def _like(source: str, translated: str) -> str:
+    """A translated tag with its source's initial case ("culture" → "cultura", not "Cultura")."""
+    translated = translated.strip()
+    if source[:1].islower() and translated[:1].isupper() and not translated[1:2].isupper():
+        return translated[:1].lower() + translated[1:]
+    return translated
 
 
 def _fill(prot: Protected, el: etree._Element) -> None:

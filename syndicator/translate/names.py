@@ -40,12 +40,14 @@ _WORD = rf"(?!(?:{_CALENDAR})\b)[{_UPPER}][\w’'-]*(?<![’'-])"
 _INITIAL = rf"[{_UPPER}]\."
 # Lower-case words inside a name: "Ana de la Cruz", "Bank of Lisbon", "Ministry for the Environment".
 _PARTICLE = r"(?:of|for|the|de|del|della|der|den|da|das|do|dos|du|la|le|van|von|bin|al|y|&)"
-_NAME = rf"(?:{_INITIAL}\s*)*{_WORD}(?:\s+(?:{_PARTICLE}\s+)*{_WORD})*"
-_AFTER_HONORIFIC = re.compile(rf"\b(?:{_HONORIFICS})\b\.?\s+(?P<name>{_NAME})")
+_PARTICLE_WORD = re.compile(_PARTICLE)
+_S = r"[^\S\n]+"  # spaces within a line: a name never runs across a line break (a heading, a paragraph)
+_NAME = rf"(?:{_INITIAL}[^\S\n]*)*{_WORD}(?:{_S}(?:{_PARTICLE}{_S})*{_WORD})*"
+_AFTER_HONORIFIC = re.compile(rf"\b(?:{_HONORIFICS})\b\.?{_S}(?P<name>{_NAME})")
 # Two or more capitalised words (particles between them).
-_SEQUENCE = re.compile(rf"\b{_WORD}(?:\s+(?:{_PARTICLE}\s+)*{_WORD})+")
+_SEQUENCE = re.compile(rf"\b{_WORD}(?:{_S}(?:{_PARTICLE}{_S})*{_WORD})+")
 # One capitalised word: a run's words are looked up in the article's known names.
-_CAPITALISED = re.compile(rf"\b{_WORD}(?:\s+{_WORD})*")
+_CAPITALISED = re.compile(rf"\b{_WORD}(?:{_S}{_WORD})*")
 # A capital and more capitals or digits ("OHA", "G7"; in "COVID-19" the "19" is a number).
 _ACRONYM = re.compile(rf"\b[{_UPPER}][{_UPPER}\d]+\b")
 _SHOUTING = 3  # this many all-caps words in a row are emphasis, not acronyms
@@ -115,9 +117,12 @@ def _sequence_name(text: str, m: re.Match[str]) -> tuple[int, int] | None:
     titles = [i for i, w in enumerate(words[:-1]) if w in _TITLE_WORDS]
     if titles:
         cut = titles[-1] + 1
-        start = text.index(words[cut], start)
-        if len(words) - cut < 1:
+        # "Minister of Health Ines Ferreira": the title's own complement goes with it.
+        while cut < len(words) - 1 and _PARTICLE_WORD.fullmatch(words[cut]):
+            cut += 2 if not _PARTICLE_WORD.fullmatch(words[cut + 1]) else 1
+        if cut >= len(words):
             return None
+        start = text.index(words[cut], text.index(words[cut - 1], start) + len(words[cut - 1]))
     return start, m.end()
 
 

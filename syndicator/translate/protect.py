@@ -132,10 +132,10 @@ class Protected:
         self._pending = []
         pos = 0
         for start, end, value in self.protector.spans(text) if self.protector else []:
-            if start == pos and pos > 0:
-                # Two spans touching ("$3" right after a term): one token, or the two numbers would run
-                # together into one.
-                self.spans[-1].value += value
+            if pos > 0 and text[pos:start] in ("", ".", ","):
+                # Two spans touching ("$3" right after a term) or apart by a point ("OHA.HCL"): one token,
+                # or "8001.8002" would read as one number.
+                self.spans[-1].value += text[pos:start] + value
                 pos = end
                 continue
             self._bare(text[pos:start])
