@@ -31,19 +31,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import frontmatter  # noqa: E402
-import lxml.html  # noqa: E402
-from markdown_it import MarkdownIt  # noqa: E402
+import frontmatter
+import lxml.html
+from markdown_it import MarkdownIt
 
-from syndicator.models import Article  # noqa: E402
-from syndicator.settings_table import SETTINGS  # noqa: E402
-from syndicator.store import Store  # noqa: E402
-from syndicator.translate import EngineOptions, quality  # noqa: E402
-from syndicator.translate.apertium import ApertiumEngine, ApertiumPair  # noqa: E402
-from syndicator.translate.dates import find_dates, render  # noqa: E402
-from syndicator.translate.document import Faithful, translate_articles  # noqa: E402
-from syndicator.translate.names import find_names, known_names  # noqa: E402
-from syndicator.translate.protect import TOKEN_RE  # noqa: E402
+from syndicator.models import Article
+from syndicator.settings_table import SETTINGS
+from syndicator.store import Store
+from syndicator.translate import EngineOptions, quality
+from syndicator.translate.apertium import ApertiumEngine, ApertiumPair
+from syndicator.translate.dates import find_dates, render
+from syndicator.translate.document import Faithful, translate_articles
+from syndicator.translate.names import find_names, known_names
+from syndicator.translate.protect import TOKEN_RE
 
 ARTICLES = Path(__file__).resolve().parent / "fidelity"
 LANGUAGES = ("es", "ca", "gl", "eo", "hr")
@@ -149,7 +149,10 @@ def frozen(articles: list[tuple[Article, list[str]]]) -> dict[str, list[str]]:
                 kept.add(span)
             else:
                 wrong[span] += 1
-    return {"kept": sorted(kept), "wrongly_frozen": [f"{s} ×{n}" if n > 1 else s for s, n in wrong.most_common()]}
+    return {
+        "kept": sorted(kept),
+        "wrongly_frozen": [f"{s} ×{n}" if n > 1 else s for s, n in wrong.most_common()],
+    }
 
 
 def run(tiny: bool) -> dict[str, Any]:
@@ -194,15 +197,13 @@ def table(results: dict[str, Any]) -> str:
         if "skipped" in row:
             lines.append(f"| {language} | {row['skipped']} | | | | | |")
             continue
-        raw_, ours = row["raw"], row["syndicator"]
-
-        def both(key: str) -> str:
-            return f"{raw_[key]} → **{ours[key]}**"
-
+        ours = row["syndicator"]
+        both = {key: f"{row['raw'][key]} → **{ours[key]}**" for key in ("names_kept", "dates_native",
+                                                                       "unknown_ratio", "debris")}  # fmt: skip
         gates = f"fail {len(ours['failed'])}/{results['articles']}" if ours["failed"] else "pass"
         lines.append(
-            f"| {language} ({row['mode']}) | {both('names_kept')} | {both('dates_native')} | "
-            f"{both('unknown_ratio')} | {both('debris')} | {ours['paragraphs']} | {gates} |"
+            f"| {language} ({row['mode']}) | {both['names_kept']} | {both['dates_native']} | "
+            f"{both['unknown_ratio']} | {both['debris']} | {ours['paragraphs']} | {gates} |"
         )
     return "\n".join(lines)
 

@@ -16,14 +16,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syndicator.models import Article
+from syndicator.translate.amounts import find_amounts, render_amount
 from syndicator.translate.apertium import split_sentences
 from syndicator.translate.dates import find_dates, render
 from syndicator.translate.document import Faithful, translate_articles
-from syndicator.translate.headline import capitalize_first, proper_nouns, sentence_case
+from syndicator.translate.headline import capitalize_first, proper_nouns, sentence_case, title_words
+from syndicator.translate.names import find_names, known_names
 from syndicator.translate.protect import Protected, Protector, globalize, localize
 
 DATA = Path(__file__).resolve().parent / "data" / "faithful"
-LANGUAGES = ("es", "fr", "zh", "ar", "ru")
+LANGUAGES = ("es", "fr", "zh", "ar", "ru", "ca", "gl", "eo", "hr", "uk", "it")
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
 
 
@@ -189,3 +191,53 @@ class _NoMemory:
 
     def memory_count(self, pair: str, hits: int, misses: int) -> None:
         pass
+
+
+NAME_CASES = _cases("names.toml")
+
+
+@pytest.mark.parametrize("case", NAME_CASES, ids=_ids(NAME_CASES, "text"))
+def test_names_beyond_the_glossary(case: dict[str, Any]) -> None:
+    known = known_names(f"{case.get('article', '')}\n{case['text']}")
+    assert [case["text"][s:e] for s, e in find_names(case["text"], known)] == case["kept"]
+
+
+AMOUNT_CASES = _cases("amounts.toml")
+
+
+@pytest.mark.parametrize("case", AMOUNT_CASES, ids=_ids(AMOUNT_CASES, "text"))
+def test_amounts_are_rendered_per_locale(case: dict[str, Any]) -> None:
+    found = find_amounts(case["text"])
+    if not case["found"]:
+        assert found == []
+        return
+    (amount,) = found
+    assert case["text"][amount.start : amount.end] == case["found"]
+    for language in ("es", "ca", "fr", "de", "hr", "en"):
+        if language in case:
+            assert render_amount(amount, language).replace("\xa0", " ") == case[language], language
+
+
+def test_headline_keeps_what_the_engine_does_not_know_as_a_common_word() -> None:
+    title = "Harbour Festival Returns To Lisbon With Free Concerts"
+    assert title_words(title) >= {"lisbon", "festival"}
+    common = {"festival", "returns", "to", "with", "free", "concerts"}  # an analyser has no "lisbon"
+    assert sentence_case(title, (), (), common) == "Harbour festival returns to Lisbon with free concerts"
+    assert sentence_case(title) == "Harbour festival returns to lisbon with free concerts"  # no dictionary
+
+
+class _Lexicon(_Identity):
+    """The identity engine with a dictionary of ordinary lower-case words."""
+
+    def common_words(self, words: Sequence[str]) -> frozenset[str]:
+        return frozenset(words) - {"lisbon", "porto", "monday"}  # what Apertium's analyser lacks too
+
+
+def test_summary_that_repeats_the_headline_is_no_evidence_of_names() -> None:
+    title = "Ferry Line From Porto Opens Monday"
+    article = Article(
+        id=1, source="s", key="k", language="en", title=title, summary=title, body_html="<p>It opens.</p>",
+        author="", tags=(), image="", url="", published=NOW, first_seen=NOW, updated=NOW, content_hash="h",
+    )  # fmt: skip
+    (res,) = translate_articles(_Lexicon(), [article], _NoMemory(), faithful=Faithful())
+    assert res.title == "Ferry line from Porto opens Monday"

@@ -87,7 +87,9 @@ def test_every_pair_keeps_names_dates_links_and_publishes_no_debris(
     tmp_path: Path, language: str, mode: str
 ) -> None:
     store = Store(f"sqlite:///{tmp_path}/s.db")
-    (result,) = translate_articles(_pair(tmp_path, language), [_article()], store, faithful=_glossary(tmp_path))
+    (result,) = translate_articles(
+        _pair(tmp_path, language), [_article()], store, faithful=_glossary(tmp_path)
+    )
     assert result.error == ""
     _assert_faithful(result, language)
     assert result.signals.marked and result.signals.words > 40
@@ -107,7 +109,10 @@ class _LosingOne:
 
     def translate_batch(self, sentences: Sequence[str]) -> list[str]:
         out = self.pair.translate_batch(sentences)
-        return [TOKEN_RE.sub("", o, count=1) if "director" in s else o for s, o in zip(sentences, out)]
+        return [
+            TOKEN_RE.sub("", o, count=1) if "director" in s else o
+            for s, o in zip(sentences, out, strict=True)
+        ]
 
     def read_marks(self, source: str, output: str) -> tuple[str, int, int]:
         return self.pair.read_marks(source, output)  # type: ignore[attr-defined,no-any-return]
@@ -133,7 +138,13 @@ def test_mostly_untranslated_output_is_failed_not_published(
     root = make_instance(articles=[], targets=("hr", "es"), extra=engines)
     shutil.copy(ARTICLE, root / "articles")
     # Retried on the next cycle (not 10 minutes later), to show a laxer bound at work below.
-    config = ["-q", "--config", str(root / "config" / "syndicator.toml"), "--set", "translation.retry_after=0s"]
+    config = [
+        "-q",
+        "--config",
+        str(root / "config" / "syndicator.toml"),
+        "--set",
+        "translation.retry_after=0s",
+    ]
     assert main([*config, "run", "--once"]) == 0
     out = capsys.readouterr().out
     assert "hr: 1 failed" in out and "es: 1 translated" in out
@@ -201,7 +212,11 @@ def test_hand_made_instance_without_locales_speaks_the_target_language(
     capsys.readouterr()
     for language, notice, published in (
         ("es", "Este artículo fue traducido automáticamente del inglés.", "Publicado el 2 de marzo de 2026"),
-        ("gl", "Este artigo foi traducido automaticamente. Lingua orixinal: inglés.", "Publicado o 2 de marzo de 2026"),
+        (
+            "gl",
+            "Este artigo foi traducido automaticamente. Lingua orixinal: inglés.",
+            "Publicado o 2 de marzo de 2026",
+        ),
     ):
         (entry,) = feedparser.parse((root / "feeds" / language / "atom.xml").read_bytes()).entries
         content = entry.content[0].value

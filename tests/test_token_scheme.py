@@ -32,7 +32,7 @@ FRAMES = [
     "She works for the {1} ({2}) in {3}.",
     "Read {1} the report {2} now, {3} free {4}.",
     "The plan of {1} costs {2} more than in {3}.",
-    "He said: \"{1}\".",
+    'He said: "{1}".',
     "{1}: {2}",
     "The {1}. {2} road opens {3}.",  # en-cat: "El Zxq1. zxq2"
     "Gen. {1} arrived with {2} residents.",

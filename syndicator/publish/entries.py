@@ -103,7 +103,11 @@ class EntryBuilder:
     def _category(self, tag: str, index: int, language: str, translation: Translation) -> str:
         """A tag in a translated entry: the glossary's, else the catalog's, else the engine's translation."""
         shown = self.tags(tag, language)
-        if shown != tag or self.catalogs.has(language, tag) or self.glossary.render(tag, language) is not None:
+        if (
+            shown != tag
+            or self.catalogs.has(language, tag)
+            or self.glossary.render(tag, language) is not None
+        ):
             return shown
         engine = translation.tags[index] if index < len(translation.tags) else ""
         return engine or tag

@@ -39,4 +39,6 @@ def needs_mode(mode: str, package: str) -> pytest.MarkDecorator:
 
 def english_pairs() -> list[object]:
     """pytest params over ENGLISH_PAIRS, each skipped unless installed."""
-    return [pytest.param(lang, mode, marks=needs_mode(mode, pkg), id=lang) for lang, mode, pkg in ENGLISH_PAIRS]
+    return [
+        pytest.param(lang, mode, marks=needs_mode(mode, pkg), id=lang) for lang, mode, pkg in ENGLISH_PAIRS
+    ]
