@@ -106,11 +106,14 @@ class ApertiumPair:
         marked = sum(1 for w in words if _MARKED_WORD.match(w))
         return self._clean(source, output), len(words), marked
 
-    def common_words(self, words: Collection[str]) -> frozenset[str]:
+    def common_words(self, words: Collection[str]) -> frozenset[str] | None:
         """Which of these lower-case words the pair's English analyser knows as they are (its dictionary
-        spells names with their capital: "lisbon" is unknown, "library" known). One lt-proc call."""
+        spells names with their capital: "lisbon" is unknown, "library" known). One lt-proc call; None
+        when the analyser cannot be run (headlines then fall back to the article's own text)."""
         analyser = _analyser(self.mode)
-        if analyser is None or not words:
+        if analyser is None:
+            return None
+        if not words:
             return frozenset()
         ordered = sorted(words)
         try:
@@ -124,8 +127,8 @@ class ApertiumPair:
                 check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            log.warning("cannot run the %s analyser: %s; headlines keep their capitals", self.mode, exc)
-            return frozenset()
+            log.warning("cannot run the %s analyser: %s", self.mode, exc)
+            return None
         return frozenset(
             m.group(1) for m in _ANALYSIS.finditer(done.stdout) if not m.group(2).startswith("*")
         )
