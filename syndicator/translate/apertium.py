@@ -129,6 +129,9 @@ class ApertiumPair:
         except (OSError, subprocess.TimeoutExpired) as exc:
             log.warning("cannot run the %s analyser: %s", self.mode, exc)
             return None
+        if done.returncode != 0:
+            log.warning("the %s analyser failed: %s", self.mode, done.stderr.strip()[:200])
+            return None
         return frozenset(
             m.group(1) for m in _ANALYSIS.finditer(done.stdout) if not m.group(2).startswith("*")
         )
