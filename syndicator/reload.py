@@ -65,6 +65,9 @@ def rebuild_context(old: Context, config: Config, runner: Runner) -> Context:
         else LocalFolderStore(config.publish.feeds_dir),
         runner=runner,
         catalogs=Catalogs(config.locales_dir),
+        faithful=replace(
+            old.faithful, names=config.translation.protect_names, tags_language=config.languages.source
+        ),
         # Loaded models stay loaded unless the engine settings changed.
         engines=old.engines if same_translation else {},
     )
