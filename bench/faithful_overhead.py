@@ -24,13 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class _NoMemory:
-    def memory_lookup(self, pair: str, model: str, hashes: object) -> dict[str, str]:
+    def translation_memory_lookup(self, pair: str, model: str, hashes: object) -> dict[str, str]:
         return {}
 
-    def memory_store(self, pair: str, model: str, rows: object) -> None:
+    def translation_memory_store(self, pair: str, model: str, rows: object) -> None:
         pass
 
-    def memory_count(self, pair: str, hits: int, misses: int) -> None:
+    def translation_memory_count(self, pair: str, hits: int, misses: int) -> None:
         pass
 
 

@@ -33,7 +33,8 @@ from apscheduler.events import (
 from syndicator.cli import main
 from syndicator.config import Config, load_config
 from syndicator.pipeline import open_context
-from syndicator.scheduler import Service, source_job_id
+from syndicator.scheduler import source_job_id
+from syndicator.service import Service
 from tests.conftest import REPO, write_config
 from tests.support.service import write_article
 from tests.support.tinymodel import build_package
@@ -76,9 +77,9 @@ def _measure(root: Path, workers: int, until_drained: bool) -> tuple[list[float]
         if event.job_id == source_job_id("newsroom"):
             SKIPPED[0] += 1
 
-    service.scheduler.add_listener(on_submit, EVENT_JOB_SUBMITTED)
-    service.scheduler.add_listener(on_done, EVENT_JOB_EXECUTED)
-    service.scheduler.add_listener(on_skip, EVENT_JOB_MAX_INSTANCES)
+    service.scheduler.jobs.add_listener(on_submit, EVENT_JOB_SUBMITTED)
+    service.scheduler.jobs.add_listener(on_done, EVENT_JOB_EXECUTED)
+    service.scheduler.jobs.add_listener(on_skip, EVENT_JOB_MAX_INSTANCES)
     start = time.monotonic()
     service.start()
     try:

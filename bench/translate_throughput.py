@@ -188,14 +188,14 @@ class PipelineWorker:
 
     def check(self) -> dict[str, Any]:
         """Every benchmark sentence went to the model exactly once."""
-        _, hits, misses = self.store.memory_stats()[f"en>{self.spec['target']}"]
+        _, hits, misses = self.store.translation_memory_stats()[f"en>{self.spec['target']}"]
         return {"hits": hits, "misses": misses}
 
     def outputs(self) -> list[str]:
         from syndicator.translate.document import sentence_key
 
         keys = [sentence_key(s) for s in self.sentences]
-        found = self.store.memory_lookup(f"en>{self.spec['target']}", self.pair.model_id, keys)
+        found = self.store.translation_memory_lookup(f"en>{self.spec['target']}", self.pair.model_id, keys)
         return [found.get(k, "<missing>") for k in keys]
 
 
@@ -248,7 +248,7 @@ def update_cost(spec: dict[str, Any]) -> dict[str, Any]:
     write_article(body)
     assert main([*quiet, "run", "--once"]) == 0
     store = Store(f"sqlite:///{root / 'data' / 'syndicator.db'}")
-    stats = store.memory_stats()
+    stats = store.translation_memory_stats()
     store.close()
     return {
         "article_sentences": 2 + len(body),

@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
     """Validate only."""
     from syndicator.glossary import load_glossary
-    from syndicator.status import catalog_warnings
+    from syndicator.status import config_warnings
 
     _check_partners(config)
     glossary = load_glossary(config.root)  # raises ConfigError naming config/glossary.toml
@@ -134,26 +134,35 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     print(f"{config.file}: OK ({len(config.sources)} source(s); languages {langs})")
     if glossary.file is not None:
         print(f"{glossary.file}: OK ({len(glossary.terms)} term(s))")
-    for line in catalog_warnings(config):
-        print(f"warning: {line}")
+    for warning in config_warnings(config):
+        print(f"warning: {warning}")
     return EXIT_OK
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     """One cycle, or the scheduler."""
     from syndicator.pipeline import open_context, run_cycle
+    from syndicator.status import config_warnings
 
     _check_partners(config)
+    for warning in config_warnings(config):
+        log.warning("%s", warning)
     ctx = open_context(config)
     try:
         if not args.once:
-            from syndicator.scheduler import Service
+            from syndicator.service import Service
 
             if not Service(ctx, overrides=_overrides(args.set)).run():
                 # Work still under way after run.stop_timeout is abandoned: its state stays pending in the
-                # store (redone on the next start) and published files are whole, so leaving now is safe.
+                # store (redone on the next start) and published files are whole, so leaving now is safe. The
+                # exit code says the stop was not clean (a supervisor or script can tell).
+                print(
+                    f"syndicator: stopped after run.stop_timeout ({config.run.stop_timeout}) with work "
+                    "abandoned; it is redone on the next start",
+                    file=sys.stderr,
+                )
                 logging.shutdown()
-                os._exit(EXIT_OK)
+                os._exit(EXIT_ERROR)
             return EXIT_OK
         report = run_cycle(ctx)
     finally:
@@ -207,7 +216,7 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
 
 def _status_of_broken_config(exc: ConfigError) -> None:
     """The file on disk is invalid: say whether a running service rejected it and kept the previous config."""
-    from syndicator.reload import last_reload_error
+    from syndicator.config import last_reload_error
     from syndicator.status import format_reload_error
 
     file = next((p.file for p in exc.problems if p.file), None)
@@ -313,8 +322,8 @@ def cmd_partners(config: Config, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime, timedelta
 
     from syndicator.config import format_duration
+    from syndicator.partner_report import format_report, partner_report
     from syndicator.partners import add_partner
-    from syndicator.serve.stats import format_report, partner_report
     from syndicator.store import Store
 
     if args.partners_command == "add":

@@ -1,39 +1,25 @@
 """Live reload: watch config/, validate an edit, and put it in force or reject it (the old config keeps running).
 
-The last rejection is kept in data/reload-error.json (`syndicator status` shows it) until a valid edit
-clears it: a file next to the store rather than a row in it, so that `status` can still show it when the
-config on disk is the broken one and names no store.
-Parts of the Context that other modules derive from config files (glossary, partners…) register a hook in
-RELOAD_HOOKS; each hook gets the new Context and the previous Config and may set what it owns.
+The last rejection is kept in data/reload-error.json (syndicator/config/rejection.py; `syndicator status`
+shows it) until a valid edit clears it. Applying a valid config is the caller's (the service's `apply`);
+parts of the pipeline Context derived from config files hook in through
+syndicator.pipeline.context.RELOAD_HOOKS.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from syndicator.config import Config, load_config
+from syndicator.config import Config, load_config, problems_of, save_reload_error
 from syndicator.errors import ConfigError, SyndicatorError
-from syndicator.localize import Catalogs
-from syndicator.pipeline import Context
-from syndicator.publish.writer import LocalFolderStore
-from syndicator.runner import Runner
 
 log = logging.getLogger(__name__)
 
-RELOAD_ERROR_FILE = Path("data") / "reload-error.json"  # under the instance root
 DEBOUNCE_MS = 500  # editors save in several steps (temp file, rename, chmod): one reload for all of them
-
-ReloadHook = Callable[[Context, Config], None]
-RELOAD_HOOKS: list[ReloadHook] = []
 
 
 def _check_partners(config: Config) -> None:
@@ -52,66 +38,6 @@ def _ignored(path: str) -> bool:
     return name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
 
 
-def rebuild_context(old: Context, config: Config, runner: Runner) -> Context:
-    """A Context for a new config: the store stays; engines stay unless [translation] changed."""
-    if config.store.url != old.config.store.url:
-        log.warning("store.url changed: it takes effect after a restart (still using %s)", old.store.url)
-    same_translation = config.translation == old.config.translation
-    ctx = replace(
-        old,
-        config=config,
-        writer=old.writer
-        if config.publish.feeds_dir == old.config.publish.feeds_dir
-        else LocalFolderStore(config.publish.feeds_dir),
-        runner=runner,
-        catalogs=Catalogs(config.locales_dir),
-        faithful=replace(
-            old.faithful, names=config.translation.protect_names, tags_language=config.languages.source
-        ),
-        # Loaded models stay loaded unless the engine settings changed.
-        engines=old.engines if same_translation else {},
-    )
-    for hook in RELOAD_HOOKS:
-        hook(ctx, old.config)
-    return ctx
-
-
-def problems_of(exc: ConfigError) -> list[dict[str, Any]]:
-    """Each problem of a config error as plain data: file, line, key, message, hint."""
-    return [
-        {"file": str(p.file) if p.file else "", "line": p.line, "key": p.key, "message": p.message,
-         "hint": p.hint}
-        for p in exc.problems
-    ]  # fmt: skip
-
-
-def last_reload_error(root: Path) -> dict[str, Any] | None:
-    """The last rejected config edit of the instance at root, or None when the running config is the file's."""
-    try:
-        data: dict[str, Any] = json.loads((root / RELOAD_ERROR_FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        return {"time": "", "error": f"unreadable {RELOAD_ERROR_FILE}: {exc}", "problems": []}
-    return data
-
-
-def _save_reload_error(root: Path, record: dict[str, Any] | None) -> None:
-    path = root / RELOAD_ERROR_FILE
-    try:
-        if record is None:
-            path.unlink(missing_ok=True)
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Whole or not at all, like every other file we write: temp file in the same folder, then rename.
-        fd, tmp = tempfile.mkstemp(prefix=".reload-error.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(record, fh, ensure_ascii=False, indent=1)
-        os.replace(tmp, path)
-    except OSError as exc:
-        log.error("cannot record the reload state in %s: %s", path, exc)
-
-
 class Reloader:
     """Watches the config folder in a thread; valid edits go to `apply`, invalid ones are logged and kept."""
 
@@ -127,7 +53,7 @@ class Reloader:
 
     def forget(self) -> None:
         """Clear a recorded rejection (the config in force is the file's)."""
-        _save_reload_error(self.root, None)
+        save_reload_error(self.root, None)
 
     def start(self) -> None:
         """Watch in a daemon thread (a stuck watcher must never hold the process at exit)."""
@@ -179,11 +105,11 @@ class Reloader:
             self._remember(ConfigError(str(exc), file=self.file, hint=exc.hint))
             return False
         self.reloads += 1
-        _save_reload_error(self.root, None)
+        save_reload_error(self.root, None)
         log.info("config reloaded (%s changed)", what)
         return True
 
     def _remember(self, exc: ConfigError) -> None:
         record = {"time": datetime.now(UTC).isoformat(timespec="seconds"), "error": str(exc),
                   "problems": problems_of(exc)}  # fmt: skip
-        _save_reload_error(self.root, record)
+        save_reload_error(self.root, record)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import shutil
+from importlib import resources
 from pathlib import Path
 
 from syndicator.errors import SyndicatorError
-from syndicator.localize import package_locales
 
 FOLDERS = ("articles", "models", "feeds", "data")
 
@@ -52,6 +52,11 @@ every = "5m"                                # poll interval; jitter defaults to 
 """
 
 
+def packaged_locales() -> Path:
+    """The gettext catalogs shipped inside the package (the repo's locales/, through a symlink)."""
+    return Path(str(resources.files("syndicator") / "locales"))
+
+
 def init_instance(directory: Path) -> list[Path]:
     """Create an instance in directory (new or empty); return what was created."""
     directory = directory.expanduser()
@@ -60,7 +65,7 @@ def init_instance(directory: Path) -> list[Path]:
         raise SyndicatorError(
             f"{config} already exists", hint="init never overwrites an instance: pick a new or empty folder"
         )
-    source = package_locales()
+    source = packaged_locales()
     if not (source / "en" / "LC_MESSAGES").is_dir():
         raise SyndicatorError(f"the package's catalogs are missing at {source}", hint="reinstall syndicator")
     created: list[Path] = []

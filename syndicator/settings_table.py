@@ -113,7 +113,7 @@ SETTINGS: tuple[Setting, ...] = (
         "translation.batch_size",
         "int",
         64,
-        "Sentences per model call, shared among the threads; the memory is saved after each call.",
+        "Sentences per model call, shared among the threads; the translation memory is saved after each call.",
         minimum=1,
     ),
     Setting(

@@ -8,11 +8,10 @@ import socket
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from syndicator.config import Config
+from syndicator.config import Config, last_reload_error
 from syndicator.errors import SyndicatorError
 from syndicator.localize import Catalogs
 from syndicator.models import PENDING, TRANSLATION_STATUSES
-from syndicator.reload import last_reload_error
 from syndicator.store import Store, utcnow
 from syndicator.translate import EngineOptions, corrections, make_engine
 
@@ -42,6 +41,21 @@ def coverage(config: Config) -> list[dict[str, str]]:
     return rows
 
 
+def config_warnings(config: Config) -> list[str]:
+    """What a valid config allows but production should not run with (`check`, start-up and `status` say it)."""
+    t = config.translation
+    pseudo = [lang for lang in config.languages.targets if t.engines.get(lang, t.engine) == "pseudo"]
+    warnings = catalog_warnings(config)
+    if not pseudo:
+        return warnings
+    where = "translation.engine" if t.engine == "pseudo" else "translation.engines"
+    return [
+        f'{where} = "pseudo" for {", ".join(pseudo)}: those feeds get "[{pseudo[0]}] …" markers, not '
+        'translations (a test double and a layout preview); use "argos" or "apertium" in production',
+        *warnings,
+    ]
+
+
 def catalog_warnings(config: Config) -> list[str]:
     """One line per configured language that no interface catalog serves (its feeds would mix languages)."""
     missing = Catalogs(config.locales_dir).missing(config.languages.all)
@@ -57,8 +71,8 @@ def stopped_partners(config: Config, store: Store) -> list[dict[str, Any]]:
 
     A partner counts as stopped after serve.stale_after without a pull (the same rule as `syndicator partners`).
     """
+    from syndicator.partner_report import partner_report
     from syndicator.partners import load_partners
-    from syndicator.serve.stats import partner_report
 
     try:
         names = [p.name for p in load_partners(config.partners_file, config.languages.all).partners]
@@ -142,15 +156,16 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             row["next_retry"] = min(retries) if retries else None
         stale, broken = corrections.inspect(store, config.translation.corrections_dir, config.languages.all)
         reviewed = store.corrections()
-        memory = {
+        translation_memory = {
             pair: {"sentences": size, "hits": hits, "misses": misses,
                    "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None}
-            for pair, (size, hits, misses) in store.memory_stats().items()
+            for pair, (size, hits, misses) in store.translation_memory_stats().items()
         }  # fmt: skip
         models = coverage(config)
 
         return {
             "config": str(config.file),
+            "warnings": config_warnings(config),
             "service": service_state(service.get("service")),
             "articles": store.article_count(),
             "sources": sources,
@@ -160,7 +175,7 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             "catalogs_missing": Catalogs(config.locales_dir).missing(config.languages.all),
             "partners_stopped": stopped_partners(config, store),
             "reload_error": last_reload_error(config.root),
-            "memory": memory,
+            "translation_memory": translation_memory,
             **({"history": collect_history(store)} if history else {}),
             "corrections": {
                 "folder": str(config.translation.corrections_dir),
@@ -196,6 +211,7 @@ def _health(s: dict[str, Any]) -> str:
 def format_status(data: dict[str, Any]) -> str:
     """The status as text for a terminal."""
     lines = [f"config: {data['config']}", f"service: {data['service']}"]
+    lines += [f"WARNING: {w}" for w in data.get("warnings", [])]
     if err := data.get("reload_error"):
         lines += format_reload_error(err)
     lines += [f"articles: {data['articles']}", "sources:"]
@@ -248,11 +264,6 @@ def format_status(data: dict[str, Any]) -> str:
         lines.append(f"  {m['source']} → {m['target']} ({m['engine']}): {m['covered']}{flag}")
     if data["models_missing"]:
         lines.append(f"models missing for: {', '.join(data['models_missing'])}")
-    if data.get("catalogs_missing"):
-        lines.append(
-            f"interface catalogs missing for: {', '.join(data['catalogs_missing'])} (feed titles and notices "
-            "in English there; add locales/<lang>/LC_MESSAGES/syndicator.po, see locales/README.md)"
-        )
     for p in data["partners_stopped"]:
         lines.append(f"partner stopped pulling: {p.get('name')} (last pull {p.get('last_pull')})")
     fixes = data["corrections"]
@@ -262,9 +273,9 @@ def format_status(data: dict[str, Any]) -> str:
         for p in fixes["stale"]
     ]
     lines += [f"  problem: {p}" for p in fixes["problems"]]
-    if data["memory"]:
+    if data["translation_memory"]:
         lines.append("translation memory:")
-        for pair, m in data["memory"].items():
+        for pair, m in data["translation_memory"].items():
             rate = "n/a" if m["hit_rate"] is None else f"{m['hit_rate']:.0%}"
             lines.append(
                 f"  {pair}: {m['sentences']} sentences, hit rate {rate} ({m['hits']} hits, {m['misses']} misses)"

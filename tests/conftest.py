@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.edits import replaced
 from tests.support.tinymodel import build_package
 from tests.support.upstream import Upstream
 
@@ -52,7 +53,7 @@ def write_config(
         """
     )
     if "[serve]" not in extra:  # tests run side by side: never a fixed port
-        text = text.replace("[[source]]", "[serve]\nport = 0\n\n[[source]]", 1)
+        text = replaced(text, "[[source]]", "[serve]\nport = 0\n\n[[source]]", 1)
     path = root / "config" / "syndicator.toml"
     path.write_text(text + extra, encoding="utf-8")
     return path

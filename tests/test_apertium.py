@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from syndicator.translate import EngineOptions, make_engine
-from syndicator.translate.apertium import ApertiumEngine, ApertiumPair, split_sentences
+from syndicator.translate.apertium import ApertiumEngine, ApertiumPair
+from syndicator.translate.sentences import split_sentences
 
 
 def _has_eng_spa() -> bool:

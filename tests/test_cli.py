@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from syndicator.cli import main
+from tests.support.edits import replaced
 
 
 def test_check_ok(make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -25,7 +26,7 @@ def test_bad_config_exits_2_and_nothing_runs(
     root = make_instance()
     config = root / "config" / "syndicator.toml"
     config.write_text(
-        config.read_text().replace('timezone = "Asia/Shanghai"', 'timezone = "Asia/Shanghai"\ntitel = "x"')
+        replaced(config.read_text(), 'timezone = "Asia/Shanghai"', 'timezone = "Asia/Shanghai"\ntitel = "x"')
     )
     assert main(["--config", str(config), "run", "--once"]) == 2
     err = capsys.readouterr().err
@@ -84,3 +85,29 @@ def test_python_dash_m_and_settings_docs(tmp_path: Path) -> None:
         cwd=tmp_path,
     ).stdout
     assert "site.feeds_url" in out and "translation.packages_dir" in out
+
+
+def test_the_pseudo_engine_is_warned_about_everywhere(
+    make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Valid (tests and layout previews use it), but a production instance must not publish "[fr] …" unnoticed.
+    config = str(make_instance(engine="pseudo", targets=("fr", "de")) / "config" / "syndicator.toml")
+    assert main(["--config", config, "check"]) == 0
+    out = capsys.readouterr().out
+    assert 'warning: translation.engine = "pseudo" for fr, de' in out and "production" in out
+    assert main(["--config", config, "status"]) == 0
+    assert 'WARNING: translation.engine = "pseudo"' in capsys.readouterr().out
+    assert main(["--config", config, "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["warnings"][0].startswith('translation.engine = "pseudo"')
+    assert main(["--config", config, "run", "--once"]) == 0
+    assert 'WARNING syndicator: translation.engine = "pseudo" for fr, de' in capsys.readouterr().err
+
+
+def test_one_pseudo_language_is_named_and_a_real_engine_is_not_warned_about(
+    make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(make_instance(engine="argos", targets=("fr", "de")) / "config" / "syndicator.toml")
+    assert main(["--config", config, "check"]) == 0
+    assert "warning" not in capsys.readouterr().out
+    assert main(["--config", config, "--set", "translation.engines.de=pseudo", "check"]) == 0
+    assert 'warning: translation.engines = "pseudo" for de:' in capsys.readouterr().out

@@ -22,6 +22,7 @@ from syndicator.config import (
 )
 from syndicator.errors import ConfigError, SyndicatorError
 from syndicator.settings_table import EXAMPLE_TOML
+from tests.support.edits import replaced
 
 DATA = Path(__file__).parent / "data" / "config"
 REPO = Path(__file__).resolve().parents[1]
@@ -93,7 +94,7 @@ def test_all_problems_are_reported_at_once(instance: Path) -> None:
 
 
 def test_single_problem_is_raised_as_itself(instance: Path) -> None:
-    path = write_config(instance, MINIMAL.replace('path = "articles"', 'path = "gone"'))
+    path = write_config(instance, replaced(MINIMAL, 'path = "articles"', 'path = "gone"'))
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     error = caught.value
@@ -162,7 +163,8 @@ def test_defaults(instance: Path) -> None:
 
 
 def test_derived_defaults_follow_their_settings(instance: Path) -> None:
-    text = MINIMAL.replace(
+    text = replaced(
+        MINIMAL,
         'link = "https://news.example.org/"',
         'link = "https://example.org/news"\ntitle = "Harbour News"\n[languages]\nsource = "zh"\ntargets = ["en"]',
     )
@@ -227,7 +229,8 @@ def test_absolute_paths_and_other_databases_are_kept(
     instance: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     feeds = tmp_path_factory.mktemp("feeds")
-    text = MINIMAL.replace(
+    text = replaced(
+        MINIMAL,
         "[[source]]",
         f'[publish]\nfeeds_dir = "{feeds}"\n[store]\nurl = "postgresql://u@db/news"\n\n[[source]]',
     )
@@ -250,7 +253,7 @@ def test_path_resolution_order(instance: Path, tmp_path_factory: pytest.TempPath
     other_root = tmp_path_factory.mktemp("other")
     (other_root / "config").mkdir()
     (other_root / "articles").mkdir()
-    other = write_config(other_root, MINIMAL.replace("https://news", "https://other"))
+    other = write_config(other_root, replaced(MINIMAL, "https://news", "https://other"))
 
     assert load_config(env={}).file == default  # ./config/syndicator.toml
     from_env = load_config(env={"SYNDICATOR_CONFIG": str(other)})
@@ -321,12 +324,12 @@ def test_config_is_frozen(instance: Path) -> None:
 
 @pytest.mark.parametrize("code", ["pt-BR", "pt_BR", "zh-Hant", "sr-Latn", "es-419", "fil"])
 def test_language_codes_are_kept_as_written(code: str, instance: Path) -> None:
-    text = MINIMAL.replace("[[source]]", f'[languages]\ntargets = ["{code}"]\n\n[[source]]')
+    text = replaced(MINIMAL, "[[source]]", f'[languages]\ntargets = ["{code}"]\n\n[[source]]')
     assert load_config(write_config(instance, text)).languages.targets == (code,)
 
 
 def test_target_equal_to_source_in_another_spelling(instance: Path) -> None:
-    text = MINIMAL.replace("[[source]]", '[languages]\nsource = "pt-BR"\ntargets = ["pt_BR"]\n\n[[source]]')
+    text = replaced(MINIMAL, "[[source]]", '[languages]\nsource = "pt-BR"\ntargets = ["pt_BR"]\n\n[[source]]')
     with pytest.raises(ConfigError, match="'pt_BR' is the source language"):
         load_config(write_config(instance, text))
 

@@ -18,6 +18,7 @@ from lxml import etree
 from syndicator.config import load_config
 from syndicator.store import Store
 from tests.conftest import REPO, write_config
+from tests.support.edits import replaced
 from tests.support.service import ServiceProcess, wait_for, write_article
 
 FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
@@ -151,7 +152,9 @@ def _instance(tmp_path: Path, targets: tuple[str, ...], engine: str) -> Path:
     write_config(root, targets=targets, engine=engine, extra="")
     config = root / "config" / "syndicator.toml"
     # Room for every article in every feed, so "exactly once" can be checked on the feeds themselves.
-    config.write_text(config.read_text().replace("[[source]]", "[publish]\nmax_entries = 500\n\n[[source]]"))
+    config.write_text(
+        replaced(config.read_text(), "[[source]]", "[publish]\nmax_entries = 500\n\n[[source]]")
+    )
     return root
 
 

@@ -56,7 +56,7 @@ def test_memory_means_each_sentence_goes_to_the_model_once(tmp_path: Path) -> No
     (res,) = translate_articles(pair, [edited], store)
     assert pair.calls == [5, 1]
     assert res.body_html == "<p>[fr] Shared sentence. [fr] Changed now.</p>"
-    size, hits, misses = store.memory_stats()["en>fr"]
+    size, hits, misses = store.translation_memory_stats()["en>fr"]
     assert (size, misses) == (6, 6) and hits == 4
 
 

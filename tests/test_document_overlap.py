@@ -19,6 +19,7 @@ from syndicator.translate.argos import ArgosEngine
 from syndicator.translate.document import translate_articles
 from syndicator.translate.packages import install
 from syndicator.translate.pseudo import PseudoPair
+from tests.support.edits import replaced
 
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
 WORDS = [
@@ -105,10 +106,10 @@ def test_memory_counts_and_rows_match_across_batches(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path}/s.db")
     pair = _Recording("en", "fr")
     translate_articles(pair, [_article(i) for i in range(6)], store, batch_size=3)
-    assert store.memory_stats()["en>fr"] == (21, 0, 21)  # size, hits, misses
+    assert store.translation_memory_stats()["en>fr"] == (21, 0, 21)  # size, hits, misses
     translate_articles(pair, [_article(i) for i in range(8)], store, batch_size=3)
     assert len(pair.sent) == 21 + 2 * 3  # only the two new articles' own sentences
-    assert store.memory_stats()["en>fr"] == (27, 21, 27)  # every sentence of the first six: a hit
+    assert store.translation_memory_stats()["en>fr"] == (27, 21, 27)  # every sentence of the first six: a hit
 
 
 class _FailsOnSecondBatch(_Recording):
@@ -126,7 +127,7 @@ def test_a_model_error_reaches_the_caller_and_stops_the_thread(tmp_path: Path) -
             _FailsOnSecondBatch("en", "fr"), [_article(i) for i in range(8)], store, batch_size=3
         )
     assert not [t for t in threading.enumerate() if t.name.startswith("translate-batch")]
-    size, _, _ = store.memory_stats()["en>fr"]
+    size, _, _ = store.translation_memory_stats()["en>fr"]
     assert size <= 3  # at most the first batch was remembered; nothing of the failed one
 
 
@@ -153,8 +154,8 @@ def test_cli_run_with_batches_of_one_stores_the_same_translations(
     assert main(["-q", "--config", str(config), "models", "install", str(model_files("en", "fr"))]) == 0
     stored = {}
     for size in (64, 1):
-        text = original.replace(
-            'packages_dir = "models"\n', f'packages_dir = "models"\nbatch_size = {size}\n'
+        text = replaced(
+            original, 'packages_dir = "models"\n', f'packages_dir = "models"\nbatch_size = {size}\n'
         )
         config.write_text(text, encoding="utf-8")
         for path in (root / "data").glob("syndicator.db*"):

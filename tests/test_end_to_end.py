@@ -12,6 +12,7 @@ import feedparser
 import pytest
 
 from syndicator.cli import main
+from tests.support.edits import replaced
 
 
 def _run(root: Path, *args: str) -> int:
@@ -92,7 +93,7 @@ def test_rerun_changes_nothing_and_an_edit_updates_one_entry_everywhere(instance
     assert _files(instance) == first
 
     path = instance / "articles" / "2026-03-01-harbour-bridge.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("six weeks", "seven weeks"), encoding="utf-8")
+    path.write_text(replaced(path.read_text(encoding="utf-8"), "six weeks", "seven weeks"), encoding="utf-8")
     assert _run(instance, "run", "--once") == 0
     second = _files(instance)
     changed = {name for name in second if second[name] != first.get(name)}

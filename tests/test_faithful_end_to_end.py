@@ -13,6 +13,7 @@ import pytest
 
 from syndicator.cli import main
 from syndicator.store import Store
+from tests.support.edits import edit_file
 from tests.test_apertium import needs_apertium
 
 DATA = Path(__file__).resolve().parent / "data" / "faithful"
@@ -80,16 +81,12 @@ def test_spanish_through_apertium_keeps_names_numbers_links_and_dates(
     # the sentence with the new date is a memory hit; the one with the new number is not (Apertium keeps
     # numbers by itself, so they are not placeholders there): exactly one sentence goes to Apertium again.
     store = Store(f"sqlite:///{root / 'data' / 'syndicator.db'}")
-    size, _, misses = store.memory_stats()["en>es"]
+    size, _, misses = store.translation_memory_stats()["en>es"]
     article = root / "articles" / "2026-03-02-ferry-opening.md"
-    article.write_text(
-        article.read_text(encoding="utf-8")
-        .replace("1,250 residents", "1,300 residents")
-        .replace("from May 12 to 14", "from June 2 to 4"),
-        encoding="utf-8",
-    )
+    edit_file(article, "1,250 residents", "1,300 residents")
+    edit_file(article, "from May 12 to 14", "from June 2 to 4")
     assert _run(root, "run", "--once") == 0
-    assert store.memory_stats()["en>es"][::2] == (size + 1, misses + 1)
+    assert store.translation_memory_stats()["en>es"][::2] == (size + 1, misses + 1)
     text = lxml.html.fragment_fromstring(
         _entry(root, "es").content[0].value, create_parent="div"
     ).text_content()

@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 
 from syndicator.models import Article
 from syndicator.translate.amounts import find_amounts, render_amount
-from syndicator.translate.apertium import split_sentences
 from syndicator.translate.dates import find_dates, render
 from syndicator.translate.document import Faithful, translate_articles
 from syndicator.translate.headline import capitalize_first, proper_nouns, sentence_case, title_words
 from syndicator.translate.names import find_names, known_names
 from syndicator.translate.protect import Protected, Protector, globalize, localize
+from syndicator.translate.sentences import split_sentences
 
 DATA = Path(__file__).resolve().parent / "data" / "faithful"
 LANGUAGES = ("es", "fr", "zh", "ar", "ru", "ca", "gl", "eo", "hr", "uk", "it")
@@ -183,13 +183,13 @@ def test_blocks_round_trip_through_placeholders(inner: str) -> None:
 
 
 class _NoMemory:
-    def memory_lookup(self, pair: str, model: str, hashes: Sequence[str]) -> dict[str, str]:
+    def translation_memory_lookup(self, pair: str, model: str, hashes: Sequence[str]) -> dict[str, str]:
         return {}
 
-    def memory_store(self, pair: str, model: str, rows: Sequence[tuple[str, str, str]]) -> None:
+    def translation_memory_store(self, pair: str, model: str, rows: Sequence[tuple[str, str, str]]) -> None:
         pass
 
-    def memory_count(self, pair: str, hits: int, misses: int) -> None:
+    def translation_memory_count(self, pair: str, hits: int, misses: int) -> None:
         pass
 
 

@@ -9,8 +9,9 @@ import pytest
 
 from syndicator.models import CycleReport
 from syndicator.pipeline import Context, collect
+from tests.support.edits import replaced
 from tests.support.instances import Clock, open_instance, source_toml
-from tests.support.upstream import Reply, Upstream, fixture
+from tests.support.upstream import HANGS, Reply, Upstream, fixture
 
 FOLDER_ARTICLES = 3  # the fixture drop folder every instance also has
 
@@ -68,7 +69,7 @@ def test_changed_title_is_an_update_not_a_new_article(wire: Context, upstream: U
     upstream.set("/feed.xml", fixture("feed.xml", base=upstream.base))
     _collect(wire)
     edited = fixture("feed.xml", base=upstream.base)
-    edited.body = edited.body.replace(b"School garden blooms", b"School garden in full bloom")
+    edited.body = replaced(edited.body, b"School garden blooms", b"School garden in full bloom")
     upstream.set("/feed.xml", edited)
     report = _collect(wire)
     assert (report.new, report.updated) == (0, 1)
@@ -106,7 +107,7 @@ def test_atom_feed_with_html_title(wire: Context, upstream: Upstream) -> None:
 
 # Each way a server can misbehave: what it serves, and words the recorded error must contain.
 MISBEHAVIOURS = {
-    "slow": (Reply(delay=3), "no response within 0.3s"),
+    "slow": (Reply(delay=HANGS), "no response within 2s"),
     "500": (Reply(status=500), "HTTP 500"),
     "429": (Reply(status=429, headers={"Retry-After": "600"}), "Retry-After: 600s"),
     "truncated": (fixture("feed.xml", truncate_at=300), "bytes"),
@@ -146,7 +147,8 @@ def test_misbehaving_feed_loses_nothing_and_recovers(
     assert len(upstream.hits("/feed.xml")) == hits
 
     grown = fixture("feed.xml", base=upstream.base)
-    grown.body = grown.body.replace(
+    grown.body = replaced(
+        grown.body,
         b"  </channel>",
         b"<item><title>Library extends its hours</title><guid>item-4</guid>"
         b"<pubDate>Thu, 05 Mar 2026 08:00:00 +0800</pubDate><description>Open late.</description></item></channel>",

@@ -16,6 +16,7 @@ from syndicator.cli import main
 from syndicator.config import load_config
 from syndicator.pipeline import open_context, run_cycle
 from syndicator.store import utcnow
+from tests.support.edits import replaced
 
 FAILING_BOUNDS = "translation.length_ratio=[5.0, 9.0]"  # the tiny model writes ~0.1× the source's length
 
@@ -151,7 +152,7 @@ def test_correction_replaces_the_machine_translation_until_the_article_changes(
 
     # The source article changes: the machine translation takes over and the correction is stale.
     article = instance / "articles" / "2026-03-02-school-garden.md"
-    article.write_text(article.read_text().replace("forty trees this week", "fifty trees this week"))
+    article.write_text(replaced(article.read_text(), "forty trees this week", "fifty trees this week"))
     assert _run(instance, "run", "--once") == 0
     capsys.readouterr()
     entry = _garden(instance)
@@ -167,7 +168,7 @@ def test_correction_replaces_the_machine_translation_until_the_article_changes(
     assert _garden(instance).title == machine_title
 
     # The editor updates the file for the new version: it is in place again.
-    _correct(instance, CORRECTION.replace("quarante arbres", "cinquante arbres"))
+    _correct(instance, replaced(CORRECTION, "quarante arbres", "cinquante arbres"))
     assert _run(instance, "run", "--once") == 0
     assert "cinquante arbres" in _garden(instance).content[0].value
     capsys.readouterr()
@@ -188,7 +189,7 @@ def test_broken_correction_files_are_reported_by_name_and_skipped(
     bad_yaml = _correct(instance, "---\ntitle: [unclosed\n---\nBody.\n", key="night-market")
     unknown = _correct(instance, CORRECTION, key="no-such-article")
     not_target = _correct(instance, CORRECTION, lang="de")
-    good = _correct(instance, CORRECTION.replace("jardin", "pont"), key="harbour-bridge")
+    good = _correct(instance, replaced(CORRECTION, "jardin", "pont"), key="harbour-bridge")
     assert _run(instance, "run", "--once") == 0
     out = capsys.readouterr().out
     assert f"problem: {no_title}: missing 'title' in front matter" in out
@@ -221,24 +222,19 @@ def test_long_backlogs_log_progress(
 
 
 def test_the_service_wakes_up_for_due_retries_and_new_corrections(instance: Path) -> None:
-    from syndicator.scheduler import Service
+    from syndicator.service import Service
 
     assert _run(instance, "run", "--once", sets=(FAILING_BOUNDS,)) == 0  # failures due in 10 minutes
     config = load_config(instance / "config" / "syndicator.toml")
     ctx = open_context(config)
     try:
         service = Service(ctx)
-        service.housekeeping()  # the first look always asks for a pass
-        service._dirty.clear()
-        service.housekeeping()
-        assert not service._dirty.is_set()  # nothing due, nothing new
+        assert service.work_due()  # the first look always asks for a pass
+        assert not service.work_due()  # nothing due, nothing new
         _correct(instance)
-        service.housekeeping()
-        assert service._dirty.is_set()
-        service._dirty.clear()
+        assert service.work_due()
         ctx.store.clock = lambda: utcnow() + timedelta(hours=1)
-        service.housekeeping()
-        assert service._dirty.is_set()
+        assert service.work_due()
     finally:
         ctx.close()
 

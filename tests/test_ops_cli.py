@@ -51,7 +51,7 @@ def test_json_log_lines(make_instance: Callable[..., Path]) -> None:
     )  # fmt: skip
     records = [json.loads(line) for line in result.stderr.splitlines()]
     assert records and all({"time", "level", "logger", "message"} <= r.keys() for r in records)
-    assert any(r["logger"] == "syndicator.pipeline" and "new article" in r["message"] for r in records)
+    assert any(r["logger"] == "syndicator.pipeline.poll" and "new article" in r["message"] for r in records)
 
 
 def test_json_formatter_extras_and_tracebacks() -> None:

@@ -12,6 +12,7 @@ import pytest
 from syndicator.config import load_config
 from syndicator.errors import PublishError
 from syndicator.pipeline import open_context, run_cycle
+from tests.support.edits import replaced
 
 
 def _cycle(root: Path):  # type: ignore[no-untyped-def]
@@ -42,7 +43,9 @@ def test_rerun_is_idempotent_and_edit_updates_every_language(make_instance: Call
     assert _snapshot(root / "feeds") == before
 
     path = root / "articles" / "2026-03-02-school-garden.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("forty trees", "fifty trees"), encoding="utf-8")
+    path.write_text(
+        replaced(path.read_text(encoding="utf-8"), "forty trees", "fifty trees"), encoding="utf-8"
+    )
     edited = _cycle(root)
     assert (edited.updated, edited.translated) == (1, {"fr": 1, "zh": 1})
     after = _snapshot(root / "feeds")
@@ -62,7 +65,7 @@ def test_new_language_is_backfilled(make_instance: Callable[..., Path]) -> None:
     _cycle(root)
     config = root / "config" / "syndicator.toml"
     config.write_text(
-        config.read_text(encoding="utf-8").replace('targets = ["fr"]', 'targets = ["fr", "de"]')
+        replaced(config.read_text(encoding="utf-8"), 'targets = ["fr"]', 'targets = ["fr", "de"]')
     )
     report = _cycle(root)
     assert report.translated == {"de": 3}
@@ -77,7 +80,7 @@ def test_publish_failure_keeps_previous_feeds(
     before = _snapshot(root / "feeds")
     path = root / "articles" / "2026-03-03-night-market.md"
     path.write_text(
-        path.read_text(encoding="utf-8").replace("every Friday", "every Saturday"), encoding="utf-8"
+        replaced(path.read_text(encoding="utf-8"), "every Friday", "every Saturday"), encoding="utf-8"
     )
 
     def full_disk(src: str, dst: str) -> None:

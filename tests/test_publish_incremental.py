@@ -17,7 +17,7 @@ from syndicator.config import Config, load_config
 from syndicator.localize import Catalogs
 from syndicator.models import DONE, ArticleInput, Translation
 from syndicator.pipeline import content_hash
-from syndicator.publish import MemoryFeedStore
+from syndicator.publish import MemoryFeedWriter
 from syndicator.publish.entries import EntryBuilder
 from syndicator.publish.publisher import LanguageOutcome, publish_language
 from syndicator.store import Store
@@ -41,7 +41,7 @@ class Clock:
 
 
 class Newsroom:
-    """A store, a config and an in-memory feed store; adds articles and publishes."""
+    """A store, a config and an in-memory feed writer; adds articles and publishes."""
 
     def __init__(self, tmp_path: Path, size: int = SIZE, title: str = "Newsroom") -> None:
         write_config(tmp_path, targets=("fr",), engine="pseudo", extra=f"\n[publish]\nmax_entries = {size}\n")
@@ -49,7 +49,7 @@ class Newsroom:
         self.root = tmp_path
         self.clock = Clock()
         self.store = Store(f"sqlite:///{tmp_path / 'store.db'}", clock=self.clock)
-        self.writer = MemoryFeedStore()
+        self.writer = MemoryFeedWriter()
         self.config = self._config(title)
 
     def _config(self, title: str) -> Config:
@@ -89,7 +89,7 @@ class Newsroom:
         return article_id
 
     def publish(
-        self, *, rebuild: bool = False, writer: MemoryFeedStore | None = None, hide: str = ""
+        self, *, rebuild: bool = False, writer: MemoryFeedWriter | None = None, hide: str = ""
     ) -> dict[str, LanguageOutcome]:
         """Publish every language; return what each did."""
         self.clock.tick()
@@ -119,7 +119,7 @@ def newsroom(tmp_path: Path) -> Newsroom:
     return Newsroom(tmp_path)
 
 
-def _archive_files(writer: MemoryFeedStore, lang: str) -> dict[str, bytes]:
+def _archive_files(writer: MemoryFeedWriter, lang: str) -> dict[str, bytes]:
     return {p: b for p, b in writer.files.items() if p.startswith(f"{lang}/archive/")}
 
 
@@ -196,7 +196,7 @@ def test_incremental_result_equals_a_full_rebuild(newsroom: Newsroom) -> None:
     newsroom.publish()
     newsroom.add(7, body="Corrected.")  # a correction inside the current feed
     newsroom.publish()
-    fresh = MemoryFeedStore()
+    fresh = MemoryFeedWriter()
     rebuilt = newsroom.publish(rebuild=True, writer=fresh)
     assert all(o.full for o in rebuilt.values())
     assert fresh.files == newsroom.writer.files

@@ -19,6 +19,7 @@ from syndicator.cli import main
 from syndicator.config import load_config
 from syndicator.serve.filecache import accepted_codings, media_type
 from syndicator.serve.server import parse_accept_language
+from tests.support.edits import replaced
 from tests.support.servers import Response, builtin_server, fetch, free_port
 
 
@@ -40,7 +41,7 @@ def test_new_publish_is_served_with_a_new_etag(instance: Path) -> None:
         assert before.headers["cache-control"] == "public, max-age=60"
         article = instance / "articles" / "2026-03-01-harbour-bridge.md"
         article.write_text(
-            article.read_text(encoding="utf-8").replace("six weeks", "ten weeks"), encoding="utf-8"
+            replaced(article.read_text(encoding="utf-8"), "six weeks", "ten weeks"), encoding="utf-8"
         )
         assert _cli(instance, "run", "--once") == 0
         assert "fr/atom.xml" in server.app.cache.refresh()  # what the periodic refresh does
@@ -85,7 +86,8 @@ def test_brotli_methods_and_ops_endpoints(instance: Path) -> None:
 def _wait_for(base: str, path: str, ok: Callable[[Response], bool]) -> Response:
     """Poll until ok(response) (start-up of a real process; not a timed assertion)."""
     last: Response | Exception | None = None
-    for _ in range(600):
+    deadline = time.monotonic() + 120  # a hang guard, generous for a loaded machine
+    while time.monotonic() < deadline:
         try:
             last = fetch(base, path)
             if ok(last):

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import feedparser
 
-
-def _wait_for(check: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
+from tests.support.edits import edit_file
+from tests.support.service import ServiceProcess, wait_for
 
 
 def _entries(path: Path) -> int:
@@ -28,25 +18,15 @@ def _entries(path: Path) -> int:
 
 def test_service_publishes_new_articles_and_stops_on_sigterm(make_instance: Callable[..., Path]) -> None:
     root = make_instance(articles=["2026-03-01-harbour-bridge"], engine="pseudo", targets=("fr",))
-    config = root / "config" / "syndicator.toml"
-    config.write_text(
-        config.read_text(encoding="utf-8").replace('every = "5m"', 'every = "10s"'), encoding="utf-8"
-    )
+    edit_file(root / "config" / "syndicator.toml", 'every = "5m"', 'every = "10s"')
     fr = root / "feeds" / "fr" / "atom.xml"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "syndicator", "--config", str(config), "run"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert _wait_for(lambda: _entries(fr) == 1, 30), "the first poll was not published"
+    with ServiceProcess(root) as service:
+        wait_for(lambda: _entries(fr) == 1, "the first poll to be published")
         src = Path(__file__).parent / "data" / "articles" / "2026-03-02-school-garden.md"
-        (root / "articles" / src.name).write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
-        assert _wait_for(lambda: _entries(fr) == 2, 40), "a new article was not picked up on the next poll"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 0, out
-    assert "stopping" in out
+        tmp = root / "articles" / f".{src.name}.tmp"  # dropped whole, by rename, as a newsroom tool should
+        tmp.write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
+        os.replace(tmp, root / "articles" / src.name)
+        wait_for(lambda: _entries(fr) == 2, "the new article to be picked up on the next poll")
+        code = service.terminate()
+    assert code == 0, service.log()
+    assert "stopping" in service.log()

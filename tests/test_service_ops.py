@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from syndicator.config import Config, load_config
+from syndicator.config import RELOAD_ERROR_FILE, Config, load_config
 from syndicator.models import DONE, PENDING
-from syndicator.pipeline import Context, open_context
-from syndicator.reload import RELOAD_ERROR_FILE, RELOAD_HOOKS
+from syndicator.pipeline import RELOAD_HOOKS, Context, open_context
 from syndicator.runner import Abandoned, ThreadPoolRunner
-from syndicator.scheduler import Service, source_job_id
+from syndicator.scheduler import source_job_id
+from syndicator.service import Service
 from syndicator.translate.pseudo import PseudoEngine, PseudoPair
+from tests.support.edits import edit_file, replaced
 from tests.support.service import wait_for, write_article
 
 
@@ -115,12 +116,6 @@ def test_runner_after_shutdown_abandons() -> None:
         runner.map(lambda x: x, [1])
 
 
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
 def test_reload_applies_valid_edits_and_rejects_invalid_ones(make_instance: Callable[..., Path]) -> None:
     root = make_instance(engine="pseudo", targets=("fr",))
     (root / "wire").mkdir()
@@ -134,17 +129,19 @@ def test_reload_applies_valid_edits_and_rejects_invalid_ones(make_instance: Call
     service.start()
     try:
         reloader = service.reloader
-        job = service.scheduler.get_job(source_job_id("newsroom"))
+        job = service.scheduler.jobs.get_job(source_job_id("newsroom"))
         assert job.trigger.interval == timedelta(minutes=5)
 
         # Add a source, a language, and change an interval in one edit.
-        _edit(file, 'every = "5m"', 'every = "20s"')
-        _edit(file, 'targets = ["fr"]', 'targets = ["fr", "de"]')
+        edit_file(file, 'every = "5m"', 'every = "20s"')
+        edit_file(file, 'targets = ["fr"]', 'targets = ["fr", "de"]')
         with file.open("a", encoding="utf-8") as fh:
             fh.write('\n[[source]]\nname = "wire"\nkind = "folder"\npath = "wire"\nevery = "1m"\n')
         assert reloader.reload(["syndicator.toml"])
-        assert service.scheduler.get_job(source_job_id("newsroom")).trigger.interval == timedelta(seconds=20)
-        assert service.scheduler.get_job(source_job_id("wire")) is not None
+        assert service.scheduler.jobs.get_job(source_job_id("newsroom")).trigger.interval == timedelta(
+            seconds=20
+        )
+        assert service.scheduler.jobs.get_job(source_job_id("wire")) is not None
         assert service.ctx.config.languages.targets == ("fr", "de")
         assert seen and seen[-1][1].languages.targets == ("fr",)  # hooks see the previous config
         wait_for(lambda: "wire-1" in _stored_keys(service.ctx), "the new source to be polled")
@@ -152,7 +149,7 @@ def test_reload_applies_valid_edits_and_rejects_invalid_ones(make_instance: Call
         wait_for(lambda: not service.ctx.store.pending(), "the backfill to finish")
 
         # An invalid edit: rejected, recorded with file, line, key and hint; the running config stays.
-        _edit(file, 'every = "20s"', 'every = "soon"')
+        edit_file(file, 'every = "20s"', 'every = "soon"')
         assert not reloader.reload(["syndicator.toml"])
         record = json.loads((root / RELOAD_ERROR_FILE).read_text(encoding="utf-8"))
         problem = record["problems"][0]
@@ -160,14 +157,16 @@ def test_reload_applies_valid_edits_and_rejects_invalid_ones(make_instance: Call
             problem["key"] == "source[0].every" and problem["line"] and "syndicator.toml" in problem["file"]
         )
         assert problem["hint"] or "duration" in problem["message"]
-        assert service.scheduler.get_job(source_job_id("newsroom")).trigger.interval == timedelta(seconds=20)
+        assert service.scheduler.jobs.get_job(source_job_id("newsroom")).trigger.interval == timedelta(
+            seconds=20
+        )
 
         # Fixing it (and removing the source) clears the error and stops the removed source's job.
-        text = file.read_text(encoding="utf-8").replace('every = "soon"', 'every = "20s"')
+        text = replaced(file.read_text(encoding="utf-8"), 'every = "soon"', 'every = "20s"')
         file.write_text(text.split('[[source]]\nname = "wire"')[0], encoding="utf-8")
         assert reloader.reload(["syndicator.toml"])
         assert not (root / RELOAD_ERROR_FILE).exists()
-        assert service.scheduler.get_job(source_job_id("wire")) is None
+        assert service.scheduler.jobs.get_job(source_job_id("wire")) is None
         assert service.ctx.store.states("schedule:").keys() == {"schedule:newsroom"}
     finally:
         RELOAD_HOOKS.remove(hook)

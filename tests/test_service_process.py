@@ -15,6 +15,7 @@ import pytest
 from syndicator.cli import main
 from syndicator.config import load_config
 from syndicator.status import collect_status
+from tests.support.edits import edit_file
 from tests.support.service import ServiceProcess, wait_for, write_article
 
 
@@ -43,12 +44,6 @@ def _negotiated(base: str, language: str) -> str:
         conn.close()
 
 
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
 def test_config_edits_while_running(
     make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -61,8 +56,8 @@ def test_config_edits_while_running(
         assert _status(root, capsys)["sources"][0]["scheduled"] == "every 5m, jitter 30s"
 
         # Valid: a new language and a new source, a changed interval.
-        _edit(file, 'targets = ["fr"]', 'targets = ["fr", "de"]')
-        _edit(file, 'every = "5m"', 'every = "2m"')
+        edit_file(file, 'targets = ["fr"]', 'targets = ["fr", "de"]')
+        edit_file(file, 'every = "5m"', 'every = "2m"')
         with file.open("a", encoding="utf-8") as fh:
             fh.write('\n[[source]]\nname = "wire"\nkind = "folder"\npath = "wire"\nevery = "1m"\n')
         wait_for(lambda: _entries(root, "de") == 4, "the new language backfilled, the new source published")
@@ -79,7 +74,7 @@ def test_config_edits_while_running(
         wait_for(lambda: _negotiated(url.group(1), "de") == "/feeds/de/rss.xml", "the server to offer de")
 
         # Invalid: an unknown language. Rejected with file, line, key and hint; the old config keeps running.
-        _edit(file, 'targets = ["fr", "de"]', 'targets = ["fr", "de", "xx"]')
+        edit_file(file, 'targets = ["fr", "de"]', 'targets = ["fr", "de", "xx"]')
         wait_for(lambda: "config edit rejected" in service.log(), "the rejection in the log")
         line = next(ln for ln in service.log().splitlines() if "config edit rejected" in ln)
         assert "syndicator.toml:" in line and "languages.targets" in line and "xx" in line
@@ -91,7 +86,7 @@ def test_config_edits_while_running(
         )  # ...the service kept running
 
         # A second config file (glossary, partners…) in config/ is watched too: a valid reload, nothing lost.
-        _edit(file, ', "xx"]', "]")
+        edit_file(file, ', "xx"]', "]")
         wait_for(lambda: _status(root, capsys)["reload_error"] is None, "the fixed file to clear the error")
         (root / "config" / "glossary.toml").write_text("# terms\n", encoding="utf-8")
         wait_for(lambda: "glossary.toml changed" in service.log(), "a reload for the other config file")
@@ -134,7 +129,8 @@ def test_sigterm_abandons_work_after_stop_timeout(make_instance: Callable[..., P
     # Each batch takes far longer than the stop timeout: the stop must not wait for it.
     with ServiceProcess(root, "--set", "run.stop_timeout=1s", slow=600) as service:
         wait_for(lambda: "processing: 3 translation(s) pending" in service.log(), "translation to start")
-        assert service.terminate() == 0
+        assert service.terminate() == 1  # not a clean stop: a supervisor or script can tell
     assert "abandoning work under way" in service.log()
+    assert "stopped after run.stop_timeout" in service.log()
     assert main(["-q", "--config", str(root / "config" / "syndicator.toml"), "run", "--once"]) == 0
     assert _entries(root, "fr") == 3

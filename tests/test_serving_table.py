@@ -16,7 +16,7 @@ import pytest
 
 from syndicator.cli import main
 from syndicator.config import load_config
-from syndicator.publish.writer import LocalFolderStore
+from syndicator.publish.writer import LocalFolderWriter
 from tests.conftest import DATA, REPO, write_config
 from tests.support.servers import builtin_server, fetch, nginx_binary, nginx_server
 
@@ -33,7 +33,7 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(REPO / "locales", root / "locales")
     write_config(root, targets=("fr", "ar"), engine="pseudo", extra="\n[serve]\ngzip_files = true\n")
     assert main(["-q", "--config", str(root / "config" / "syndicator.toml"), "run", "--once"]) == 0
-    feeds = LocalFolderStore(root / "feeds")
+    feeds = LocalFolderWriter(root / "feeds")
     feeds.write("extra/list.opml", b'<?xml version="1.0"?>\n<opml version="2.0"><body/></opml>\n' * 10)
     feeds.write("extra/style.xsl", b'<?xml version="1.0"?>\n<xsl:stylesheet version="1.0"/>\n' * 10)
     (root / "secret.txt").write_text(SECRET, encoding="utf-8")

@@ -9,8 +9,9 @@ import pytest
 
 from syndicator.models import CycleReport
 from syndicator.pipeline import Context, collect
+from tests.support.edits import replaced
 from tests.support.instances import Clock, open_instance, source_toml
-from tests.support.upstream import Reply, Upstream, fixture
+from tests.support.upstream import HANGS, Reply, Upstream, fixture
 
 
 @pytest.fixture
@@ -69,10 +70,10 @@ def test_pages_already_read_are_not_fetched_again_until_the_listing_changes(
     assert len(upstream.hits("/news/library-hours.html")) == 1
 
     changed = fixture("listing.html")
-    changed.body = changed.body.replace(b"5 March", b"5 March (updated)")
+    changed.body = replaced(changed.body, b"5 March", b"5 March (updated)")
     upstream.set("/news/", changed)
     edited = fixture("library-hours.html")
-    edited.body = edited.body.replace(b"ten in the evening", b"eleven at night")
+    edited.body = replaced(edited.body, b"ten in the evening", b"eleven at night")
     upstream.set("/news/library-hours.html", edited)
     report = _collect(ctx)
     assert (report.new, report.updated) == (0, 1)
@@ -119,7 +120,7 @@ def test_a_failing_article_page_is_retried_and_the_others_go_on(
 def test_listing_failure_is_recorded_and_recovered(
     make_instance: Callable[..., Path], upstream: Upstream, clock: Clock
 ) -> None:
-    upstream.set("/news/", Reply(delay=3))
+    upstream.set("/news/", Reply(delay=HANGS))
     ctx = _open(make_instance, upstream, clock)
     _collect(ctx)
     state = ctx.store.source_states()["site"]

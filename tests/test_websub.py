@@ -13,6 +13,7 @@ import feedparser
 import pytest
 
 from syndicator.cli import main
+from tests.support.edits import replaced
 from tests.support.servers import free_port
 
 
@@ -86,7 +87,7 @@ def test_publish_pings_each_hub_once_per_changed_feed(
     assert hubs[0].pings == [] and hubs[1].pings == []
     article = root / "articles" / "2026-03-01-harbour-bridge.md"
     article.write_text(
-        article.read_text(encoding="utf-8").replace("six weeks", "seven weeks"), encoding="utf-8"
+        replaced(article.read_text(encoding="utf-8"), "six weeks", "seven weeks"), encoding="utf-8"
     )
     assert _run(root) == 0
     for hub in hubs:

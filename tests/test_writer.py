@@ -1,4 +1,4 @@
-"""Feed stores in syndicator.publish.writer: atomic writes, unchanged files left alone, path rules."""
+"""Feed writers in syndicator.publish.writer: atomic writes, unchanged files left alone, path rules."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 
 from syndicator.publish import writer
 from syndicator.publish.writer import (
-    FeedStore,
-    LocalFolderStore,
-    MemoryFeedStore,
-    make_store,
+    FeedWriter,
+    LocalFolderWriter,
+    MemoryFeedWriter,
+    make_writer,
     normalize_relpath,
     write_feeds,
 )
@@ -27,124 +27,126 @@ def files_under(root: Path) -> list[str]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> LocalFolderStore:
-    return LocalFolderStore(tmp_path / "feeds")
+def folder(tmp_path: Path) -> LocalFolderWriter:
+    return LocalFolderWriter(tmp_path / "feeds")
 
 
-def test_stores_satisfy_the_protocol(store: LocalFolderStore) -> None:
-    assert isinstance(store, FeedStore)
-    assert isinstance(MemoryFeedStore(), FeedStore)
+def test_writers_satisfy_the_protocol(folder: LocalFolderWriter) -> None:
+    assert isinstance(folder, FeedWriter)
+    assert isinstance(MemoryFeedWriter(), FeedWriter)
 
 
-def test_write_creates_folders_and_readable_file(store: LocalFolderStore) -> None:
-    assert store.write("fr/rss.xml", "<rss>é</rss>".encode()) is True
-    target = store.root / "fr" / "rss.xml"
+def test_write_creates_folders_and_readable_file(folder: LocalFolderWriter) -> None:
+    assert folder.write("fr/rss.xml", "<rss>é</rss>".encode()) is True
+    target = folder.root / "fr" / "rss.xml"
     assert target.read_bytes() == "<rss>é</rss>".encode()
     assert stat.S_IMODE(target.stat().st_mode) == writer.DEFAULT_FILE_MODE
-    assert store.read("fr/rss.xml") == "<rss>é</rss>".encode()
-    assert files_under(store.root) == ["fr/rss.xml"]  # no temp file left
+    assert folder.read("fr/rss.xml") == "<rss>é</rss>".encode()
+    assert files_under(folder.root) == ["fr/rss.xml"]  # no temp file left
 
 
-def test_unchanged_bytes_are_not_rewritten(store: LocalFolderStore) -> None:
-    assert store.write("fr/atom.xml", b"<feed/>")
-    target = store.root / "fr" / "atom.xml"
+def test_unchanged_bytes_are_not_rewritten(folder: LocalFolderWriter) -> None:
+    assert folder.write("fr/atom.xml", b"<feed/>")
+    target = folder.root / "fr" / "atom.xml"
     old = target.stat()
     os.utime(target, ns=(old.st_atime_ns, old.st_mtime_ns - 10_000_000_000))
     before = target.stat()
-    assert store.write("fr/atom.xml", b"<feed/>") is False
+    assert folder.write("fr/atom.xml", b"<feed/>") is False
     after = target.stat()
     assert (after.st_mtime_ns, after.st_ino) == (before.st_mtime_ns, before.st_ino)
 
 
-def test_changed_bytes_replace_the_file_and_keep_its_mode(store: LocalFolderStore) -> None:
-    store.write("fr/atom.xml", b"<feed>1</feed>")
-    target = store.root / "fr" / "atom.xml"
+def test_changed_bytes_replace_the_file_and_keep_its_mode(folder: LocalFolderWriter) -> None:
+    folder.write("fr/atom.xml", b"<feed>1</feed>")
+    target = folder.root / "fr" / "atom.xml"
     target.chmod(0o640)
     inode = target.stat().st_ino
-    assert store.write("fr/atom.xml", b"<feed>2</feed>") is True
+    assert folder.write("fr/atom.xml", b"<feed>2</feed>") is True
     assert target.read_bytes() == b"<feed>2</feed>"
     assert target.stat().st_ino != inode  # a new file renamed over the old one
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
 
 
 @pytest.mark.parametrize("relpath", BAD_PATHS)
-def test_escaping_paths_are_refused(store: LocalFolderStore, relpath: str) -> None:
+def test_escaping_paths_are_refused(folder: LocalFolderWriter, relpath: str) -> None:
     with pytest.raises(ValueError):
-        store.write(relpath, b"x")
+        folder.write(relpath, b"x")
     with pytest.raises(ValueError):
-        store.read(relpath)
+        folder.read(relpath)
     with pytest.raises(ValueError):
-        MemoryFeedStore().write(relpath, b"x")
-    assert not (store.root.parent / "x.xml").exists()
+        MemoryFeedWriter().write(relpath, b"x")
+    assert not (folder.root.parent / "x.xml").exists()
 
 
-def test_symlink_out_of_the_root_is_refused(store: LocalFolderStore, tmp_path: Path) -> None:
+def test_symlink_out_of_the_root_is_refused(folder: LocalFolderWriter, tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
-    store.root.mkdir()
-    (store.root / "fr").symlink_to(outside, target_is_directory=True)
+    folder.root.mkdir()
+    (folder.root / "fr").symlink_to(outside, target_is_directory=True)
     with pytest.raises(ValueError):
-        store.write("fr/rss.xml", b"x")
+        folder.write("fr/rss.xml", b"x")
     assert list(outside.iterdir()) == []
 
 
 def test_relpaths_are_normalized() -> None:
     assert normalize_relpath("./fr//rss.xml") == "fr/rss.xml"
-    mem = MemoryFeedStore()
+    mem = MemoryFeedWriter()
     mem.write("./fr//rss.xml", b"a")
     assert mem.read("fr/rss.xml") == b"a"
 
 
 def test_failed_replace_leaves_old_file_whole_and_no_temp(
-    store: LocalFolderStore, monkeypatch: pytest.MonkeyPatch
+    folder: LocalFolderWriter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store.write("ar/feed.json", b'{"old": true}')
+    folder.write("ar/feed.json", b'{"old": true}')
 
     def no_space(src: str, dst: str) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), src)
 
     monkeypatch.setattr(writer.os, "replace", no_space)
     with pytest.raises(OSError) as caught:
-        store.write("ar/feed.json", b'{"new": true}')
+        folder.write("ar/feed.json", b'{"new": true}')
     assert caught.value.errno == errno.ENOSPC
-    target = store.root / "ar" / "feed.json"
+    target = folder.root / "ar" / "feed.json"
     assert str(target) in str(caught.value)
     assert ".tmp" not in str(caught.value)
     assert target.read_bytes() == b'{"old": true}'
-    assert files_under(store.root) == ["ar/feed.json"]
+    assert files_under(folder.root) == ["ar/feed.json"]
 
 
-def test_failed_write_of_data_removes_temp(store: LocalFolderStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_of_data_removes_temp(
+    folder: LocalFolderWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken_fsync(fd: int) -> None:
         raise OSError(errno.EIO, os.strerror(errno.EIO))
 
     monkeypatch.setattr(writer.os, "fsync", broken_fsync)
     with pytest.raises(OSError, match=r"rss\.xml"):
-        store.write("zh/rss.xml", b"<rss/>")
-    assert files_under(store.root) == []
+        folder.write("zh/rss.xml", b"<rss/>")
+    assert files_under(folder.root) == []
 
 
-def test_errors_keep_their_subclass(store: LocalFolderStore) -> None:
-    store.write("fr", b"a file where a folder should be")
+def test_errors_keep_their_subclass(folder: LocalFolderWriter) -> None:
+    folder.write("fr", b"a file where a folder should be")
     with pytest.raises(NotADirectoryError, match=r"rss\.xml"):
-        store.write("fr/rss.xml", b"x")
-    assert store.read("fr/rss.xml") is None
-    (store.root / "en").mkdir()
+        folder.write("fr/rss.xml", b"x")
+    assert folder.read("fr/rss.xml") is None
+    (folder.root / "en").mkdir()
     with pytest.raises(IsADirectoryError):
-        store.write("en", b"x")
+        folder.write("en", b"x")
 
 
-def test_list_is_sorted_filtered_and_hides_temp_files(store: LocalFolderStore) -> None:
-    assert store.list() == []  # no root yet
+def test_list_is_sorted_filtered_and_hides_temp_files(folder: LocalFolderWriter) -> None:
+    assert folder.list() == []  # no root yet
     for rel in ["zh/rss.xml", "ar/atom.xml", "ar/rss.xml", "index.html"]:
-        store.write(rel, b"x")
-    (store.root / "ar" / ".rss.xml.abc123_x.tmp").write_bytes(b"crash leftover")
-    assert store.list() == ["ar/atom.xml", "ar/rss.xml", "index.html", "zh/rss.xml"]
-    assert store.list("ar/") == ["ar/atom.xml", "ar/rss.xml"]
+        folder.write(rel, b"x")
+    (folder.root / "ar" / ".rss.xml.abc123_x.tmp").write_bytes(b"crash leftover")
+    assert folder.list() == ["ar/atom.xml", "ar/rss.xml", "index.html", "zh/rss.xml"]
+    assert folder.list("ar/") == ["ar/atom.xml", "ar/rss.xml"]
 
 
-def test_memory_store_has_the_same_semantics() -> None:
-    mem = MemoryFeedStore()
+def test_memory_writer_has_the_same_semantics() -> None:
+    mem = MemoryFeedWriter()
     assert mem.write("fr/rss.xml", b"a") is True
     assert mem.write("fr/rss.xml", b"a") is False
     assert mem.write("fr/rss.xml", b"b") is True
@@ -156,15 +158,15 @@ def test_memory_store_has_the_same_semantics() -> None:
     assert mem.list("fr/") == ["fr/rss.xml"]
 
 
-def test_make_store(tmp_path: Path) -> None:
-    made = make_store("folder", tmp_path)
-    assert isinstance(made, LocalFolderStore) and made.root == tmp_path
+def test_make_writer(tmp_path: Path) -> None:
+    made = make_writer("folder", tmp_path)
+    assert isinstance(made, LocalFolderWriter) and made.root == tmp_path
     with pytest.raises(ValueError, match="folder"):
-        make_store("s3", tmp_path)
+        make_writer("s3", tmp_path)
 
 
 def test_write_feeds_reports_changed_paths() -> None:
-    mem = MemoryFeedStore()
+    mem = MemoryFeedWriter()
     files = {"rss.xml": b"r", "atom.xml": b"a", "feed.json": b"j"}
     assert write_feeds(mem, "fr", files) == ["fr/atom.xml", "fr/feed.json", "fr/rss.xml"]
     assert write_feeds(mem, "fr", files) == []

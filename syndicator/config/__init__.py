@@ -6,7 +6,8 @@ Regenerate the docs with: python -m syndicator.config > docs/settings.md
 
 This package's public face: the rest of the service imports from here, not from its modules
 (model: the Config dataclasses; load: load_config; validate: the walk; parsers: one per setting
-kind; languages, durations, tomllines: helpers; docs: settings_markdown and settings_help).
+kind; languages, durations, tomllines: helpers; docs: settings_markdown and settings_help; rejection: the
+last config edit the service rejected, data/reload-error.json).
 """
 
 from syndicator.config.docs import settings_help, settings_markdown
@@ -24,12 +25,14 @@ from syndicator.config.model import (
     StoreConfig,
     TranslationConfig,
 )
+from syndicator.config.rejection import RELOAD_ERROR_FILE, last_reload_error, problems_of, save_reload_error
 from syndicator.settings_table import ENGINES, REQUIRED, SETTINGS, SOURCE_KINDS, SOURCE_SETTINGS, Setting
 
 __all__ = [
     "CONFIG_ENV",
     "DEFAULT_CONFIG",
     "ENGINES",
+    "RELOAD_ERROR_FILE",
     "REQUIRED",
     "SETTINGS",
     "SOURCE_KINDS",
@@ -46,8 +49,11 @@ __all__ = [
     "StoreConfig",
     "TranslationConfig",
     "format_duration",
+    "last_reload_error",
     "load_config",
     "parse_duration",
+    "problems_of",
+    "save_reload_error",
     "settings_help",
     "settings_markdown",
 ]

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from syndicator.config.durations import format_duration
 from syndicator.config.load import CONFIG_ENV
-from syndicator.config.parsers import _toml_literal
+from syndicator.config.parsers import toml_literal
 from syndicator.settings_table import EXAMPLE_TOML, REQUIRED, SETTINGS, SOURCE_KINDS, SOURCE_SETTINGS, Setting
 
 
@@ -48,7 +48,7 @@ def _default_label(setting: Setting) -> str:
         return "*required*"
     if setting.default is None:
         return f"`{setting.default_doc}`"
-    return f"`{_toml_literal(setting.default)}`"
+    return f"`{toml_literal(setting.default)}`"
 
 
 def _table(settings: Iterable[Setting]) -> list[str]:

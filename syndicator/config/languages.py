@@ -12,7 +12,7 @@ from babel.localedata import locale_identifiers
 
 
 @functools.lru_cache(maxsize=256)
-def _language_id(code: str) -> str:
+def language_id(code: str) -> str:
     """Babel's canonical id, to compare 'pt-BR' with 'pt_BR'; the code itself when Babel rejects it."""
     try:
         return str(Locale.parse(code.replace("-", "_")))
@@ -20,7 +20,7 @@ def _language_id(code: str) -> str:
         return code
 
 
-def _is_language(code: str) -> bool:
+def is_language(code: str) -> bool:
     """True for codes Babel knows (ISO 639 / BCP 47 such as "en", "zh", "pt-BR", "pt_BR")."""
     # Babel maps "und" and "root" to real locales, which is never what an admin means.
     if code.strip() != code or code.lower() in ("und", "root"):
@@ -32,7 +32,7 @@ def _is_language(code: str) -> bool:
     return True
 
 
-def _language_hint(code: str) -> str:
+def language_hint(code: str) -> str:
     sep = "_" if "_" in code else "-"
     english = Locale("en")
     names = {name.lower(): ident for ident, name in english.languages.items()}
@@ -43,7 +43,7 @@ def _language_hint(code: str) -> str:
         return f"{code!r} is a country code; did you mean {official[0]!r}?"
     suggestions: list[str] = []
     head = re.split(r"[-_]", lowered)[0]
-    if head != lowered and _is_language(head):
+    if head != lowered and is_language(head):
         suggestions.append(head)  # "ar-XX" -> "ar"
     known = {ident.lower(): ident for ident in locale_identifiers()}
     close = difflib.get_close_matches(lowered.replace("-", "_"), known, n=3)
@@ -51,10 +51,10 @@ def _language_hint(code: str) -> str:
     if len(lowered) > 3:  # looks like a name: "Frnch" -> fr
         suggestions += [names[n] for n in difflib.get_close_matches(lowered, names, n=1)]
     fallback = "use an ISO 639 code such as 'en', 'fr' or 'pt-BR'"
-    return _did_you_mean(list(dict.fromkeys(suggestions))[:3]) or fallback
+    return did_you_mean(list(dict.fromkeys(suggestions))[:3]) or fallback
 
 
-def _did_you_mean(options: list[str]) -> str:
+def did_you_mean(options: list[str]) -> str:
     if not options:
         return ""
     if len(options) == 1:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from syndicator.config.model import Config
-from syndicator.config.validate import _Validator
+from syndicator.config.validate import Validator
 from syndicator.errors import ConfigError
 
 CONFIG_ENV = "SYNDICATOR_CONFIG"
@@ -27,7 +27,7 @@ def load_config(
     file = _config_file(path, env)
     text = _read(file)
     data = _parse_toml(text, file)
-    validator = _Validator(file, _instance_root(file), text)
+    validator = Validator(file, _instance_root(file), text)
     validator.apply_overrides(data, overrides or {})
     config = validator.build(data)
     if validator.problems or config is None:

@@ -1,4 +1,4 @@
-"""Value parsers, one per setting kind: (raw TOML value, setting, instance root) -> value, or raise _Invalid."""
+"""Value parsers, one per setting kind: (raw TOML value, setting, instance root) -> value, or raise Invalid."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from syndicator.config.durations import format_duration, parse_duration
-from syndicator.config.languages import _did_you_mean, _is_language, _language_hint, _language_id
+from syndicator.config.languages import did_you_mean, is_language, language_hint, language_id
 from syndicator.config.tomllines import KeyPath
 from syndicator.settings_table import PLANNED_SOURCE_KINDS, SOURCE_KINDS, Setting
 
 
-class _Invalid(Exception):
+class Invalid(Exception):
     """A value problem found by a kind parser; `at` is relative to the setting's own key."""
 
     def __init__(self, message: str, hint: str = "", at: KeyPath = ()) -> None:
@@ -26,15 +26,15 @@ class _Invalid(Exception):
         self.message, self.hint, self.at = message, hint, at
 
 
-class _Invalids(Exception):
+class Invalids(Exception):
     """Several value problems at once (one per list element)."""
 
-    def __init__(self, items: list[_Invalid]) -> None:
+    def __init__(self, items: list[Invalid]) -> None:
         super().__init__(f"{len(items)} problems")
         self.items = items
 
 
-_EXAMPLES = {
+EXAMPLES = {
     "url": '"https://news.example.org/"',
     "dir": '"articles"',
     "path": '"data"',
@@ -61,33 +61,33 @@ def _type_name(value: Any) -> str:
     return next((name for cls, name in names if isinstance(value, cls)), type(value).__name__)
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
     """'a string ("fifty")': the TOML type, plus the value when it is short."""
     if isinstance(value, list | dict):
         return _type_name(value)
-    return f"{_type_name(value)} ({_toml_literal(value)})"
+    return f"{_type_name(value)} ({toml_literal(value)})"
 
 
-def _toml_literal(value: Any) -> str:
+def toml_literal(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_literal(v) for v in value) + "]"
+        return "[" + ", ".join(toml_literal(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_toml_literal(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k} = {toml_literal(v)}" for k, v in value.items()) + "}"
     return str(value)
 
 
 def _expect(value: Any, cls: type, expected: str, setting: Setting | None) -> None:
-    """Raise _Invalid unless `value` has the TOML type; `setting` None means a list element."""
+    """Raise Invalid unless `value` has the TOML type; `setting` None means a list element."""
     if isinstance(value, cls) and not (cls is int and isinstance(value, bool)):
         return
     hint = ""
     assign = f"{setting.name} = " if setting else ""
     if cls is str and isinstance(value, int | float | bool):
-        hint = f'put it in double quotes: {assign}"{_toml_literal(value)}"'
+        hint = f'put it in double quotes: {assign}"{toml_literal(value)}"'
     elif cls in (int, bool) and isinstance(value, str):
         try:
             unquoted = tomllib.loads(f"v = {value.strip()}")["v"]
@@ -97,7 +97,7 @@ def _expect(value: Any, cls: type, expected: str, setting: Setting | None) -> No
             hint = f"remove the quotes: {assign}{value.strip()}"
     elif cls is list and isinstance(value, str):
         hint = f'write a list: {assign}["{value}"]'
-    raise _Invalid(f"expected {expected}, got {_describe(value)}", hint)
+    raise Invalid(f"expected {expected}, got {describe(value)}", hint)
 
 
 def _parse_str(value: Any, setting: Setting, root: Path) -> str:
@@ -114,7 +114,7 @@ def _parse_url(value: Any, setting: Setting, root: Path) -> str:
     hint = 'write the full address, e.g. "https://news.example.org/"'
     if not parts.scheme and text and "." in text.split("/")[0]:
         hint = f'add the scheme: "https://{text}"'
-    raise _Invalid(f"{text!r} is not an http(s) URL", hint)
+    raise Invalid(f"{text!r} is not an http(s) URL", hint)
 
 
 def _parse_timezone(value: Any, setting: Setting, root: Path) -> str:
@@ -127,8 +127,8 @@ def _parse_timezone(value: Any, setting: Setting, root: Path) -> str:
         pass
     known = {zone.lower(): zone for zone in zoneinfo.available_timezones()}
     close = [known[z] for z in difflib.get_close_matches(name.lower(), known, n=3)]
-    hint = _did_you_mean(close) or "use an IANA name such as 'Europe/Paris' or 'UTC'"
-    raise _Invalid(f"unknown time zone {name!r}", hint)
+    hint = did_you_mean(close) or "use an IANA name such as 'Europe/Paris' or 'UTC'"
+    raise Invalid(f"unknown time zone {name!r}", hint)
 
 
 def _parse_language(value: Any, setting: Setting, root: Path) -> str:
@@ -141,20 +141,20 @@ def _parse_languages(value: Any, setting: Setting, root: Path) -> tuple[str, ...
     if isinstance(value, tuple):  # the table's default; TOML itself only gives lists
         value = list(value)
     _expect(value, list, "a list of language codes", setting)
-    problems: list[_Invalid] = []
+    problems: list[Invalid] = []
     seen: set[str] = set()
     for i, code in enumerate(value):
         try:
             _expect(code, str, "a language code", None)
             _check_language(code)
-        except _Invalid as exc:
-            problems.append(_Invalid(exc.message, exc.hint, at=(i,)))
+        except Invalid as exc:
+            problems.append(Invalid(exc.message, exc.hint, at=(i,)))
             continue
-        if _language_id(code) in seen:
-            problems.append(_Invalid(f"{code!r} is listed twice", "list each language once", at=(i,)))
-        seen.add(_language_id(code))
+        if language_id(code) in seen:
+            problems.append(Invalid(f"{code!r} is listed twice", "list each language once", at=(i,)))
+        seen.add(language_id(code))
     if problems:
-        raise _Invalids(problems)
+        raise Invalids(problems)
     return tuple(value)
 
 
@@ -162,22 +162,22 @@ def _parse_urls(value: Any, setting: Setting, root: Path) -> tuple[str, ...]:
     if isinstance(value, tuple):  # the table's default
         value = list(value)
     _expect(value, list, "a list of URL strings", setting)
-    problems: list[_Invalid] = []
+    problems: list[Invalid] = []
     urls: list[str] = []
     for i, item in enumerate(value):
         try:
             urls.append(_parse_url(item, setting, root))
-        except _Invalid as exc:
-            problems.append(_Invalid(exc.message, exc.hint, at=(i,)))
+        except Invalid as exc:
+            problems.append(Invalid(exc.message, exc.hint, at=(i,)))
     if problems:
-        raise _Invalids(problems)
+        raise Invalids(problems)
     return tuple(dict.fromkeys(urls))
 
 
 def _parse_int(value: Any, setting: Setting, root: Path) -> int:
     _expect(value, int, "an integer", setting)
     if setting.minimum is not None and value < setting.minimum:
-        raise _Invalid(f"must be at least {setting.minimum}, got {value}")
+        raise Invalid(f"must be at least {setting.minimum}, got {value}")
     return int(value)
 
 
@@ -189,7 +189,7 @@ def _parse_bool(value: Any, setting: Setting, root: Path) -> bool:
 def _parse_path(value: Any, setting: Setting, root: Path) -> Path:
     _expect(value, str, "a path string", setting)
     if not str(value).strip():
-        raise _Invalid("the path is empty", f"e.g. {setting.name} = {_EXAMPLES['path']}")
+        raise Invalid("the path is empty", f"e.g. {setting.name} = {EXAMPLES['path']}")
     path = Path(str(value)).expanduser()
     return Path(os.path.normpath(root / path))  # root / absolute path is just the absolute path
 
@@ -197,27 +197,27 @@ def _parse_path(value: Any, setting: Setting, root: Path) -> Path:
 def _parse_dir(value: Any, setting: Setting, root: Path) -> Path:
     path = _parse_path(value, setting, root)
     if not path.exists():
-        raise _Invalid(f"folder {value!r} does not exist", f"create it or fix the path; looked for {path}")
+        raise Invalid(f"folder {value!r} does not exist", f"create it or fix the path; looked for {path}")
     if not path.is_dir():
-        raise _Invalid(f"{value!r} is not a folder", f"{path} is a file: give the folder holding the files")
+        raise Invalid(f"{value!r} is not a folder", f"{path} is a file: give the folder holding the files")
     return path
 
 
 def _parse_duration(value: Any, setting: Setting, root: Path) -> timedelta:
     if isinstance(value, int) and not isinstance(value, bool):
-        raise _Invalid(
-            f"expected a duration string, got {_describe(value)}",
+        raise Invalid(
+            f"expected a duration string, got {describe(value)}",
             f'add a unit: {setting.name} = "{value}s" (or "5m", "2h", "1d")',
         )
     _expect(value, str, "a duration string", setting)
     try:
         duration = parse_duration(str(value))
     except ValueError:
-        raise _Invalid(
+        raise Invalid(
             f"{value!r} is not a duration", 'write it like "30s", "5m", "2h", "1d" or "1h30m"'
         ) from None
     if setting.minimum is not None and duration < setting.minimum:
-        raise _Invalid(f"{value!r} is too short", f"the minimum is {format_duration(setting.minimum)}")
+        raise Invalid(f"{value!r} is too short", f"the minimum is {format_duration(setting.minimum)}")
     return duration
 
 
@@ -227,17 +227,17 @@ def _parse_choice(value: Any, setting: Setting, root: Path) -> str:
         return str(value)
     allowed = f"{setting.name} must be one of: {', '.join(setting.choices)}"
     if setting.choices == SOURCE_KINDS and value in PLANNED_SOURCE_KINDS:
-        raise _Invalid(f"source kind {value!r} is not supported yet", allowed)
+        raise Invalid(f"source kind {value!r} is not supported yet", allowed)
     close = difflib.get_close_matches(str(value), setting.choices, n=1)
     hint = f"did you mean {close[0]!r}? {allowed}" if close else allowed
-    raise _Invalid(f"unknown {setting.name} {value!r}", hint)
+    raise Invalid(f"unknown {setting.name} {value!r}", hint)
 
 
 def _parse_number(value: Any, setting: Setting, root: Path) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         _expect(value, float, "a number", setting)
     if setting.minimum is not None and value < setting.minimum:
-        raise _Invalid(f"must be at least {setting.minimum}, got {value}")
+        raise Invalid(f"must be at least {setting.minimum}, got {value}")
     return float(value)
 
 
@@ -246,20 +246,20 @@ def _parse_selectors(value: Any, setting: Setting, root: Path) -> dict[str, str]
     # Imported here: only configs with web sources pay for it.
     from cssselect import GenericTranslator, SelectorError
 
-    problems: list[_Invalid] = []
+    problems: list[Invalid] = []
     result: dict[str, str] = {}
     for name, css in value.items():
         if name not in setting.choices:
             close = difflib.get_close_matches(name, setting.choices, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             problems.append(
-                _Invalid("unknown selector field", hint + "fields: " + ", ".join(setting.choices), at=(name,))
+                Invalid("unknown selector field", hint + "fields: " + ", ".join(setting.choices), at=(name,))
             )
             continue
         if not isinstance(css, str) or not css.strip():
             problems.append(
-                _Invalid(
-                    f"expected a CSS selector string, got {_describe(css)}", 'e.g. "h1.headline"', at=(name,)
+                Invalid(
+                    f"expected a CSS selector string, got {describe(css)}", 'e.g. "h1.headline"', at=(name,)
                 )
             )
             continue
@@ -267,18 +267,18 @@ def _parse_selectors(value: Any, setting: Setting, root: Path) -> dict[str, str]
             GenericTranslator().css_to_xpath(css)
         except SelectorError as exc:
             problems.append(
-                _Invalid(f"{css!r} is not a valid CSS selector: {exc}", 'e.g. "article h1"', at=(name,))
+                Invalid(f"{css!r} is not a valid CSS selector: {exc}", 'e.g. "article h1"', at=(name,))
             )
             continue
         result[name] = css
     if problems:
-        raise _Invalids(problems)
+        raise Invalids(problems)
     return result
 
 
 def _parse_language_map(value: Any, setting: Setting, root: Path) -> dict[str, str]:
     _expect(value, dict, "a table", setting)
-    problems: list[_Invalid] = []
+    problems: list[Invalid] = []
     result: dict[str, str] = {}
     for language, engine in value.items():
         try:
@@ -286,29 +286,29 @@ def _parse_language_map(value: Any, setting: Setting, root: Path) -> dict[str, s
             # Named "engine" so messages read "unknown engine 'x'" and "engine must be one of: ...".
             choice = Setting("engine", "choice", None, setting.help, setting.choices)
             result[language] = _parse_choice(engine, choice, root)
-        except _Invalid as exc:
-            problems.append(_Invalid(exc.message, exc.hint, at=(language,)))
+        except Invalid as exc:
+            problems.append(Invalid(exc.message, exc.hint, at=(language,)))
     if problems:
-        raise _Invalids(problems)
+        raise Invalids(problems)
     return result
 
 
 def _parse_language_ratios(value: Any, setting: Setting, root: Path) -> dict[str, float]:
     _expect(value, dict, "a table", setting)
-    problems: list[_Invalid] = []
+    problems: list[Invalid] = []
     result: dict[str, float] = {}
     for language, ratio in value.items():
         try:
             _check_language(language)
             if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 <= ratio <= 1:
-                raise _Invalid(
-                    f"expected a number from 0 to 1, got {_describe(ratio)}", f"e.g. {language} = 0.2"
+                raise Invalid(
+                    f"expected a number from 0 to 1, got {describe(ratio)}", f"e.g. {language} = 0.2"
                 )
             result[language] = float(ratio)
-        except _Invalid as exc:
-            problems.append(_Invalid(exc.message, exc.hint, at=(language,)))
+        except Invalid as exc:
+            problems.append(Invalid(exc.message, exc.hint, at=(language,)))
     if problems:
-        raise _Invalids(problems)
+        raise Invalids(problems)
     return result
 
 
@@ -318,9 +318,9 @@ def _parse_ratio_range(value: Any, setting: Setting, root: Path) -> tuple[float,
     _expect(value, list, "a list [min, max]", setting)
     numbers = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
     if len(value) != 2 or len(numbers) != 2 or not 0 <= numbers[0] < numbers[1]:
-        raise _Invalid(
-            f"expected [min, max] with 0 <= min < max, got {_describe(value)}",
-            f"e.g. {setting.name} = {_toml_literal(setting.default)}",
+        raise Invalid(
+            f"expected [min, max] with 0 <= min < max, got {describe(value)}",
+            f"e.g. {setting.name} = {toml_literal(setting.default)}",
         )
     return float(numbers[0]), float(numbers[1])
 
@@ -334,7 +334,7 @@ def _parse_database(value: Any, setting: Setting, root: Path) -> str:
     try:
         url = make_url(str(value))
     except ArgumentError:
-        raise _Invalid(
+        raise Invalid(
             f"{value!r} is not a database URL", 'e.g. url = "sqlite:///data/syndicator.db"'
         ) from None
     database = url.database
@@ -347,7 +347,7 @@ def _parse_database(value: Any, setting: Setting, root: Path) -> str:
     return url.set(database=absolute).render_as_string(hide_password=False)
 
 
-_PARSERS: dict[str, Callable[[Any, Setting, Path], Any]] = {
+PARSERS: dict[str, Callable[[Any, Setting, Path], Any]] = {
     "str": _parse_str,
     "url": _parse_url,
     "timezone": _parse_timezone,
@@ -370,6 +370,6 @@ _PARSERS: dict[str, Callable[[Any, Setting, Path], Any]] = {
 
 
 def _check_language(code: str) -> None:
-    """Raise _Invalid, with close matches as the hint, unless Babel knows the code."""
-    if not _is_language(code):
-        raise _Invalid(f"unknown language {code!r}", _language_hint(code))
+    """Raise Invalid, with close matches as the hint, unless Babel knows the code."""
+    if not is_language(code):
+        raise Invalid(f"unknown language {code!r}", language_hint(code))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from syndicator.config.languages import _is_language, _language_id
+from syndicator.config.languages import is_language, language_id
 from syndicator.config.model import (
     Config,
     HttpConfig,
@@ -22,7 +22,7 @@ from syndicator.config.model import (
     StoreConfig,
     TranslationConfig,
 )
-from syndicator.config.parsers import _EXAMPLES, _PARSERS, _describe, _Invalid, _Invalids
+from syndicator.config.parsers import EXAMPLES, PARSERS, Invalid, Invalids, describe
 from syndicator.config.tomllines import KeyPath, key_lines, key_text
 from syndicator.errors import ConfigError
 from syndicator.settings_table import REQUIRED, SETTINGS, SOURCE_SETTINGS, Setting
@@ -36,7 +36,7 @@ _STRING_KINDS = {"str", "url", "timezone", "language", "path", "dir", "duration"
 _SOURCE_KEYS = {s.name for group in SOURCE_SETTINGS.values() for s in group}
 
 
-class _Validator:
+class Validator:
     """Walks the parsed TOML once, collecting every problem instead of stopping at the first."""
 
     def __init__(self, file: Path, root: Path, text: str) -> None:
@@ -124,7 +124,7 @@ class _Validator:
                 self._unknown((name,), name, [*_SECTIONS, "source"])
             elif not isinstance(value, dict):
                 self.problem(
-                    (name,), f"expected a table, got {_describe(value)}", f"write it as a [{name}] table"
+                    (name,), f"expected a table, got {describe(value)}", f"write it as a [{name}] table"
                 )
             else:
                 for key in value:
@@ -157,7 +157,7 @@ class _Validator:
                 table = f"[{key_text(path[:-1])}]" if path[:-1] else "the file"
                 if path[0] == "source":
                     table = f"this [[source]] ({key_text(path[:-1])})"
-                example = _EXAMPLES.get(setting.kind, '"..."')
+                example = EXAMPLES.get(setting.kind, '"..."')
                 if setting.choices:
                     example = f'"{setting.choices[0]}"'
                 self.problem(
@@ -170,10 +170,10 @@ class _Validator:
                 return True, None  # derived from other settings later
             raw = setting.default
         try:
-            return True, _PARSERS[setting.kind](raw, setting, self.root)
-        except _Invalid as exc:
+            return True, PARSERS[setting.kind](raw, setting, self.root)
+        except Invalid as exc:
             self.problem((*path, *exc.at), exc.message, exc.hint)
-        except _Invalids as exc:
+        except Invalids as exc:
             for item in exc.items:
                 self.problem((*path, *item.at), item.message, item.hint)
         return False, None
@@ -182,7 +182,7 @@ class _Validator:
         source, targets = values.get("languages.source"), values.get("languages.targets")
         if source is not None and targets:
             for i, target in enumerate(targets):
-                if _language_id(target) == _language_id(source):
+                if language_id(target) == language_id(source):
                     self.problem(
                         ("languages", "targets", i),
                         f"{target!r} is the source language",
@@ -192,9 +192,9 @@ class _Validator:
         translation = data.get("translation")
         engines = translation.get("engines") if isinstance(translation, dict) else None
         if isinstance(engines, dict) and targets is not None:
-            wanted = {_language_id(t) for t in targets}
+            wanted = {language_id(t) for t in targets}
             for language in engines:
-                if _is_language(language) and _language_id(language) not in wanted:
+                if is_language(language) and language_id(language) not in wanted:
                     self.problem(
                         ("translation", "engines", language),
                         f"{language!r} is not a target language",
@@ -207,7 +207,7 @@ class _Validator:
         if not isinstance(raw, list) or not all(isinstance(entry, dict) for entry in raw):
             self.problem(
                 ("source",),
-                f"expected [[source]] tables, got {_describe(raw)}",
+                f"expected [[source]] tables, got {describe(raw)}",
                 "start each source with a [[source]] line",
             )
             return None

@@ -56,8 +56,8 @@ def display_date(moment: datetime, code: str, timezone: ZoneInfo) -> str:
     return format_date(moment.astimezone(timezone), format="long", locale=locale(code))
 
 
-def package_locales() -> Path:
-    """The gettext catalogs shipped inside the package (the repository's locales/, through a symlink)."""
+def _package_locales() -> Path:
+    """The catalogs shipped inside the package (what `syndicator init` copies: scaffold.packaged_locales)."""
     return Path(str(resources.files("syndicator") / "locales"))
 
 
@@ -69,7 +69,7 @@ class Catalogs:
 
     def __init__(self, locales_dir: Path, fallback: Path | None = None) -> None:
         self.locales_dir = locales_dir
-        package = package_locales() if fallback is None else fallback
+        package = _package_locales() if fallback is None else fallback
         same = _same_folder(locales_dir, package)
         self.layers = [locales_dir] if same else [locales_dir, package]
         self._catalogs: dict[str, list[Catalog]] = {}

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 ARCHIVE_DIR = "archive"
 VersionList = Sequence[tuple[Article, Translation | None]]
-Write = Callable[[str, bytes], bool]  # relpath, bytes -> whether the file changed (FeedStore.write)
+Write = Callable[[str, bytes], bool]  # relpath, bytes -> whether the file changed (FeedWriter.write)
 Keep = Callable[[Sequence[str]], bool]  # an article's tags -> whether it may appear in public documents
 
 
@@ -63,7 +63,7 @@ class LanguageOutcome:
 
 
 class LanguagePublisher:
-    """Publishes one language's documents through a FeedStore, doing only the work the changes need."""
+    """Publishes one language's documents through a FeedWriter, doing only the work the changes need."""
 
     def __init__(
         self,

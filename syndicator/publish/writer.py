@@ -1,7 +1,7 @@
-"""The only place feed files are written: a FeedStore seam with a local-folder and an in-memory store.
+"""The only place feed files are written: a FeedWriter seam with a local-folder and an in-memory writer.
 
 Relative paths are POSIX-style ("fr/rss.xml") whatever the platform, so that an object-storage
-store can use them as keys unchanged. Errors are the OSError subclasses the OS raised, re-raised
+writer can use them as keys unchanged. Errors are the OSError subclasses the OS raised, re-raised
 with the target path in the message (the temp file's random name would tell nobody anything).
 """
 
@@ -30,11 +30,11 @@ _TMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]+\.tmp$")
 
 
 @runtime_checkable
-class FeedStore(Protocol):
+class FeedWriter(Protocol):
     """Where published feed files go: a local folder now, object storage later."""
 
     def write(self, relpath: str, data: bytes) -> bool:
-        """Store data at relpath; return True if written, False if the bytes were already there."""
+        """Write data at relpath; return True if written, False if the bytes were already there."""
         ...
 
     def read(self, relpath: str) -> bytes | None:
@@ -50,7 +50,7 @@ def normalize_relpath(relpath: str) -> str:
     """Return relpath in canonical POSIX form; ValueError if it is empty, absolute or escapes the root."""
     if not isinstance(relpath, str) or not relpath:
         raise ValueError(f"feed path must be a non-empty string: {relpath!r}")
-    # Backslashes and NULs would mean different things on different stores and platforms.
+    # Backslashes and NULs would mean different things on different writers and platforms.
     if "\\" in relpath or "\x00" in relpath:
         raise ValueError(f"feed path must use '/' and no NUL: {relpath!r}")
     path = PurePosixPath(relpath)
@@ -79,14 +79,14 @@ def _with_path(exc: OSError, path: Path) -> OSError:
         return OSError(exc.errno, reason, str(path))
 
 
-class LocalFolderStore:
+class LocalFolderWriter:
     """Feed files under a root folder, replaced atomically and only when their bytes change."""
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
 
     def __repr__(self) -> str:
-        return f"LocalFolderStore({str(self.root)!r})"
+        return f"LocalFolderWriter({str(self.root)!r})"
 
     def path_for(self, relpath: str) -> Path:
         """Return the file path for relpath; ValueError if it would lie outside the root."""
@@ -194,7 +194,7 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-class MemoryFeedStore:
+class MemoryFeedWriter:
     """Test double: a dict of relpath -> bytes with the same path rules and unchanged-write semantics."""
 
     def __init__(self) -> None:
@@ -220,23 +220,23 @@ class MemoryFeedStore:
         return sorted(rel for rel in self.files if rel.startswith(prefix))
 
 
-STORES: dict[str, Callable[[Path], FeedStore]] = {"folder": LocalFolderStore}
+WRITERS: dict[str, Callable[[Path], FeedWriter]] = {"folder": LocalFolderWriter}
 
 
-def make_store(kind: str, root: Path) -> FeedStore:
-    """Return a store of a registered kind rooted at root; ValueError for an unknown kind."""
+def make_writer(kind: str, root: Path) -> FeedWriter:
+    """Return a writer of a registered kind rooted at root; ValueError for an unknown kind."""
     try:
-        factory = STORES[kind]
+        factory = WRITERS[kind]
     except KeyError:
-        raise ValueError(f"unknown feed store {kind!r}; known: {', '.join(sorted(STORES))}") from None
+        raise ValueError(f"unknown feed writer {kind!r}; known: {', '.join(sorted(WRITERS))}") from None
     return factory(root)
 
 
-def write_feeds(store: FeedStore, folder: str, files: Mapping[str, bytes]) -> list[str]:
+def write_feeds(writer: FeedWriter, folder: str, files: Mapping[str, bytes]) -> list[str]:
     """Write files (name -> bytes, e.g. from build_all) under folder; return the relpaths that changed."""
     changed: list[str] = []
     for name in sorted(files):
         relpath = normalize_relpath(f"{folder}/{name}" if folder else name)
-        if store.write(relpath, files[name]):
+        if writer.write(relpath, files[name]):
             changed.append(relpath)
     return changed

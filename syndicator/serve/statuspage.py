@@ -117,6 +117,7 @@ def render_status_page(data: dict[str, Any]) -> bytes:
         f"<p>Service: {escape(str(data.get('service', '')))} &middot; {int(data.get('articles', 0))} article(s)"
         f" &middot; config {escape(str(data.get('config', '')))}</p>",
     ]
+    out += [f"<p class='bad'>Warning: {escape(str(w))}</p>" for w in data.get("warnings", [])]
     if err := data.get("reload_error"):
         items = (
             "".join(

@@ -20,12 +20,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from syndicator.errors import StoreError
 from syndicator.store.articles import ArticlesMixin
 from syndicator.store.corrections import CorrectionsMixin
-from syndicator.store.memory import MemoryMixin
 from syndicator.store.publishing import PublishingMixin
 from syndicator.store.pulls import PullsMixin
-from syndicator.store.schema import _CHANGE_INDEXES, _sql_default, metadata, utcnow
+from syndicator.store.schema import CHANGE_INDEXES, metadata, sql_default, utcnow
 from syndicator.store.service import ServiceMixin
 from syndicator.store.sources import SourcesMixin
+from syndicator.store.translation_memory import TranslationMemoryMixin
 from syndicator.store.translations import TranslationsMixin
 
 __all__ = ["Store", "metadata", "utcnow"]
@@ -37,7 +37,7 @@ class Store(
     CorrectionsMixin,
     TranslationsMixin,
     ArticlesMixin,
-    MemoryMixin,
+    TranslationMemoryMixin,
     SourcesMixin,
     PublishingMixin,
     PullsMixin,
@@ -53,7 +53,7 @@ class Store(
         try:
             metadata.create_all(self.engine)
             self._add_new_columns()
-            for index in _CHANGE_INDEXES:
+            for index in CHANGE_INDEXES:
                 index.create(self.engine, checkfirst=True)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the store at {url}: {exc}", hint="check store.url") from exc
@@ -88,7 +88,7 @@ class Store(
                     if column.name in have:
                         continue
                     kind = column.type.compile(dialect=self.engine.dialect)
-                    default = "" if column.nullable else f" NOT NULL DEFAULT {_sql_default(column)}"
+                    default = "" if column.nullable else f" NOT NULL DEFAULT {sql_default(column)}"
                     conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{default}'))
                     log.info("store: added column %s.%s", table.name, column.name)
                     added = True

@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, select, update
 from syndicator.errors import StoreError
 from syndicator.models import Article, ArticleInput
 from syndicator.store.base import StoreBase
-from syndicator.store.schema import _aware, _naive_utc, articles
+from syndicator.store.schema import articles, aware_utc, naive_utc
 
 
 class ArticlesMixin(StoreBase):
@@ -29,7 +29,7 @@ class ArticlesMixin(StoreBase):
 
         "duplicate": another (source, key) already stored this canonical URL; the first one keeps it.
         """
-        now = _naive_utc(self.clock())
+        now = naive_utc(self.clock())
         values = {
             "language": item.language,
             "title": item.title,
@@ -40,7 +40,7 @@ class ArticlesMixin(StoreBase):
             "image": item.image,
             "url": item.url,
             "origin": item.origin,
-            "published": _naive_utc(item.published),
+            "published": naive_utc(item.published),
             "content_hash": content_hash,
         }
         # One writer at a time in this process: two sources polled side by side must not both insert the
@@ -79,7 +79,7 @@ class ArticlesMixin(StoreBase):
         query = select(articles.c.published).where(and_(articles.c.source == source, articles.c.key == key))
         with self.engine.connect() as conn:
             value = conn.execute(query).scalar_one_or_none()
-        return _aware(value)
+        return aware_utc(value)
 
     def article(self, article_id: int) -> Article:
         """One stored article."""
@@ -120,7 +120,7 @@ class ArticlesMixin(StoreBase):
     def started(self) -> datetime | None:
         """When the store saw its first article (None for an empty store): a date that never moves."""
         with self.engine.connect() as conn:
-            return _aware(conn.execute(select(func.min(articles.c.first_seen))).scalar())
+            return aware_utc(conn.execute(select(func.min(articles.c.first_seen))).scalar())
 
     def article_count(self) -> int:
         """How many articles are stored."""

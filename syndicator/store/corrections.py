@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, delete, select, update
 
 from syndicator.models import PENDING, Translation
-from syndicator.store.schema import _naive_utc, articles, corrections, translations
+from syndicator.store.schema import articles, corrections, naive_utc, translations
 from syndicator.store.translations import TranslationsMixin
 
 
@@ -28,7 +28,7 @@ class CorrectionsMixin(TranslationsMixin):
         self.save_translation(tr)
         key = and_(corrections.c.article_id == tr.article_id, corrections.c.language == tr.language)
         values = {"path": path, "file_hash": file_hash, "source_hash": tr.source_hash,
-                  "applied": _naive_utc(self.clock())}  # fmt: skip
+                  "applied": naive_utc(self.clock())}  # fmt: skip
         with self._tx() as conn:
             if conn.execute(select(corrections.c.path).where(key)).first() is None:
                 conn.execute(

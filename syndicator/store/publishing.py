@@ -9,7 +9,7 @@ from sqlalchemy import and_, delete, func, select, union
 
 from syndicator.models import DONE
 from syndicator.store.base import StoreBase
-from syndicator.store.schema import _naive_utc, articles, feed_entries, publish_marks, translations
+from syndicator.store.schema import articles, feed_entries, naive_utc, publish_marks, translations
 
 
 class PublishingMixin(StoreBase):
@@ -19,7 +19,7 @@ class PublishingMixin(StoreBase):
 
     def changed_since(self, since: datetime) -> set[int]:
         """Ids of articles whose content or any translation changed at or after `since` (index ranges only)."""
-        moment = _naive_utc(since)
+        moment = naive_utc(since)
         query = union(
             select(articles.c.id.label("id")).where(articles.c.updated >= moment),
             select(translations.c.article_id.label("id")).where(translations.c.changed >= moment),
@@ -102,6 +102,6 @@ class PublishingMixin(StoreBase):
             conn.execute(delete(publish_marks).where(publish_marks.c.language == language))
             conn.execute(
                 publish_marks.insert().values(
-                    language=language, since=_naive_utc(since), signature=signature, current=current
+                    language=language, since=naive_utc(since), signature=signature, current=current
                 )
             )

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 
 from syndicator.store.base import StoreBase
-from syndicator.store.schema import _aware, _naive_utc, pulls
+from syndicator.store.schema import aware_utc, naive_utc, pulls
 
 
 class PullsMixin(StoreBase):
@@ -27,7 +27,7 @@ class PullsMixin(StoreBase):
                     pulls.c.day == r["day"], pulls.c.partner == r["partner"], pulls.c.feed == r["feed"]
                 )
                 old = conn.execute(select(pulls.c.pulls, pulls.c.not_modified).where(key)).first()
-                values = {"last_pull": _naive_utc(r["last_pull"]), "user_agent": r["user_agent"][:500]}
+                values = {"last_pull": naive_utc(r["last_pull"]), "user_agent": r["user_agent"][:500]}
                 if old is None:
                     conn.execute(
                         pulls.insert().values(
@@ -59,7 +59,7 @@ class PullsMixin(StoreBase):
                 row["pulls"] += r.pulls
                 row["not_modified"] += r.not_modified
                 row["days"] += 1
-                last = _aware(r.last_pull)
+                last = aware_utc(r.last_pull)
                 if row["last_pull"] is None or (last is not None and last >= row["last_pull"]):
                     row["last_pull"], row["user_agent"] = last, r.user_agent
         return list(out.values())

@@ -87,7 +87,8 @@ corrections = Table(
 
 # Sentence-level translation memory: the identity of a translated sentence is its normalized text's hash,
 # the language pair and the model that made it, so a new model version misses exactly its own pair.
-memory = Table(
+# (The SQL tables keep their first names, "memory" and "memory_stats", so existing stores need no migration.)
+translation_memory = Table(
     "memory",
     metadata,
     Column("pair", String(80), primary_key=True),
@@ -98,7 +99,7 @@ memory = Table(
     Column("created", DateTime, nullable=False),
 )
 
-memory_stats = Table(
+translation_memory_stats = Table(
     "memory_stats",
     metadata,
     Column("pair", String(80), primary_key=True),
@@ -187,7 +188,7 @@ publish_marks = Table(
 
 # "What changed since" must not scan every article: these make it an index range, and the newest-N query
 # of each feed a walk down the published index that stops after N rows (created on old stores too).
-_CHANGE_INDEXES = (
+CHANGE_INDEXES = (
     Index("ix_articles_published", articles.c.published, articles.c.id),
     Index("ix_articles_updated", articles.c.updated),
     Index("ix_translations_updated", translations.c.updated),
@@ -196,15 +197,15 @@ _CHANGE_INDEXES = (
 
 
 # SQLite keeps no time zone: values are stored naive in UTC and handed back tz-aware.
-def _naive_utc(value: datetime) -> datetime:
+def naive_utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def aware_utc(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=UTC)
 
 
-def _sql_default(column: Column[Any]) -> str:
+def sql_default(column: Column[Any]) -> str:
     """The SQL literal for a column's scalar default: what existing rows get when the column is added."""
     value = getattr(column.default, "arg", "")
     if isinstance(value, bool):

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, select
 
 from syndicator.models import DONE, PENDING
 from syndicator.store.base import StoreBase
-from syndicator.store.schema import _naive_utc, articles, backlog_samples, service_state, translations
+from syndicator.store.schema import articles, backlog_samples, naive_utc, service_state, translations
 
 BACKLOG_KEPT = timedelta(days=60)  # backlog samples older than this are dropped
 
@@ -21,7 +21,7 @@ class ServiceMixin(StoreBase):
 
     def set_state(self, key: str, value: str) -> None:
         """Remember one named fact about the service ("" clears it)."""
-        now = _naive_utc(self.clock())
+        now = naive_utc(self.clock())
         with self._tx() as conn:
             conn.execute(service_state.delete().where(service_state.c.key == key))
             if value:
@@ -35,7 +35,7 @@ class ServiceMixin(StoreBase):
 
     def record_publish(self, language: str, files_written: int) -> None:
         """Remember a successful publish of one language and sample its translation backlog."""
-        now = _naive_utc(self.clock())
+        now = naive_utc(self.clock())
         with self._tx() as conn:
             conn.execute(
                 service_state.delete().where(
@@ -64,7 +64,7 @@ class ServiceMixin(StoreBase):
         day = func.date(articles.c.first_seen).label("day")
         query = (
             select(day, articles.c.language, func.count())
-            .where(articles.c.first_seen >= _naive_utc(since))
+            .where(articles.c.first_seen >= naive_utc(since))
             .group_by(day, articles.c.language)
         )
         return self._per_day(query)
@@ -74,7 +74,7 @@ class ServiceMixin(StoreBase):
         day = func.date(translations.c.updated).label("day")
         query = (
             select(day, translations.c.language, func.count())
-            .where(and_(translations.c.status == DONE, translations.c.updated >= _naive_utc(since)))
+            .where(and_(translations.c.status == DONE, translations.c.updated >= naive_utc(since)))
             .group_by(day, translations.c.language)
         )
         return self._per_day(query)
@@ -90,7 +90,7 @@ class ServiceMixin(StoreBase):
         """(time, language, pending) samples since a time, oldest first."""
         query = (
             select(backlog_samples)
-            .where(backlog_samples.c.time >= _naive_utc(since))
+            .where(backlog_samples.c.time >= naive_utc(since))
             .order_by(backlog_samples.c.time)
         )
         with self.engine.connect() as conn:

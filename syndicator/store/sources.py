@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, select, update
 
 from syndicator.store.base import StoreBase
-from syndicator.store.schema import _aware, _naive_utc, source_pages, source_state
+from syndicator.store.schema import aware_utc, naive_utc, source_pages, source_state
 
 
 class SourcesMixin(StoreBase):
@@ -26,14 +26,14 @@ class SourcesMixin(StoreBase):
         next_poll: datetime | None = None,
     ) -> None:
         """Remember how a source's last poll went, and when it may be polled again (None: on schedule)."""
-        now = _naive_utc(self.clock())
+        now = naive_utc(self.clock())
         with self._tx() as conn:
             row = conn.execute(select(source_state).where(source_state.c.name == name)).first()
             values: dict[str, Any] = {
                 "last_poll": now,
                 "last_error": error,
                 "problems": json.dumps(list(problems), ensure_ascii=False),
-                "next_poll": _naive_utc(next_poll) if next_poll is not None else None,
+                "next_poll": naive_utc(next_poll) if next_poll is not None else None,
             }
             if error:
                 values["failures"] = (row.failures if row is not None else 0) + 1
@@ -51,13 +51,13 @@ class SourcesMixin(StoreBase):
         with self.engine.connect() as conn:
             return {
                 r.name: {
-                    "last_poll": _aware(r.last_poll),
-                    "last_success": _aware(r.last_success),
+                    "last_poll": aware_utc(r.last_poll),
+                    "last_success": aware_utc(r.last_success),
                     "last_error": r.last_error,
                     "failures": r.failures,
                     "problems": json.loads(r.problems),
-                    "last_error_at": _aware(r.last_error_at),
-                    "next_poll": _aware(r.next_poll),
+                    "last_error_at": aware_utc(r.last_error_at),
+                    "next_poll": aware_utc(r.next_poll),
                 }
                 for r in conn.execute(select(source_state))
             }
@@ -79,7 +79,7 @@ class SourcesMixin(StoreBase):
         fingerprint: str | None = None,
     ) -> None:
         """Remember validators and/or the listing fingerprint of one URL (None leaves a field alone)."""
-        values: dict[str, Any] = {"checked": _naive_utc(self.clock())}
+        values: dict[str, Any] = {"checked": naive_utc(self.clock())}
         for name, value in (("etag", etag), ("last_modified", last_modified), ("fingerprint", fingerprint)):
             if value is not None:
                 values[name] = value

@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, select, update
 
 from syndicator.models import DONE, FAILED, NO_MODEL, PENDING, Article, Translation
 from syndicator.store.articles import ArticlesMixin
-from syndicator.store.schema import _aware, _naive_utc, articles, translations
+from syndicator.store.schema import articles, aware_utc, naive_utc, translations
 
 
 class TranslationsMixin(ArticlesMixin):
@@ -107,7 +107,7 @@ class TranslationsMixin(ArticlesMixin):
 
     def retry_due(self) -> int:
         """Put failed translations whose retry time has come back to pending; return how many."""
-        now = _naive_utc(self.clock())
+        now = naive_utc(self.clock())
         with self._tx() as conn:
             result = conn.execute(
                 update(translations)
@@ -124,7 +124,7 @@ class TranslationsMixin(ArticlesMixin):
 
     def retries_due(self) -> int:
         """How many failed translations may be retried now (read only)."""
-        now = _naive_utc(self.clock())
+        now = naive_utc(self.clock())
         query = select(func.count()).where(
             and_(
                 translations.c.status == FAILED,
@@ -166,8 +166,8 @@ class TranslationsMixin(ArticlesMixin):
             "model_version": tr.model_version,
             "pivot": tr.pivot,
             "error": tr.error,
-            "updated": _naive_utc(tr.updated or self.clock()),
-            "changed": _naive_utc(self.clock()),
+            "updated": naive_utc(tr.updated or self.clock()),
+            "changed": naive_utc(self.clock()),
         }
         key = and_(translations.c.article_id == tr.article_id, translations.c.language == tr.language)
         with self._tx() as conn:
@@ -175,7 +175,7 @@ class TranslationsMixin(ArticlesMixin):
                 attempts = (conn.execute(select(translations.c.attempts).where(key)).scalar() or 0) + 1
                 values["attempts"] = attempts
                 when = self.clock() + backoff(attempts) if backoff is not None else None
-                values["next_retry"] = _naive_utc(when) if when is not None else None
+                values["next_retry"] = naive_utc(when) if when is not None else None
             elif tr.status == DONE:
                 values.update(attempts=0, next_retry=None, reviewed=tr.reviewed)
             if tr.status == DONE:
@@ -247,10 +247,10 @@ class TranslationsMixin(ArticlesMixin):
             pivot=row.pivot,
             error=row.error,
             source_hash=row.source_hash,
-            updated=_aware(row.updated),
+            updated=aware_utc(row.updated),
             reviewed=bool(row.reviewed),
             attempts=row.attempts,
-            next_retry=_aware(row.next_retry),
+            next_retry=aware_utc(row.next_retry),
             unknown_ratio=row.unknown_ratio,
             tags=_tags(row.tags),
         )
@@ -345,7 +345,7 @@ class TranslationsMixin(ArticlesMixin):
                         pivot=m["tr_pivot"],
                         error=m["tr_error"],
                         source_hash=m["tr_source_hash"],
-                        updated=_aware(m["tr_updated"]),
+                        updated=aware_utc(m["tr_updated"]),
                         reviewed=bool(m["tr_reviewed"]),
                         unknown_ratio=m["tr_unknown_ratio"],
                         tags=_tags(m["tr_tags"]),

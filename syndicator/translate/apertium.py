@@ -16,6 +16,7 @@ from pathlib import Path
 from syndicator.errors import TranslationError
 from syndicator.translate import EngineOptions, ModelInfo, register
 from syndicator.translate.headline import capitalize_first
+from syndicator.translate.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,6 @@ _PACKAGES = {("en", "es"): "apertium-eng-spa", ("en", "ca"): "apertium-eng-cat",
              ("en", "bs"): "apertium-hbs-eng", ("en", "sh"): "apertium-hbs-eng"}  # fmt: skip
 _MODES_DIR = Path("/usr/share/apertium/modes")
 _LIST_TIMEOUT = 15.0
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)]))\s+(?=[\"'“‘(]*[A-Z0-9])")
-_ABBREVIATION = re.compile(r"\b(?:Mr|Ms|Mrs|Dr|Prof|St|Mt|No|Gen|Sen|Rep|Gov|Jr|Sr|vs|e\.g|i\.e)\.$")
 _ANALYSIS = re.compile(r"\^([^/$]*)/([^$]*)\$")
 _BLOCK = re.compile(r'<p id="s(\d+)">(.*?)</p>', re.DOTALL)
 # Apertium's marks: *unknown word (copied from the source), #generation failure (a bare lemma), @transfer
@@ -49,18 +48,6 @@ _DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 _LEAKED = re.compile(r"[*#@]*parquote[*#@]*")
 _LEADING_UNKNOWN = re.compile(r"^((?:8\d{3,}[\s,;:]*)+|[^\W\d_]+\s+)([^\W\d_]+)")
 _SPACE_AFTER_OPENING = re.compile(r"""(?:(?<=^)|(?<=\s))(["“«¿¡(])\s+""")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split English-like text after . ! ? followed by a capital, but not after Ms., Dr. and the like."""
-    pieces, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        if _ABBREVIATION.search(text[start : m.start()]):
-            continue
-        pieces.append(text[start : m.start()].strip())
-        start = m.end()
-    pieces.append(text[start:].strip())
-    return [p for p in pieces if p]
 
 
 class ApertiumPair:

@@ -17,10 +17,10 @@ from typing import Any
 
 from syndicator.translate import EngineOptions, ModelInfo, PairTranslator, find_pair, register
 from syndicator.translate.packages import PackageDir, scan
+from syndicator.translate.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 # A text can hold a sentence boundary only if it has terminal punctuation before its last character, or a
 # line break; anything else (headlines, one-sentence summaries) is one sentence.
 _MAYBE_SEVERAL = re.compile(r"[.!?…。！？;；][^.!?…。！？;；]|\n")
@@ -75,11 +75,11 @@ def _limit_malloc_arenas(threads: int) -> None:
         log.debug("mallopt unavailable; malloc arenas left as they are")
 
 
-class _RegexSplitter:
+class _RuleSplitter:
     """Fallback splitter for packages without a bundled MiniSBD model: MiniSBD would download one."""
 
     def split_sentences(self, text: str) -> list[str]:
-        return _SENTENCE_END.split(text)
+        return split_sentences(text)
 
 
 class _SharedSplitter:
@@ -149,7 +149,7 @@ class ArgosPair:
                 pkg_dir.path,
                 self.source,
             )
-            self.splitter = _SharedSplitter(_RegexSplitter())
+            self.splitter = _SharedSplitter(_RuleSplitter())
         self._translator: Any = None
         self._lock = threading.Lock()
 

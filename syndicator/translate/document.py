@@ -47,12 +47,14 @@ _NO_SPACE_LANGS = {"zh", "ja", "th", "lo", "km", "my"}
 _IN_FLIGHT = 2
 
 
-class Memory(Protocol):
-    """Where translated sentences are remembered (the store)."""
+class TranslationMemory(Protocol):
+    """Where translated sentences are remembered: the translation memory (the store)."""
 
-    def memory_lookup(self, pair: str, model: str, hashes: Sequence[str]) -> dict[str, str]: ...
-    def memory_store(self, pair: str, model: str, rows: Sequence[tuple[str, str, str]]) -> None: ...
-    def memory_count(self, pair: str, hits: int, misses: int) -> None: ...
+    def translation_memory_lookup(self, pair: str, model: str, hashes: Sequence[str]) -> dict[str, str]: ...
+    def translation_memory_store(
+        self, pair: str, model: str, rows: Sequence[tuple[str, str, str]]
+    ) -> None: ...
+    def translation_memory_count(self, pair: str, hits: int, misses: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -406,8 +408,19 @@ class _Batcher:
     thread; each key is claimed when first seen, so a sentence met again while in flight is not sent twice.
     """
 
-    def __init__(self, pair: PairTranslator, memory: Memory, batch_size: int, done: dict[str, str]) -> None:
-        self.pair, self.memory, self.batch_size, self.done = pair, memory, max(1, batch_size), done
+    def __init__(
+        self,
+        pair: PairTranslator,
+        translation_memory: TranslationMemory,
+        batch_size: int,
+        done: dict[str, str],
+    ) -> None:
+        self.pair, self.translation_memory, self.batch_size, self.done = (
+            pair,
+            translation_memory,
+            max(1, batch_size),
+            done,
+        )
         self.pair_key = f"{pair.source}>{pair.target}"
         # An engine that marks what it could not translate: the memory keeps its marks, `done` the clean
         # text, `marks` the counts (words, marked words) per sentence.
@@ -427,11 +440,15 @@ class _Batcher:
                 wanted.setdefault(key, normalize(sentence))
         if wanted:
             self.claimed.update(wanted)
-            found = self.memory.memory_lookup(self.pair_key, self.pair.model_id, list(wanted))
+            found = self.translation_memory.translation_memory_lookup(
+                self.pair_key, self.pair.model_id, list(wanted)
+            )
             for key, out in found.items():
                 self._accept(key, wanted[key], out)
             missing = [(key, text) for key, text in wanted.items() if key not in found]
-            self.memory.memory_count(self.pair_key, hits=len(found), misses=len(missing))
+            self.translation_memory.translation_memory_count(
+                self.pair_key, hits=len(found), misses=len(missing)
+            )
             self.pending += missing
         self._collect(wait=False)
         # Only when the model can take more: what piles up meanwhile is sorted by length (less padding).
@@ -481,7 +498,9 @@ class _Batcher:
 
     def _store(self, chunk: list[tuple[str, str]], outputs: list[str]) -> None:
         rows = [(key, text, out) for (key, text), out in zip(chunk, outputs, strict=True)]
-        self.memory.memory_store(self.pair_key, self.pair.model_id, [r for r in rows if r[2].strip()])
+        self.translation_memory.translation_memory_store(
+            self.pair_key, self.pair.model_id, [r for r in rows if r[2].strip()]
+        )
         for key, text, out in rows:
             self._accept(key, text, out)
 
@@ -524,7 +543,7 @@ def _common_words(pair: PairTranslator, articles: Sequence[Article]) -> frozense
 def translate_articles(
     pair: PairTranslator,
     articles: Sequence[Article],
-    memory: Memory,
+    translation_memory: TranslationMemory,
     batch_size: int = 64,
     faithful: Faithful | None = None,
 ) -> list[TranslatedText]:
@@ -533,7 +552,7 @@ def translate_articles(
     docs: list[_Document] = []
     results: dict[int, TranslatedText] = {}
     done: dict[str, str] = {}
-    batcher = _Batcher(pair, memory, batch_size, done)
+    batcher = _Batcher(pair, translation_memory, batch_size, done)
     common = _common_words(pair, articles)
     try:
         group: list[str] = []

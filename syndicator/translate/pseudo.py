@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from syndicator.translate import EngineOptions, ModelInfo, register
-
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
+from syndicator.translate.sentences import split_sentences
 
 
 class PseudoPair:
@@ -22,8 +20,8 @@ class PseudoPair:
         self.calls: list[int] = []  # batch sizes, so tests can see batching
 
     def split(self, text: str) -> list[str]:
-        """Split after sentence-ending punctuation."""
-        return [s for s in _SENTENCE_END.split(text) if s]
+        """Sentences by the shared rules (translate/sentences.py)."""
+        return split_sentences(text)
 
     def translate_batch(self, sentences: Sequence[str]) -> list[str]:
         """'[fr] sentence' for each sentence."""

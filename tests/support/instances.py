@@ -9,11 +9,12 @@ from pathlib import Path
 from syndicator.config import load_config
 from syndicator.pipeline import Context, open_context
 
-# Small limits so misbehaving servers cost tenths of a second, never minutes.
+# Small limits so misbehaving servers cost seconds, never minutes; the read timeout stays well above what a
+# loaded machine takes to answer from 127.0.0.1 (a slow reply is upstream.HANGS, far above it).
 FAST_HTTP = """
 [http]
 connect_timeout = 2
-read_timeout = 0.3
+read_timeout = 2
 retries = 1
 backoff = 0.01
 max_wait = 1

@@ -119,13 +119,17 @@ def nginx_server(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(500):  # wait for the listening socket (a start-up wait, not a timed assertion)
+        # Wait for the listening socket: a start-up wait with a generous deadline, not a timed assertion.
+        deadline = time.monotonic() + 60
+        while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"nginx exited: {proc.stderr.read().decode() if proc.stderr else ''}")
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                with socket.create_connection(("127.0.0.1", port), timeout=5):
                     break
             except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"nginx did not listen on 127.0.0.1:{port} within 60 s") from None
                 time.sleep(0.02)
         yield base
     finally:

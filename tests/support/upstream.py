@@ -12,6 +12,11 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parent.parent / "data" / "upstream"
 
 
+# A reply this slow never comes in a test: every test's read timeout is far shorter, and close() ends the wait.
+# (A delay just above the timeout would race it on a loaded machine.)
+HANGS = 120.0
+
+
 @dataclass
 class Reply:
     """One canned answer."""

@@ -1,4 +1,4 @@
-"""Sentence memory: remembered translations per language pair and model, with hit counters."""
+"""The translation memory: remembered sentence translations per language pair and model, with hit counters."""
 
 from __future__ import annotations
 
@@ -7,32 +7,36 @@ from collections.abc import Sequence
 from sqlalchemy import and_, func, select, update
 
 from syndicator.store.base import StoreBase
-from syndicator.store.schema import _naive_utc, memory, memory_stats
+from syndicator.store.schema import naive_utc, translation_memory, translation_memory_stats
 
 
-class MemoryMixin(StoreBase):
-    """Sentence memory: remembered translations per language pair and model, with hit counters."""
+class TranslationMemoryMixin(StoreBase):
+    """The translation memory: remembered sentence translations per language pair and model, with hit counters."""
 
-    # -- sentence memory -------------------------------------------------------------------------------
+    # -- translation memory ----------------------------------------------------------------------------
 
-    def memory_lookup(self, pair: str, model: str, hashes: Sequence[str]) -> dict[str, str]:
+    def translation_memory_lookup(self, pair: str, model: str, hashes: Sequence[str]) -> dict[str, str]:
         """Remembered targets for these source-sentence hashes."""
         found: dict[str, str] = {}
         unique = list(dict.fromkeys(hashes))
         with self.engine.connect() as conn:
             for start in range(0, len(unique), 500):  # stay under SQLite's bound-parameter limit
                 chunk = unique[start : start + 500]
-                query = select(memory.c.source_hash, memory.c.target).where(
-                    and_(memory.c.pair == pair, memory.c.model == model, memory.c.source_hash.in_(chunk))
+                query = select(translation_memory.c.source_hash, translation_memory.c.target).where(
+                    and_(
+                        translation_memory.c.pair == pair,
+                        translation_memory.c.model == model,
+                        translation_memory.c.source_hash.in_(chunk),
+                    )
                 )
                 found.update({r.source_hash: r.target for r in conn.execute(query)})
         return found
 
-    def memory_store(self, pair: str, model: str, rows: Sequence[tuple[str, str, str]]) -> None:
+    def translation_memory_store(self, pair: str, model: str, rows: Sequence[tuple[str, str, str]]) -> None:
         """Remember (hash, source, target) sentences; existing ones are left alone."""
         if not rows:
             return
-        now = _naive_utc(self.clock())
+        now = naive_utc(self.clock())
         with self._tx() as conn:
             known = set()
             hashes = [h for h, _, _ in rows]
@@ -40,11 +44,11 @@ class MemoryMixin(StoreBase):
                 chunk = hashes[start : start + 500]
                 known.update(
                     conn.execute(
-                        select(memory.c.source_hash).where(
+                        select(translation_memory.c.source_hash).where(
                             and_(
-                                memory.c.pair == pair,
-                                memory.c.model == model,
-                                memory.c.source_hash.in_(chunk),
+                                translation_memory.c.pair == pair,
+                                translation_memory.c.model == model,
+                                translation_memory.c.source_hash.in_(chunk),
                             )
                         )
                     ).scalars()
@@ -52,7 +56,7 @@ class MemoryMixin(StoreBase):
             fresh = {h: (s, t) for h, s, t in rows if h not in known}
             if fresh:
                 conn.execute(
-                    memory.insert(),
+                    translation_memory.insert(),
                     [
                         {
                             "pair": pair,
@@ -66,27 +70,34 @@ class MemoryMixin(StoreBase):
                     ],
                 )
 
-    def memory_count(self, pair: str, hits: int, misses: int) -> None:
+    def translation_memory_count(self, pair: str, hits: int, misses: int) -> None:
         """Add to a pair's hit and miss counters."""
         with self._tx() as conn:
-            row = conn.execute(select(memory_stats).where(memory_stats.c.pair == pair)).first()
+            row = conn.execute(
+                select(translation_memory_stats).where(translation_memory_stats.c.pair == pair)
+            ).first()
             if row is None:
-                conn.execute(memory_stats.insert().values(pair=pair, hits=hits, misses=misses))
+                conn.execute(translation_memory_stats.insert().values(pair=pair, hits=hits, misses=misses))
             else:
                 conn.execute(
-                    update(memory_stats)
-                    .where(memory_stats.c.pair == pair)
+                    update(translation_memory_stats)
+                    .where(translation_memory_stats.c.pair == pair)
                     .values(hits=row.hits + hits, misses=row.misses + misses)
                 )
 
-    def memory_stats(self) -> dict[str, tuple[int, int, int]]:
+    def translation_memory_stats(self) -> dict[str, tuple[int, int, int]]:
         """Per pair: (remembered sentences, hits, misses)."""
         out: dict[str, tuple[int, int, int]] = {}
         with self.engine.connect() as conn:
             sizes = dict(
-                [tuple(r) for r in conn.execute(select(memory.c.pair, func.count()).group_by(memory.c.pair))]
+                [
+                    tuple(r)
+                    for r in conn.execute(
+                        select(translation_memory.c.pair, func.count()).group_by(translation_memory.c.pair)
+                    )
+                ]
             )
-            stats = {r.pair: (r.hits, r.misses) for r in conn.execute(select(memory_stats))}
+            stats = {r.pair: (r.hits, r.misses) for r in conn.execute(select(translation_memory_stats))}
         for pair in sorted(set(sizes) | set(stats)):
             hits, misses = stats.get(pair, (0, 0))
             out[pair] = (int(sizes.get(pair, 0)), hits, misses)

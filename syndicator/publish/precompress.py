@@ -1,10 +1,13 @@
-"""Gzip copies beside published files (name.gz), for web servers that send them as they are (gzip_static)."""
+"""Gzip copies beside published files (name.gz), for web servers that send them as they are (gzip_static).
+
+Written while publishing, through the same writer as the files they copy; serving only reads them.
+"""
 
 from __future__ import annotations
 
 import gzip
 
-from syndicator.publish.writer import FeedStore
+from syndicator.publish.writer import FeedWriter
 
 MIN_SIZE = 256  # smaller files are not worth a second file
 
@@ -14,7 +17,7 @@ def gzip_bytes(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
-def write_gzip_copy(writer: FeedStore, relpath: str, data: bytes) -> bool:
+def write_gzip_copy(writer: FeedWriter, relpath: str, data: bytes) -> bool:
     """Write relpath + ".gz" through the writer (skipped when unchanged); return True if written."""
     if len(data) < MIN_SIZE:
         return False

@@ -1,0 +1,118 @@
+"""What a cycle needs, built once per process from a validated Config, and rebuilt when a reload changes it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from syndicator.config import Config
+from syndicator.glossary import load_glossary
+from syndicator.localize import Catalogs
+from syndicator.models import CycleReport
+from syndicator.partners import PartnerRegistry
+from syndicator.publish.writer import FeedWriter, LocalFolderWriter
+from syndicator.runner import InProcessRunner, Runner
+from syndicator.store import Store, utcnow
+from syndicator.translate import Engine, EngineOptions, make_engine
+from syndicator.translate.document import Faithful
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Context:
+    """Everything a cycle needs; built once per process from a validated Config."""
+
+    config: Config
+    store: Store
+    writer: FeedWriter
+    runner: Runner
+    catalogs: Catalogs
+    engines: dict[str, Engine] = field(default_factory=dict)
+    clock: Callable[[], datetime] = utcnow
+    faithful: Faithful = field(default_factory=Faithful)  # glossary and protected spans
+    # Categories left out of the public feeds (config/partners.toml, re-read when it changes).
+    restricted: Callable[[], frozenset[str]] = frozenset
+    # Called after every publish with its report and "" or the error: WebSub pings, the server's health.
+    publish_listeners: list[Callable[[CycleReport, str], None]] = field(default_factory=list)
+    # Whether this context has repaired the queue yet (a new context, e.g. after a reload, does it again).
+    queue_checked: bool = False
+
+    def engine_for(self, language: str) -> Engine:
+        """The engine configured for a target language (created on first use)."""
+        name = self.config.translation.engines.get(language, self.config.translation.engine)
+        if name not in self.engines:
+            t = self.config.translation
+            self.engines[name] = make_engine(
+                name,
+                EngineOptions(
+                    packages_dir=t.packages_dir,
+                    data_dir=self.config.root / "data",
+                    beam_size=t.beam_size,
+                    batch_size=t.batch_size,
+                    threads=t.threads,
+                    pivot=t.pivot,
+                ),
+            )
+        return self.engines[name]
+
+    def close(self) -> None:
+        """Release the store."""
+        self.store.close()
+
+
+def open_context(
+    config: Config, *, clock: Callable[[], datetime] = utcnow, runner: Runner | None = None
+) -> Context:
+    """The context for a config: store, writer, catalogs, runner."""
+    ctx = Context(
+        config=config,
+        store=Store(config.store.url, clock=clock),
+        writer=LocalFolderWriter(config.publish.feeds_dir),
+        runner=runner or InProcessRunner(),
+        catalogs=Catalogs(config.locales_dir),
+        clock=clock,
+        restricted=PartnerRegistry(config.partners_file, config.languages.all).restricted,
+        faithful=Faithful(
+            glossary=load_glossary(config.root),
+            names=config.translation.protect_names,
+            tags_language=config.languages.source,
+        ),
+    )
+    if config.serve.hubs:
+        from syndicator.publish.websub import publish_listener
+
+        ctx.publish_listeners.append(publish_listener(config))
+    return ctx
+
+
+# Parts of the Context derived from config files (glossary, partners…) register a hook here; each gets the new
+# Context and the previous Config when a reloaded config is put in force, and may set what it owns.
+ReloadHook = Callable[[Context, Config], None]
+RELOAD_HOOKS: list[ReloadHook] = []
+
+
+def rebuild_context(old: Context, config: Config, runner: Runner) -> Context:
+    """A Context for a new config: the store stays; engines stay unless [translation] changed."""
+    if config.store.url != old.config.store.url:
+        log.warning("store.url changed: it takes effect after a restart (still using %s)", old.store.url)
+    same_translation = config.translation == old.config.translation
+    ctx = replace(
+        old,
+        config=config,
+        writer=old.writer
+        if config.publish.feeds_dir == old.config.publish.feeds_dir
+        else LocalFolderWriter(config.publish.feeds_dir),
+        runner=runner,
+        catalogs=Catalogs(config.locales_dir),
+        faithful=replace(
+            old.faithful, names=config.translation.protect_names, tags_language=config.languages.source
+        ),
+        # Loaded models stay loaded unless the engine settings changed.
+        engines=old.engines if same_translation else {},
+    )
+    for hook in RELOAD_HOOKS:
+        hook(ctx, old.config)
+    return ctx

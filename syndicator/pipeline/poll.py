@@ -1,0 +1,112 @@
+"""Polling one source into the store: what a source gets to work with, what counts as a change, and when a
+failing source is tried again."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+from dataclasses import replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from syndicator.config import SourceConfig
+from syndicator.errors import SyndicatorError
+from syndicator.http import HttpClient, HttpOptions
+from syndicator.models import ArticleInput, CycleReport, Problem
+from syndicator.pipeline.context import Context
+from syndicator.sources import SourceContext, make_source
+from syndicator.sources.ids import canonical_url
+
+log = logging.getLogger(__name__)
+
+
+def content_hash(item: ArticleInput) -> str:
+    """What makes an article "changed": every field a reader sees."""
+    fields = [item.language, item.title, item.summary, item.body_html, item.author, list(item.tags),
+              item.image, item.url, item.published.isoformat()]  # fmt: skip
+    return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def source_context(ctx: Context) -> SourceContext:
+    """What sources get: the site's time zone, the HTTP client with the [http] limits, the page memory."""
+    h = ctx.config.http
+    options = HttpOptions(
+        connect_timeout=h.connect_timeout,
+        read_timeout=h.read_timeout,
+        max_bytes=h.max_bytes,
+        max_redirects=h.max_redirects,
+        retries=h.retries,
+        backoff=h.backoff,
+        max_wait=h.max_wait,
+        contact=ctx.config.site.link,
+    )
+    return SourceContext(
+        timezone=ZoneInfo(ctx.config.site.timezone),
+        http=HttpClient(options),
+        pages=ctx.store,
+        max_pages=h.max_pages,
+        languages=ctx.config.languages.all,
+    )
+
+
+def next_poll_after_failure(ctx: Context, cfg: SourceConfig, failures: int, exc: Exception) -> datetime:
+    """When a failing source is tried again: every, 2×every, 4×every… capped, with jitter; Retry-After wins."""
+    delay = min(cfg.every * (2 ** max(0, failures - 1)), ctx.config.http.max_backoff)
+    # Jitter spreads sources (and instances) that failed together, so they do not retry in step.
+    seconds = delay.total_seconds() * random.uniform(0.9, 1.1)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        # Honoured, but capped too: a server asking for a year of silence gets max_backoff.
+        seconds = max(seconds, min(float(retry_after), ctx.config.http.max_backoff.total_seconds()))
+    return ctx.clock() + timedelta(seconds=seconds)
+
+
+def poll_source(
+    ctx: Context, cfg: SourceConfig, source_ctx: SourceContext, failures: int, report: CycleReport
+) -> list[int]:
+    """Poll one source and store its articles; record its health. Never raises for the source's faults."""
+    changed: list[int] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    try:
+        for item in make_source(cfg, source_ctx).poll():
+            if isinstance(item, Problem):
+                problems.append(item)
+                continue
+            if item.key in seen:
+                problems.append(
+                    Problem(cfg.name, item.origin, f"id {item.key!r} is also used by {seen[item.key]}")
+                )
+                continue
+            seen[item.key] = item.origin
+            if item.date_guessed:
+                # A stand-in date must not make a stored article look changed on every poll.
+                stored = ctx.store.published_of(item.source, item.key)
+                item = replace(item, published=stored) if stored is not None else item
+            article_id, outcome = ctx.store.upsert_article(item, content_hash(item), canonical_url(item.url))
+            attr = "duplicates" if outcome == "duplicate" else outcome
+            setattr(report, attr, getattr(report, attr) + 1)
+            if outcome in ("new", "updated"):
+                changed.append(article_id)
+                log.info("%s article %s from %s", outcome, item.key, item.origin)
+    except Exception as exc:
+        # A failing source never stops the others; what it stored before stays. Our own errors explain
+        # themselves; anything else is a bug or a parser crash on hostile input, named by its type.
+        message = str(exc) if isinstance(exc, SyndicatorError) else f"{type(exc).__name__}: {exc}"
+        retry = next_poll_after_failure(ctx, cfg, failures + 1, exc)
+        log.error(
+            "source %s failed (%d in a row), next try %s UTC: %s",
+            cfg.name, failures + 1, f"{retry:%Y-%m-%d %H:%M:%S}", message,
+            exc_info=not isinstance(exc, SyndicatorError) or log.isEnabledFor(logging.DEBUG),
+        )  # fmt: skip
+        notes = [f"{p.origin}: {p.message}" for p in problems]
+        ctx.store.record_poll(cfg.name, error=message, problems=notes, next_poll=retry)
+        report.problems.append(Problem(cfg.name, cfg.name, message))
+        return changed
+    for p in problems:
+        log.warning("%s: %s: %s", p.source, p.origin, p.message)
+    report.problems.extend(problems)
+    ctx.store.record_poll(cfg.name, problems=[f"{p.origin}: {p.message}" for p in problems])
+    return changed

@@ -1,0 +1,94 @@
+"""Stage 3, localize and publish: every language's feeds, archives and entry pages, then the root index and
+OPML; a language that fails keeps its previous files and the others go on."""
+
+from __future__ import annotations
+
+import logging
+
+from syndicator.errors import PublishError
+from syndicator.models import CycleReport
+from syndicator.partners import public, visible_versions
+from syndicator.pipeline.context import Context
+from syndicator.publish.entries import STYLESHEET_FILE, EntryBuilder, entry_path
+from syndicator.publish.precompress import write_gzip_copy
+from syndicator.publish.publisher import publish_language
+from syndicator.publish.site import HEADLINES, Headline, LanguageListing, root_files
+from syndicator.publish.stylesheet import build_stylesheet
+
+log = logging.getLogger(__name__)
+
+
+def publish(ctx: Context, report: CycleReport, *, rebuild: bool = False) -> None:
+    """Write what changed in every language's feeds, archives and entry pages, then the root documents;
+    `rebuild` republishes everything. Unchanged files are left alone."""
+    builder = EntryBuilder(ctx.config, ctx.catalogs, glossary=ctx.faithful.glossary)
+    failures: list[str] = []
+    for language in ctx.config.languages.all:
+        try:
+            before = len(report.written)
+            _publish_language(ctx, builder, language, report, rebuild)
+            ctx.store.record_publish(language, len(report.written) - before)
+        except (OSError, PublishError) as exc:
+            # The previous files stay whole (the writer replaces files atomically); the other languages go on.
+            failures.append(f"{language}: {exc}")
+            log.error("publishing %s failed: %s", language, exc)
+            ctx.store.set_state(
+                f"publish_error:{language}", str(exc)
+            )  # `status` shows it until a publish works
+    try:
+        _publish_root(ctx, builder, report)
+    except (OSError, PublishError) as exc:
+        failures.append(f"index: {exc}")
+        log.error("publishing the index failed: %s", exc)
+    error = "; ".join(failures)
+    for listener in ctx.publish_listeners:
+        listener(report, error)
+    if failures:
+        raise PublishError(error, hint=f"check that {ctx.config.publish.feeds_dir} is writable")
+
+
+def _publish_language(
+    ctx: Context, builder: EntryBuilder, language: str, report: CycleReport, rebuild: bool = False
+) -> None:
+    restricted = ctx.restricted()
+    _write(ctx, f"{language}/{STYLESHEET_FILE}", build_stylesheet(language, ctx.catalogs), report)
+    outcome = publish_language(
+        ctx.store,
+        lambda relpath, data: _write(ctx, relpath, data, report),
+        builder,
+        language,
+        clock=ctx.clock,
+        rebuild=rebuild,
+        keep=lambda tags: public(tags, restricted),
+        # Restricted tags change what is public; gzip copies are made as files pass through _write.
+        extra_signature=f"{sorted(restricted)}|gzip={ctx.config.serve.gzip_files}",
+    )
+    log.debug("published %s: %s", language, outcome)
+
+
+def _publish_root(ctx: Context, builder: EntryBuilder, report: CycleReport) -> None:
+    restricted = ctx.restricted()
+    listings = []
+    for language in ctx.config.languages.all:
+        channel = builder.channel(language)
+        versions = visible_versions(ctx.store, language, HEADLINES, lambda tags: public(tags, restricted))
+        headlines = [
+            Headline(translation.title if translation else article.title, entry_path(article, language))
+            for article, translation in versions
+        ]
+        listings.append(LanguageListing(language, channel.title, channel.subtitle, headlines))
+    site = ctx.config.site
+    files = root_files(
+        ctx.config.languages.source, site.title, site.feeds_url, site.link, listings, ctx.catalogs
+    )
+    for name, data in files.items():
+        _write(ctx, name, data, report)
+
+
+def _write(ctx: Context, relpath: str, data: bytes, report: CycleReport) -> bool:
+    written = ctx.writer.write(relpath, data)
+    if written:
+        report.written.append(relpath)
+    if ctx.config.serve.gzip_files and (written or ctx.writer.read(relpath + ".gz") is None):
+        write_gzip_copy(ctx.writer, relpath, data)
+    return written

@@ -1,0 +1,70 @@
+"""Stage 2, translate: corrections first, then every pending unit through the runner, with retries and
+languages that a newly installed model now covers queued again."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from syndicator.errors import SyndicatorError
+from syndicator.models import DONE, FAILED, NO_MODEL, CycleReport
+from syndicator.pipeline.context import Context
+from syndicator.pipeline.units import Unit, plan, run_unit
+from syndicator.progress import BacklogProgress
+from syndicator.translate import corrections
+
+log = logging.getLogger(__name__)
+
+
+def translate(ctx: Context, report: CycleReport) -> None:
+    """Translate everything pending, one unit per language pair (and per 50 articles)."""
+    apply_corrections(ctx, report)
+    _retry_newly_covered(ctx, report)
+    retried = ctx.store.retry_due()
+    if retried:
+        log.info("retrying %d failed translation(s)", retried)
+    units = plan(ctx)
+    totals: dict[str, int] = defaultdict(int)
+    for u in units:
+        totals[u.target] += len(u.article_ids)
+    progress = BacklogProgress(totals)
+
+    def work(u: Unit) -> dict[str, int]:
+        outcome = run_unit(ctx, u)
+        progress.advance(u.target, len(u.article_ids))
+        return outcome
+
+    try:
+        outcomes = ctx.runner.map(work, units)
+    finally:
+        progress.close()
+    for unit, outcome in zip(units, outcomes, strict=True):
+        for status, attr in ((DONE, "translated"), (FAILED, "failed"), (NO_MODEL, "no_model")):
+            if outcome[status]:
+                counts = getattr(report, attr)
+                counts[unit.target] = counts.get(unit.target, 0) + outcome[status]
+    for lang, n in sorted(report.no_model.items()):
+        log.warning("%s: %d article(s) wait for a translation model (see: syndicator models list)", lang, n)
+
+
+def apply_corrections(ctx: Context, report: CycleReport) -> None:
+    """Put editors' corrections in place of machine translations (see translate/corrections.py)."""
+    done = corrections.apply(
+        ctx.store, ctx.config.translation.corrections_dir, ctx.config.languages.all, ctx.clock()
+    )
+    report.problems.extend(done.problems)
+    for lang, n in done.applied.items():
+        report.corrected[lang] = report.corrected.get(lang, 0) + n
+
+
+def _retry_newly_covered(ctx: Context, report: CycleReport) -> None:
+    """Queue again what waited for a model where one now covers the pair; count what still waits."""
+    for source, target, waiting in ctx.store.no_model_pairs():
+        try:
+            covered = ctx.engine_for(target).pair(source, target) is not None
+        except SyndicatorError:
+            covered = False  # still unusable: its unit would only record the same error again
+        if covered:
+            ctx.store.retry_no_model(source, target)
+        else:
+            report.no_model[target] = report.no_model.get(target, 0) + waiting
