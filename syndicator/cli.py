@@ -68,6 +68,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     remove = msub.add_parser("remove", help="remove installed packages, e.g. en-fr")
     remove.add_argument("pairs", nargs="+", metavar="PAIR")
+    migrate = sub.add_parser(
+        "migrate",
+        help="create or upgrade the store's schema (store.url); --to copies the store into another database",
+    )
+    migrate.add_argument(
+        "--to",
+        metavar="URL",
+        help="then copy every row into this new, empty database, e.g. postgresql+psycopg://syndicator@db/syndicator",
+    )
     sub.add_parser("settings", help="print every setting with its default (Markdown)")
     init = sub.add_parser("init", help="create a new instance folder: config, catalogs, empty folders")
     init.add_argument("directory", type=Path, metavar="DIR")
@@ -147,7 +156,8 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     _check_partners(config)
     for warning in config_warnings(config):
         log.warning("%s", warning)
-    ctx = open_context(config)
+    # An embedded SQLite store is upgraded in place: the service is its only user (store/migrate.py).
+    ctx = open_context(config, upgrade=True)
     try:
         if not args.once:
             from syndicator.service import Service
@@ -226,6 +236,34 @@ def _status_of_broken_config(exc: ConfigError) -> None:
     err = last_reload_error(root)
     if err is not None:
         print("\n".join(format_reload_error(err)), file=sys.stderr)
+
+
+def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
+    """Bring the store to the code's schema revision; with --to, copy it into another database."""
+    from syndicator.store import connect, database_url
+    from syndicator.store.migrate import copy_store, upgrade
+
+    def shown(url: str) -> str:
+        return database_url(url).render_as_string(hide_password=True)
+
+    source = connect(config.store.url)
+    try:
+        before, after = upgrade(source)
+        done = "already at" if before == after else f"{before.describe()} → upgraded to"
+        print(f"store {shown(config.store.url)}: {done} revision {after.revision}")
+        if args.to:
+            target = connect(args.to)
+            try:
+                upgrade(target)
+                counts = copy_store(source, target)
+            finally:
+                target.dispose()
+            rows = ", ".join(f"{n} {table}" for table, n in counts.items() if n)
+            print(f"copied into {shown(args.to)}: {rows or 'no rows'}")
+            print(f'next: set [store] url = "{shown(args.to)}" in {config.file} and start syndicator again')
+    finally:
+        source.dispose()
+    return EXIT_OK
 
 
 def cmd_models(config: Config, args: argparse.Namespace) -> int:
@@ -369,6 +407,7 @@ COMMANDS: dict[str, Any] = {
     "publish": cmd_publish,
     "status": cmd_status,
     "models": cmd_models,
+    "migrate": cmd_migrate,
     "serve": cmd_serve,
     "partners": cmd_partners,
     "nginx-config": cmd_nginx_config,

@@ -206,7 +206,8 @@ SETTINGS: tuple[Setting, ...] = (
         "store.url",
         "database",
         "sqlite:///data/syndicator.db",
-        "SQLAlchemy database URL; a relative SQLite path is relative to the instance folder.",
+        "SQLAlchemy URL of the store: SQLite (a relative path is relative to the instance folder) or PostgreSQL "
+        "(postgresql+psycopg://user@host/db, docs/scale-out.md); `syndicator migrate` creates or upgrades it.",
     ),
     # [serve]: the built-in HTTP server (syndicator serve, and inside syndicator run).
     Setting("serve.enabled", "bool", True, "Start the built-in HTTP server inside `syndicator run`."),

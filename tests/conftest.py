@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.support.edits import replaced
+from tests.support.postgres import PostgresServer, find_bindir, postgres_server
 from tests.support.tinymodel import build_package
 from tests.support.upstream import Upstream
 
@@ -113,3 +114,31 @@ def upstream() -> Iterator[Upstream]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server of this test session (tests/support/postgres.py)."""
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    with postgres_server(bindir) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a new store on each database the store runs on, at the code's schema revision."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    from sqlalchemy import create_engine
+
+    from syndicator.store.migrate import upgrade
+
+    url = request.getfixturevalue("postgres").database()
+    engine = create_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    return url

@@ -1,17 +1,21 @@
-"""End to end through the real parts: CLI, SQLite, argostranslate with tiny real models, feedparser."""
+"""End to end through the real parts: CLI, the store on SQLite and on a real PostgreSQL, argostranslate with tiny
+real models, feedparser."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import pytest
+from sqlalchemy import text
 
 from syndicator.cli import main
+from syndicator.config import load_config
+from syndicator.store import Store
 from tests.support.edits import replaced
 
 
@@ -24,10 +28,30 @@ def _files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(feeds)): p.read_bytes() for p in sorted(feeds.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture
-def instance(make_instance: Callable[..., Path], model_files: Callable[[str, str], Path]) -> Path:
-    """Three articles; models for en→fr and en→ar; none for ru."""
-    root = make_instance(targets=("fr", "ar", "ru"))
+def _query(root: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of a query on the instance's store, whichever database it is on."""
+    store = Store(load_config(root / "config" / "syndicator.toml").store.url)
+    try:
+        with store.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql))]
+    finally:
+        store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def instance(
+    request: pytest.FixtureRequest,
+    make_instance: Callable[..., Path],
+    model_files: Callable[[str, str], Path],
+) -> Path:
+    """Three articles; models for en→fr and en→ar; none for ru. The store on SQLite (the default), or on
+    PostgreSQL, created by `syndicator migrate` as an operator would."""
+    extra = ""
+    if request.param == "postgresql":
+        extra = f'\n[store]\nurl = "{request.getfixturevalue("postgres").database()}"\n'
+    root = make_instance(targets=("fr", "ar", "ru"), extra=extra)
+    if extra:
+        assert _run(root, "migrate") == 0
     assert _run(root, "models", "install", str(model_files("en", "fr")), str(model_files("en", "ar"))) == 0
     return root
 
@@ -67,8 +91,7 @@ def test_feeds_for_every_language(instance: Path, capsys: pytest.CaptureFixture[
 def test_provenance_and_status(instance: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(instance, "run", "--once") == 0
     capsys.readouterr()
-    db = sqlite3.connect(instance / "data" / "syndicator.db")
-    rows = db.execute("SELECT language, status, engine, model_version, pivot FROM translations").fetchall()
+    rows = _query(instance, "SELECT language, status, engine, model_version, pivot FROM translations")
     by_lang = {lang: {r[1:] for r in rows if r[0] == lang} for lang in ("fr", "ar", "ru")}
     ((status, engine, model, pivot),) = by_lang["fr"]
     assert (status, engine, pivot) == ("done", "argos", "")
@@ -134,8 +157,7 @@ def test_pivot_through_english(
     root = make_instance(source="es", targets=("en", "fr"))
     assert _run(root, "models", "install", str(model_files("es", "en")), str(model_files("en", "fr"))) == 0
     assert _run(root, "run", "--once") == 0
-    db = sqlite3.connect(root / "data" / "syndicator.db")
-    rows = dict(db.execute("SELECT language, pivot FROM translations WHERE status = 'done'").fetchall())
+    rows = dict(_query(root, "SELECT language, pivot FROM translations WHERE status = 'done'"))
     assert rows == {"en": "", "fr": "en"}
     assert len(feedparser.parse((root / "feeds" / "fr" / "rss.xml").read_bytes()).entries) == 3
 

@@ -82,9 +82,9 @@ def test_backoff_doubles_up_to_a_day() -> None:
     assert backoff(timedelta(0))(3) == timedelta(0)
 
 
-def test_failed_translations_wait_for_their_retry_time(tmp_path: Path) -> None:
+def test_failed_translations_wait_for_their_retry_time(store_url: str) -> None:
     now = [datetime(2026, 3, 3, 12, 0, tzinfo=UTC)]
-    store = Store(f"sqlite:///{tmp_path}/s.db", clock=lambda: now[0])
+    store = Store(store_url, clock=lambda: now[0])
     item = ArticleInput("src", "a", "en", "Title", "<p>Body</p>", now[0])
     article_id, _ = store.upsert_article(item, "h1")
     (article,) = store.articles([article_id])
@@ -142,7 +142,7 @@ def test_an_older_database_gets_the_new_columns(tmp_path: Path) -> None:
     )
     db.commit()
     db.close()
-    store = Store(f"sqlite:///{tmp_path}/old.db")
+    store = Store(f"sqlite:///{tmp_path}/old.db", upgrade=True)
     (old,) = store.failures()
     assert (old.attempts, old.next_retry, old.reviewed) == (0, None, False)
     assert store.retries_due() == store.retry_due() == 1  # no retry time recorded: due now

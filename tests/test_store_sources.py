@@ -1,4 +1,5 @@
-"""The store's source state: older databases gain the new columns; page memory round-trips."""
+"""The store's source state: older databases gain the new columns (the baseline revision, 0001, completes
+them); page memory round-trips."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def test_a_database_from_before_sources_is_upgraded_in_place(tmp_path: Path) -> 
             "last_success DATETIME, last_error TEXT NOT NULL, failures INTEGER NOT NULL, problems TEXT NOT NULL)"
         )
         conn.execute("INSERT INTO source_state VALUES ('newsroom', NULL, NULL, '', 0, '[]')")
-    store = Store(f"sqlite:///{db}")
+    store = Store(f"sqlite:///{db}", upgrade=True)
     try:
         state = store.source_states()["newsroom"]
         assert state["next_poll"] is None and state["failures"] == 0
@@ -26,8 +27,8 @@ def test_a_database_from_before_sources_is_upgraded_in_place(tmp_path: Path) -> 
         store.close()
 
 
-def test_page_memory(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+def test_page_memory(store_url: str) -> None:
+    store = Store(store_url)
     try:
         assert store.page_state("site", "http://x/a") == ("", "", "")
         store.save_page_state("site", "http://x/a", etag='"1"', last_modified="Sun, 01 Mar 2026 00:00:00 GMT")
@@ -38,7 +39,7 @@ def test_page_memory(tmp_path: Path) -> None:
         store.close()
 
 
-def test_old_articles_table_gains_canonical_url_and_its_index(tmp_path: Path) -> None:
+def test_old_articles_table_gains_canonical_url_and_its_unique_index(tmp_path: Path) -> None:
     db = tmp_path / "old.db"
     with sqlite3.connect(db) as conn:
         conn.execute(
@@ -48,8 +49,8 @@ def test_old_articles_table_gains_canonical_url_and_its_index(tmp_path: Path) ->
             " published DATETIME NOT NULL, first_seen DATETIME NOT NULL, updated DATETIME NOT NULL,"
             " content_hash VARCHAR(64) NOT NULL, UNIQUE (source, key))"
         )
-    Store(f"sqlite:///{db}").close()
+    Store(f"sqlite:///{db}", upgrade=True).close()
     with sqlite3.connect(db) as conn:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
         indexes = {row[1] for row in conn.execute("PRAGMA index_list(articles)")}
-    assert "canonical_url" in columns and "ix_articles_canonical_url" in indexes
+    assert "canonical_url" in columns and "uq_articles_canonical_url" in indexes

@@ -337,6 +337,11 @@ def _parse_database(value: Any, setting: Setting, root: Path) -> str:
         raise Invalid(
             f"{value!r} is not a database URL", 'e.g. url = "sqlite:///data/syndicator.db"'
         ) from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise Invalid(
+            f"{value!r}: the store runs on SQLite or PostgreSQL, not {url.get_backend_name()}",
+            'e.g. url = "postgresql+psycopg://syndicator@db.example.org/syndicator"',
+        )
     database = url.database
     if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
         return str(value)

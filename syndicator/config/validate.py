@@ -33,6 +33,7 @@ for _s in SETTINGS:
     _SECTIONS.setdefault(_s.section, {})[_s.name] = _s
 _BY_KEY = {s.key: s for s in SETTINGS}
 _STRING_KINDS = {"str", "url", "timezone", "language", "path", "dir", "duration", "choice", "database"}
+MAX_SOURCE_NAME = 100  # characters; it is part of keys of at most 200 in the store
 _SOURCE_KEYS = {s.name for group in SOURCE_SETTINGS.values() for s in group}
 
 
@@ -244,6 +245,10 @@ class Validator:
                 values[name] = value
         if isinstance(values.get("name"), str) and not values["name"].strip():
             self.problem(("source", index, "name"), "source name is empty", 'e.g. name = "newsroom"')
+        elif isinstance(values.get("name"), str) and len(values["name"]) > MAX_SOURCE_NAME:
+            # The name keys the store's rows (PostgreSQL enforces column lengths, SQLite does not).
+            self.problem(("source", index, "name"), f"source name longer than {MAX_SOURCE_NAME} characters",
+                         'a short name, e.g. name = "newsroom"')  # fmt: skip
         kind = values.get("kind")
         specific = {s.name: s for s in SOURCE_SETTINGS.get(kind, ())} if kind else {}
         options: dict[str, Any] = {}

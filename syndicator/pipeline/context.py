@@ -64,12 +64,17 @@ class Context:
 
 
 def open_context(
-    config: Config, *, clock: Callable[[], datetime] = utcnow, runner: Runner | None = None
+    config: Config,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    runner: Runner | None = None,
+    upgrade: bool = False,
 ) -> Context:
-    """The context for a config: store, writer, catalogs, runner."""
+    """The context for a config: store, writer, catalogs, runner. `upgrade`: bring an older SQLite store to
+    the code's schema first (`syndicator run`; see store/migrate.py)."""
     ctx = Context(
         config=config,
-        store=Store(config.store.url, clock=clock),
+        store=Store(config.store.url, clock=clock, upgrade=upgrade),
         writer=LocalFolderWriter(config.publish.feeds_dir),
         runner=runner or InProcessRunner(),
         catalogs=Catalogs(config.locales_dir),

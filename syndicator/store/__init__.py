@@ -1,40 +1,84 @@
 """The only SQL: articles, translations, sentence memory and source state behind one SQLAlchemy URL.
 
-`Store` is the engine, connection and upgrade plumbing; each concern's queries live in their own module as
-a mixin, and the schema in `schema.py`.
+`Store` is the engine and connection plumbing; each concern's queries live in their own module as a mixin, the
+schema in `schema.py`, and its revisions (Alembic) in `migrations/`, run by `migrate.py`. SQLite and PostgreSQL
+run the same statements: concurrent writers are settled by unique indexes and INSERT … ON CONFLICT, counters are
+added in SQL, and pending work is claimed (claims.py), so no process-local lock is needed for correctness.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from syndicator.errors import StoreError
 from syndicator.store.articles import ArticlesMixin
+from syndicator.store.base import write_transaction
+from syndicator.store.claims import ClaimsMixin
 from syndicator.store.corrections import CorrectionsMixin
+from syndicator.store.migrate import check
 from syndicator.store.publishing import PublishingMixin
 from syndicator.store.pulls import PullsMixin
-from syndicator.store.schema import CHANGE_INDEXES, metadata, sql_default, utcnow
+from syndicator.store.schema import metadata, utcnow
 from syndicator.store.service import ServiceMixin
 from syndicator.store.sources import SourcesMixin
 from syndicator.store.translation_memory import TranslationMemoryMixin
 from syndicator.store.translations import TranslationsMixin
 
-__all__ = ["Store", "metadata", "utcnow"]
+__all__ = ["Store", "connect", "database_url", "metadata", "utcnow"]
 
-log = logging.getLogger(__name__)
+BACKENDS = ("sqlite", "postgresql")
+
+
+def database_url(url: str) -> URL:
+    """The SQLAlchemy URL of a store, with PostgreSQL's driver made psycopg 3 (the one we install) when the
+    URL names none; StoreError for a database we do not run on."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy.exc.ArgumentError, and ValueError for a bad port
+        raise StoreError(f"{url!r} is not a database URL", hint="e.g. sqlite:///data/syndicator.db") from exc
+    backend = parsed.get_backend_name()
+    if backend not in BACKENDS:
+        raise StoreError(
+            f"the store cannot run on {backend}: SQLite and PostgreSQL are supported",
+            hint="e.g. sqlite:///data/syndicator.db or postgresql+psycopg://user@host/syndicator",
+        )
+    if backend == "postgresql" and parsed.get_driver_name() != "psycopg":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def connect(url: str) -> Engine:
+    """An engine for a store's URL, set up for its database; opening it checks nothing (see Store)."""
+    parsed = database_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        # A database server restarts under long-running processes: test a pooled connection before use.
+        return create_engine(parsed, pool_pre_ping=True)
+    if parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        # WAL lets the server read while a cycle writes; the busy timeout rides out short locks.
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    return engine
 
 
 class Store(
     CorrectionsMixin,
+    ClaimsMixin,
     TranslationsMixin,
     ArticlesMixin,
     TranslationMemoryMixin,
@@ -45,56 +89,22 @@ class Store(
 ):
     """Durable state of one instance; every method is one transaction."""
 
-    def __init__(self, url: str, *, clock: Any = utcnow) -> None:
+    def __init__(self, url: str, *, clock: Any = utcnow, upgrade: bool = False) -> None:
+        """Open the store at `url` and check its schema revision (store/migrate.py): an empty SQLite database
+        is created; `upgrade` upgrades an older SQLite store in place (what `syndicator run` does); anything
+        else that is not at the code's revision raises StoreError saying to run `syndicator migrate`."""
         self.url = url
         self.clock = clock
-        self._upsert_lock = threading.Lock()
-        self.engine = self._connect(url)
+        self.engine = connect(url)
+        where = database_url(url).render_as_string(hide_password=True)
         try:
-            metadata.create_all(self.engine)
-            self._add_new_columns()
-            for index in CHANGE_INDEXES:
-                index.create(self.engine, checkfirst=True)
+            check(self.engine, where, upgrade_sqlite=upgrade)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the store at {url}: {exc}", hint="check store.url") from exc
-
-    @staticmethod
-    def _connect(url: str) -> Engine:
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
-        if parsed.get_backend_name() == "sqlite":
-
-            @event.listens_for(engine, "connect")
-            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-                # WAL lets the server read while a cycle writes; the busy timeout rides out short locks.
-                cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA busy_timeout=10000")
-                cur.execute("PRAGMA synchronous=NORMAL")
-                cur.close()
-
-        return engine
-
-    def _add_new_columns(self) -> None:
-        """Add columns newer than an existing database (create_all only makes missing tables)."""
-        inspector = inspect(self.engine)
-        with self._tx() as conn:
-            for table in metadata.sorted_tables:
-                have = {c["name"] for c in inspector.get_columns(table.name)}
-                added = False
-                for column in table.columns:
-                    if column.name in have:
-                        continue
-                    kind = column.type.compile(dialect=self.engine.dialect)
-                    default = "" if column.nullable else f" NOT NULL DEFAULT {sql_default(column)}"
-                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{default}'))
-                    log.info("store: added column %s.%s", table.name, column.name)
-                    added = True
-                if added:
-                    for index in table.indexes:
-                        index.create(bind=conn, checkfirst=True)
+            self.engine.dispose()
+            raise StoreError(f"cannot open the store at {where}: {exc}", hint="check store.url") from exc
+        except StoreError:
+            self.engine.dispose()
+            raise
 
     def close(self) -> None:
         """Release connections."""
@@ -102,26 +112,15 @@ class Store(
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[Any]:
-        """One write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE): a deferred
-        transaction that read first fails at once with "database is locked" when another thread committed
-        meanwhile, whereas an immediate one waits out the busy timeout."""
-        if self.engine.dialect.name != "sqlite":
-            with self.engine.begin() as conn:
-                yield conn
-            return
-        with self.engine.connect() as raw:
-            conn = raw.execution_options(isolation_level="AUTOCOMMIT")
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.exec_driver_sql("ROLLBACK")
-                raise
-            conn.exec_driver_sql("COMMIT")
+        """One write transaction (base.write_transaction: on SQLite the write lock is taken up front)."""
+        with write_transaction(self.engine) as conn:
+            yield conn
 
     def integrity_check(self) -> str:
-        """SQLite's own integrity check ("ok" when the file is sound); "ok" for other databases."""
-        if self.engine.dialect.name != "sqlite":
-            return "ok"
+        """SQLite's own integrity check ("ok" when the file is sound). PostgreSQL checks its own pages as it
+        reads them (and recovers from its write-ahead log after a crash): "ok" once it answers."""
         with self.engine.connect() as conn:
+            if self.engine.dialect.name != "sqlite":
+                conn.exec_driver_sql("SELECT 1")
+                return "ok"
             return "; ".join(str(r[0]) for r in conn.exec_driver_sql("PRAGMA integrity_check"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -13,66 +12,74 @@ from sqlalchemy import and_, func, select, update
 from syndicator.errors import StoreError
 from syndicator.models import Article, ArticleInput
 from syndicator.store.base import StoreBase
-from syndicator.store.schema import articles, aware_utc, naive_utc
+from syndicator.store.schema import HAS_CANONICAL, articles, aware_utc, bounded_key, clean_text, naive_utc
 
 
 class ArticlesMixin(StoreBase):
     """Articles: storing them once, reading them back."""
-
-    # One writer at a time in this process (set by Store).
-    _upsert_lock: threading.Lock
 
     # -- articles ---------------------------------------------------------------------------------------
 
     def upsert_article(self, item: ArticleInput, content_hash: str, canonical: str = "") -> tuple[int, str]:
         """Store an article once; return (id, "new" | "updated" | "unchanged" | "duplicate").
 
-        "duplicate": another (source, key) already stored this canonical URL; the first one keeps it.
+        "duplicate": another (source, key) already stored this canonical URL; the first one keeps it. Safe
+        with concurrent writers on any database: the unique (source, key) and canonical-URL indexes decide
+        who stored it first (INSERT … ON CONFLICT DO NOTHING), not a lock or a read before the write.
         """
         now = naive_utc(self.clock())
+        canonical = bounded_key(clean_text(canonical)) if canonical else ""
         values = {
             "language": item.language,
-            "title": item.title,
-            "summary": item.summary,
-            "body_html": item.body_html,
-            "author": item.author,
-            "tags": json.dumps(list(item.tags), ensure_ascii=False),
-            "image": item.image,
-            "url": item.url,
-            "origin": item.origin,
+            "title": clean_text(item.title),
+            "summary": clean_text(item.summary),
+            "body_html": clean_text(item.body_html),
+            "author": clean_text(item.author),
+            "tags": clean_text(json.dumps(list(item.tags), ensure_ascii=False)),
+            "image": clean_text(item.image),
+            "url": clean_text(item.url),
+            "origin": clean_text(item.origin),
             "published": naive_utc(item.published),
             "content_hash": content_hash,
         }
-        # One writer at a time in this process: two sources polled side by side must not both insert the
-        # same canonical URL between the duplicate check and the insert.
-        with self._upsert_lock, self._tx() as conn:
-            row = conn.execute(
-                select(articles.c.id, articles.c.content_hash).where(
-                    and_(articles.c.source == item.source, articles.c.key == item.key)
-                )
-            ).first()
-            if row is None and canonical:
-                twin = conn.execute(
-                    select(articles.c.id).where(articles.c.canonical_url == canonical).limit(1)
-                ).first()
-                if twin is not None:
-                    return int(twin.id), "duplicate"
-            if row is None:
-                result = conn.execute(
-                    articles.insert().values(
-                        source=item.source,
-                        key=item.key,
-                        first_seen=now,
-                        updated=now,
-                        canonical_url=canonical,
-                        **values,
+        same_key = and_(articles.c.source == item.source, articles.c.key == item.key)
+        with self._tx() as conn:
+            for _ in range(2):
+                row = conn.execute(select(articles.c.id, articles.c.content_hash).where(same_key)).first()
+                if row is not None:
+                    if row.content_hash == content_hash:
+                        return int(row.id), "unchanged"
+                    conn.execute(
+                        update(articles).where(articles.c.id == row.id).values(updated=now, **values)
                     )
+                    return int(row.id), "updated"
+                fresh = dict(
+                    source=item.source, key=item.key, first_seen=now, updated=now, canonical_url=canonical
                 )
-                return int(result.inserted_primary_key[0]), "new"
-            if row.content_hash == content_hash:
-                return int(row.id), "unchanged"
-            conn.execute(update(articles).where(articles.c.id == row.id).values(updated=now, **values))
-            return int(row.id), "updated"
+                inserted = conn.execute(
+                    self._insert(articles)
+                    .values(**fresh, **values)
+                    .on_conflict_do_nothing()
+                    .returning(articles.c.id)
+                ).scalar()
+                if inserted is not None:
+                    return int(inserted), "new"
+                # A conflict: the same URL through another source, or this (source, key) committed by another
+                # writer since the read above (the insert waited for it): read again and decide.
+                if canonical:
+                    twin = conn.execute(
+                        select(articles.c.id).where(
+                            and_(HAS_CANONICAL, articles.c.canonical_url == canonical)
+                        )
+                    ).scalar()
+                    if (
+                        twin is not None
+                        and conn.execute(select(articles.c.id).where(same_key)).first() is None
+                    ):
+                        return int(twin), "duplicate"
+        raise StoreError(
+            f"could not store {item.source}/{item.key}: it conflicts with a row that is not there"
+        )
 
     def published_of(self, source: str, key: str) -> datetime | None:
         """The stored publication date of (source, key), or None when it is not stored."""

@@ -26,16 +26,15 @@ class CorrectionsMixin(TranslationsMixin):
     def apply_correction(self, tr: Translation, path: str, file_hash: str) -> None:
         """Store a human correction as the finished, reviewed translation, and remember its file."""
         self.save_translation(tr)
-        key = and_(corrections.c.article_id == tr.article_id, corrections.c.language == tr.language)
         values = {"path": path, "file_hash": file_hash, "source_hash": tr.source_hash,
                   "applied": naive_utc(self.clock())}  # fmt: skip
+        insert = self._insert(corrections).values(article_id=tr.article_id, language=tr.language, **values)
         with self._tx() as conn:
-            if conn.execute(select(corrections.c.path).where(key)).first() is None:
-                conn.execute(
-                    corrections.insert().values(article_id=tr.article_id, language=tr.language, **values)
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[corrections.c.article_id, corrections.c.language], set_=values
                 )
-            else:
-                conn.execute(update(corrections).where(key).values(**values))
+            )
 
     def drop_correction(self, article_id: int, language: str) -> None:
         """Forget a correction whose file is gone; its translation goes back to the machine."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, delete, func, select, union
+from sqlalchemy import and_, func, select, union
 
 from syndicator.models import DONE
 from syndicator.store.base import StoreBase
@@ -79,16 +79,14 @@ class PublishingMixin(StoreBase):
     def set_feed_pages(self, language: str, pages: dict[int, int | None]) -> None:
         """File entries in the current feed (None) or an archive page."""
         fe = feed_entries
+        insert = self._insert(fe)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[fe.c.language, fe.c.article_id], set_={"page": insert.excluded.page}
+        )
+        rows = [{"language": language, "article_id": i, "page": p} for i, p in pages.items()]
         with self._tx() as conn:
-            for start in range(0, len(pages), 500):  # bounded statements on a full rebuild
-                chunk = dict(list(pages.items())[start : start + 500])
-                conn.execute(
-                    delete(fe).where(and_(fe.c.language == language, fe.c.article_id.in_(list(chunk))))
-                )
-                conn.execute(
-                    fe.insert(),
-                    [{"language": language, "article_id": i, "page": p} for i, p in chunk.items()],
-                )
+            for start in range(0, len(rows), 500):  # bounded statements on a full rebuild
+                conn.execute(upsert, rows[start : start + 500])
 
     def publish_mark(self, language: str) -> tuple[datetime, str, str] | None:
         """(start time, settings signature, current feed hash) of the last successful publish, if any."""
@@ -98,10 +96,7 @@ class PublishingMixin(StoreBase):
 
     def set_publish_mark(self, language: str, since: datetime, signature: str, current: str) -> None:
         """Record a successful publish of a language that started at `since`."""
+        values = {"since": naive_utc(since), "signature": signature, "current": current}
+        insert = self._insert(publish_marks).values(language=language, **values)
         with self._tx() as conn:
-            conn.execute(delete(publish_marks).where(publish_marks.c.language == language))
-            conn.execute(
-                publish_marks.insert().values(
-                    language=language, since=naive_utc(since), signature=signature, current=current
-                )
-            )
+            conn.execute(insert.on_conflict_do_update(index_elements=[publish_marks.c.language], set_=values))

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import case, func, select
 
 from syndicator.store.base import StoreBase
-from syndicator.store.schema import aware_utc, naive_utc, pulls
+from syndicator.store.schema import aware_utc, clean_text, naive_utc, pulls
 
 
 class PullsMixin(StoreBase):
@@ -18,30 +18,31 @@ class PullsMixin(StoreBase):
     # -- pulls -----------------------------------------------------------------------------------------
 
     def record_pulls(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Add aggregated pulls: dicts of day, partner, feed, pulls, not_modified, last_pull, user_agent."""
+        """Add aggregated pulls: dicts of day, partner, feed, pulls, not_modified, last_pull, user_agent.
+
+        The counts are added in SQL, so servers on several machines recording the same feed all count."""
         if not rows:
             return
+        insert = self._insert(pulls)
+        newer = insert.excluded.last_pull >= pulls.c.last_pull
+        upsert = insert.on_conflict_do_update(
+            index_elements=[pulls.c.day, pulls.c.partner, pulls.c.feed],
+            set_={
+                "pulls": pulls.c.pulls + insert.excluded.pulls,
+                "not_modified": pulls.c.not_modified + insert.excluded.not_modified,
+                # The newest pull's time and agent, whichever server's batch arrives first.
+                "last_pull": case((newer, insert.excluded.last_pull), else_=pulls.c.last_pull),
+                "user_agent": case((newer, insert.excluded.user_agent), else_=pulls.c.user_agent),
+            },
+        )
+        records = [
+            {"day": r["day"], "partner": r["partner"], "feed": r["feed"], "pulls": r["pulls"],
+             "not_modified": r["not_modified"], "last_pull": naive_utc(r["last_pull"]),
+             "user_agent": clean_text(r["user_agent"][:500])}
+            for r in rows
+        ]  # fmt: skip
         with self._tx() as conn:
-            for r in rows:
-                key = and_(
-                    pulls.c.day == r["day"], pulls.c.partner == r["partner"], pulls.c.feed == r["feed"]
-                )
-                old = conn.execute(select(pulls.c.pulls, pulls.c.not_modified).where(key)).first()
-                values = {"last_pull": naive_utc(r["last_pull"]), "user_agent": r["user_agent"][:500]}
-                if old is None:
-                    conn.execute(
-                        pulls.insert().values(
-                            day=r["day"], partner=r["partner"], feed=r["feed"], pulls=r["pulls"],
-                            not_modified=r["not_modified"], **values,
-                        )
-                    )  # fmt: skip
-                else:
-                    conn.execute(
-                        update(pulls)
-                        .where(key)
-                        .values(pulls=old.pulls + r["pulls"], not_modified=old.not_modified + r["not_modified"],
-                                **values)
-                    )  # fmt: skip
+            conn.execute(upsert, records)
 
     def pull_stats(self, since_day: str) -> list[dict[str, Any]]:
         """Per partner and feed since a day ("YYYY-MM-DD"): pulls, 304s, days seen, last pull, user agent."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -41,8 +41,9 @@ articles = Table(
     Column("first_seen", DateTime, nullable=False),
     Column("updated", DateTime, nullable=False),
     Column("content_hash", String(64), nullable=False),
-    # The URL two sources agree on (sources/ids.py): the same article reached twice is stored once.
-    Column("canonical_url", Text, nullable=False, default="", server_default="", index=True),
+    # The URL two sources agree on (sources/ids.py): the same article reached twice is stored once. The
+    # database enforces it (uq_articles_canonical_url below), so concurrent writers cannot both insert it.
+    Column("canonical_url", Text, nullable=False, default="", server_default=""),
     UniqueConstraint("source", "key", name="uq_article_source_key"),
 )
 
@@ -67,10 +68,14 @@ translations = Table(
     Column("reviewed", Boolean, nullable=False, default=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_retry", DateTime, nullable=True),
+    # A worker's claim on a pending translation (store/claims.py): who took it and until when. A claim whose
+    # time has passed is free again, so a dead worker's work is taken over.
+    Column("claimed_by", String(100), nullable=False, default="", server_default=""),
+    Column("claimed_until", DateTime, nullable=True),
     # Share of words the engine marked unknown (translate/quality.py); NULL for engines that mark nothing.
     Column("unknown_ratio", Float, nullable=True),
     # The article's tags as the engine translated them (JSON list, in the article's order).
-    Column("tags", Text, nullable=False, default="[]"),
+    Column("tags", Text, nullable=False, default="[]", server_default="[]"),
 )
 
 # Human corrections applied: which file version was checked against which version of the article.
@@ -187,13 +192,32 @@ publish_marks = Table(
 )
 
 # "What changed since" must not scan every article: these make it an index range, and the newest-N query
-# of each feed a walk down the published index that stops after N rows (created on old stores too).
-CHANGE_INDEXES = (
-    Index("ix_articles_published", articles.c.published, articles.c.id),
-    Index("ix_articles_updated", articles.c.updated),
-    Index("ix_translations_updated", translations.c.updated),
-    Index("ix_translations_changed", translations.c.changed),
+# of each feed a walk down the published index that stops after N rows.
+Index("ix_articles_published", articles.c.published, articles.c.id)
+Index("ix_articles_updated", articles.c.updated)
+Index("ix_translations_updated", translations.c.updated)
+Index("ix_translations_changed", translations.c.changed)
+# The work queue: pending rows of one language, in article order (claims and `pending`).
+Index("ix_translations_queue", translations.c.language, translations.c.status, translations.c.article_id)
+
+# One article per canonical URL. An article without one ("") is exempt: a partial index, which SQLite and
+# PostgreSQL both have, and which INSERT … ON CONFLICT can name.
+HAS_CANONICAL = articles.c.canonical_url != ""
+Index(
+    "uq_articles_canonical_url",
+    articles.c.canonical_url,
+    unique=True,
+    sqlite_where=HAS_CANONICAL,
+    postgresql_where=HAS_CANONICAL,
 )
+
+# The code's schema revision: the newest migration in store/migrations/versions (a test keeps them equal).
+# A store at another revision is upgraded by `syndicator migrate` (store/migrate.py).
+REVISION = "0003"
+
+# Values that are keys of a unique index stay well below PostgreSQL's btree entry limit (about 2.7 kB):
+# longer ones are stored as their hash, which keeps them unique and findable.
+KEY_BYTES = 1000
 
 
 # SQLite keeps no time zone: values are stored naive in UTC and handed back tz-aware.
@@ -205,14 +229,15 @@ def aware_utc(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=UTC)
 
 
-def sql_default(column: Column[Any]) -> str:
-    """The SQL literal for a column's scalar default: what existing rows get when the column is added."""
-    value = getattr(column.default, "arg", "")
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int | float):
-        return str(value)
-    return "''"  # text columns, and callables SQL cannot express
+def bounded_key(value: str) -> str:
+    """`value` when it fits an index entry (KEY_BYTES of UTF-8), else "sha256:" and its hash."""
+    data = value.encode("utf-8", "surrogatepass")
+    return value if len(data) <= KEY_BYTES else "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def clean_text(value: str) -> str:
+    """Text as every database keeps it: PostgreSQL refuses NUL characters (and no feed can carry one)."""
+    return value.replace("\x00", "") if "\x00" in value else value
 
 
 def utcnow() -> datetime:

@@ -9,7 +9,14 @@ from sqlalchemy import and_, func, select
 
 from syndicator.models import DONE, PENDING
 from syndicator.store.base import StoreBase
-from syndicator.store.schema import articles, backlog_samples, naive_utc, service_state, translations
+from syndicator.store.schema import (
+    articles,
+    backlog_samples,
+    clean_text,
+    naive_utc,
+    service_state,
+    translations,
+)
 
 BACKLOG_KEPT = timedelta(days=60)  # backlog samples older than this are dropped
 
@@ -23,9 +30,18 @@ class ServiceMixin(StoreBase):
         """Remember one named fact about the service ("" clears it)."""
         now = naive_utc(self.clock())
         with self._tx() as conn:
-            conn.execute(service_state.delete().where(service_state.c.key == key))
             if value:
-                conn.execute(service_state.insert().values(key=key, value=value, updated=now))
+                self._put_state(conn, key, value, now)
+            else:
+                conn.execute(service_state.delete().where(service_state.c.key == key))
+
+    def _put_state(self, conn: Any, key: str, value: str, now: datetime) -> None:
+        insert = self._insert(service_state).values(key=key, value=clean_text(value), updated=now)
+        conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=[service_state.c.key], set_={"value": insert.excluded.value, "updated": now}
+            )
+        )
 
     def states(self, prefix: str = "") -> dict[str, tuple[str, datetime]]:
         """Named facts whose key starts with prefix: key -> (value, when it was set)."""
@@ -37,25 +53,20 @@ class ServiceMixin(StoreBase):
         """Remember a successful publish of one language and sample its translation backlog."""
         now = naive_utc(self.clock())
         with self._tx() as conn:
-            conn.execute(
-                service_state.delete().where(
-                    service_state.c.key.in_([f"publish:{language}", f"publish_error:{language}"])
-                )
-            )
-            conn.execute(
-                service_state.insert().values(
-                    key=f"publish:{language}", value=str(files_written), updated=now
-                )
-            )
+            conn.execute(service_state.delete().where(service_state.c.key == f"publish_error:{language}"))
+            self._put_state(conn, f"publish:{language}", str(files_written), now)
             pending = conn.execute(
                 select(func.count())
                 .select_from(translations)
                 .where(and_(translations.c.language == language, translations.c.status == PENDING))
             ).scalar_one()
-            conn.execute(backlog_samples.delete().where(
-                and_(backlog_samples.c.time == now, backlog_samples.c.language == language)
-            ))  # fmt: skip
-            conn.execute(backlog_samples.insert().values(time=now, language=language, pending=int(pending)))
+            sample = self._insert(backlog_samples).values(time=now, language=language, pending=int(pending))
+            conn.execute(
+                sample.on_conflict_do_update(
+                    index_elements=[backlog_samples.c.time, backlog_samples.c.language],
+                    set_={"pending": sample.excluded.pending},
+                )
+            )
             # The chart shows weeks, not years: keep the table small.
             conn.execute(backlog_samples.delete().where(backlog_samples.c.time < now - BACKLOG_KEPT))
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, select
 
 from syndicator.store.base import StoreBase
-from syndicator.store.schema import aware_utc, naive_utc, source_pages, source_state
+from syndicator.store.schema import aware_utc, bounded_key, clean_text, naive_utc, source_pages, source_state
 
 
 class SourcesMixin(StoreBase):
@@ -27,24 +27,25 @@ class SourcesMixin(StoreBase):
     ) -> None:
         """Remember how a source's last poll went, and when it may be polled again (None: on schedule)."""
         now = naive_utc(self.clock())
+        values: dict[str, Any] = {
+            "last_poll": now,
+            "last_error": clean_text(error),
+            "problems": clean_text(json.dumps(list(problems), ensure_ascii=False)),
+            "next_poll": naive_utc(next_poll) if next_poll is not None else None,
+        }
+        if error:
+            values["last_error_at"] = now
+        else:
+            values["last_success"] = now
+        insert = self._insert(source_state).values(name=name, failures=1 if error else 0, **values)
+        # Failures in a row are counted in SQL: no read-then-write for another poller to slip between.
+        failures = source_state.c.failures + 1 if error else 0
         with self._tx() as conn:
-            row = conn.execute(select(source_state).where(source_state.c.name == name)).first()
-            values: dict[str, Any] = {
-                "last_poll": now,
-                "last_error": error,
-                "problems": json.dumps(list(problems), ensure_ascii=False),
-                "next_poll": naive_utc(next_poll) if next_poll is not None else None,
-            }
-            if error:
-                values["failures"] = (row.failures if row is not None else 0) + 1
-                values["last_error_at"] = now
-            else:
-                values["failures"] = 0
-                values["last_success"] = now
-            if row is None:
-                conn.execute(source_state.insert().values(name=name, **values))
-            else:
-                conn.execute(update(source_state).where(source_state.c.name == name).values(**values))
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[source_state.c.name], set_={**values, "failures": failures}
+                )
+            )
 
     def source_states(self) -> dict[str, dict[str, Any]]:
         """Per source: last poll, last success, last error, failures, problems."""
@@ -64,7 +65,8 @@ class SourcesMixin(StoreBase):
 
     def page_state(self, source: str, url: str) -> tuple[str, str, str]:
         """(etag, last_modified, fingerprint) remembered for one URL of a source; empty strings if none."""
-        query = select(source_pages).where(and_(source_pages.c.source == source, source_pages.c.url == url))
+        key = bounded_key(clean_text(url))
+        query = select(source_pages).where(and_(source_pages.c.source == source, source_pages.c.url == key))
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return ("", "", "") if row is None else (row.etag, row.last_modified, row.fingerprint)
@@ -82,10 +84,11 @@ class SourcesMixin(StoreBase):
         values: dict[str, Any] = {"checked": naive_utc(self.clock())}
         for name, value in (("etag", etag), ("last_modified", last_modified), ("fingerprint", fingerprint)):
             if value is not None:
-                values[name] = value
-        where = and_(source_pages.c.source == source, source_pages.c.url == url)
+                values[name] = clean_text(value)
+        insert = self._insert(source_pages).values(source=source, url=bounded_key(clean_text(url)), **values)
         with self._tx() as conn:
-            if conn.execute(select(source_pages.c.url).where(where)).first() is None:
-                conn.execute(source_pages.insert().values(source=source, url=url, **values))
-            else:
-                conn.execute(update(source_pages).where(where).values(**values))
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[source_pages.c.source, source_pages.c.url], set_=values
+                )
+            )

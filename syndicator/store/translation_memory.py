@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select
 
 from syndicator.store.base import StoreBase
-from syndicator.store.schema import naive_utc, translation_memory, translation_memory_stats
+from syndicator.store.schema import clean_text, naive_utc, translation_memory, translation_memory_stats
 
 
 class TranslationMemoryMixin(StoreBase):
@@ -33,57 +33,32 @@ class TranslationMemoryMixin(StoreBase):
         return found
 
     def translation_memory_store(self, pair: str, model: str, rows: Sequence[tuple[str, str, str]]) -> None:
-        """Remember (hash, source, target) sentences; existing ones are left alone."""
-        if not rows:
+        """Remember (hash, source, target) sentences; existing ones are left alone (whoever wrote first)."""
+        fresh = {h: (s, t) for h, s, t in rows}
+        if not fresh:
             return
         now = naive_utc(self.clock())
+        records = [
+            {"pair": pair, "model": model, "source_hash": h, "source": clean_text(s), "target": clean_text(t),
+             "created": now}
+            for h, (s, t) in fresh.items()
+        ]  # fmt: skip
         with self._tx() as conn:
-            known = set()
-            hashes = [h for h, _, _ in rows]
-            for start in range(0, len(hashes), 500):
-                chunk = hashes[start : start + 500]
-                known.update(
-                    conn.execute(
-                        select(translation_memory.c.source_hash).where(
-                            and_(
-                                translation_memory.c.pair == pair,
-                                translation_memory.c.model == model,
-                                translation_memory.c.source_hash.in_(chunk),
-                            )
-                        )
-                    ).scalars()
-                )
-            fresh = {h: (s, t) for h, s, t in rows if h not in known}
-            if fresh:
-                conn.execute(
-                    translation_memory.insert(),
-                    [
-                        {
-                            "pair": pair,
-                            "model": model,
-                            "source_hash": h,
-                            "source": s,
-                            "target": t,
-                            "created": now,
-                        }
-                        for h, (s, t) in fresh.items()
-                    ],
-                )
+            conn.execute(self._insert(translation_memory).on_conflict_do_nothing(), records)
 
     def translation_memory_count(self, pair: str, hits: int, misses: int) -> None:
-        """Add to a pair's hit and miss counters."""
+        """Add to a pair's hit and miss counters (in SQL: concurrent workers' counts all add up)."""
+        insert = self._insert(translation_memory_stats).values(pair=pair, hits=hits, misses=misses)
         with self._tx() as conn:
-            row = conn.execute(
-                select(translation_memory_stats).where(translation_memory_stats.c.pair == pair)
-            ).first()
-            if row is None:
-                conn.execute(translation_memory_stats.insert().values(pair=pair, hits=hits, misses=misses))
-            else:
-                conn.execute(
-                    update(translation_memory_stats)
-                    .where(translation_memory_stats.c.pair == pair)
-                    .values(hits=row.hits + hits, misses=row.misses + misses)
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[translation_memory_stats.c.pair],
+                    set_={
+                        "hits": translation_memory_stats.c.hits + insert.excluded.hits,
+                        "misses": translation_memory_stats.c.misses + insert.excluded.misses,
+                    },
                 )
+            )
 
     def translation_memory_stats(self) -> dict[str, tuple[int, int, int]]:
         """Per pair: (remembered sentences, hits, misses)."""

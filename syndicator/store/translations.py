@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, select, update
 
 from syndicator.models import DONE, FAILED, NO_MODEL, PENDING, Article, Translation
 from syndicator.store.articles import ArticlesMixin
-from syndicator.store.schema import articles, aware_utc, naive_utc, translations
+from syndicator.store.schema import articles, aware_utc, clean_text, naive_utc, translations
 
 
 class TranslationsMixin(ArticlesMixin):
@@ -31,24 +31,37 @@ class TranslationsMixin(ArticlesMixin):
                     )
                 )
             }
-            for lang in languages:
-                row = existing.get(lang)
-                if row is None:
-                    conn.execute(
-                        translations.insert().values(
-                            article_id=article.id, language=lang, status=PENDING, source_hash=""
-                        )
-                    )
-                    count += 1
-                elif row.source_hash != article.content_hash and row.status != PENDING:
+            fresh = [lang for lang in languages if lang not in existing]
+            if fresh:
+                count += self._queue(conn, [(article.id, lang) for lang in fresh])
+            for lang, row in existing.items():
+                if lang in languages and row.source_hash != article.content_hash and row.status != PENDING:
                     # Keep the old text until the new one is done: feeds show the last good version meanwhile.
-                    conn.execute(
+                    result = conn.execute(
                         update(translations)
-                        .where(and_(translations.c.article_id == article.id, translations.c.language == lang))
+                        .where(
+                            and_(
+                                translations.c.article_id == article.id,
+                                translations.c.language == lang,
+                                translations.c.status != PENDING,
+                            )
+                        )
                         .values(status=PENDING, error="")
                     )
-                    count += 1
+                    count += int(result.rowcount or 0)
         return count
+
+    def _queue(self, conn: Any, keys: Sequence[tuple[int, str]]) -> int:
+        """Insert pending rows for (article id, language) keys; a row another writer queued first is kept."""
+        rows = [{"article_id": i, "language": lang, "status": PENDING, "source_hash": ""} for i, lang in keys]
+        queued = 0
+        for start in range(0, len(rows), 500):
+            result = conn.execute(
+                self._insert(translations).on_conflict_do_nothing().returning(translations.c.article_id),
+                rows[start : start + 500],
+            )
+            queued += len(result.all())
+        return queued
 
     def ensure_languages(self, languages: Sequence[str]) -> int:
         """Queue every stored article for each language it lacks (a language added to the config)."""
@@ -67,14 +80,7 @@ class TranslationsMixin(ArticlesMixin):
                 )
                 ids = list(conn.execute(missing).scalars())
                 if ids:
-                    conn.execute(
-                        translations.insert(),
-                        [
-                            {"article_id": i, "language": lang, "status": PENDING, "source_hash": ""}
-                            for i in ids
-                        ],
-                    )
-                    count += len(ids)
+                    count += self._queue(conn, [(i, lang) for i in ids])
         return count
 
     def no_model_pairs(self) -> list[tuple[str, str, int]]:
@@ -137,7 +143,9 @@ class TranslationsMixin(ArticlesMixin):
     def failures(self) -> list[Translation]:
         """Every failed translation (with its attempts and next retry), oldest article first."""
         query = (
-            select(translations).where(translations.c.status == FAILED).order_by(translations.c.article_id)
+            select(translations)
+            .where(translations.c.status == FAILED)
+            .order_by(translations.c.article_id, translations.c.language)
         )
         with self.engine.connect() as conn:
             return [self._translation(r) for r in conn.execute(query)]
@@ -151,43 +159,59 @@ class TranslationsMixin(ArticlesMixin):
             query = query.where(translations.c.language == language)
         with self.engine.connect() as conn:
             return [
-                (r.article_id, r.language) for r in conn.execute(query.order_by(translations.c.article_id))
+                (r.article_id, r.language)
+                for r in conn.execute(query.order_by(translations.c.article_id, translations.c.language))
             ]
 
-    def save_translation(self, tr: Translation, backoff: Callable[[int], timedelta] | None = None) -> None:
-        """Record a translation's outcome; a failed retranslation keeps the last good text.
+    def save_translation(
+        self,
+        tr: Translation,
+        backoff: Callable[[int], timedelta] | None = None,
+        *,
+        claim: str | None = None,
+    ) -> bool:
+        """Record a translation's outcome; a failed retranslation keeps the last good text. Returns whether it
+        was written.
 
-        A failure counts an attempt and sets the next retry `backoff(attempts)` from now (without a backoff:
-        the next cycle).
+        A failure counts an attempt (in SQL) and sets the next retry `backoff(attempts)` from now (without a
+        backoff: the next cycle). With `claim`, a worker's id (store/claims.py), the outcome is written only
+        while that worker still holds the claim: one whose claim expired and was taken over by another
+        worker writes nothing. Every write releases the row's claim.
         """
         values: dict[str, Any] = {
             "status": tr.status,
             "engine": tr.engine,
             "model_version": tr.model_version,
             "pivot": tr.pivot,
-            "error": tr.error,
+            "error": clean_text(tr.error),
             "updated": naive_utc(tr.updated or self.clock()),
             "changed": naive_utc(self.clock()),
+            "claimed_by": "",
+            "claimed_until": None,
         }
         key = and_(translations.c.article_id == tr.article_id, translations.c.language == tr.language)
+        if claim is not None:
+            key = and_(key, translations.c.claimed_by == claim)
         with self._tx() as conn:
             if tr.status == FAILED:
-                attempts = (conn.execute(select(translations.c.attempts).where(key)).scalar() or 0) + 1
-                values["attempts"] = attempts
+                attempts = conn.execute(
+                    update(translations)
+                    .where(key)
+                    .values(attempts=translations.c.attempts + 1)
+                    .returning(translations.c.attempts)
+                ).scalar()
+                if attempts is None:
+                    return False
                 when = self.clock() + backoff(attempts) if backoff is not None else None
                 values["next_retry"] = naive_utc(when) if when is not None else None
             elif tr.status == DONE:
                 values.update(attempts=0, next_retry=None, reviewed=tr.reviewed)
             if tr.status == DONE:
+                text = {"title": clean_text(tr.title), "summary": clean_text(tr.summary),
+                        "body_html": clean_text(tr.body_html)}  # fmt: skip
                 # The ratio describes the text it came with (a failure's reason names its own).
-                values.update(
-                    title=tr.title,
-                    summary=tr.summary,
-                    body_html=tr.body_html,
-                    source_hash=tr.source_hash,
-                    unknown_ratio=tr.unknown_ratio,
-                    tags=json.dumps(list(tr.tags), ensure_ascii=False),
-                )
+                tags = json.dumps([clean_text(t) for t in tr.tags], ensure_ascii=False)
+                values.update(text, source_hash=tr.source_hash, unknown_ratio=tr.unknown_ratio, tags=tags)
                 old = conn.execute(
                     select(
                         translations.c.title,
@@ -197,17 +221,9 @@ class TranslationsMixin(ArticlesMixin):
                         articles.c.updated,
                     )
                     .join(articles, articles.c.id == translations.c.article_id)
-                    .where(
-                        and_(
-                            translations.c.article_id == tr.article_id, translations.c.language == tr.language
-                        )
-                    )
+                    .where(key)
                 ).first()
-                if old is not None and (old.title, old.summary, old.body_html) == (
-                    tr.title,
-                    tr.summary,
-                    tr.body_html,
-                ):
+                if old is not None and (old.title, old.summary, old.body_html) == tuple(text.values()):
                     # Same words as before: the entry did not change, so its `updated` must not either.
                     del values["updated"]
                 elif old is not None and old.source_hash != tr.source_hash:
@@ -217,13 +233,7 @@ class TranslationsMixin(ArticlesMixin):
             else:
                 # Only finished text moves `updated`: feeds date an entry by its content.
                 del values["updated"]
-            conn.execute(
-                update(translations)
-                .where(
-                    and_(translations.c.article_id == tr.article_id, translations.c.language == tr.language)
-                )
-                .values(**values)
-            )
+            return bool(conn.execute(update(translations).where(key).values(**values)).rowcount)
 
     def translations_for(self, article_ids: Sequence[int], language: str) -> dict[int, Translation]:
         """Stored translations of these articles into one language, by article id."""
@@ -288,7 +298,7 @@ class TranslationsMixin(ArticlesMixin):
             select(translations.c.status, translations.c.error, n)
             .where(and_(translations.c.language == language, translations.c.error != ""))
             .group_by(translations.c.status, translations.c.error)
-            .order_by(n.desc())
+            .order_by(n.desc(), translations.c.status, translations.c.error)
             .limit(limit)
         )
         with self.engine.connect() as conn:
