@@ -104,8 +104,9 @@ def rows(engine: Engine, columns_of: dict[str, list[str]] | None = None) -> dict
 
 
 def old_columns() -> dict[str, list[str]]:
-    """The columns every table had before revision 0002."""
-    return {t.name: [c.name for c in t.columns if c.name not in ("claimed_by", "claimed_until")]
+    """The columns every table had before revision 0002 (and 0003's)."""
+    later = ("claimed_by", "claimed_until", "unknown_ratio", "tags")
+    return {t.name: [c.name for c in t.columns if not (t.name == "translations" and c.name in later)]
             for t in metadata.sorted_tables}  # fmt: skip
 
 
