@@ -113,6 +113,9 @@ class Translation:
     reviewed: bool = False  # a human correction, not machine output
     attempts: int = 0  # failed attempts since the last success
     next_retry: datetime | None = None  # when a failed translation may be tried again
+    # Share of the words the engine marked unknown or untranslatable (Apertium), None where it marks nothing.
+    unknown_ratio: float | None = None
+    tags: tuple[str, ...] = ()  # the article's tags as the engine translated them, in the article's order
 
 
 PENDING, DONE, FAILED, NO_MODEL = "pending", "done", "failed", "no-model"

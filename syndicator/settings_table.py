@@ -64,6 +64,7 @@ KINDS: Final[dict[str, str]] = {
     "urls": "tuple[str, ...]",
     "number": "float",
     "selectors": "Mapping[str, str]",
+    "language_ratios": "Mapping[str, float]",
 }
 
 
@@ -280,6 +281,24 @@ class TranslationConfig(Section):
     length_ratio_from_cjk: tuple[float, float] = setting(
         "ratio_range", (0.05, 12.0), "The same bounds when translating from Chinese, Japanese or Korean."
     )
+    max_unknown_ratio: float = setting(
+        "number",
+        0.1,
+        "Quality gate: the largest share of an article's words the engine may mark as unknown or "
+        "untranslatable (Apertium's *, #, @); above it the translation fails.",
+        minimum=0,
+    )
+    max_unknown_ratios: Mapping[str, float] = setting(
+        "language_ratios",
+        {},
+        "The same bound per target language, overriding translation.max_unknown_ratio, e.g. hr = 0.2.",
+    )
+    protect_names: bool = setting(
+        "bool",
+        True,
+        "Keep names beyond the glossary as written: after honorifics (Ms. Grace Long), acronyms (OHA), "
+        "capitalised multi-word names in mid-sentence.",
+    )
     index_url: str = setting(
         "url",
         "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json",
@@ -289,6 +308,14 @@ class TranslationConfig(Section):
     def engine_for(self, language: str) -> str:
         """The engine that translates into `language`."""
         return self.engines.get(language, self.engine)
+
+    def max_unknown_for(self, language: str) -> float:
+        """The unknown-word bound for a target language."""
+        base = language.split("-")[0]
+        for code in (language, base):
+            if code in self.max_unknown_ratios:
+                return self.max_unknown_ratios[code]
+        return self.max_unknown_ratio
 
 
 @section("publish")

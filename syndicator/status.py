@@ -10,6 +10,7 @@ from typing import Any
 
 from syndicator.config import Config, last_reload_error
 from syndicator.errors import SyndicatorError
+from syndicator.localize import Catalogs
 from syndicator.models import PENDING, TRANSLATION_STATUSES
 from syndicator.store import Store, utcnow
 from syndicator.translate import EngineOptions, corrections, shared_engine
@@ -39,12 +40,24 @@ def config_warnings(config: Config) -> list[str]:
     """What a valid config allows but production should not run with (`check`, start-up and `status` say it)."""
     t = config.translation
     pseudo = [lang for lang in config.languages.targets if t.engines.get(lang, t.engine) == "pseudo"]
+    warnings = catalog_warnings(config)
     if not pseudo:
-        return []
+        return warnings
     where = "translation.engine" if t.engine == "pseudo" else "translation.engines"
     return [
         f'{where} = "pseudo" for {", ".join(pseudo)}: those feeds get "[{pseudo[0]}] …" markers, not '
-        'translations (a test double and a layout preview); use "argos" or "apertium" in production'
+        'translations (a test double and a layout preview); use "argos" or "apertium" in production',
+        *warnings,
+    ]
+
+
+def catalog_warnings(config: Config) -> list[str]:
+    """One line per configured language that no interface catalog serves (its feeds would mix languages)."""
+    missing = Catalogs(config.publish.locales_dir).missing(config.languages.all)
+    return [
+        f"no interface catalog for {code}: its feed titles and notices would be in English; add "
+        f"{config.publish.locales_dir / code / 'LC_MESSAGES' / 'syndicator.po'} (see locales/README.md)"
+        for code in missing
     ]
 
 
@@ -105,6 +118,7 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
     try:
         states = store.source_states()
         counts = store.counts()
+        unknown = store.unknown_ratios()
         service = store.states()
         sources = []
         for cfg in config.sources:
@@ -118,6 +132,9 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             row: dict[str, Any] = {"language": lang, "original": lang == config.languages.source}
             row.update({s: counts.get(lang, {}).get(s, 0) for s in TRANSLATION_STATUSES})
             row["backlog"] = row.get(PENDING, 0)
+            if lang in unknown:
+                mean, top = unknown[lang]
+                row["unknown_ratio"] = {"mean": round(mean, 3), "max": round(top, 3)}
             published = service.get(f"publish:{lang}")
             row["last_publish"] = published[1] if published else None
             publish_failed = service.get(f"publish_error:{lang}")
@@ -150,6 +167,7 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             "languages": languages,
             "models": models,
             "models_missing": [m["target"] for m in models if m["covered"] == "missing"],
+            "catalogs_missing": Catalogs(config.publish.locales_dir).missing(config.languages.all),
             "partners_stopped": stopped_partners(config, store),
             "reload_error": last_reload_error(config.root),
             "translation_memory": translation_memory,
@@ -221,6 +239,10 @@ def format_status(data: dict[str, Any]) -> str:
             f"  {row['language']}: {row['done']} done, {row['pending']} pending (backlog), {row['failed']} failed, "
             f"{row['no-model']} without a model{last}"
         )
+        if ratio := row.get("unknown_ratio"):
+            lines.append(
+                f"    words the engine marked unknown: {ratio['mean']:.1%} on average, {ratio['max']:.1%} at most"
+            )
         lines += [f"    {e}" for e in row["errors"]]
         if row["failed"] and row.get("next_retry"):
             lines.append(

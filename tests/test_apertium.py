@@ -74,7 +74,7 @@ def test_pair_identity_and_missing_pair(tmp_path: Path, caplog: pytest.LogCaptur
     version = subprocess.run(
         ["dpkg-query", "-W", "-f=${Version}", "apertium-eng-spa"], capture_output=True, text=True, check=False
     ).stdout
-    assert pair.model_id == f"apertium:eng-spa:{version}"
+    assert pair.model_id == f"apertium:eng-spa:{version}:marked"
     assert ("en", "es") in {(m.source, m.target) for m in engine.describe()}
     with caplog.at_level(logging.WARNING):
         assert engine.pair("en", "fr") is None
@@ -107,18 +107,21 @@ def test_batch_is_one_call_and_splits_back(tmp_path: Path) -> None:
 
 @needs_apertium
 def test_what_apertium_does_to_placeholders(tmp_path: Path) -> None:
-    """Measured: ZXQ tokens pass through as unknown words; the marks and stray capitals are cleaned."""
+    """Measured: number tokens pass through unmarked; the marks are counted, then removed with stray capitals."""
     pair = _pair(tmp_path)
-    out = pair.translate_batch(
-        [
-            "The ZXQ1 (ZXQ2) will open on ZXQ3.",
-            "ZXQ1 and ZXQ2 are open.",  # Apertium alone: "ZXQ1 Y ZXQ2 ..."
-            "There will be ZXQ1 crossings a day.",  # Apertium alone: " habrá ZXQ1 ..."
-            "Gusts of up to ZXQ1 kilometres per hour.",  # unknown first word: Apertium alone "Gusts De ..."
-        ]
-    )
-    assert out[0].startswith("El ZXQ1 (ZXQ2) abrirá") and "ZXQ3" in out[0]
-    assert out[1].startswith("ZXQ1 y ZXQ2")
-    assert out[2].startswith("Habrá ZXQ1")
-    assert out[3].startswith("Gusts de hasta ZXQ1")
+    sources = [
+        "The 8001 (8002) will open on 8003.",
+        "8001 and 8002 are open.",  # letter tokens: "ZXQ1 Y ZXQ2 ..."
+        "There will be 8001 crossings a day.",  # Apertium alone: " habrá 8001 ..."
+        "Gusts of up to 8001 kilometres per hour.",  # unknown first word: Apertium alone "*Gusts De ..."
+    ]
+    raw = pair.translate_batch(sources)
+    assert raw[3].startswith("*Gusts")  # the marks are in what the engine returns (and the memory keeps)
+    read = [pair.read_marks(src, out) for src, out in zip(sources, raw, strict=True)]
+    out = [text for text, _, _ in read]
+    assert out[0].startswith("El 8001 (8002) abrirá") and "8003" in out[0]
+    assert out[1].startswith("8001 y 8002")
+    assert out[2].startswith("Habrá 8001")
+    assert out[3].startswith("Gusts de hasta 8001")
+    assert [marked for _, _, marked in read] == [0, 0, 0, 1]  # tokens are never unknown words
     assert not any(mark in s for s in out for mark in ("*", "#", "@"))

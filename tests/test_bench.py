@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench import newsgen
+from tests.support.apertium import needs_mode
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
@@ -23,6 +24,7 @@ MODULES = {"__init__.py", "newsgen.py", "candidate_app.py"}
 TINY = {
     "apertium_batch.py": (["5"], "same output"),
     "faithful_overhead.py": (["5"], "faithful / plain"),
+    "fidelity.py": (["--tiny"], "| es (eng-spa) |"),
     "folder_poll.py": (["--quick"], "| unchanged folder |"),
     "gate_ratios.py": ([], "default bounds"),
     "import_cost.py": (["--quick"], "| syndicator.cli |"),
@@ -103,3 +105,20 @@ def test_benchmark_quick_mode(started: dict[str, tuple[subprocess.Popen[str], Pa
     assert update["update_sentences"] == 5  # one changed sentence, five languages
     assert all(stats["misses"] == 41 for stats in update["memory"].values())
     assert update["peak_rss_mb"] > 0
+
+
+@needs_mode("eng-spa", "apertium-eng-spa")
+def test_fidelity_benchmark_tiny(tmp_path: Path) -> None:
+    out = tmp_path / "fidelity.json"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "fidelity.py"), "--tiny", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "| es (eng-spa) |" in proc.stdout
+    result = json.loads(out.read_text(encoding="utf-8"))
+    spanish = result["languages"]["es"]["syndicator"]
+    assert spanish["debris"] == 0 and spanish["paragraphs"] == "4/4"
+    assert result["names"]["kept"]

@@ -16,14 +16,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syndicator.models import Article
+from syndicator.translate.amounts import find_amounts, render_amount
 from syndicator.translate.dates import find_dates, render
 from syndicator.translate.document import Faithful, translate_articles
-from syndicator.translate.headline import capitalize_first, proper_nouns, sentence_case
+from syndicator.translate.headline import capitalize_first, proper_nouns, sentence_case, title_words
+from syndicator.translate.names import find_names, known_names
 from syndicator.translate.protect import Protected, Protector, globalize, localize
 from syndicator.translate.sentences import split_sentences
 
 DATA = Path(__file__).resolve().parent / "data" / "faithful"
-LANGUAGES = ("es", "fr", "zh", "ar", "ru")
+LANGUAGES = ("es", "fr", "zh", "ar", "ru", "ca", "gl", "eo", "hr", "uk", "it")
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
 
 
@@ -97,32 +99,35 @@ def test_inline_html_round_trips_and_crossed_tags_are_refused() -> None:
     prot.add_text("free")
     prot.pair(em, prot.add_tag("close", "</em>"))
     prot.add_text(".")
-    assert prot.text == "Read ZXQ1 the <full> report ZXQ2 now, ZXQ3 free ZXQ4."
-    out = prot.restore("Lee ZXQ1 el <completo> informe ZXQ2 ahora, ZXQ3 gratis ZXQ4.", markup=True)
+    assert prot.text == "Read 8001 the <full> report 8002 now, 8003 free 8004."
+    out = prot.restore("Lee 8001 el <completo> informe 8002 ahora, 8003 gratis 8004.", markup=True)
     assert (
         out
         == 'Lee <a href="https://x.org/?a=1&amp;b=2">el &lt;completo&gt; informe</a> ahora, <em>gratis</em>.'
     )
-    assert prot.restore("Lee ZXQ1 el informe ZXQ3 ahora ZXQ2 gratis ZXQ4.", markup=True) is None  # crossed
-    assert prot.restore("Lee ZXQ2 el informe ZXQ1 ahora ZXQ3 gratis ZXQ4.", markup=True) is None  # reversed
+    assert prot.restore("Lee 8001 el informe 8003 ahora 8002 gratis 8004.", markup=True) is None  # crossed
+    assert prot.restore("Lee 8002 el informe 8001 ahora 8003 gratis 8004.", markup=True) is None  # reversed
     # Both elements whole, but in the other order: refused (the element sequence must stay the source's)
-    assert prot.restore("Lee ZXQ3 gratis ZXQ4, ZXQ1 el informe ZXQ2 ahora.", markup=True) is None
+    assert prot.restore("Lee 8003 gratis 8004, 8001 el informe 8002 ahora.", markup=True) is None
     # Chinese: no spaces around the tags
-    zh = prot.restore("阅读 ZXQ1 报告 ZXQ2 现在，ZXQ3 免费 ZXQ4。", markup=True, spaced=False)
+    zh = prot.restore("阅读 8001 报告 8002 现在，8003 免费 8004。", markup=True, spaced=False)
     assert zh == '阅读<a href="https://x.org/?a=1&amp;b=2">报告</a>现在，<em>免费</em>。'
 
 
 def test_sentences_are_renumbered_for_the_memory() -> None:
-    local, numbers = localize("Call ZXQ7 or ZXQ9.")
-    assert (local, numbers) == ("Call ZXQ1 or ZXQ2.", [7, 9])
-    assert globalize("Llame ZXQ2 o ZXQ1.", numbers) == "Llame ZXQ9 o ZXQ7."
-    assert globalize("Llame ZXQ3.", numbers) == "Llame ZXQ0."  # an invented token stays invalid
+    local, numbers = localize("Call 8007 or 8009.")
+    assert (local, numbers) == ("Call 8001 or 8002.", [7, 9])
+    assert globalize("Llame 8002 o 8001.", numbers) == "Llame 8009 o 8007."
+    assert globalize("Llame 8003.", numbers) == "Llame 8000."  # an invented token stays invalid
 
 
-def test_source_that_looks_like_a_token_is_not_protected() -> None:
-    prot = Protected(Protector("es", 2026))
-    prot.add_text("The code ZXQ1 is ours.")
-    assert not prot.usable
+def test_source_number_that_looks_like_a_token_becomes_one() -> None:
+    """Even where numbers are left to the engine (Apertium), "8002" in the source could not be told apart
+    from a placeholder: it is protected like one."""
+    prot = Protected(Protector("es", 2026, skip=frozenset({"number"})))
+    prot.add_text("Room 8002 has 12 beds.")
+    assert prot.usable and prot.text == "Room 8001 has 12 beds."
+    assert prot.restore("La sala 8001 tiene 12 camas.", markup=False) == "La sala 8002 tiene 12 camas."
 
 
 # --- property: with an engine that changes nothing, a block comes back exactly as it went in ---------------
@@ -186,3 +191,53 @@ class _NoMemory:
 
     def translation_memory_count(self, pair: str, hits: int, misses: int) -> None:
         pass
+
+
+NAME_CASES = _cases("names.toml")
+
+
+@pytest.mark.parametrize("case", NAME_CASES, ids=_ids(NAME_CASES, "text"))
+def test_names_beyond_the_glossary(case: dict[str, Any]) -> None:
+    known = known_names(f"{case.get('article', '')}\n{case['text']}")
+    assert [case["text"][s:e] for s, e in find_names(case["text"], known)] == case["kept"]
+
+
+AMOUNT_CASES = _cases("amounts.toml")
+
+
+@pytest.mark.parametrize("case", AMOUNT_CASES, ids=_ids(AMOUNT_CASES, "text"))
+def test_amounts_are_rendered_per_locale(case: dict[str, Any]) -> None:
+    found = find_amounts(case["text"])
+    if not case["found"]:
+        assert found == []
+        return
+    (amount,) = found
+    assert case["text"][amount.start : amount.end] == case["found"]
+    for language in ("es", "ca", "fr", "de", "hr", "en"):
+        if language in case:
+            assert render_amount(amount, language).replace("\xa0", " ") == case[language], language
+
+
+def test_headline_keeps_what_the_engine_does_not_know_as_a_common_word() -> None:
+    title = "Harbour Festival Returns To Lisbon With Free Concerts"
+    assert title_words(title) >= {"lisbon", "festival"}
+    common = {"festival", "returns", "to", "with", "free", "concerts"}  # an analyser has no "lisbon"
+    assert sentence_case(title, (), (), common) == "Harbour festival returns to Lisbon with free concerts"
+    assert sentence_case(title) == "Harbour festival returns to lisbon with free concerts"  # no dictionary
+
+
+class _Lexicon(_Identity):
+    """The identity engine with a dictionary of ordinary lower-case words."""
+
+    def common_words(self, words: Sequence[str]) -> frozenset[str]:
+        return frozenset(words) - {"lisbon", "porto", "monday"}  # what Apertium's analyser lacks too
+
+
+def test_summary_that_repeats_the_headline_is_no_evidence_of_names() -> None:
+    title = "Ferry Line From Porto Opens Monday"
+    article = Article(
+        id=1, source="s", key="k", language="en", title=title, summary=title, body_html="<p>It opens.</p>",
+        author="", tags=(), image="", url="", published=NOW, first_seen=NOW, updated=NOW, content_hash="h",
+    )  # fmt: skip
+    (res,) = translate_articles(_Lexicon(), [article], _NoMemory(), faithful=Faithful())
+    assert res.title == "Ferry line from Porto opens Monday"

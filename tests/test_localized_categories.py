@@ -52,8 +52,11 @@ def test_glossary_terms_as_tags_are_translated_in_the_feeds(make_instance: Calla
     fr = _tags(root, "fr")
     assert fr["harbour-bridge.html"] == {"pont", "transports"}  # glossary; catalog
     assert fr["night-market.html"] == {"culture"}  # kept as written by the glossary, not the catalog's
-    assert fr["school-garden.html"] == {"education"}  # in neither: as it is
-    assert _tags(root, "ar")["harbour-bridge.html"] == {"bridge", "transport"}  # no Arabic for either
+    assert fr["school-garden.html"] == {"[fr] education"}  # in neither: the engine's translation
+    assert _tags(root, "ar")["harbour-bridge.html"] == {
+        "[ar] bridge",
+        "[ar] transport",
+    }  # no Arabic in either
     assert _tags(root, "en")["harbour-bridge.html"] == {"bridge", "transport"}  # the original's own tags
 
     # A new rendering of the term republishes the feeds that show it, with nothing else changed.

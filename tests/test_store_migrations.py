@@ -105,12 +105,14 @@ def rows(engine: Engine, columns_of: dict[str, list[str]] | None = None) -> dict
     return out
 
 
-LATER_TABLES = ("publish_journal",)  # added by revision 0003
+LATER_TABLES = ("publish_journal",)  # added by revision 0003 (0004 adds columns to translations)
 
 
 def old_columns() -> dict[str, list[str]]:
     """The tables and columns there were before revision 0002."""
-    return {t.name: [c.name for c in t.columns if c.name not in ("claimed_by", "claimed_until")]
+    later = ("claimed_by", "claimed_until", "unknown_ratio", "tags")
+    return {t.name: [c.name for c in t.columns if not (t.name == "translations" and c.name in later)
+                     and c.name not in ("claimed_by", "claimed_until")]
             for t in metadata.sorted_tables if t.name not in LATER_TABLES}  # fmt: skip
 
 

@@ -27,6 +27,7 @@ def _type_label(setting: Setting) -> str:
         "ratio_range": "[min, max] numbers",
         "urls": "list of URLs",
         "number": "number",
+        "language_ratios": "table: language → number from 0 to 1",
     }
     if setting.kind == "choice":
         return "one of " + ", ".join(f"`{c}`" for c in setting.choices)

@@ -302,6 +302,25 @@ def _parse_language_map(value: Any, setting: Setting, root: Path) -> dict[str, s
     return result
 
 
+def _parse_language_ratios(value: Any, setting: Setting, root: Path) -> dict[str, float]:
+    _expect(value, dict, "a table", setting)
+    problems: list[Invalid] = []
+    result: dict[str, float] = {}
+    for language, ratio in value.items():
+        try:
+            _check_language(language)
+            if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 <= ratio <= 1:
+                raise Invalid(
+                    f"expected a number from 0 to 1, got {describe(ratio)}", f"e.g. {language} = 0.2"
+                )
+            result[language] = float(ratio)
+        except Invalid as exc:
+            problems.append(Invalid(exc.message, exc.hint, at=(language,)))
+    if problems:
+        raise Invalids(problems)
+    return result
+
+
 def _parse_ratio_range(value: Any, setting: Setting, root: Path) -> tuple[float, float]:
     _expect(value, list, "a list [min, max]", setting)
     numbers = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
@@ -358,6 +377,7 @@ PARSERS: dict[str, Callable[[Any, Setting, Path], Any]] = {
     "urls": _parse_urls,
     "number": _parse_number,
     "selectors": _parse_selectors,
+    "language_ratios": _parse_language_ratios,
 }
 
 

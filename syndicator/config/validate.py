@@ -51,7 +51,7 @@ class Validator:
             parts = key.split(".")
             setting, sub = _BY_KEY.get(key), ""
             prefix = _BY_KEY.get(".".join(parts[:2]))
-            if setting is None and len(parts) == 3 and prefix is not None and prefix.kind == "language_map":
+            if setting is None and len(parts) == 3 and prefix is not None and prefix.kind in _MAP_KINDS:
                 setting, sub = prefix, parts[2]  # --set translation.engines.es=apertium
             if setting is None:
                 close = difflib.get_close_matches(key, list(_BY_KEY), n=1)
@@ -63,7 +63,7 @@ class Validator:
             section = data.setdefault(setting.section, {})
             if not isinstance(section, dict):
                 continue  # the file's own type error is reported by build()
-            value = _override_value(text, setting if not sub else None)
+            value = _override_value(text, setting if not sub or setting.kind == "language_ratios" else None)
             if sub:
                 table = section.setdefault(setting.name, {})
                 if not isinstance(table, dict):
@@ -259,6 +259,10 @@ def _best_match(name: str, candidates: list[str]) -> str | None:
     scored = [(_ratio(name, c), c) for c in candidates]
     best = max(scored, default=(0.0, ""), key=lambda item: item[0])
     return best[1] if best[0] >= 0.6 else None
+
+
+# Settings that are tables keyed by language: --set translation.engines.es=apertium sets one key.
+_MAP_KINDS = ("language_map", "language_ratios")
 
 
 def _override_value(text: str, setting: Setting | None) -> Any:

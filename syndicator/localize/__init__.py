@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -54,46 +56,95 @@ def display_date(moment: datetime, code: str, timezone: ZoneInfo) -> str:
     return format_date(moment.astimezone(timezone), format="long", locale=locale(code))
 
 
-class Catalogs:
-    """gettext catalogs read from locales/<lang>/LC_MESSAGES/syndicator.po (no compile step needed)."""
+def _package_locales() -> Path:
+    """The catalogs shipped inside the package (what `syndicator init` copies: scaffold.packaged_locales)."""
+    return Path(str(resources.files("syndicator") / "locales"))
 
-    def __init__(self, locales_dir: Path) -> None:
+
+class Catalogs:
+    """gettext catalogs read from locales/<lang>/LC_MESSAGES/syndicator.po (no compile step needed), layered:
+    the instance's own folder first, then the catalogs shipped with the package. An instance made by hand,
+    without locales/, still publishes its notices and dates in each feed's language; a message the instance's
+    catalog lacks comes from the package's."""
+
+    def __init__(self, locales_dir: Path, fallback: Path | None = None) -> None:
         self.locales_dir = locales_dir
-        self._catalogs: dict[str, Catalog | None] = {}
+        package = _package_locales() if fallback is None else fallback
+        same = _same_folder(locales_dir, package)
+        self.layers = [locales_dir] if same else [locales_dir, package]
+        self._catalogs: dict[str, list[Catalog]] = {}
         self._lock = threading.Lock()
 
-    def _catalog(self, code: str) -> Catalog | None:
+    def _catalog(self, code: str) -> list[Catalog]:
         with self._lock:
             if code not in self._catalogs:
-                self._catalogs[code] = self._load(code)
+                self._catalogs[code] = [
+                    c for c in (self._load(d, code) for d in self.layers) if c is not None
+                ]
+                if not self._catalogs[code] and _base(code) != "en":
+                    log.warning(
+                        "no catalog for %s in %s: its feed titles and notices are in English "
+                        "(add %s/%s/LC_MESSAGES/%s.po, see locales/README.md)",
+                        code, " or ".join(str(d) for d in self.layers), self.locales_dir, code, DOMAIN,
+                    )  # fmt: skip
             return self._catalogs[code]
 
-    def _load(self, code: str) -> Catalog | None:
-        candidates = [code, code.replace("-", "_"), code.split("-")[0].split("_")[0]]
-        for name in dict.fromkeys(candidates):
-            path = self.locales_dir / name / "LC_MESSAGES" / f"{DOMAIN}.po"
-            if path.is_file():
-                try:
-                    with path.open("rb") as fh:
-                        return read_po(fh, locale=name.replace("-", "_"))
-                except Exception as exc:  # a broken catalog must not stop publishing: fall back to English
-                    log.error("%s: cannot read catalog (%s); using English text", path, exc)
-                    return None
-        log.info("no catalog for %s in %s; using English text", code, self.locales_dir)
+    def files(self, code: str) -> list[Path]:
+        """The catalog files that serve `code`, instance first (what a feed's bytes depend on)."""
+        found = []
+        for folder in self.layers:
+            path = _find(folder, code)
+            if path is not None:
+                found.append(path)
+        return found
+
+    def missing(self, codes: Iterable[str]) -> list[str]:
+        """Languages (other than English, the messages' own language) that no catalog serves."""
+        return [code for code in codes if _base(code) != "en" and not self.files(code)]
+
+    @staticmethod
+    def _load(folder: Path, code: str) -> Catalog | None:
+        path = _find(folder, code)
+        if path is None:
+            return None
+        try:
+            with path.open("rb") as fh:
+                return read_po(fh, locale=path.parent.parent.name.replace("-", "_"))
+        except Exception as exc:  # a broken catalog must not stop publishing: the next layer, or English
+            log.error("%s: cannot read catalog (%s); using the next catalog or English text", path, exc)
+            return None
+
+    def _entry(self, code: str, message: str) -> str | None:
+        for catalog in self._catalog(code):
+            entry = catalog.get(message)
+            if entry is not None and entry.string and not entry.fuzzy and isinstance(entry.string, str):
+                return entry.string
         return None
 
     def has(self, code: str, message: str) -> bool:
-        """Whether the catalog for `code` translates `message`."""
-        catalog = self._catalog(code)
-        entry = catalog.get(message) if catalog is not None else None
-        return bool(entry is not None and entry.string and not entry.fuzzy)
+        """Whether a catalog for `code` translates `message`."""
+        return self._entry(code, message) is not None
 
     def gettext(self, code: str, message: str, **params: str) -> str:
         """The message in language `code` (English if untranslated), with %(name)s filled in."""
-        catalog = self._catalog(code)
-        text = message
-        if catalog is not None:
-            entry = catalog.get(message)
-            if entry is not None and entry.string and not entry.fuzzy and isinstance(entry.string, str):
-                text = entry.string
+        text = self._entry(code, message) or message
         return text % params if params else text
+
+
+def _base(code: str) -> str:
+    return code.replace("_", "-").split("-")[0]
+
+
+def _find(folder: Path, code: str) -> Path | None:
+    for name in dict.fromkeys([code, code.replace("-", "_"), _base(code)]):
+        path = folder / name / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if path.is_file():
+            return path
+    return None
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False

@@ -77,7 +77,11 @@ def open_context(
         http=client_for(config),
         clock=clock,
         restricted=PartnerRegistry(config.partners_file, config.languages.all).restricted,
-        faithful=Faithful(glossary=load_glossary(config.root)),
+        faithful=Faithful(
+            glossary=load_glossary(config.root),
+            names=config.translation.protect_names,
+            tags_language=config.languages.source,
+        ),
     )
     if config.serve.hubs:
         from syndicator.publish.websub import publish_listener
@@ -108,6 +112,9 @@ def rebuild_context(old: Context, config: Config, runner: Runner) -> Context:
         http=old.http
         if (config.http, config.site.link) == (old.config.http, old.config.site.link)
         else client_for(config),
+        faithful=replace(
+            old.faithful, names=config.translation.protect_names, tags_language=config.languages.source
+        ),
         # Loaded models stay loaded unless the engine settings changed.
         engines=old.engines if same_translation else {},
     )

@@ -95,7 +95,7 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
                  quality.Field("summary", article.summary, res.summary),
                  quality.Field("body", article.body_html, res.body_html, html=True)],
                 unit.source, unit.target, t,
-            )  # fmt: skip
+            ) or quality.signal_problem(res.signals, pair.engine, t.max_unknown_for(unit.target))  # fmt: skip
             if res.error:
                 log.warning("%s %s/%s: %s", unit.target, article.source, article.key, res.error)
         status = DONE if res is not None and not res.error else FAILED
@@ -110,6 +110,8 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
                 engine=pair.engine,
                 model_version=pair.model_id,
                 pivot=pair.pivot,
+                unknown_ratio=res.signals.unknown_ratio if res else None,
+                tags=res.tags if res else (),
                 error=(res.error if res else crash),
                 source_hash=by_id[article.id].content_hash,
                 updated=now,

@@ -45,20 +45,25 @@ def entry_path(article: Article, language: str) -> str:
 
 
 def provenance(translation: Translation) -> dict[str, Any]:
-    """Machine-readable origin of a translation: engine, model version, pivot, reviewed by a human."""
-    return {
+    """Machine-readable origin of a translation: engine, model version, pivot, reviewed by a human, and the
+    share of words the engine marked unknown (only for engines that mark them: Apertium)."""
+    data: dict[str, Any] = {
         "engine": translation.engine,
         "model": translation.model_version,
         "pivot": translation.pivot or None,
         "reviewed": translation.reviewed,
     }
+    if translation.unknown_ratio is not None and not translation.reviewed:
+        data["unknown_ratio"] = round(translation.unknown_ratio, 3)
+    return data
 
 
 def provenance_attributes(translation: Translation) -> dict[str, str]:
     """The provenance as data- attributes of the notice paragraph (empty values left out)."""
     data = provenance(translation)
     attrs = {"engine": data["engine"], "model": data["model"], "pivot": data["pivot"] or "",
-             "reviewed": "true" if data["reviewed"] else "false"}  # fmt: skip
+             "reviewed": "true" if data["reviewed"] else "false",
+             "unknown-ratio": str(data.get("unknown_ratio", ""))}  # fmt: skip
     return {f"data-{k}": v for k, v in attrs.items() if v}
 
 
@@ -95,6 +100,18 @@ class EntryBuilder:
         fixed = self.glossary.render(tag, language)
         return fixed if fixed is not None else self.catalogs.gettext(language, tag)
 
+    def _category(self, tag: str, index: int, language: str, translation: Translation) -> str:
+        """A tag in a translated entry: the glossary's, else the catalog's, else the engine's translation."""
+        shown = self.tags(tag, language)
+        if (
+            shown != tag
+            or self.catalogs.has(language, tag)
+            or self.glossary.render(tag, language) is not None
+        ):
+            return shown
+        engine = translation.tags[index] if index < len(translation.tags) else ""
+        return engine or tag
+
     def signature(self, language: str) -> str:
         """Hash of everything besides articles that shapes a language's bytes: when it changes, all of
         that language is republished."""
@@ -111,8 +128,8 @@ class EntryBuilder:
         # Language names, notices and tags come from every configured language's catalog.
         digest = hashlib.sha256()
         for code in self.config.languages.all:
-            po = self.catalogs.locales_dir / code / "LC_MESSAGES" / "syndicator.po"
-            digest.update(po.read_bytes() if po.is_file() else b"-")
+            files = self.catalogs.files(code)
+            digest.update(b"\0".join(po.read_bytes() for po in files) if files else b"-")
         return digest.hexdigest()
 
     def url(self, relpath: str) -> str:
@@ -211,7 +228,8 @@ class EntryBuilder:
             else article.updated,
             author=article.author,
             categories=tuple(
-                plain_text(tag if translation is None else self.tags(tag, language)) for tag in article.tags
+                plain_text(tag if translation is None else self._category(tag, i, language, translation))
+                for i, tag in enumerate(article.tags)
             ),
             image=image,
             alternates=alternates,

@@ -88,6 +88,11 @@ def _per_day_series(days: list[str], per_day: dict[str, dict[str, int]]) -> dict
     return {lang: [float(per_day.get(day, {}).get(lang, 0)) for day in days] for lang in languages}
 
 
+def _unknown(ratio: dict[str, float] | None) -> str:
+    """Words the engine marked unknown in done translations: mean and max ('' for engines that mark none)."""
+    return f"{ratio['mean']:.1%} (max {ratio['max']:.1%})" if ratio else ""
+
+
 def _backlog_series(samples: list[tuple[datetime, str, int]]) -> tuple[list[str], dict[str, list[float]]]:
     """Backlog per language at each sample time (carrying a language's last value forward)."""
     times = sorted({t for t, _, _ in samples})
@@ -131,6 +136,7 @@ def render_status_page(data: dict[str, Any]) -> bytes:
             "backlog": int(lang.get("backlog", 0)),
             "failed": lang.get("failed", 0),
             "no_model": lang.get("no-model", 0),
+            "unknown": _unknown(lang.get("unknown_ratio")),
             "last_publish": _when(lang.get("last_publish")),
             "publish_error": lang.get("publish_error") or "",
         }
@@ -175,6 +181,7 @@ def render_status_page(data: dict[str, Any]) -> bytes:
         sources=sources,
         languages=languages,
         models_missing=data.get("models_missing") or [],
+        catalogs_missing=data.get("catalogs_missing") or [],
         partners_stopped=stopped,
         warnings=[str(w) for w in data.get("warnings", [])],
         server=server,

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -75,6 +76,10 @@ translations = Table(
     # time has passed is free again, so a dead worker's work is taken over.
     Column("claimed_by", String(100), nullable=False, default="", server_default=""),
     Column("claimed_until", DateTime, nullable=True),
+    # Share of words the engine marked unknown (translate/quality.py); NULL for engines that mark nothing.
+    Column("unknown_ratio", Float, nullable=True),
+    # The article's tags as the engine translated them (JSON list, in the article's order).
+    Column("tags", Text, nullable=False, default="[]", server_default="[]"),
 )
 
 # Human corrections applied: which file version was checked against which version of the article.
@@ -222,7 +227,7 @@ Index(
 
 # The code's schema revision: the newest migration in store/migrations/versions (a test keeps them equal).
 # A store at another revision is upgraded by `syndicator migrate` (store/migrate.py).
-REVISION = "0003"
+REVISION = "0004"
 
 # Values that are keys of a unique index stay well below PostgreSQL's btree entry limit (about 2.7 kB):
 # longer ones are stored as their hash, which keeps them unique and findable.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -208,7 +209,9 @@ class TranslationsMixin(ArticlesMixin):
             if tr.status == DONE:
                 text = {"title": clean_text(tr.title), "summary": clean_text(tr.summary),
                         "body_html": clean_text(tr.body_html)}  # fmt: skip
-                values.update(text, source_hash=tr.source_hash)
+                # The ratio describes the text it came with (a failure's reason names its own).
+                tags = json.dumps([clean_text(t) for t in tr.tags], ensure_ascii=False)
+                values.update(text, source_hash=tr.source_hash, unknown_ratio=tr.unknown_ratio, tags=tags)
                 old = conn.execute(
                     select(
                         translations.c.title,
@@ -258,7 +261,24 @@ class TranslationsMixin(ArticlesMixin):
             reviewed=bool(row.reviewed),
             attempts=row.attempts,
             next_retry=aware_utc(row.next_retry),
+            unknown_ratio=row.unknown_ratio,
+            tags=_tags(row.tags),
         )
+
+    def unknown_ratios(self) -> dict[str, tuple[float, float]]:
+        """Per language, (mean, max) share of words the engine marked unknown in done translations."""
+        done = and_(translations.c.status == DONE, translations.c.unknown_ratio.is_not(None))
+        query = (
+            select(
+                translations.c.language,
+                func.avg(translations.c.unknown_ratio),
+                func.max(translations.c.unknown_ratio),
+            )
+            .where(done)
+            .group_by(translations.c.language)
+        )
+        with self.engine.connect() as conn:
+            return {lang: (float(mean), float(top)) for lang, mean, top in conn.execute(query)}
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Translation counts per language and status."""
@@ -337,6 +357,8 @@ class TranslationsMixin(ArticlesMixin):
                         source_hash=m["tr_source_hash"],
                         updated=aware_utc(m["tr_updated"]),
                         reviewed=bool(m["tr_reviewed"]),
+                        unknown_ratio=m["tr_unknown_ratio"],
+                        tags=_tags(m["tr_tags"]),
                     )
                 out.append((self._article(row), translation))
         return out
@@ -366,3 +388,12 @@ class TranslationsMixin(ArticlesMixin):
                 .values(status=PENDING, error="")
             )
             return int(result.rowcount or 0)
+
+
+def _tags(stored: str | None) -> tuple[str, ...]:
+    """Translated tags as stored (a JSON list); anything else reads as none."""
+    try:
+        tags = json.loads(stored or "[]")
+    except ValueError:
+        return ()
+    return tuple(str(t) for t in tags) if isinstance(tags, list) else ()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -27,6 +27,40 @@ class PairTranslator(Protocol):
     def translate_batch(self, sentences: Sequence[str]) -> list[str]:
         """Translate many sentences in one go, in order."""
         ...
+
+
+class MarkReader(Protocol):
+    """An engine that marks words it could not translate (Apertium: *, #, @) in what translate_batch returns."""
+
+    def read_marks(self, source: str, output: str) -> tuple[str, int, int]:
+        """(output without marks, words in it, words that were marked)."""
+        ...
+
+
+def mark_reader(pair: PairTranslator) -> MarkReader | None:
+    """The pair's mark reader, if its engine marks its output (through a pivot: the second engine's)."""
+    if isinstance(pair, PivotTranslator):
+        return mark_reader(pair.second)
+    return pair if callable(getattr(pair, "read_marks", None)) else None  # type: ignore[return-value]
+
+
+@dataclass
+class Signals:
+    """What an engine's output says about itself, summed over one article's sentences."""
+
+    words: int = 0  # words of the output, where the engine marks what it could not translate
+    unknown: int = 0  # of them, marked unknown, untranslatable or untransferred
+    marked: bool = False  # whether the engine marks at all (else `unknown` means nothing)
+    sentences: int = 0  # sentences with at least three ordinary words (the only ones judged below)
+    copied: int = 0  # of them, returned exactly as the source: left untranslated
+    looping: int = 0  # outputs that repeat a phrase over and over (a decoder stuck in a loop)
+
+    @property
+    def unknown_ratio(self) -> float | None:
+        """Marked words / words, or None when the engine does not mark its output."""
+        if not self.marked:
+            return None
+        return self.unknown / self.words if self.words else 0.0
 
 
 class Engine(Protocol):
@@ -120,9 +154,18 @@ class PivotTranslator:
         """Sentences as the first model sees them."""
         return self.first.split(text)
 
+    def common_words(self, words: Collection[str]) -> frozenset[str] | None:
+        """The first model's dictionary: it reads the source headline."""
+        known = getattr(self.first, "common_words", None)
+        return known(words) if callable(known) else None
+
     def translate_batch(self, sentences: Sequence[str]) -> list[str]:
         """Translate into the pivot, then on into the target."""
-        return self.second.translate_batch(self.first.translate_batch(sentences))
+        middle = self.first.translate_batch(sentences)
+        reader = mark_reader(self.first)
+        if reader is not None:  # the second engine must not see the first one's marks
+            middle = [reader.read_marks(s, m)[0] for s, m in zip(sentences, middle, strict=True)]
+        return self.second.translate_batch(middle)
 
 
 def find_pair(

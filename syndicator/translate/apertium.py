@@ -3,14 +3,16 @@ apertium-eng-spa), run in its HTML mode with many sentences per call."""
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import re
+import shlex
 import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from syndicator.errors import TranslationError
@@ -25,12 +27,29 @@ _ISO3 = {"en": "eng", "es": "spa", "fr": "fra", "ca": "cat", "pt": "por", "it": 
          "eo": "epo", "oc": "oci", "an": "arg", "ro": "ron", "de": "deu", "nl": "nld", "is": "isl", "mk": "mkd",
          "sh": "hbs", "sr": "hbs", "hr": "hbs", "bs": "hbs", "ast": "ast", "sc": "srd", "frp": "frp",
          "ru": "rus", "ar": "ara", "zh": "zho", "ja": "jpn", "ko": "kor", "pl": "pol", "uk": "ukr"}  # fmt: skip
+# Serbo-Croatian pairs come in standard variants (eng-hbs_HR…): each language gets its own.
+_VARIANTS = {"hr": "HR", "sr": "SR", "bs": "BS"}
+# Debian names a package after the pair it was first made for, whatever direction is asked.
+_PACKAGES = {("en", "es"): "apertium-eng-spa", ("en", "ca"): "apertium-eng-cat", ("en", "gl"): "apertium-en-gl",
+             ("en", "eo"): "apertium-eo-en", ("en", "hr"): "apertium-hbs-eng", ("en", "sr"): "apertium-hbs-eng",
+             ("en", "bs"): "apertium-hbs-eng", ("en", "sh"): "apertium-hbs-eng"}  # fmt: skip
 _MODES_DIR = Path("/usr/share/apertium/modes")
 MODES_MAX_AGE = 300.0  # seconds: the longest an `apertium -l` answer is reused (see ApertiumEngine.__init__)
 _LIST_TIMEOUT = 15.0
+_ANALYSIS = re.compile(r"\^([^/$]*)/([^$]*)\$")
 _BLOCK = re.compile(r'<p id="s(\d+)">(.*?)</p>', re.DOTALL)
-_MARKS = re.compile(r"(?<![\w])[*#@](?=\w)")
-_LEADING_UNKNOWN = re.compile(r"^((?:ZXQ\d+[\s,;:]*)+|[^\W\d_]+\s+)([^\W\d_]+)")
+# Apertium's marks: *unknown word (copied from the source), #generation failure (a bare lemma), @transfer
+# failure (no bilingual entry: the English word). Counted, then removed wherever they stick to a word
+# ("#reći", "point# out", "grad@'s").
+_MARK = re.compile(r"[*#@]+(?=[\w.,;:!?'\"”’)])|(?<=[\w.,;:!?'\"”’(])[*#@]+")
+_MARKED_WORD = re.compile(r"(?<![\w*#@])[*#@]+[^\W\d_]")
+_WORDS = re.compile(r"(?<![\w*#@])[*#@]*[^\W\d_][\w'’-]*")
+_LEADING_MARK = re.compile(r"(?<![\w*#@])[*#@]+(?=\w)")
+_SPACES = re.compile(r"\s+")
+_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
+# Lemmas of punctuation that leak out of a transfer failure (eng-hbs: '"' comes back as "@parquote").
+_LEAKED = re.compile(r"[*#@]*parquote[*#@]*")
+_LEADING_UNKNOWN = re.compile(r"^((?:8\d{3,}[\s,;:]*)+|[^\W\d_]+\s+)([^\W\d_]+)")
 _SPACE_AFTER_OPENING = re.compile(r"""(?:(?<=^)|(?<=\s))(["“«¿¡(])\s+""")
 
 
@@ -46,14 +65,19 @@ class ApertiumPair:
     ) -> None:
         self.binary, self.mode, self.source, self.target = binary, mode, source, target
         self.version, self.timeout = version, timeout
-        self.model_id = f"apertium:{mode}:{version}"
+        # ":marked": the memory holds Apertium's output with its marks (read_marks counts them each time);
+        # entries from before marks were kept must not be taken for clean output.
+        self.model_id = f"apertium:{mode}:{version}:marked"
 
     def split(self, text: str) -> list[str]:
         """Sentences (Apertium itself needs none; the sentence memory does)."""
         return split_sentences(text)
 
     def translate_batch(self, sentences: Sequence[str]) -> list[str]:
-        """All sentences in one call, each in its own numbered <p> so the output splits back reliably."""
+        """All sentences in one call, each in its own numbered <p> so the output splits back reliably.
+
+        The output keeps Apertium's marks (*, #, @): `read_marks` counts and removes them.
+        """
         if not sentences:
             return []
         doc = "\n".join(f'<p id="s{i}">{html.escape(s, quote=False)}</p>' for i, s in enumerate(sentences))
@@ -64,14 +88,50 @@ class ApertiumPair:
                 f"apertium {self.mode} returned {len(found)} of {len(sentences)} sentence blocks",
                 hint="check the apertium installation with: echo test | apertium -f html " + self.mode,
             )
-        return [self._clean(src, html.unescape(found[i])) for i, src in enumerate(sentences)]
+        return [html.unescape(found[i]).strip() for i in range(len(sentences))]
+
+    def read_marks(self, source: str, output: str) -> tuple[str, int, int]:
+        """(clean text, words, marked words) of one output of translate_batch."""
+        words = _WORDS.findall(output)
+        marked = sum(1 for w in words if _MARKED_WORD.match(w))
+        return self._clean(source, output), len(words), marked
+
+    def common_words(self, words: Collection[str]) -> frozenset[str] | None:
+        """Which of these lower-case words the pair's English analyser knows as they are (its dictionary
+        spells names with their capital: "lisbon" is unknown, "library" known). One lt-proc call; None
+        when the analyser cannot be run (headlines then fall back to the article's own text)."""
+        analyser = _analyser(self.mode)
+        if analyser is None:
+            return None
+        if not words:
+            return frozenset()
+        ordered = sorted(words)
+        try:
+            done = subprocess.run(
+                [*analyser, "-z"],
+                input="\0".join(ordered) + "\0",
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                timeout=self.timeout,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.warning("cannot run the %s analyser: %s", self.mode, exc)
+            return None
+        if done.returncode != 0:
+            log.warning("the %s analyser failed: %s", self.mode, done.stderr.strip()[:200])
+            return None
+        return frozenset(
+            m.group(1) for m in _ANALYSIS.finditer(done.stdout) if not m.group(2).startswith("*")
+        )
 
     def _run(self, doc: str) -> str:
         # Rule-based: ~thousands of words per second; the bound only catches a hung process.
         timeout = self.timeout + len(doc) / 2000
         try:
             done = subprocess.run(
-                [self.binary, "-f", "html", "-u", self.mode],
+                [self.binary, "-f", "html", self.mode],
                 input=doc,
                 capture_output=True,
                 text=True,
@@ -89,9 +149,13 @@ class ApertiumPair:
 
     @staticmethod
     def _clean(source: str, text: str) -> str:
-        # -u drops unknown-word marks; strip any left (* unknown, # generation error, @ transfer error).
-        text = _MARKS.sub("", text)
-        text = re.sub(r"\s+", " ", text).strip()  # a dropped pronoun ("He", "We") leaves a double space
+        text = _LEAKED.sub('"', text)
+        # A source with such characters of its own ("#1 hit", "*terms apply"): only the marks before words.
+        marks = _LEADING_MARK if any(ch in source for ch in "*#@") else _MARK
+        text = marks.sub("", text)
+        if ".." not in source:
+            text = _DOUBLE_STOP.sub(".", text)  # eng-hbs ends sentences with ".."
+        text = _SPACES.sub(" ", text).strip()  # a dropped pronoun ("He", "We") leaves a double space
         text = _SPACE_AFTER_OPENING.sub(r"\1", text)  # '" Queremos' → '"Queremos'
         # After an unknown word at the start (a placeholder, "Gusts"), Apertium capitalizes the next word.
         src, out = _LEADING_UNKNOWN.match(source), _LEADING_UNKNOWN.match(text)
@@ -175,7 +239,10 @@ class ApertiumEngine:
     @staticmethod
     def _mode_for(modes: Sequence[str], source: str, target: str) -> str | None:
         src, tgt = source.split("-")[0], target.split("-")[0]
-        for name in (f"{_ISO3.get(src, src)}-{_ISO3.get(tgt, tgt)}", f"{src}-{tgt}"):
+        names = [f"{_ISO3.get(src, src)}-{_ISO3.get(tgt, tgt)}", f"{src}-{tgt}"]
+        if tgt in _VARIANTS:  # Croatian from eng-hbs_HR, not the pair's default standard
+            names.insert(0, f"{names[0]}_{_VARIANTS[tgt]}")
+        for name in names:
             if name in modes:
                 return name
         return None
@@ -209,8 +276,24 @@ class ApertiumEngine:
         return infos
 
 
+@functools.lru_cache(maxsize=64)
+def _analyser(mode: str) -> tuple[str, ...] | None:
+    """The first stage of a mode's pipeline: the source-language analyser (lt-proc … automorf.bin)."""
+    try:
+        pipeline = (_MODES_DIR / f"{mode}.mode").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    first = shlex.split(pipeline.split("|", 1)[0])
+    if not first or first[0] != "lt-proc" or not first[-1].endswith(".bin"):
+        return None
+    return ("lt-proc", first[-1])
+
+
 def install_hint(source: str, target: str) -> str:
     """The Debian package that would provide a pair, e.g. apertium-eng-spa."""
+    known = _PACKAGES.get((source.split("-")[0], target.split("-")[0]))
+    if known:
+        return known
     src, tgt = (_ISO3.get(x.split("-")[0], x) for x in (source, target))
     return f"apertium-{src}-{tgt}"
 

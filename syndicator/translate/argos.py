@@ -11,7 +11,7 @@ import re
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +167,12 @@ class ArgosPair:
                     intra_threads=intra,
                 )
             return self._translator
+
+    def common_words(self, words: Collection[str]) -> frozenset[str]:
+        """Which of these lower-case words the model's vocabulary knows at least as well as their capitalized
+        form: SentencePiece spells a frequent form in fewer pieces ("▁London" is one, "london" two)."""
+        encode = self.pkg.tokenizer.encode
+        return frozenset(w for w in words if len(encode(w)) <= len(encode(w[:1].upper() + w[1:])))
 
     def split(self, text: str) -> list[str]:
         """Sentences, by the package's own splitter."""

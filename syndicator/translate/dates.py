@@ -47,14 +47,26 @@ _DATE = re.compile(
     re.VERBOSE,
 )
 
-# "on <date>" and "from <a> to <b>" in languages where we know the phrasing; elsewhere the preposition is
-# left to the model (or, for from-ranges in languages below, dropped in favour of CLDR's interval form).
-_ON = {"es": "el {}", "ca": "el {}", "fr": "le {}", "it": "il {}", "pt": "em {}", "de": "am {}",
-       "ru": "{}", "zh": "{}", "ja": "{}", "ko": "{}"}  # fmt: skip
+# "on <date>" and "from <a> to <b>" per language; CLDR has the dates but not these phrases. A language not
+# listed here has the preposition left to the engine (which may leave it in English: eng-hbs wrote
+# "on 3. ožujka 2026" before Croatian was listed), and from-ranges become CLDR's interval form.
+_ON = {"es": "el {}", "ca": "el {}", "gl": "o {}", "fr": "le {}", "it": "il {}", "pt": "em {}", "de": "am {}",
+       "nl": "op {}", "eo": "la {}", "ru": "{}", "uk": "{}", "pl": "{}", "hr": "{}", "bs": "{}", "sr": "{}",
+       "zh": "{}", "ja": "{}", "ko": "{}"}  # fmt: skip
 _ON_BOTH = {"fr": "les {}"}  # "on March 3 and 4"
-_FROM_TO = {"es": "del {} al {}", "ca": "del {} al {}", "fr": "du {} au {}", "it": "dal {} al {}",
-            "pt": "de {} a {}", "de": "vom {} bis {}", "ru": "с {} по {}", "ar": "من {} إلى {}"}  # fmt: skip
+_ON_WEEKDAY = {"hr": "u {}", "bs": "u {}", "sr": "u {}"}  # "on Tuesday, March 3": "u utorak, 3. ožujka"
+_FROM_TO = {"es": "del {} al {}", "ca": "del {} al {}", "gl": "do {} ao {}", "fr": "du {} au {}",
+            "it": "dal {} al {}", "pt": "de {} a {}", "de": "vom {} bis {}", "nl": "van {} tot {}",
+            "eo": "de la {} ĝis la {}", "ru": "с {} по {}", "uk": "з {} по {}", "pl": "od {} do {}",
+            "hr": "od {} do {}", "bs": "od {} do {}", "sr": "od {} do {}", "ar": "من {} إلى {}"}  # fmt: skip
 _INTERVAL_ONLY = {"zh", "ja", "ko"}  # "from" reads naturally as CLDR's interval form
+# Where CLDR's own patterns are wrong for news text. Esperanto: CLDR writes "3 Marto 2026"; Esperanto writes
+# ordinal days and lower-case months ("3-a de marto 2026"; "on" is the accusative: "la 3-an de marto").
+_PATTERNS = {
+    "eo": {"yMMMMd": "d-'a' 'de' MMMM y", "MMMMd": "d-'a' 'de' MMMM", "d": "d-'a'",
+           "yMMMMEEEEd": "EEEE, 'la' d-'a' 'de' MMMM y", "MMMMEEEEd": "EEEE, 'la' d-'a' 'de' MMMM"},
+}  # fmt: skip
+_LOWER = {"eo"}  # month and weekday names are not capitalized
 
 
 @dataclass(frozen=True)
@@ -126,28 +138,47 @@ def _day(text: str) -> int:
 
 
 def render(found: FoundDate, language: str) -> str:
-    """The date or range as written in `language` (CLDR patterns, full weekday names)."""
+    """The date or range as written in `language` (CLDR patterns, full weekday and month names)."""
     locale = _locale(language)
     base = locale.language
+    text = _render(found, locale, base)
+    return text.lower() if base in _LOWER else text
+
+
+def _render(found: FoundDate, locale: Locale, base: str) -> str:
     year = "y" if found.has_year else ""
+
+    def fmt(day: date, skeleton: str) -> str:
+        return format_date(day, _pattern(skeleton, locale), locale=locale)
+
     if found.last is None:
-        skeleton = f"{year}MMMM{'EEEE' if found.weekday else ''}d"
-        text = format_date(found.first, _pattern(skeleton, locale), locale=locale)
-        return _ON[base].format(text) if found.prep == "on" else text
+        text = fmt(found.first, f"{year}MMMM{'EEEE' if found.weekday else ''}d")
+        if found.prep != "on":
+            return text
+        if base == "eo":  # the accusative of time: "la 3-an de marto", "mardon, la 3-an de marto"
+            text = text.replace("-a ", "-an ", 1)
+            head, comma, rest = text.partition(",")
+            return f"{head}n{comma}{rest}" if found.weekday else f"la {text}"
+        phrase = _ON_WEEKDAY.get(base, _ON[base]) if found.weekday else _ON[base]
+        return phrase.format(text)
     first, last = found.first, found.last
+    same_month = (first.year, first.month) == (last.year, last.month)
     if found.both:
-        same_month = (first.year, first.month) == (last.year, last.month) and base not in _INTERVAL_ONLY
+        same_month = same_month and base not in _INTERVAL_ONLY
         skeleton = "d" if same_month else f"{year}MMMMd" if base in _INTERVAL_ONLY else "MMMMd"
-        left = format_date(first, _pattern(skeleton, locale), locale=locale)
-        right = format_date(last, _pattern(f"{year}MMMMd", locale), locale=locale)
-        text = format_list([left, right], locale=locale)
+        text = format_list([fmt(first, skeleton), fmt(last, f"{year}MMMMd")], locale=locale)
         return _ON_BOTH.get(base, _ON[base]).format(text) if found.prep == "on" else text
     if found.prep == "from" and base in _FROM_TO:
-        same_month = (first.year, first.month) == (last.year, last.month)
-        left = format_date(first, _pattern("d" if same_month else "MMMMd", locale), locale=locale)
-        right = format_date(last, _pattern(f"{year}MMMMd", locale), locale=locale)
-        return _FROM_TO[base].format(left, right)
-    return format_interval(first, last, f"{year}MMMMd", locale=locale)
+        return _FROM_TO[base].format(fmt(first, "d" if same_month else "MMMMd"), fmt(last, f"{year}MMMMd"))
+    if base not in _PATTERNS:
+        text = format_interval(first, last, f"{year}MMMMd", locale=locale)
+        # CLDR has no wide-month interval for some locales and abbreviates ("12. – 14. svi 2026."):
+        # only its own form with the month written out is taken.
+        if base in _INTERVAL_ONLY or format_date(last, "MMMM", locale=locale) in text:
+            return text
+    if same_month:
+        return f"{fmt(first, 'd')}–{fmt(last, f'{year}MMMMd')}"
+    return f"{fmt(first, 'MMMMd')} – {fmt(last, f'{year}MMMMd')}"
 
 
 @functools.lru_cache(maxsize=256)
@@ -158,6 +189,9 @@ def _locale(language: str) -> Locale:
 @functools.lru_cache(maxsize=1024)
 def _pattern(skeleton: str, locale: Locale) -> str:
     """The locale's pattern for a skeleton, with weekdays written out in full (cached: matching is slow)."""
+    own = _PATTERNS.get(locale.language, {})
+    if skeleton in own:
+        return own[skeleton]
     key = match_skeleton(skeleton, locale.datetime_skeletons) or skeleton
     pattern = locale.datetime_skeletons[key].pattern if key in locale.datetime_skeletons else key
     if "EEEE" not in skeleton:

@@ -3,8 +3,9 @@ batch the rest (the model works on one batch while the next articles are split),
 
 Each HTML block (a paragraph, a list item, a heading) goes to the model whole, its inline tags (links,
 emphasis) as placeholder tokens, so sentences are not cut at a link. When a block's tokens do not come back
-intact, that block falls back to the safe mode: each HTML text node translated on its own, tags and
-attributes never shown to the model. Damaged output is never published.
+intact, that block falls back to the safe mode: each HTML text node translated on its own, cut at its
+protected spans (glossary terms, names, dates, URLs… put back as rendered between the translated pieces), tags,
+attributes and placeholders never shown to the model. Damaged output is never published.
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ from lxml import etree
 
 from syndicator.glossary import EMPTY, Glossary
 from syndicator.models import Article
-from syndicator.translate import PairTranslator
-from syndicator.translate.headline import capitalize_first, proper_nouns, sentence_case
+from syndicator.translate import PairTranslator, Signals, mark_reader, quality
+from syndicator.translate.headline import capitalize_first, proper_nouns, sentence_case, title_words
+from syndicator.translate.names import known_names
 from syndicator.translate.protect import TOKEN_RE, Protected, Protector, globalize, localize
 
 log = logging.getLogger(__name__)
 
 _SPACE = re.compile(r"\s+")
+_SENTENCE_END = re.compile(r"[.!?]\s*\Z")
 _EDGES = re.compile(r"^(\s*)(.*?)(\s*)\Z", re.DOTALL)
 # Text inside these is code or data, not prose: never sent to a model.
 _KEEP_TAGS = {"code", "pre", "kbd", "samp", "var", "script", "style"}
@@ -60,6 +63,10 @@ class Faithful:
 
     glossary: Glossary = EMPTY
     protect: bool = True  # False: the plain text-node mode only (no placeholders, no dates, no glossary)
+    names: bool = True  # protect names beyond the glossary (translate/names.py)
+    # The language tags are written in (the site's): an article in another language keeps its tags for
+    # the catalogs, as its engine would read them in the wrong language. None: the article's own.
+    tags_language: str | None = None
 
 
 @dataclass
@@ -72,6 +79,8 @@ class TranslatedText:
     body_html: str = ""
     error: str = ""
     fallbacks: int = 0  # protected runs whose placeholders did not survive: translated node by node
+    signals: Signals = field(default_factory=Signals)  # what the engine's output says about itself
+    tags: tuple[str, ...] = ()  # the article's tags, translated (in the article's order)
 
 
 class _Segment:
@@ -97,15 +106,49 @@ class _Segment:
         return self.lead + _sep(target).join(done[sentence_key(s)] for s in self.sentences) + self.trail
 
 
+class _Pieces:
+    """The safe mode's unit: a text node cut at its protected spans, the plain pieces translated on their own
+    and the spans put back as rendered (cut on first use, like a segment: most are never needed)."""
+
+    def __init__(self, text: str, pair: PairTranslator, protector: Protector | None) -> None:
+        self.text, self.pair, self.protector = text, pair, protector
+        self._parts: list[_Segment | tuple[str, bool]] | None = None
+
+    @property
+    def parts(self) -> list[_Segment | tuple[str, bool]]:
+        """Plain segments and (rendered span, the source began with a capital)."""
+        if self._parts is None:
+            pieces = self.protector.pieces(self.text) if self.protector else [(self.text, False, False)]
+            self._parts = [(t, upper) if kept else _segment(t, self.pair) for t, kept, upper in pieces]
+        return self._parts
+
+    @property
+    def sentences(self) -> list[str]:
+        """The plain pieces' sentences."""
+        return [s for part in self.parts if isinstance(part, _Segment) for s in part.sentences]
+
+    def join(self, done: dict[str, str], target: str) -> str:
+        out = ""
+        for part in self.parts:
+            if isinstance(part, _Segment):
+                out += part.join(done, target)
+                continue
+            value, upper = part
+            if upper and (not out.strip() or _SENTENCE_END.search(out[-8:])):
+                value = capitalize_first(value)
+            out += value
+        return out
+
+
 @dataclass
 class _Run:
     """A protected run (title, summary or HTML block) and the plain segments it falls back to."""
 
     prot: Protected
     sentences: list[tuple[str, list[int]]]  # sentence with tokens numbered from 1, and their block numbers
-    fallback: list[_Segment]
+    fallback: list[_Pieces]
     element: etree._Element | None = None  # the HTML block, or None for title and summary
-    nodes: list[tuple[etree._Element, str, _Segment]] = field(default_factory=list)
+    nodes: list[tuple[etree._Element, str, _Pieces]] = field(default_factory=list)
     result: str | None = None
 
     def finish(self, done: dict[str, str], target: str) -> None:
@@ -165,30 +208,47 @@ def _is_block(el: etree._Element) -> bool:
 class _Document:
     """One article cut into protected runs and plain segments that point back into the parsed tree."""
 
-    def __init__(self, article: Article, pair: PairTranslator, faithful: Faithful) -> None:
+    def __init__(
+        self,
+        article: Article,
+        pair: PairTranslator,
+        faithful: Faithful,
+        common: frozenset[str] | None = None,
+    ) -> None:
+        """`common`: the lower-case words the engine's dictionary knows (headline casing), if it has one."""
         self.article, self.pair = article, pair
         terms = faithful.glossary.for_language(pair.target)
         # An engine may pass some spans through intact on its own (Apertium: numbers); protecting them
-        # anyway would only cost grammar ("ZXQ2 los residentes").
+        # anyway would only cost grammar ("8002 los residentes").
         skip = frozenset(getattr(pair, "passes_through", ()))
-        self.protector = (
-            Protector(pair.target, article.published.year, terms, skip) if faithful.protect else None
+        body_text = _text_of(article.body_html)
+        known = (
+            known_names(f"{article.summary}\n{body_text}") if faithful.protect and faithful.names else None
         )
-        names = proper_nouns(f"{article.summary} {_text_of(article.body_html)}")
-        title = sentence_case(article.title, names, [t.text for t in faithful.glossary.terms])
+        self.protector = (
+            Protector(pair.target, article.published.year, terms, skip, known) if faithful.protect else None
+        )
+        # A summary or body that repeats the Title Case headline is no evidence that its words are names.
+        evidence = f"{article.summary} {body_text}".replace(article.title, " ") if article.title else ""
+        names = proper_nouns(evidence)
+        title = sentence_case(article.title, names, [t.text for t in faithful.glossary.terms], common)
         self.title = self._plain_run(title)
         self.summary = self._plain_run(article.summary)
+        # Tags go to the engine too: feeds show a tag as the glossary fixes it, else as the catalog
+        # translates it, else as translated here (publish/entries.py).
+        same = faithful.tags_language in (None, article.language)
+        self.tags = [self._plain_run(tag) for tag in article.tags] if same else []
         self.root = lxml.html.fragment_fromstring(article.body_html or "<p></p>", create_parent="div")
-        self.nodes: list[tuple[etree._Element, str, _Segment]] = []
+        self.nodes: list[tuple[etree._Element, str, _Pieces]] = []
         self.blocks: list[_Run] = []
         self._walk(self.root)
 
     def _plain_run(self, text: str) -> _Run:
         prot = Protected(self.protector)
         prot.add_text(text)
-        return self._run(prot, [_segment(text, self.pair)])
+        return self._run(prot, [_Pieces(text, self.pair, self.protector)])
 
-    def _run(self, prot: Protected, fallback: list[_Segment]) -> _Run:
+    def _run(self, prot: Protected, fallback: list[_Pieces]) -> _Run:
         sentences = self.pair.split(prot.text) if prot.usable and self.protector and prot.text else []
         return _Run(prot, [localize(s) for s in sentences], fallback)
 
@@ -198,21 +258,21 @@ class _Document:
         if self.protector is not None and _is_block(el):
             prot = Protected(self.protector)
             _fill(prot, el)
-            nodes = _text_nodes(el, self.pair)
+            nodes = _text_nodes(el, self.pair, self.protector)
             run = self._run(prot, [seg for _, _, seg in nodes])
             run.element, run.nodes = el, nodes
             self.blocks.append(run)
             return
         if el.text:
-            self.nodes.append((el, "text", _segment(el.text, self.pair)))
+            self.nodes.append((el, "text", _Pieces(el.text, self.pair, self.protector)))
         for child in el:
             if isinstance(child.tag, str):
                 self._walk(child)
             if child.tail:
-                self.nodes.append((child, "tail", _segment(child.tail, self.pair)))
+                self.nodes.append((child, "tail", _Pieces(child.tail, self.pair, self.protector)))
 
     def runs(self) -> list[_Run]:
-        return [self.title, self.summary, *self.blocks]
+        return [self.title, self.summary, *self.tags, *self.blocks]
 
     def first_round(self) -> list[str]:
         """Sentences to translate first: protected runs where possible, plain text elsewhere."""
@@ -269,13 +329,26 @@ class _Document:
         summary = self.summary.result
         if summary is None:
             summary = self.summary.fallback[0].join(done, target)
+        tags = [
+            _like(run.prot.raw[0] if run.prot.raw else "", run.result or run.fallback[0].join(done, target))
+            for run in self.tags
+        ]
         return TranslatedText(
             article_id=self.article.id,
             title=capitalize_first(title),
             summary=summary,
             body_html=body if self.article.body_html else "",
+            tags=tuple(tags),
             fallbacks=sum(1 for r in self.runs() if r.sentences and r.result is None),
         )
+
+
+def _like(source: str, translated: str) -> str:
+    """A translated tag with its source's initial case ("culture" → "cultura", not "Cultura")."""
+    translated = translated.strip()
+    if source[:1].islower() and translated[:1].isupper() and not translated[1:2].isupper():
+        return translated[:1].lower() + translated[1:]
+    return translated
 
 
 def _fill(prot: Protected, el: etree._Element) -> None:
@@ -291,7 +364,9 @@ def _fill(prot: Protected, el: etree._Element) -> None:
         prot.add_text(child.tail or "")
 
 
-def _text_nodes(el: etree._Element, pair: PairTranslator) -> list[tuple[etree._Element, str, _Segment]]:
+def _text_nodes(
+    el: etree._Element, pair: PairTranslator, protector: Protector | None
+) -> list[tuple[etree._Element, str, _Pieces]]:
     """The safe mode: each text node of an element (not its tail), outside code, on its own."""
     nodes = []
     for node in el.iter():
@@ -300,9 +375,9 @@ def _text_nodes(el: etree._Element, pair: PairTranslator) -> list[tuple[etree._E
         if any(a.tag in _KEEP_TAGS for a in node.iterancestors()):
             continue
         if node.text:
-            nodes.append((node, "text", _segment(node.text, pair)))
+            nodes.append((node, "text", _Pieces(node.text, pair, protector)))
         if node is not el and node.tail:
-            nodes.append((node, "tail", _segment(node.tail, pair)))
+            nodes.append((node, "tail", _Pieces(node.tail, pair, protector)))
     return nodes
 
 
@@ -347,6 +422,10 @@ class _Batcher:
             done,
         )
         self.pair_key = f"{pair.source}>{pair.target}"
+        # An engine that marks what it could not translate: the memory keeps its marks, `done` the clean
+        # text, `marks` the counts (words, marked words) per sentence.
+        self.reader = mark_reader(pair)
+        self.marks: dict[str, tuple[int, int]] = {}
         self.claimed: set[str] = set()  # looked up in the memory already: found, pending or in flight
         self.pending: list[tuple[str, str]] = []  # (key, normalized sentence) not yet sent
         self.flights: list[tuple[list[tuple[str, str]], Future[list[str]]]] = []
@@ -364,7 +443,8 @@ class _Batcher:
             found = self.translation_memory.translation_memory_lookup(
                 self.pair_key, self.pair.model_id, list(wanted)
             )
-            self.done.update(found)
+            for key, out in found.items():
+                self._accept(key, wanted[key], out)
             missing = [(key, text) for key, text in wanted.items() if key not in found]
             self.translation_memory.translation_memory_count(
                 self.pair_key, hits=len(found), misses=len(missing)
@@ -421,7 +501,43 @@ class _Batcher:
         self.translation_memory.translation_memory_store(
             self.pair_key, self.pair.model_id, [r for r in rows if r[2].strip()]
         )
-        self.done.update({key: out for key, _, out in rows})
+        for key, text, out in rows:
+            self._accept(key, text, out)
+
+    def _accept(self, key: str, source: str, output: str) -> None:
+        if self.reader is None:
+            self.done[key] = output
+            return
+        clean, words, marked = self.reader.read_marks(source, output)
+        self.done[key] = clean
+        self.marks[key] = (words, marked)
+
+    def signals(self, sentences: Sequence[str]) -> Signals:
+        """The engine's signals over these sentences (translated, in `done`)."""
+        found = Signals(marked=self.reader is not None)
+        for sentence in sentences:
+            key = sentence_key(sentence)
+            words, marked = self.marks.get(key, (0, 0))
+            found.words += words
+            found.unknown += marked
+            output = self.done[key]
+            if quality.loops(output) and not quality.loops(sentence):
+                found.looping += 1
+            if quality.ordinary_words(sentence) >= quality.MIN_WORDS_FOR_UNCHANGED:
+                found.sentences += 1
+                found.copied += quality.copied(sentence, output)
+        return found
+
+
+def _common_words(pair: PairTranslator, articles: Sequence[Article]) -> frozenset[str] | None:
+    """The headline words the engine's dictionary knows as ordinary lower-case words (one look-up for all
+    articles), or None when the engine has no dictionary."""
+    lookup = getattr(pair, "common_words", None)
+    if not callable(lookup):
+        return None
+    words = {w for article in articles for w in title_words(article.title)}
+    known = lookup(words) if words else frozenset()
+    return None if known is None else frozenset(known)
 
 
 def translate_articles(
@@ -437,11 +553,12 @@ def translate_articles(
     results: dict[int, TranslatedText] = {}
     done: dict[str, str] = {}
     batcher = _Batcher(pair, translation_memory, batch_size, done)
+    common = _common_words(pair, articles)
     try:
         group: list[str] = []
         for article in articles:
             try:
-                doc = _Document(article, pair, faithful)
+                doc = _Document(article, pair, faithful, common)
             except (etree.ParserError, ValueError) as exc:
                 results[article.id] = TranslatedText(
                     article.id, error=f"cannot parse the article's HTML: {exc}"
@@ -462,7 +579,9 @@ def translate_articles(
         batcher.close()
     for doc in docs:
         results[doc.article.id] = doc.render(done, pair.target)
-        empty = [s for s in doc.used() if not done[sentence_key(s)].strip()]
+        used = doc.used()
+        results[doc.article.id].signals = batcher.signals(used)
+        empty = [s for s in used if not done[sentence_key(s)].strip()]
         if empty:
             results[doc.article.id].error = f"the model returned nothing for {len(empty)} sentence(s)"
     return [results[a.id] for a in articles]

@@ -1,14 +1,17 @@
 """Headlines: English Title Case to sentence case before translation, and a capital first letter after.
 
 Models are trained on running text: "City Libraries Start A Reading Programme" reads to them as a string of
-names. Words kept capitalized: the first, acronyms, glossary terms, and proper nouns, i.e. words the article's
-own text capitalizes in the middle of a sentence.
+names. A word is lowercased only when the engine's own dictionary knows it as an ordinary lower-case word
+(Apertium's English analyser knows "library" but not "lisbon"; an Argos model's SentencePiece vocabulary
+spells "london" in more pieces than "London") and the article's own text does not capitalize it in the middle
+of a sentence. Kept as they are: the first word, acronyms, glossary terms. An engine without a dictionary
+(the pseudo engine) falls back to the article's text alone.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 
 _SMALL = {"a", "an", "the", "and", "but", "or", "nor", "for", "so", "yet", "as", "at", "by", "in", "of", "off",
           "on", "per", "to", "up", "via", "with", "from", "into", "onto", "over", "than", "vs"}  # fmt: skip
@@ -38,8 +41,21 @@ def proper_nouns(text: str) -> set[str]:
     return names
 
 
-def sentence_case(title: str, keep_words: Iterable[str] = (), keep_phrases: Iterable[str] = ()) -> str:
-    """Title Case → sentence case, keeping acronyms, the given words and phrases; other titles unchanged."""
+def title_words(title: str) -> set[str]:
+    """The lower-cased words sentence_case may lowercase in a Title Case title (none in other titles)."""
+    if not is_title_case(title):
+        return set()
+    return {w.lower() for w in _WORD.findall(title)[1:] if not (len(w) > 1 and w.isupper())}
+
+
+def sentence_case(
+    title: str,
+    keep_words: Iterable[str] = (),
+    keep_phrases: Iterable[str] = (),
+    common: Container[str] | None = None,
+) -> str:
+    """Title Case → sentence case, keeping acronyms, the given words and phrases, and words that are not
+    `common` lower-case words (when the engine's dictionary says which are); other titles unchanged."""
     if not is_title_case(title):
         return title
     keep = set(keep_words)
@@ -56,6 +72,8 @@ def sentence_case(title: str, keep_words: Iterable[str] = (), keep_phrases: Iter
             return word  # a name, an acronym (OHA) or a mixed-case name (McDonald)
         if _SENTENCE_END.search(title[: m.start()]):
             return word  # a second sentence or a subtitle after a colon
+        if common is not None and word.lower() not in common:
+            return word  # not an ordinary word to the engine: a name ("Lisbon")
         return word.lower()
 
     return _WORD.sub(lower, title)

@@ -1,27 +1,37 @@
 """Protected spans: what a model must not touch is replaced by placeholder tokens and restored afterwards.
 
-Tokens look like ``ZXQ1``: a short uppercase "word" that Apertium passes through as an unknown word and
-neural models copy like an acronym. URLs, e-mail addresses, numbers, glossary terms, dates (rendered in the
-target locale) and inline HTML tags (links, emphasis) become tokens. `Protected.restore` refuses output in
-which a token is lost, duplicated, invented or tags are crossed: the caller then falls back to a safer mode.
+Tokens are four-digit numbers, ``8001``, ``8002``…: numbers are the one kind of word that every installed
+engine copies as it is. Letter tokens were measured to break (tests/test_token_scheme.py runs the proof on
+every English→X Apertium pair): apertium-en-gl split "ZXQ1" into "ZXQ/ZXq/ZxQ/Zxq1" and "ZXQ dito2",
+apertium-en-eo case-folded it after an abbreviation ("S-ro. Zxq1"); a number has no case, no inflection and no
+inner boundary. URLs, e-mail addresses, numbers, glossary terms, names, dates (rendered in the target locale)
+and inline HTML tags (links, emphasis) become tokens. `Protected.restore` refuses output in which a token is
+lost, duplicated, invented, split (a digit run the source did not have: "80 01", "8.001") or tags are
+crossed: the caller then falls back to a safer mode.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from syndicator.translate.amounts import find_amounts, render_amount
 from syndicator.translate.dates import find_dates, render
+from syndicator.translate.names import find_names
 
-TOKEN = "ZXQ{}"
-TOKEN_RE = re.compile(r"\bZXQ(\d+)\b", re.IGNORECASE)
+# "8" then the token's number, at least three digits: 8001…8999, then 81000… (never ambiguous).
+TOKEN_PREFIX = "8"
+# Not part of a larger number ("3.8001", "8001,5") nor of a word ("A8001").
+TOKEN_RE = re.compile(r"(?<![\w.,])8(\d{3,})(?!\w|[.,]\d)")
+_DIGITS = re.compile(r"\d+")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]]")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _NUMBER = re.compile(r"(?<![\w.,])[$€£¥]?\d+(?:[.,]\d+)*(?:\s?%)?(?!\w)")
-_TIGHT_BEFORE = re.compile(r"(\bZXQ\d+) (?=[.,;:!?)\]»”])")
-_TIGHT_AFTER = re.compile(r"(?<=[(\[«“]) (ZXQ\d+\b)")
+_TIGHT_BEFORE = re.compile(r"(\b8\d{3,}) (?=[.,;:!?)\]»”])")
+_TIGHT_AFTER = re.compile(r"(?<=[(\[«“]) (8\d{3,}\b)")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s*)$")
 
 
@@ -46,8 +56,11 @@ class Protector:
         year: int,
         terms: Sequence[tuple[str, str]] = (),
         skip: frozenset[str] = frozenset(),
+        names: frozenset[str] | None = None,
     ) -> None:
-        self.language, self.year, self.skip = language, year, skip
+        """`skip`: kinds the engine keeps by itself ("number"); `names`: the article's known names
+        (names.known_names), or None when names beyond the glossary are not protected."""
+        self.language, self.year, self.skip, self.names = language, year, skip, names
         self.terms = dict(terms)
         alternatives = "|".join(re.escape(t) for t, _ in sorted(terms, key=lambda tr: -len(tr[0])))
         self._terms = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)") if alternatives else None
@@ -64,13 +77,37 @@ class Protector:
                 candidates.append((2, m.start(), m.end(), self.terms[m.group()]))
         for d in find_dates(text, self.year, self.language):
             candidates.append((3, d.start, d.end, render(d, self.language)))
-        for m in _NUMBER.finditer(text) if "number" not in self.skip else ():
-            candidates.append((4, m.start(), m.end(), m.group()))
+        for a in find_amounts(text):
+            candidates.append((4, a.start, a.end, render_amount(a, self.language)))
+        if self.names is not None:
+            for start, end in find_names(text, self.names):
+                candidates.append((5, start, end, text[start:end]))
+        # A number that looks like a token is always one (else the output could not be told apart).
+        numbers = _NUMBER if "number" not in self.skip else TOKEN_RE
+        for m in numbers.finditer(text):
+            candidates.append((6, m.start(), m.end(), m.group()))
         taken: list[tuple[int, int, str]] = []
         for _, start, end, value in sorted(candidates, key=lambda c: (c[0], c[1])):
             if all(end <= s or start >= e for s, e, _ in taken):
                 taken.append((start, end, value))
         return sorted(taken)
+
+    def pieces(self, text: str) -> list[tuple[str, bool, bool]]:
+        """Text cut at its protected spans: (plain text, False, _) for the engine, (rendered span, True,
+        whether the source began with a capital) kept.
+
+        The safe mode's unit: no placeholder can be lost, and the glossary, names and dates still hold.
+        """
+        out: list[tuple[str, bool, bool]] = []
+        pos = 0
+        for start, end, value in self.spans(text):
+            if start > pos:
+                out.append((text[pos:start], False, False))
+            out.append((value, True, text[start].isupper()))
+            pos = end
+        if pos < len(text):
+            out.append((text[pos:], False, False))
+        return out
 
 
 @dataclass
@@ -82,24 +119,36 @@ class Protected:
     parts: list[str] = field(default_factory=list)
     raw: list[str] = field(default_factory=list)  # the source text alone, for spacing decisions
     usable: bool = True  # False when the source itself contains something that looks like a token
+    # Digit runs of the source outside protected spans: any other digits in the output are a split token.
+    digits: Counter[str] = field(default_factory=Counter)
     _pending: list[Span] = field(default_factory=list)
 
     def add_text(self, text: str) -> None:
         """Append source text, protecting what the protector finds in it."""
         if not text:
             return
-        if TOKEN_RE.search(text):
-            self.usable = False
         for span in self._pending:
             span.space_after = text[:1].isspace()
         self._pending = []
         pos = 0
         for start, end, value in self.protector.spans(text) if self.protector else []:
-            self.parts.append(text[pos:start])
+            if pos > 0 and text[pos:start] in ("", ".", ","):
+                # Two spans touching ("$3" right after a term) or apart by a point ("OHA.HCL"): one token,
+                # or "8001.8002" would read as one number.
+                self.spans[-1].value += text[pos:start] + value
+                pos = end
+                continue
+            self._bare(text[pos:start])
             self.parts.append(self._token(Span(value, upper=text[start].isupper())))
             pos = end
-        self.parts.append(text[pos:])
+        self._bare(text[pos:])
         self.raw.append(text)
+
+    def _bare(self, text: str) -> None:
+        if TOKEN_RE.search(text):
+            self.usable = False
+        self.digits.update(_DIGITS.findall(text))
+        self.parts.append(text)
 
     def add_tag(self, kind: str, markup: str) -> int:
         """Append an inline tag (or a whole element kept as is); returns its token number."""
@@ -118,21 +167,23 @@ class Protected:
 
     def _token(self, span: Span) -> str:
         self.spans.append(span)
-        return TOKEN.format(len(self.spans))
+        return token(len(self.spans))
 
     @property
     def text(self) -> str:
         """What goes to the model (whitespace folded)."""
         text = re.sub(r"\s+", " ", "".join(self.parts)).strip()
-        # The spaces put around tag tokens are not wanted before punctuation ("ZXQ4 ." reads oddly).
+        # The spaces put around tag tokens are not wanted before punctuation ("8004 ." reads oddly).
         return _TIGHT_AFTER.sub(r"\1", _TIGHT_BEFORE.sub(r"\1", text))
 
     def restore(self, output: str, *, markup: bool, spaced: bool = True) -> str | None:
-        """The output with every token replaced, or None when tokens were lost, repeated or crossed."""
+        """The output with every token replaced, or None when tokens were lost, repeated, crossed or split."""
         found = [int(m.group(1)) for m in TOKEN_RE.finditer(output)]
         if sorted(found) != list(range(1, len(self.spans) + 1)) or not self._nested(found):
             return None
         texts = TOKEN_RE.split(output)[0::2]
+        if not _only_source_digits(texts, self.digits):
+            return None
         for i, number in enumerate(found):
             if (
                 self.spans[number - 1].kind != "text"
@@ -144,7 +195,7 @@ class Protected:
             span = self.spans[number - 1]
             if span.kind == "text":
                 value = span.value
-                if span.upper and value[:1].islower() and _SENTENCE_START.search(plain.rstrip() or ""):
+                if span.upper and value[:1].islower() and _SENTENCE_START.search(plain[-40:].rstrip()):
                     value = value[:1].upper() + value[1:]
                 if value.endswith(".") and texts[i + 1].startswith("."):
                     value = value[:-1]  # "2026 г." ending a sentence: one period, not two
@@ -178,6 +229,18 @@ class Protected:
         return not stack
 
 
+def _only_source_digits(texts: Sequence[str], source: Counter[str]) -> bool:
+    """Whether the output's own digits (outside tokens) are digits the source had: "80 01", "8.001" and a
+    lone "8" are pieces of a token the engine split, never to be published."""
+    found = Counter(run for text in texts for run in _DIGITS.findall(text))
+    return all(source[run] >= n for run, n in found.items())
+
+
+def token(number: int) -> str:
+    """Placeholder number `number` as the engine sees it."""
+    return f"{TOKEN_PREFIX}{number:03d}"
+
+
 def localize(sentence: str) -> tuple[str, list[int]]:
     """Renumber a sentence's tokens from 1, so equal sentences share a memory entry; returns the numbers."""
     numbers: list[int] = []
@@ -186,16 +249,16 @@ def localize(sentence: str) -> tuple[str, list[int]]:
         number = int(m.group(1))
         if number not in numbers:
             numbers.append(number)
-        return TOKEN.format(numbers.index(number) + 1)
+        return token(numbers.index(number) + 1)
 
     return TOKEN_RE.sub(local, sentence), numbers
 
 
 def globalize(output: str, numbers: Sequence[int]) -> str:
-    """Back from a sentence's own numbering to the block's; an invented token becomes ZXQ0 (invalid)."""
+    """Back from a sentence's own numbering to the block's; an invented token becomes 8000 (invalid)."""
 
     def back(m: re.Match[str]) -> str:
         local = int(m.group(1))
-        return TOKEN.format(numbers[local - 1] if 1 <= local <= len(numbers) else 0)
+        return token(numbers[local - 1] if 1 <= local <= len(numbers) else 0)
 
     return TOKEN_RE.sub(back, output)

@@ -1,7 +1,9 @@
 """Quality gates: decide whether a machine translation may be published, and say why not.
 
 A translation that comes back empty, unchanged, far too short or long, or with broken HTML is marked failed
-with the reason and retried later (with growing delays) instead of being published as if it were fine.
+with the reason and retried later (with growing delays) instead of being published as if it were fine. So is
+one whose engine says it failed: too many words Apertium marked unknown (a per-language bound), sentences
+copied through untranslated, or a decoder stuck repeating a phrase.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 from syndicator.config import TranslationConfig
+from syndicator.translate import Signals
 
 # Languages written mostly in Han, kana or hangul syllables: a few characters carry a whole word.
 CJK_LANGUAGES = frozenset({"zh", "ja", "ko", "yue", "wuu"})
@@ -29,6 +32,13 @@ _VOID = frozenset(
 _TAGS = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 _PLAIN_WORD = re.compile(r"\b[^\W\d_A-Z][^\W\d_]{2,}\b")  # lower-case words of three letters or more
+# More than this share of an article's sentences (with MIN_WORDS_FOR_UNCHANGED ordinary words) coming back
+# exactly as they went in is an engine that did not translate, not a few quotes left in the original.
+MAX_COPIED_SHARE = 0.3
+# A phrase of up to LOOP_PHRASE words repeated this many times in a row: a decoder stuck in a loop.
+LOOP_REPEATS = 4
+LOOP_PHRASE = 3
+_WORD = re.compile(r"\w+")
 
 
 def length_bounds(translation: TranslationConfig, source: str, target: str) -> tuple[float, float]:
@@ -141,6 +151,47 @@ def field_problem(f: Field, source_lang: str, target_lang: str, translation: Tra
 def check(fields: Sequence[Field], source_lang: str, target_lang: str, translation: TranslationConfig) -> str:
     """Every reason the translated fields of one article must not be published, joined ('' if none)."""
     return "; ".join(p for f in fields if (p := field_problem(f, source_lang, target_lang, translation)))
+
+
+def ordinary_words(text: str) -> int:
+    """Lower-case words of three letters or more: what a translation must change."""
+    return len(_PLAIN_WORD.findall(text))
+
+
+def copied(source: str, output: str) -> bool:
+    """Whether an output is its source sentence again (case and spacing aside)."""
+    return _SPACE.sub(" ", output).strip().casefold() == _SPACE.sub(" ", source).strip().casefold()
+
+
+def loops(text: str) -> bool:
+    """Whether text repeats a phrase of 1 to LOOP_PHRASE words (three letters or more) LOOP_REPEATS times
+    in a row: "la ville la ville la ville la ville"."""
+    words = [w.casefold() for w in _WORD.findall(text)]
+    for size in range(1, LOOP_PHRASE + 1):
+        run = 0
+        for i in range(size, len(words)):
+            run = run + 1 if words[i] == words[i - size] else 0
+            if run >= size * (LOOP_REPEATS - 1) and sum(len(w) for w in words[i - size + 1 : i + 1]) >= 3:
+                return True
+    return False
+
+
+def signal_problem(signals: Signals, engine: str, max_unknown: float) -> str:
+    """Why the engine's own signals say the translation must not be published ('' when they do not)."""
+    problems = []
+    ratio = signals.unknown_ratio
+    if ratio is not None and ratio > max_unknown:
+        problems.append(
+            f"{engine}: {ratio:.0%} of the words are marked unknown or untranslatable "
+            f"({signals.unknown} of {signals.words}; at most {max_unknown:.0%})"
+        )
+    if signals.sentences and signals.copied > MAX_COPIED_SHARE * signals.sentences:
+        problems.append(
+            f"{engine}: {signals.copied} of {signals.sentences} sentence(s) came back untranslated"
+        )
+    if signals.looping:
+        problems.append(f"{engine}: {signals.looping} sentence(s) repeat a phrase in a loop")
+    return "; ".join(problems)
 
 
 def backoff(base: timedelta) -> Callable[[int], timedelta]:

@@ -1,0 +1,44 @@
+"""Which Apertium modes this machine has, and pytest marks for tests that need one."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+
+import pytest
+
+# Every English→X pair Debian ships (language code, mode, Debian package): scripts/apt-packages.txt installs
+# them for CI.
+ENGLISH_PAIRS = (
+    ("es", "eng-spa", "apertium-eng-spa"),
+    ("ca", "eng-cat", "apertium-eng-cat"),
+    ("gl", "en-gl", "apertium-en-gl"),
+    ("eo", "en-eo", "apertium-eo-en"),
+    ("hr", "eng-hbs_HR", "apertium-hbs-eng"),
+)
+
+
+@functools.cache
+def installed_modes() -> frozenset[str]:
+    """`apertium -l`, or nothing when apertium is not installed."""
+    if shutil.which("apertium") is None:
+        return frozenset()
+    listed = subprocess.run(["apertium", "-l"], capture_output=True, text=True, timeout=30, check=False)
+    return frozenset(listed.stdout.split())
+
+
+def needs_mode(mode: str, package: str) -> pytest.MarkDecorator:
+    """Skip (saying what to install) unless the Apertium mode is installed."""
+    return pytest.mark.skipif(
+        mode not in installed_modes(),
+        reason=f"apertium mode {mode} is not installed (Debian: apertium {package}; scripts/test.sh "
+        "installs it when run as root)",
+    )
+
+
+def english_pairs() -> list[object]:
+    """pytest params over ENGLISH_PAIRS, each skipped unless installed."""
+    return [
+        pytest.param(lang, mode, marks=needs_mode(mode, pkg), id=lang) for lang, mode, pkg in ENGLISH_PAIRS
+    ]
