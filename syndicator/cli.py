@@ -181,7 +181,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         f"articles: {report.new} new, {report.updated} updated, {report.unchanged} unchanged"
         + (f", {report.duplicates} duplicate(s)" if report.duplicates else "")
         + "; "
-        f"{len(report.problems)} problem(s); {len(report.written)} file(s) written to {config.publish.feeds_dir}"
+        f"{len(report.problems)} problem(s); {len(report.written)} file(s) written to {config.publish.location}"
     )
     for lang in config.languages.all:
         parts = [f"{n} {what}" for what, n in (("translated", report.translated.get(lang, 0)),
@@ -208,7 +208,7 @@ def cmd_publish(config: Config, args: argparse.Namespace) -> int:
         publish(ctx, report, rebuild=args.rebuild)
     finally:
         ctx.close()
-    print(f"{len(report.written)} file(s) written to {config.publish.feeds_dir}")
+    print(f"{len(report.written)} file(s) written to {config.publish.location}")
     return EXIT_OK
 
 
@@ -346,7 +346,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
                 hint="pick another port with --set serve.port=N",
             ) from exc
         print(
-            f"serving {config.publish.feeds_dir} at {server.url}{config.serve.path} (Ctrl-C stops)",
+            f"serving {config.publish.location} at {server.url}{config.serve.path} (Ctrl-C stops)",
             flush=True,
         )
         server.serve_forever()

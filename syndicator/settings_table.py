@@ -42,6 +42,8 @@ KINDS: Final = (
     "urls",
     "number",
     "selectors",
+    "target",
+    "endpoint",
 )
 
 
@@ -172,7 +174,44 @@ SETTINGS: tuple[Setting, ...] = (
         "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json",
         "Argos package index used by `syndicator models install --online`.",
     ),
-    Setting("publish.feeds_dir", "path", "feeds", "Folder the feeds are written to."),
+    Setting(
+        "publish.target",
+        "target",
+        "folder",
+        'Where the published files go: "folder" (publish.feeds_dir) or "s3://bucket/prefix" (object storage; '
+        "credentials from the standard AWS chain, never from this file: docs/scale-out.md).",
+    ),
+    Setting(
+        "publish.feeds_dir", "path", "feeds", 'Folder the feeds are written to (publish.target = "folder").'
+    ),
+    Setting(
+        "publish.s3_endpoint",
+        "endpoint",
+        None,
+        "Endpoint of an S3-compatible service (MinIO, Ceph RGW…), e.g. https://minio.example.org:9000.",
+        default_doc="AWS S3",
+    ),
+    Setting(
+        "publish.s3_region",
+        "str",
+        None,
+        "Region of the bucket.",
+        default_doc="AWS_REGION / the AWS config file, else us-east-1",
+    ),
+    Setting(
+        "publish.s3_timeout",
+        "duration",
+        "30s",
+        "Time each object-storage request may take to connect, and then between reads.",
+        minimum=timedelta(seconds=1),
+    ),
+    Setting(
+        "publish.s3_retries",
+        "int",
+        4,
+        "Extra attempts of an object-storage request after a timeout, a dropped connection, 5xx or throttling.",
+        minimum=0,
+    ),
     Setting("publish.max_entries", "int", 50, "Most recent entries kept in each feed.", minimum=1),
     Setting(
         "publish.locales_dir",
@@ -206,6 +245,13 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=timedelta(0),
     ),
     Setting(
+        "serve.archive_max_age",
+        "duration",
+        "1h",
+        "Cache-Control max-age of RFC 5005 archive pages (<lang>/archive/<n>/…), whose entries are settled.",
+        minimum=timedelta(0),
+    ),
+    Setting(
         "serve.hubs",
         "urls",
         (),
@@ -215,7 +261,8 @@ SETTINGS: tuple[Setting, ...] = (
         "serve.refresh",
         "duration",
         "2s",
-        "How often the server looks for newly published files (a cheap stat of each file).",
+        "How long the built-in server trusts a file it read from object storage (or, where the feeds folder "
+        "cannot be watched, from disk) before asking whether it changed.",
         minimum=timedelta(seconds=1),
     ),
     Setting(
@@ -233,6 +280,14 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=timedelta(minutes=1),
     ),
     Setting("serve.brotli", "bool", True, "Also keep a brotli-compressed copy of each file in memory."),
+    Setting(
+        "serve.cache_bytes",
+        "int",
+        64 * 1024 * 1024,
+        "Most bytes of published files (with their compressed copies) the built-in server keeps in memory; the "
+        "least recently requested go first.",
+        minimum=1024 * 1024,
+    ),
     Setting(
         "serve.gzip_files",
         "bool",

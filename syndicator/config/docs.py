@@ -27,6 +27,8 @@ def _type_label(setting: Setting) -> str:
         "ratio_range": "[min, max] numbers",
         "urls": "list of URLs",
         "number": "number",
+        "target": '`"folder"` or `"s3://bucket/prefix"`',
+        "endpoint": "URL (scheme, host, port)",
     }
     if setting.kind == "choice":
         return "one of " + ", ".join(f"`{c}`" for c in setting.choices)

@@ -79,6 +79,16 @@ class PublishConfig:
 
     feeds_dir: Path
     max_entries: int = 50
+    target: str = "folder"  # or "s3://bucket/prefix" (normalized: no trailing "/")
+    s3_endpoint: str = ""
+    s3_region: str = ""
+    s3_timeout: timedelta = timedelta(seconds=30)
+    s3_retries: int = 4
+
+    @property
+    def location(self) -> str:
+        """Where publishing writes, for messages: the feeds folder or the s3:// URL."""
+        return str(self.feeds_dir) if self.target == "folder" else self.target
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,11 +107,13 @@ class ServeConfig:
     port: int = 8080
     path: str = "/feeds/"  # URL path of the feeds folder, with leading and trailing "/"
     max_age: timedelta = timedelta(minutes=5)
+    archive_max_age: timedelta = timedelta(hours=1)
     hubs: tuple[str, ...] = ()
     refresh: timedelta = timedelta(seconds=2)
     partner_refresh: timedelta = timedelta(seconds=30)
     stale_after: timedelta = timedelta(days=1)
     brotli: bool = True
+    cache_bytes: int = 64 * 1024 * 1024
     gzip_files: bool = False
     max_connections: int = 0  # 0: derived from the open-file limit (serve/guard.py)
     max_header_bytes: int = 16384

@@ -32,7 +32,19 @@ _SECTIONS: dict[str, dict[str, Setting]] = {}
 for _s in SETTINGS:
     _SECTIONS.setdefault(_s.section, {})[_s.name] = _s
 _BY_KEY = {s.key: s for s in SETTINGS}
-_STRING_KINDS = {"str", "url", "timezone", "language", "path", "dir", "duration", "choice", "database"}
+_STRING_KINDS = {
+    "str",
+    "url",
+    "timezone",
+    "language",
+    "path",
+    "dir",
+    "duration",
+    "choice",
+    "database",
+    "target",
+    "endpoint",
+}
 MAX_SOURCE_NAME = 100  # characters; it is part of keys of at most 200 in the store
 _SOURCE_KEYS = {s.name for group in SOURCE_SETTINGS.values() for s in group}
 
@@ -302,7 +314,15 @@ class Validator:
                 length_ratio_from_cjk=v["translation.length_ratio_from_cjk"],
                 index_url=v["translation.index_url"],
             ),
-            publish=PublishConfig(feeds_dir=v["publish.feeds_dir"], max_entries=v["publish.max_entries"]),
+            publish=PublishConfig(
+                feeds_dir=v["publish.feeds_dir"],
+                max_entries=v["publish.max_entries"],
+                target=v["publish.target"],
+                s3_endpoint=v["publish.s3_endpoint"] or "",
+                s3_region=v["publish.s3_region"] or "",
+                s3_timeout=v["publish.s3_timeout"],
+                s3_retries=v["publish.s3_retries"],
+            ),
             store=StoreConfig(url=v["store.url"]),
             locales_dir=v["publish.locales_dir"],
             sources=tuple(sources),

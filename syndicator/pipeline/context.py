@@ -12,7 +12,7 @@ from syndicator.glossary import load_glossary
 from syndicator.localize import Catalogs
 from syndicator.models import CycleReport
 from syndicator.partners import PartnerRegistry
-from syndicator.publish.writer import FeedWriter, LocalFolderWriter
+from syndicator.publish.writer import FeedWriter, make_writer, writer_settings
 from syndicator.runner import InProcessRunner, Runner
 from syndicator.store import Store, utcnow
 from syndicator.translate import Engine, EngineOptions, make_engine
@@ -75,7 +75,7 @@ def open_context(
     ctx = Context(
         config=config,
         store=Store(config.store.url, clock=clock, upgrade=upgrade),
-        writer=LocalFolderWriter(config.publish.feeds_dir),
+        writer=make_writer(config),
         runner=runner or InProcessRunner(),
         catalogs=Catalogs(config.locales_dir),
         clock=clock,
@@ -103,9 +103,7 @@ def rebuild_context(old: Context, config: Config, runner: Runner) -> Context:
     ctx = replace(
         old,
         config=config,
-        writer=old.writer
-        if config.publish.feeds_dir == old.config.publish.feeds_dir
-        else LocalFolderWriter(config.publish.feeds_dir),
+        writer=old.writer if writer_settings(config) == writer_settings(old.config) else make_writer(config),
         runner=runner,
         catalogs=Catalogs(config.locales_dir),
         # Loaded models stay loaded unless the engine settings changed.

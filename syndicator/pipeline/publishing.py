@@ -44,7 +44,7 @@ def publish(ctx: Context, report: CycleReport, *, rebuild: bool = False) -> None
     for listener in ctx.publish_listeners:
         listener(report, error)
     if failures:
-        raise PublishError(error, hint=f"check that {ctx.config.publish.feeds_dir} is writable")
+        raise PublishError(error, hint=f"check that {ctx.config.publish.location} is writable")
 
 
 def _publish_language(
