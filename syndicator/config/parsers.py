@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import os
 import re
 import tomllib
@@ -364,6 +365,11 @@ def _parse_target(value: Any, setting: Setting, root: Path) -> str:
     segments = [s for s in parts.path.split("/") if s]
     if any(s in (".", "..") or any(c in s for c in "\\\x00") for s in segments):
         raise Invalid(f"{text!r}: the prefix must be plain folder names", 'e.g. "s3://news-feeds/feeds"')
+    if importlib.util.find_spec("boto3") is None:
+        raise Invalid(
+            f"{setting.name} is an S3 bucket but boto3 is not installed",
+            "pip install 'syndicator[s3]' (or pip install boto3) in the service's environment",
+        )
     return f"s3://{parts.netloc}" + "".join(f"/{s}" for s in segments)
 
 

@@ -287,6 +287,23 @@ class FileCache:
             listener(changed)
         return changed
 
+    def metrics(self) -> list[str]:
+        """Prometheus lines: what the cache holds and how often it read through the source."""
+        return [
+            "# HELP syndicator_serve_cache_bytes Bytes of published files held in memory (serve.cache_bytes caps it).",
+            "# TYPE syndicator_serve_cache_bytes gauge",
+            f"syndicator_serve_cache_bytes {self.bytes}",
+            "# HELP syndicator_serve_cache_limit_bytes serve.cache_bytes.",
+            "# TYPE syndicator_serve_cache_limit_bytes gauge",
+            f"syndicator_serve_cache_limit_bytes {self.max_bytes}",
+            "# HELP syndicator_serve_cache_files Published files (and known-missing paths) held in memory.",
+            "# TYPE syndicator_serve_cache_files gauge",
+            f"syndicator_serve_cache_files {len(self._slots)}",
+            "# HELP syndicator_serve_cache_loads_total Reads through the feed writer: misses and revalidations.",
+            "# TYPE syndicator_serve_cache_loads_total counter",
+            f"syndicator_serve_cache_loads_total {self.loads}",
+        ]
+
     def changed(self, relpath: str) -> None:
         """A writer's listener: one path was written or deleted."""
         self.invalidate([relpath])

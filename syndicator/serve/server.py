@@ -295,7 +295,7 @@ class FeedApp:
     def _metrics(self) -> str:
         backlog = {lang: c.get("pending", 0) for lang, c in self.store.counts().items()}
         text = render_metrics(self.counters, backlog, self.health.published_files, self.health.last_error)
-        return text + "\n".join(self.guard.metrics()) + "\n"
+        return text + "\n".join([*self.guard.metrics(), *self.cache.metrics()]) + "\n"
 
     async def _not_found(self, send: Send) -> None:
         self.counters.count("other", 404)

@@ -172,11 +172,11 @@ def render_status_page(data: dict[str, Any]) -> bytes:
         out.append(
             "<h2>Server</h2>"
             + _table(
-                ["last publish here", "publish error", "files served", "partners file", "connections", "closed"],
+                ["last publish here", "publish error", "files in memory", "partners file", "connections", "closed"],
                 [[
                     _when(server.get("last_publish")),
                     f"<span class='bad'>{escape(server['last_error'])}</span>" if server.get("last_error") else "none",
-                    str(int(server.get("files", 0))),
+                    f"{int(server.get('files', 0))} ({int(server.get('cache_bytes', 0)) / 1048576:.1f} MB)",
                     f"<span class='bad'>{escape(server['partners_file_error'])}</span>"
                     if server.get("partners_file_error") else "ok",
                     f"{int(server.get('connections', 0))} of at most {int(server.get('max_connections', 0))}",
