@@ -42,3 +42,21 @@ def test_benchmark_quick_mode(tmp_path: Path) -> None:
     assert update["update_sentences"] == 5  # one changed sentence, five languages
     assert all(stats["misses"] == 41 for stats in update["memory"].values())
     assert update["peak_rss_mb"] > 0
+
+
+def test_serve_memory_benchmark_tiny(tmp_path: Path) -> None:
+    """bench/serve_memory.py end to end at a tiny size, against a baseline checked out by git archive."""
+    out = tmp_path / "serve.json"
+    in_git = (
+        subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True).returncode == 0
+    )
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "serve_memory.py"), "--sizes", "40,120", "--crawl", "30",
+         "--idle", "0.2", "--repeat", "1", "--baseline", "HEAD" if in_git else "", "--json", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(out.read_text(encoding="utf-8"))["results"]
+    assert [r["files"] for r in results] == [40] * (1 + in_git) + [120] * (1 + in_git)
+    for r in results:
+        assert r["ready_s"] > 0 and r["rss_ready_mb"] > 0 and r["rss_crawled_mb"] >= r["rss_ready_mb"] * 0.5

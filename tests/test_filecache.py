@@ -159,7 +159,11 @@ def test_a_watched_folder_drops_what_other_processes_change(tmp_path: Path) -> N
     watcher = FolderWatcher(root, cache, fallback=2.0)
     watcher.start()
     try:
-        assert cache.get("fr/atom.xml") is not None and cache.get("fr/archive/1/atom.xml") is not None
+        early = cache.get("fr/atom.xml")  # read before the watch is set up: checked again once it is
+        assert watcher.ready.wait(60)
+        assert early is not None and not cache.cached("fr/atom.xml")[0]
+        assert cache.get("fr/atom.xml") is early  # unchanged: the stat says so, nothing is rebuilt
+        assert cache.get("fr/archive/1/atom.xml") is not None
         assert cache.revalidate_after is None  # watching works here: entries need no revalidation
         theirs.write("fr/atom.xml", b"<feed>2</feed>")
         _wait(lambda: not cache.cached("fr/atom.xml")[0], "the change was never noticed")
@@ -178,6 +182,7 @@ def test_a_folder_that_cannot_be_watched_is_revalidated_instead(tmp_path: Path) 
     cache = FileCache(LocalFolderWriter(blocker), lambda rel: "public, max-age=60")
     watcher = FolderWatcher(blocker, cache, fallback=2.0)
     watcher.start()
+    assert watcher.ready.wait(60)
     watcher.stop()
     assert cache.revalidate_after == 2.0
 
@@ -205,7 +210,9 @@ def test_concurrent_misses_and_invalidations_keep_the_accounting(tmp_path: Path)
         for n in range(200):
             source.write(f"en/{n % 50}.html", _text(n + 1000, 3000))
 
-    threads = [threading.Thread(target=reader, args=(k,)) for k in range(4)] + [threading.Thread(target=writer)]
+    threads = [threading.Thread(target=reader, args=(k,)) for k in range(4)] + [
+        threading.Thread(target=writer)
+    ]
     for t in threads:
         t.start()
     for t in threads:

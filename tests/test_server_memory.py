@@ -21,7 +21,9 @@ from tests.support.servers import fetch, serve_process
 FILES = 20_000
 PULLED = 8_000
 CACHE = 2 * 1024 * 1024
-ALLOWANCE = 24 * 1024 * 1024  # allocator slack and the interpreter's own heap; well under what 8,000 files hold
+ALLOWANCE = (
+    24 * 1024 * 1024
+)  # allocator slack and the interpreter's own heap; well under what 8,000 files hold
 
 
 def _rss(pid: int) -> int:

@@ -308,6 +308,13 @@ class FileCache:
         """A writer's listener: one path was written or deleted."""
         self.invalidate([relpath])
 
+    def mark_stale(self) -> None:
+        """Have every entry checked against its source at its next request (cheap: a stat or a 304)."""
+        with self._lock:
+            self._epoch += 1
+            for slot in self._slots.values():
+                slot.checked = float("-inf")
+
     def clear(self) -> None:
         """Forget everything (the watcher lost track of events)."""
         with self._lock:
@@ -354,15 +361,15 @@ class FolderWatcher:
         self.cache = cache
         self.fallback = fallback
         self._stop = threading.Event()
-        self._started = threading.Event()
+        self.ready = threading.Event()  # set once watching (or once the fallback is on)
         self._thread: threading.Thread | None = None
         self.batches = 0
 
     def start(self) -> None:
-        """Watch in a daemon thread; returns once watching (or once it failed and the fallback is on)."""
+        """Watch in a daemon thread. Serving need not wait: what is read before the watch is set up is asked
+        again once it is (`ready`)."""
         self._thread = threading.Thread(target=self._watch, name="feeds-watch", daemon=True)
         self._thread.start()
-        self._started.wait(timeout=60)
 
     def stop(self) -> None:
         """Stop watching."""
@@ -381,14 +388,19 @@ class FolderWatcher:
                 yield_on_timeout=True, raise_interrupt=False,
             )  # fmt: skip
             # The first yield (a batch, or empty after rust_timeout) comes once every folder is watched: from
-            # then on no change is missed, so the server may start caching.
-            first = next(changes)
-            self._started.set()
+            # then on no change is missed; whatever was read before is checked again at its next request.
+            first = next(changes, None)
+            if first is None:  # stopped before the watch was even set up
+                return
+            self.cache.mark_stale()
+            self.ready.set()
             for batch in itertools.chain([first], changes):
                 if batch:
                     self.batches += 1
                     self.cache.invalidate(sorted(self._relpaths(root, (path for _, path in batch))))
         except Exception as exc:
+            if self._stop.is_set():
+                return
             self.cache.revalidate_after = self.fallback
             self.cache.clear()
             log.warning(
@@ -396,7 +408,7 @@ class FolderWatcher:
                 self.root, exc, self.fallback,
             )  # fmt: skip
         finally:
-            self._started.set()
+            self.ready.set()
 
     @staticmethod
     def _relpaths(root: Path, paths: Iterable[str]) -> set[str]:
