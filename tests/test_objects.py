@@ -294,6 +294,19 @@ def test_the_pipeline_publishes_to_s3_and_rewrites_only_what_changed(
     assert b"ten weeks" in s3.get("en/newsroom/harbour-bridge.html")["data"]
 
 
+def test_requests_per_publish(s3: S3Bucket, make_instance: Callable[..., Path]) -> None:
+    """What docs/scale-out.md says a publish costs, counted in moto's log."""
+    root = make_instance(targets=("fr", "ar"), engine="pseudo", extra=s3.publish_toml())
+    assert _cli(root, "run", "--once") == 0
+    files = len(s3.relpaths())
+    before = {m: s3.count(m) for m in ("HEAD", "GET", "PUT")}
+    assert _cli(root, "run", "--once") == 0  # nothing changed
+    assert {m: s3.count(m) - n for m, n in before.items()} == {"HEAD": 3 + 2, "GET": 0, "PUT": 0}
+    before = {m: s3.count(m) for m in ("HEAD", "GET", "PUT")}
+    assert _cli(root, "publish", "--rebuild") == 0  # everything rebuilt, the same bytes
+    assert {m: s3.count(m) - n for m, n in before.items()} == {"HEAD": files, "GET": 0, "PUT": 0}
+
+
 def test_a_failed_put_leaves_the_previous_feed_and_the_store_not_ahead(
     s3: S3Bucket, faults: dict[str, str], make_instance: Callable[..., Path]
 ) -> None:
