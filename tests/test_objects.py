@@ -378,6 +378,21 @@ def test_the_builtin_server_serves_the_bucket_and_sees_other_writers(s3: S3Bucke
         assert len([r for r in s3.requests("GET") if r.status == 304]) == len(revalidated) + 1
 
 
+def test_an_unreachable_bucket_is_a_503_not_a_404(s3: S3Bucket, published: Config) -> None:
+    closed = FaultProxy(s3.server.endpoint, lambda method, path: "")
+    closed.close()  # nothing listens there any more
+    config = load_config(
+        published.file,
+        overrides={"publish.s3_endpoint": closed.endpoint, "publish.s3_retries": "0", "serve.port": "0"},
+    )
+    with builtin_server(config) as server:
+        r = fetch(server.url, "/feeds/fr/atom.xml")
+        assert (r.status, r.headers["retry-after"], r.headers["cache-control"]) == (503, "5", "no-store")
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert fetch(server.url, "/feeds/feed.atom").status == 503
+        assert fetch(server.url, "/healthz").status == 200  # the server itself is fine
+
+
 def test_nginx_in_front_of_the_bucket_serves_what_the_builtin_server_does(
     s3: S3Bucket, published: Config, tmp_path: Path
 ) -> None:

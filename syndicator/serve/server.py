@@ -34,7 +34,7 @@ from syndicator.partners import PartnerRegistry
 from syndicator.publish.media import cache_control
 from syndicator.publish.writer import FeedSource, LocalFolderWriter, make_writer
 from syndicator.serve.filecache import CachedFile, FileCache, FolderWatcher, wants_html
-from syndicator.serve.guard import Guard, GuardedProtocol, Limits
+from syndicator.serve.guard import RETRY_AFTER, Guard, GuardedProtocol, Limits
 from syndicator.serve.headers import CSP, NOSNIFF, STATUS_POLICY
 from syndicator.serve.partner_feeds import FEED_FILES, PartnerFeedCache
 from syndicator.serve.stats import Counters, PullRecorder, render_metrics
@@ -53,6 +53,8 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STATUS_TTL = 5.0  # seconds one rendering of /status is reused: a busy page must not keep SQLite busy
 _LOCAL_ONLY = b"the status page answers only on the loopback address (see docs/serving.md)\n"
 _NOT_FOUND = b"not found\n"
+_UNAVAILABLE = b"the published files cannot be read right now; try again shortly\n"
+STORAGE_WARN_EVERY = 60.0  # seconds between log lines about unreadable published files
 _404_HEADERS = [
     (b"content-type", b"text/plain; charset=utf-8"),
     (b"content-length", str(len(_NOT_FOUND)).encode()),
@@ -121,6 +123,7 @@ class FeedApp:
         self._redirect_cc = f"public, max-age={max_age}".encode()
         self._status_page: tuple[float, bytes] | None = None  # (monotonic time rendered, page)
         self._status_lock = threading.Lock()
+        self._storage_warned = float("-inf")
         # The connection cap is derived from the open-file limit now, at start-up.
         self.guard = Guard(Limits.from_config(config.serve))
 
@@ -139,7 +142,11 @@ class FeedApp:
         if path.startswith(self.prefix):
             rel = path[len(self.prefix) :]
             # A folder shows its index.html (the landing page at the root), never a listing.
-            cached = await self._lookup(rel + "index.html" if rel == "" or rel.endswith("/") else rel)
+            try:
+                cached = await self._lookup(rel + "index.html" if rel == "" or rel.endswith("/") else rel)
+            except OSError as exc:  # the bucket (or disk) failed: not a 404, which caches would keep
+                await self._unavailable(send, exc)
+                return
             if cached is not None:
                 await self._file(scope, send, headers, cached, "file", "")
                 return
@@ -202,8 +209,20 @@ class FeedApp:
         body = b"" if scope["method"] == "HEAD" else variant.body
         await send({"type": "http.response.body", "body": body})
 
+    async def _unavailable(self, send: Send, exc: OSError) -> None:
+        now = time.monotonic()
+        if now - self._storage_warned > STORAGE_WARN_EVERY:  # a flood of requests must not flood the log
+            self._storage_warned = now
+            log.error("cannot read the published files: %s", exc)
+        self.counters.count("other", 503)
+        await self._plain(send, 503, _UNAVAILABLE, [(b"retry-after", RETRY_AFTER)])
+
     async def _negotiate(self, send: Send, headers: dict[bytes, bytes], name: str) -> None:
-        available = [lang for lang in self.config.languages.all if await self._lookup(f"{lang}/{name}")]
+        try:
+            available = [lang for lang in self.config.languages.all if await self._lookup(f"{lang}/{name}")]
+        except OSError as exc:
+            await self._unavailable(send, exc)
+            return
         if not available:
             await self._not_found(send)
             return
