@@ -222,3 +222,29 @@ def test_concurrent_misses_and_invalidations_keep_the_accounting(tmp_path: Path)
         entry = cache.get(f"en/{i}.html")
         if entry is not None and cache.cached(f"en/{i}.html")[0]:
             assert entry.variants["identity"].body == source.files[f"en/{i}.html"]
+
+
+def test_concurrent_misses_of_one_file_read_it_once() -> None:
+    source = MemoryFeedWriter()
+    source.write("fr/atom.xml", _text(5, 20_000))
+    release = threading.Event()
+    reads: list[str] = []
+
+    class Slow:
+        listeners = source.listeners
+
+        def load(self, relpath: str, known: str = "") -> Stored | Unchanged | None:
+            reads.append(relpath)
+            release.wait(60)  # every other request arrives while this read is under way
+            return source.load(relpath, known)
+
+    cache = _cache(Slow())
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(cache.get("fr/atom.xml"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    _wait(lambda: len(reads) == 1, "the first read started")
+    release.set()
+    for t in threads:
+        t.join(timeout=60)
+    assert reads == ["fr/atom.xml"] and len(got) == 8 and all(g is got[0] for g in got)

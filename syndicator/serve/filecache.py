@@ -216,6 +216,7 @@ class FileCache:
         self.listeners: list[Callable[[list[str]], None]] = []
         self._slots: OrderedDict[str, _Slot] = OrderedDict()
         self._lock = threading.Lock()
+        self._stripes = [threading.Lock() for _ in range(64)]
         self._epoch = 0  # bumped by every invalidation: a load that raced one is revalidated next time
         self.bytes = 0
         self.loads = 0  # reads through the source (misses and revalidations)
@@ -237,6 +238,14 @@ class FileCache:
         """The file at relpath, read through the source when needed (blocking: call off the event loop)."""
         if not servable(relpath):
             return None
+        found, entry = self.cached(relpath)
+        if found:
+            return entry
+        # Concurrent misses of one file wait for a single read (and compression) instead of each doing it.
+        with self._stripes[hash(relpath) % len(self._stripes)]:
+            return self._load(relpath)
+
+    def _load(self, relpath: str) -> CachedFile | None:
         with self._lock:
             slot = self._slots.get(relpath)
             if slot is not None and not self._stale(slot):
