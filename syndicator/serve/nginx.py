@@ -159,11 +159,7 @@ server {{
         gzip_types {" ".join(_TEXT_TYPES)};
         # Hidden names are the publisher's temp files.
         location ~ /[.] {{ return 404; }}
-{named}
-        location ~ [.]html$ {{
-{_headers(cache_control, PAGE_POLICY, " " * 12)}
-        }}
-        # RFC 5005 archive pages: serve.archive_max_age.
+        # RFC 5005 archive pages: serve.archive_max_age (before the feed names: the first regex wins).
         location ~ {_archive_regex(prefix)} {{
             types {{ }} default_type application/xml;
             location ~ /rss[.]xml$ {{
@@ -178,6 +174,10 @@ server {{
                 types {{ }} default_type application/feed+json;
 {_headers(archive_cache_control, "", " " * 16)}
             }}
+        }}
+{named}
+        location ~ [.]html$ {{
+{_headers(cache_control, PAGE_POLICY, " " * 12)}
         }}
     }}
 {_application(prefix, upstream)}
