@@ -305,6 +305,29 @@ def test_requests_per_publish(s3: S3Bucket, make_instance: Callable[..., Path]) 
     before = {m: s3.count(m) for m in ("HEAD", "GET", "PUT")}
     assert _cli(root, "publish", "--rebuild") == 0  # everything rebuilt, the same bytes
     assert {m: s3.count(m) - n for m, n in before.items()} == {"HEAD": files, "GET": 0, "PUT": 0}
+    # With gzip copies: one more HEAD per copy, still no GET (the copy's hash of its source is compared).
+    assert _cli(root, "--set", "serve.gzip_files=true", "run", "--once") == 0  # settings changed: all rebuilt
+    files = len(s3.relpaths())
+    before = {m: s3.count(m) for m in ("HEAD", "GET", "PUT")}
+    assert _cli(root, "--set", "serve.gzip_files=true", "publish", "--rebuild") == 0
+    assert {m: s3.count(m) - n for m, n in before.items()} == {"HEAD": files, "GET": 0, "PUT": 0}
+
+
+def test_a_stale_gzip_copy_is_mended_without_reading_it(
+    s3: S3Bucket, make_instance: Callable[..., Path]
+) -> None:
+    root = make_instance(
+        targets=("fr",), engine="pseudo", extra=s3.publish_toml() + "\n[serve]\ngzip_files = true\n"
+    )
+    assert _cli(root, "run", "--once") == 0
+    good = s3.get("fr/atom.xml.gz")["data"]
+    # What a crash between writing a file and its copy leaves: a copy of other bytes.
+    config = load_config(root / "config" / "syndicator.toml")
+    object_writer(config).write("fr/atom.xml.gz", gzip.compress(b"<feed>an older version</feed>"))
+    gets = s3.count("GET")
+    assert _cli(root, "publish", "--rebuild") == 0
+    assert s3.get("fr/atom.xml.gz")["data"] == good
+    assert s3.count("GET") == gets + 1  # the one GET above
 
 
 def test_a_failed_put_leaves_the_previous_feed_and_the_store_not_ahead(

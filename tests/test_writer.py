@@ -177,3 +177,20 @@ def test_write_feeds_reports_changed_paths() -> None:
     assert write_feeds(mem, "fr", {**files, "rss.xml": b"r2"}) == ["fr/rss.xml"]
     with pytest.raises(ValueError):
         write_feeds(mem, "..", files)
+
+
+def test_gzip_copies_are_checked_and_mended(folder: LocalFolderWriter) -> None:
+    import gzip
+
+    from syndicator.publish.precompress import copy_holds, write_gzip_copy
+
+    data = b"<feed>" + b"entry " * 100 + b"</feed>"
+    assert folder.write("fr/atom.xml", data)
+    assert write_gzip_copy(folder, "fr/atom.xml", data, changed=True)
+    assert copy_holds(folder, "fr/atom.xml", data)
+    assert not write_gzip_copy(folder, "fr/atom.xml", data, changed=False)  # checked, left alone
+    folder.write("fr/atom.xml.gz", gzip.compress(b"<feed>older</feed>"))  # a crash between file and copy
+    assert not copy_holds(folder, "fr/atom.xml", data)
+    assert write_gzip_copy(folder, "fr/atom.xml", data, changed=False)
+    assert gzip.decompress(folder.read("fr/atom.xml.gz") or b"") == data
+    assert not write_gzip_copy(folder, "fr/tiny.xml", b"<x/>")  # too small to be worth a copy

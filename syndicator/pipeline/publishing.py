@@ -89,6 +89,7 @@ def _write(ctx: Context, relpath: str, data: bytes, report: CycleReport) -> bool
     written = ctx.writer.write(relpath, data)
     if written:
         report.written.append(relpath)
-    if ctx.config.serve.gzip_files and (written or ctx.writer.read(relpath + ".gz") is None):
-        write_gzip_copy(ctx.writer, relpath, data)
+    if ctx.config.serve.gzip_files:
+        # Checked when unchanged too: a crash between a file and its copy is mended here.
+        write_gzip_copy(ctx.writer, relpath, data, changed=written)
     return written

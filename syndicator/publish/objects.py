@@ -15,8 +15,11 @@ settings change that alters headers (serve.max_age) changes the hash too, so the
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import hashlib
 import logging
+import zlib
 from dataclasses import dataclass
 
 from syndicator.config import Config
@@ -35,6 +38,8 @@ from syndicator.publish.writer import (
 log = logging.getLogger(__name__)
 
 DIGEST = "syndicator-sha256"  # x-amz-meta-syndicator-sha256: what the object holds, headers included
+# On a .gz copy: SHA-256 of the bytes it decompresses to, so a copy is checked against its file with one HEAD.
+SOURCE = "syndicator-source-sha256"
 
 
 @dataclass(frozen=True)
@@ -89,17 +94,27 @@ class ObjectWriter:
         if stored is not None and stored.metadata.get(DIGEST) == digest:
             log.debug("unchanged, not rewritten: %s", self.store.url(key))
             return False
+        metadata = {DIGEST: digest}
+        # Not a gzip stream after all: stored as given, and never taken for a good copy.
+        with contextlib.suppress(OSError, EOFError, zlib.error):
+            if headers.content_encoding == "gzip":
+                metadata[SOURCE] = hashlib.sha256(gzip.decompress(data)).hexdigest()
         self.store.put(
             key,
             data,
             content_type=headers.content_type,
             cache_control=headers.cache_control,
             content_encoding=headers.content_encoding,
-            metadata={DIGEST: digest},
+            metadata=metadata,
         )
         log.debug("wrote %s (%d bytes)", self.store.url(key), len(data))
         tell(self.listeners, normalize_relpath(relpath))
         return True
+
+    def gzip_copy_holds(self, relpath: str, data: bytes) -> bool:
+        """Whether relpath.gz holds data compressed: one HEAD, comparing the hash stored with the copy."""
+        stored = self.store.head(self.key(relpath + GZIP_SUFFIX))
+        return stored is not None and stored.metadata.get(SOURCE) == hashlib.sha256(data).hexdigest()
 
     def read(self, relpath: str) -> bytes | None:
         """The object's bytes, or None if there is none."""
