@@ -248,3 +248,17 @@ def test_concurrent_misses_of_one_file_read_it_once() -> None:
     for t in threads:
         t.join(timeout=60)
     assert reads == ["fr/atom.xml"] and len(got) == 8 and all(g is got[0] for g in got)
+
+
+def test_a_removed_folder_drops_what_is_under_it_and_nothing_else() -> None:
+    source = MemoryFeedWriter()
+    for rel in ("fr/archive/1/atom.xml", "fr/archive/10/atom.xml", "fr/archive/1.html", "fr/atom.xml"):
+        source.write(rel, b"<feed/>")
+    cache = _cache(source)
+    for rel in source.files:
+        cache.get(rel)
+    cache.invalidate(["fr/archive/1"])  # a writer's notice names files only: nothing else goes
+    assert len(cache) == 4
+    cache.invalidate(["fr/archive/1"], folders=True)  # a file-system event for the folder
+    held = sorted(rel for rel in source.files if cache.cached(rel)[0])
+    assert held == ["fr/archive/1.html", "fr/archive/10/atom.xml", "fr/atom.xml"]

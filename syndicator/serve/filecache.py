@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
@@ -175,6 +175,13 @@ def build_entry(
     return CachedFile(relpath, etag, last_modified, variants, version)
 
 
+def _ancestors(relpath: str) -> Iterator[str]:
+    """ "a/b/c.xml" -> "a/b", "a"."""
+    while "/" in relpath:
+        relpath = relpath.rpartition("/")[0]
+        yield relpath
+
+
 def servable(relpath: str) -> bool:
     """Whether a URL's relative path may name a published file at all: plain, no hidden part (the writer's temp
     files), not a .gz copy (those are for nginx and CDNs, not URLs of their own)."""
@@ -277,8 +284,9 @@ class FileCache:
             self._put(relpath, _Slot(entry, checked, entry.size if entry is not None else ABSENT_SIZE))
         return entry
 
-    def invalidate(self, relpaths: Iterable[str]) -> list[str]:
-        """Forget these paths (and anything under them, for a folder); tell the listeners. Returns them."""
+    def invalidate(self, relpaths: Iterable[str], *, folders: bool = False) -> list[str]:
+        """Forget these paths; with `folders` (file-system events, where a removed folder is one event) also
+        anything under them. Tell the listeners; return the paths."""
         changed = list(relpaths)
         if not changed:
             return changed
@@ -286,12 +294,11 @@ class FileCache:
             self._epoch += 1
             for rel in changed:
                 self._remove(rel)
-                under = rel.rstrip("/") + "/"
-                if any(
-                    key.startswith(under) for key in self._slots
-                ):  # a folder went: rare, so a scan is fine
-                    for key in [k for k in self._slots if k.startswith(under)]:
-                        self._remove(key)
+            if folders:
+                # One pass over what is held, each key's few ancestors looked up: never paths x entries.
+                gone = {rel.rstrip("/") for rel in changed}
+                for key in [k for k in self._slots if any(a in gone for a in _ancestors(k))]:
+                    self._remove(key)
         for listener in self.listeners:
             listener(changed)
         return changed
@@ -406,7 +413,9 @@ class FolderWatcher:
             for batch in itertools.chain([first], changes):
                 if batch:
                     self.batches += 1
-                    self.cache.invalidate(sorted(self._relpaths(root, (path for _, path in batch))))
+                    self.cache.invalidate(
+                        sorted(self._relpaths(root, (path for _, path in batch))), folders=True
+                    )
         except Exception as exc:
             if self._stop.is_set():
                 return
