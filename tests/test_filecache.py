@@ -100,13 +100,13 @@ def test_revalidation_reads_no_bytes_when_unchanged_and_remembers_what_is_missin
             seen.append(known)
             return source.load(relpath, known)
 
-    cache = _cache(Counting(), revalidate_after=0.0)  # object storage: ask again after serve.refresh
+    cache = _cache(Counting(), revalidate_after=0.0, remember_missing=True)  # object storage, serve.refresh
     first = cache.get("fr/rss.xml")
     assert cache.get("fr/rss.xml") is first  # revalidated (UNCHANGED): the same entry, nothing rebuilt
     assert seen == ["", first.version]  # type: ignore[union-attr]
     assert cache.get("fr/none.xml") is None
     assert cache.cached("fr/none.xml") == (False, None)  # remembered, but stale at once with 0 s
-    patient = _cache(Counting(), revalidate_after=3600.0)
+    patient = _cache(Counting(), revalidate_after=3600.0, remember_missing=True)
     assert patient.get("fr/none.xml") is None
     assert patient.cached("fr/none.xml") == (True, None)  # a flood of 404s does not reach the bucket
 
@@ -155,7 +155,7 @@ def test_a_watched_folder_drops_what_other_processes_change(tmp_path: Path) -> N
     ours, theirs = LocalFolderWriter(root), LocalFolderWriter(root)  # theirs: another process's writer
     theirs.write("fr/atom.xml", b"<feed>1</feed>")
     theirs.write("fr/archive/1/atom.xml", b"<feed>a</feed>")
-    cache = FileCache(ours, lambda rel: "public, max-age=60")
+    cache = FileCache(ours, lambda rel: "public, max-age=60", revalidate_after=60.0)
     watcher = FolderWatcher(root, cache, fallback=2.0)
     watcher.start()
     try:
@@ -164,7 +164,7 @@ def test_a_watched_folder_drops_what_other_processes_change(tmp_path: Path) -> N
         assert early is not None and not cache.cached("fr/atom.xml")[0]
         assert cache.get("fr/atom.xml") is early  # unchanged: the stat says so, nothing is rebuilt
         assert cache.get("fr/archive/1/atom.xml") is not None
-        assert cache.revalidate_after is None  # watching works here: entries need no revalidation
+        assert cache.revalidate_after == 60.0  # watching works here: no fallback to serve.refresh
         theirs.write("fr/atom.xml", b"<feed>2</feed>")
         _wait(lambda: not cache.cached("fr/atom.xml")[0], "the change was never noticed")
         assert cache.get("fr/atom.xml").variants["identity"].body == b"<feed>2</feed>"  # type: ignore[union-attr]

@@ -39,6 +39,9 @@ MIN_COMPRESS = 256
 ENTRY_OVERHEAD = 1024  # bytes an entry holds besides its bodies (headers, objects), for the budget
 ABSENT_SIZE = 128  # what remembering a missing file costs
 LARGEST_SHARE = 8  # a file bigger than 1/8 of the cache is served without being kept (nor compressed)
+# A watched folder's entries are still checked (a stat) this often: should the kernel drop events (its inotify
+# queue overflowing under a huge publish), nothing stays stale for long.
+WATCHED_RECHECK = 60.0
 
 try:  # brotli is a dependency; kept optional so a broken wheel only loses "br"
     import brotli as _brotli
@@ -213,13 +216,16 @@ class FileCache:
         use_brotli: bool = True,
         max_bytes: int = 64 * 1024 * 1024,
         revalidate_after: float | None = None,
+        remember_missing: bool = False,
     ) -> None:
         self.source = source
         self.cache_control = cache_control
         self.use_brotli = use_brotli
         self.max_bytes = max_bytes
-        # None: entries stay valid until told otherwise (watched folder, in-process writes); else seconds.
+        # Seconds an entry is trusted before its next request checks it with the source; None: until told.
         self.revalidate_after = revalidate_after
+        # Whether "no such file" is kept too (a bucket: a GET each time would cost; a folder: a stat would not).
+        self.remember_missing = remember_missing
         self.listeners: list[Callable[[list[str]], None]] = []
         self._slots: OrderedDict[str, _Slot] = OrderedDict()
         self._lock = threading.Lock()
@@ -275,7 +281,7 @@ class FileCache:
                 return entry  # served this once, not kept
         else:
             entry = None
-        if entry is None and self.revalidate_after is None:
+        if entry is None and not self.remember_missing:
             self._drop(relpath)  # a missing file on a watched folder costs a stat: not worth remembering
             return None
         with self._lock:

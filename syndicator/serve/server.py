@@ -33,7 +33,7 @@ from syndicator.models import CycleReport
 from syndicator.partners import PartnerRegistry
 from syndicator.publish.media import cache_control
 from syndicator.publish.writer import FeedSource, LocalFolderWriter, make_writer
-from syndicator.serve.filecache import CachedFile, FileCache, FolderWatcher, wants_html
+from syndicator.serve.filecache import WATCHED_RECHECK, CachedFile, FileCache, FolderWatcher, wants_html
 from syndicator.serve.guard import RETRY_AFTER, Guard, GuardedProtocol, Limits
 from syndicator.serve.headers import CSP, NOSNIFF, STATUS_POLICY
 from syndicator.serve.partner_feeds import FEED_FILES, PartnerFeedCache
@@ -97,15 +97,15 @@ class FeedApp:
         archive_max_age = int(serve.archive_max_age.total_seconds())
         # The writer publishing uses (inside `run`, so its writes reach the cache at once) or one of our own.
         self.source: FeedSource = source if source is not None else cast(FeedSource, make_writer(config))
+        watched = isinstance(self.source, LocalFolderWriter)
         self.cache = FileCache(
             self.source,
             lambda relpath: cache_control(relpath, max_age, archive_max_age),
             use_brotli=serve.brotli,
             max_bytes=serve.cache_bytes,
-            # A folder is watched; anything else (object storage) is asked again after serve.refresh.
-            revalidate_after=None
-            if isinstance(self.source, LocalFolderWriter)
-            else serve.refresh.total_seconds(),
+            # A folder is watched (and re-checked now and then); a bucket is asked again after serve.refresh.
+            revalidate_after=WATCHED_RECHECK if watched else serve.refresh.total_seconds(),
+            remember_missing=not watched,
         )
         self.watcher = (
             FolderWatcher(self.source.root, self.cache, serve.refresh.total_seconds())
