@@ -109,7 +109,7 @@ class FeedApp:
         )
         self.watcher = (
             FolderWatcher(self.source.root, self.cache, serve.refresh.total_seconds())
-            if isinstance(self.source, LocalFolderWriter)
+            if isinstance(self.source, LocalFolderWriter)  # (`watched`, spelled out for the type checker)
             else None
         )
         self.source.listeners.append(self.cache.changed)
