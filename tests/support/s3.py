@@ -9,7 +9,11 @@ Reusable by any test that publishes to object storage, e.g. a distributed end-to
     def test_x(s3: S3Bucket, make_instance):
         root = make_instance(extra=s3.publish_toml())   # [publish] target = "s3://<bucket>/feeds" …
         ...
-        assert s3.relpaths() == [...]; s3.count("PUT")        # moto's request log
+        assert s3.relpaths() == [...]; s3.count("PUT")   # moto's request log
+
+    distributed_config(..., publish=s3.publish_lines())   # tests/support/distributed.py's [publish] hook
+
+Worker processes started afterwards inherit the test credentials the `s3` fixture put in the environment.
 
 `FaultProxy` stands between a client and moto and fails chosen requests for real (an HTTP 500, or a connection
 closed before any answer), for the fault-tolerance tests.
@@ -160,11 +164,16 @@ class S3Bucket:
         """publish.target for this bucket and prefix."""
         return f"s3://{self.name}/{self.prefix}" if self.prefix else f"s3://{self.name}"
 
-    def publish_toml(self, endpoint: str = "", **extra: str) -> str:
-        """A [publish] table (TOML text) writing here; `extra` adds keys (values already TOML)."""
+    def publish_lines(self, endpoint: str = "", **extra: str) -> str:
+        """The [publish] settings (TOML lines, no table header) that write here; `extra` adds keys (values
+        already TOML). For a config that builds its own [publish] table (tests/support/distributed.py)."""
         lines = [f'target = "{self.target}"', f's3_endpoint = "{endpoint or self.server.endpoint}"']
         lines += [f"{k} = {v}" for k, v in extra.items()]
-        return "\n[publish]\n" + "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n"
+
+    def publish_toml(self, endpoint: str = "", **extra: str) -> str:
+        """A [publish] table (TOML text) writing here, to append to a config."""
+        return "\n[publish]\n" + self.publish_lines(endpoint, **extra)
 
     def key(self, relpath: str) -> str:
         return f"{self.prefix}/{relpath}" if self.prefix else relpath
