@@ -13,10 +13,11 @@ from syndicator.store import Store
 
 
 def app() -> FeedApp:
-    """FeedApp for the instance named by $SYNDICATOR_CONFIG, its files loaded."""
+    """FeedApp for the instance named by $SYNDICATOR_CONFIG, watching its feeds folder."""
     config = load_config(Path(os.environ["SYNDICATOR_CONFIG"]))
     feed_app = FeedApp(config, Store(config.store.url), Catalogs(config.publish.locales_dir))
-    feed_app.cache.refresh()
+    if feed_app.watcher is not None:
+        feed_app.watcher.start()
     feed_app.pulls.start()
     return feed_app
 

@@ -189,7 +189,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         f"articles: {report.new} new, {report.updated} updated, {report.unchanged} unchanged"
         + (f", {report.duplicates} duplicate(s)" if report.duplicates else "")
         + "; "
-        f"{len(report.problems)} problem(s); {len(report.written)} file(s) written to {config.publish.feeds_dir}"
+        f"{len(report.problems)} problem(s); {len(report.written)} file(s) written to {config.publish.location}"
     )
     for lang in config.languages.all:
         parts = [f"{n} {what}" for what, n in (("translated", report.translated.get(lang, 0)),
@@ -218,7 +218,7 @@ def cmd_publish(config: Config, args: argparse.Namespace) -> int:
             publish(ctx, report, rebuild=args.rebuild)
         finally:
             ctx.close()
-    print(f"{len(report.written)} file(s) written to {config.publish.feeds_dir}")
+    print(f"{len(report.written)} file(s) written to {config.publish.location}")
     return EXIT_OK
 
 
@@ -237,9 +237,7 @@ def cmd_verify(config: Config, args: argparse.Namespace) -> int:
             print(found.summary())
             if args.repair and (found.findings or found.integrity != "ok"):
                 written = repair(ctx, found)
-                print(
-                    f"repaired from the store: {len(written)} file(s) written to {config.publish.feeds_dir}"
-                )
+                print(f"repaired from the store: {len(written)} file(s) written to {config.publish.location}")
                 found = verify(ctx)
                 for finding in found.findings:
                     print(f"  still: {finding}")
@@ -385,7 +383,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
                 hint="pick another port with --set serve.port=N",
             ) from exc
         print(
-            f"serving {config.publish.feeds_dir} at {server.url}{config.serve.path} (Ctrl-C stops)",
+            f"serving {config.publish.location} at {server.url}{config.serve.path} (Ctrl-C stops)",
             flush=True,
         )
         server.serve_forever()

@@ -21,6 +21,7 @@ from syndicator.config import Config
 from syndicator.errors import SyndicatorError
 from syndicator.models import CycleReport
 from syndicator.pipeline import Context, collect, publish, rebuild_context, translate
+from syndicator.publish.writer import writer_settings
 from syndicator.runner import Abandoned, ThreadPoolRunner
 from syndicator.scheduler import Scheduler
 from syndicator.serve.server import start_in_background
@@ -129,8 +130,10 @@ class Service:
         """Languages and site links take effect in the running server; its socket and cache need a restart."""
         if self._server is None:
             return
-        if (new.serve, new.publish.feeds_dir) != (old.serve, old.publish.feeds_dir):
-            log.warning("[serve] and publish.feeds_dir changes reach the built-in server after a restart")
+        if (new.serve, writer_settings(new)) != (old.serve, writer_settings(old)):
+            log.warning(
+                "[serve] and publish.target/feeds_dir changes reach the built-in server after a restart"
+            )
             return
         self._server.config = new
         self._server.app.config = new

@@ -65,6 +65,8 @@ KINDS: Final[dict[str, str]] = {
     "number": "float",
     "selectors": "Mapping[str, str]",
     "language_ratios": "Mapping[str, float]",
+    "target": "str",
+    "endpoint": "str",
 }
 
 
@@ -323,13 +325,47 @@ class TranslationConfig(Section):
 class PublishConfig(Section):
     """[publish]: where and how much to write."""
 
-    feeds_dir: Path = setting("path", Path("feeds"), "Folder the feeds are written to.")
+    target: str = setting(
+        "target",
+        "folder",
+        'Where the published files go: "folder" (publish.feeds_dir) or "s3://bucket/prefix" (object storage; '
+        "credentials from the standard AWS chain, never from this file: docs/scale-out.md).",
+    )
+    feeds_dir: Path = setting(
+        "path", Path("feeds"), 'Folder the feeds are written to (publish.target = "folder").'
+    )
+    s3_endpoint: str = setting(
+        "endpoint",
+        "",
+        "Endpoint of an S3-compatible service (MinIO, Ceph RGW…), e.g. https://minio.example.org:9000.",
+        default_doc="AWS S3",
+    )
+    s3_region: str = setting(
+        "str", "", "Region of the bucket.", default_doc="AWS_REGION / the AWS config file, else us-east-1"
+    )
+    s3_timeout: timedelta = setting(
+        "duration",
+        timedelta(seconds=30),
+        "Time each object-storage request may take to connect, and then between reads.",
+        minimum=timedelta(seconds=1),
+    )
+    s3_retries: int = setting(
+        "int",
+        4,
+        "Extra attempts of an object-storage request after a timeout, a dropped connection, 5xx or throttling.",
+        minimum=0,
+    )
     max_entries: int = setting("int", 50, "Most recent entries kept in each feed.", minimum=1)
     locales_dir: Path = setting(
         "path",
         Path("locales"),
         "Folder with the translated interface strings (Babel catalogs) used in feeds.",
     )
+
+    @property
+    def location(self) -> str:
+        """Where publishing writes, for messages: the feeds folder or the s3:// URL."""
+        return str(self.feeds_dir) if self.target == "folder" else self.target
 
 
 @section("store")
@@ -365,6 +401,12 @@ class ServeConfig(Section):
         "How long clients and proxies may reuse a feed (Cache-Control max-age).",
         minimum=timedelta(0),
     )
+    archive_max_age: timedelta = setting(
+        "duration",
+        timedelta(hours=1),
+        "Cache-Control max-age of RFC 5005 archive pages (<lang>/archive/<n>/…), whose entries are settled.",
+        minimum=timedelta(0),
+    )
     hubs: tuple[str, ...] = setting(
         "urls",
         (),
@@ -373,7 +415,8 @@ class ServeConfig(Section):
     refresh: timedelta = setting(
         "duration",
         timedelta(seconds=2),
-        "How often the server looks for newly published files (a cheap stat of each file).",
+        "How long the built-in server trusts a file it read from object storage (or, where the feeds folder "
+        "cannot be watched, from disk) before asking whether it changed.",
         minimum=timedelta(seconds=1),
     )
     partner_refresh: timedelta = setting(
@@ -389,6 +432,13 @@ class ServeConfig(Section):
         minimum=timedelta(minutes=1),
     )
     brotli: bool = setting("bool", True, "Also keep a brotli-compressed copy of each file in memory.")
+    cache_bytes: int = setting(
+        "int",
+        64 * 1024 * 1024,
+        "Most bytes of published files (with their compressed copies) the built-in server keeps in memory; the "
+        "least recently requested go first.",
+        minimum=1024 * 1024,
+    )
     gzip_files: bool = setting(
         "bool",
         False,

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 
 from tests.support.edits import replaced
 from tests.support.postgres import PostgresServer, find_bindir, postgres_server
+from tests.support.s3 import CREDENTIALS, S3Bucket, S3Server, new_bucket, running_s3_server
 from tests.support.tinymodel import build_package
 from tests.support.upstream import Upstream
 
@@ -155,3 +156,24 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     finally:
         engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A real S3 endpoint of this test session: moto's server on a free port (tests/support/s3.py)."""
+    with running_s3_server(tmp_path_factory.mktemp("moto")) as server:
+        yield server
+
+
+@pytest.fixture
+def s3(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Bucket:
+    """A fresh bucket of its own on the session's S3 server; test credentials in the environment (where boto3
+    and subprocesses find them)."""
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    # Whatever the machine's own AWS files say must not leak into a test.
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+    return new_bucket(s3_server)

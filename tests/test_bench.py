@@ -24,7 +24,6 @@ MODULES = {"__init__.py", "newsgen.py", "candidate_app.py"}
 TINY = {
     "apertium_batch.py": (["5"], "same output"),
     "faithful_overhead.py": (["5"], "faithful / plain"),
-    "fidelity.py": (["--tiny"], "| es (eng-spa) |"),
     "folder_poll.py": (["--quick"], "| unchanged folder |"),
     "gate_ratios.py": ([], "default bounds"),
     "import_cost.py": (["--quick"], "| syndicator.cli |"),
@@ -38,6 +37,8 @@ TINY = {
     "sources_poll.py": (["--items", "5", "--pages", "3", "--rounds", "1"], "repeat poll"),
     "thread_layouts.py": (["--quick", "--cache", "{tmp}/cache"], "same round"),
 }
+# Scripts with a tiny run of their own below (it checks more of their output).
+OWN_TEST = {"translate_throughput.py", "fidelity.py", "serve_memory.py"}
 QUICK = ["--quick", "--cache", "{tmp}/cache", "--json", "{tmp}/result.json"]  # translate_throughput.py
 
 
@@ -72,7 +73,7 @@ def finished(started: dict[str, tuple[subprocess.Popen[str], Path]], script: str
 
 def test_every_script_has_a_tiny_run() -> None:
     scripts = {p.name for p in BENCH.glob("*.py")} - MODULES
-    assert scripts == {*TINY, "translate_throughput.py"}, "give a new bench script a tiny run in TINY"
+    assert scripts == {*TINY, *OWN_TEST}, "give a new bench script a tiny run in TINY"
 
 
 @pytest.mark.parametrize("script", sorted(TINY))
@@ -122,3 +123,21 @@ def test_fidelity_benchmark_tiny(tmp_path: Path) -> None:
     spanish = result["languages"]["es"]["syndicator"]
     assert spanish["debris"] == 0 and spanish["paragraphs"] == "4/4"
     assert result["names"]["kept"]
+
+
+def test_serve_memory_benchmark_tiny(tmp_path: Path) -> None:
+    """bench/serve_memory.py end to end at a tiny size, against a baseline checked out by git archive."""
+    out = tmp_path / "serve.json"
+    in_git = (
+        subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True).returncode == 0
+    )
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "serve_memory.py"), "--sizes", "40,120", "--crawl", "30",
+         "--idle", "0.2", "--repeat", "1", "--baseline", "HEAD" if in_git else "", "--json", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(out.read_text(encoding="utf-8"))["results"]
+    assert [r["files"] for r in results] == [40] * (1 + in_git) + [120] * (1 + in_git)
+    for r in results:
+        assert r["ready_s"] > 0 and r["rss_ready_mb"] > 0 and r["rss_crawled_mb"] >= r["rss_ready_mb"] * 0.5

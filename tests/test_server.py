@@ -1,4 +1,4 @@
-"""The built-in server: refresh after a publish, operations endpoints, and `run` / `serve` as real processes."""
+"""The built-in server: changes seen after a publish, operations endpoints, and `run` / `serve` as real processes."""
 
 from __future__ import annotations
 
@@ -43,10 +43,14 @@ def test_new_publish_is_served_with_a_new_etag(instance: Path) -> None:
         article.write_text(
             replaced(article.read_text(encoding="utf-8"), "six weeks", "ten weeks"), encoding="utf-8"
         )
+        # Another process publishes (here: another writer): the server learns it from file-system events.
         assert _cli(instance, "run", "--once") == 0
-        assert "fr/atom.xml" in server.app.cache.refresh()  # what the periodic refresh does
-        after = fetch(server.url, "/feeds/fr/atom.xml", headers={"If-None-Match": before.headers["etag"]})
-        assert after.status == 200 and after.headers["etag"] != before.headers["etag"]
+        after = _wait_for(
+            server.url,
+            "/feeds/fr/atom.xml",
+            lambda r: r.status == 200 and r.headers["etag"] != before.headers["etag"],
+            headers={"If-None-Match": before.headers["etag"]},
+        )
         assert after.body == (instance / "feeds" / "fr" / "atom.xml").read_bytes()
         assert (
             fetch(server.url, "/feeds/fr/atom.xml", headers={"If-None-Match": after.headers["etag"]}).status
@@ -83,13 +87,15 @@ def test_brotli_methods_and_ops_endpoints(instance: Path) -> None:
         assert "syndicator_last_publish_ok 0" in fetch(server.url, "/metrics").body.decode()
 
 
-def _wait_for(base: str, path: str, ok: Callable[[Response], bool]) -> Response:
-    """Poll until ok(response) (start-up of a real process; not a timed assertion)."""
+def _wait_for(
+    base: str, path: str, ok: Callable[[Response], bool], headers: dict[str, str] | None = None
+) -> Response:
+    """Poll until ok(response) (start-up of a real process, a change noticed; not a timed assertion)."""
     last: Response | Exception | None = None
     deadline = time.monotonic() + 120  # a hang guard, generous for a loaded machine
     while time.monotonic() < deadline:
         try:
-            last = fetch(base, path)
+            last = fetch(base, path, headers=headers)
             if ok(last):
                 return last
         except OSError as exc:

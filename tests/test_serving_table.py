@@ -33,7 +33,9 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for src in sorted((DATA / "articles").glob("*.md")):
         shutil.copy(src, root / "articles" / src.name)
     shutil.copytree(REPO / "locales", root / "locales")
-    write_config(root, targets=("fr", "ar"), engine="pseudo", extra="\n[serve]\ngzip_files = true\n")
+    # Two entries per feed: the third article goes to archive page 1 (RFC 5005), served with its own max-age.
+    extra = "\n[serve]\ngzip_files = true\n\n[publish]\nmax_entries = 2\n"
+    write_config(root, targets=("fr", "ar"), engine="pseudo", extra=extra)
     assert main(["-q", "--config", str(root / "config" / "syndicator.toml"), "run", "--once"]) == 0
     feeds = LocalFolderWriter(root / "feeds")
     feeds.write("extra/list.opml", b'<?xml version="1.0"?>\n<opml version="2.0"><body/></opml>\n' * 10)
@@ -83,6 +85,24 @@ def test_media_types_and_full_response(server: str, instance: Path, rel: str, me
     assert r.headers["etag"].startswith('"')  # strong
     assert email.utils.parsedate_to_datetime(r.headers["last-modified"])
     assert "max-age=300" in r.headers["cache-control"]
+
+
+@pytest.mark.parametrize(
+    ("rel", "media"),
+    [
+        ("fr/archive/1/rss.xml", "application/rss+xml"),
+        ("en/archive/1/atom.xml", "application/atom+xml"),
+        ("ar/archive/1/feed.json", "application/feed+json"),
+    ],
+)
+def test_archive_pages_may_be_cached_longer(server: str, instance: Path, rel: str, media: str) -> None:
+    r = fetch(server, f"/feeds/{rel}", headers={"Accept-Encoding": "gzip"})
+    assert r.status == 200
+    assert r.headers["content-type"].replace(" ", "").lower() == f"{media};charset=utf-8"
+    assert r.headers["cache-control"] == "public, max-age=3600"  # serve.archive_max_age
+    assert gzip.decompress(r.body) == _file(instance, rel)
+    assert fetch(server, "/feeds/fr/rss.xml").headers["cache-control"] == "public, max-age=300"
+    assert r.headers.get("x-content-type-options") == "nosniff"
 
 
 def test_if_none_match_gives_304(server: str) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from syndicator.config import load_config
 from syndicator.publish import writer
 from syndicator.publish.writer import (
     FeedWriter,
@@ -158,11 +161,12 @@ def test_memory_writer_has_the_same_semantics() -> None:
     assert mem.list("fr/") == ["fr/rss.xml"]
 
 
-def test_make_writer(tmp_path: Path) -> None:
-    made = make_writer("folder", tmp_path)
-    assert isinstance(made, LocalFolderWriter) and made.root == tmp_path
+def test_make_writer(make_instance: Callable[..., Path]) -> None:
+    config = load_config(make_instance(targets=("fr",), engine="pseudo") / "config" / "syndicator.toml")
+    made = make_writer(config)
+    assert isinstance(made, LocalFolderWriter) and made.root == config.publish.feeds_dir
     with pytest.raises(ValueError, match="folder"):
-        make_writer("s3", tmp_path)
+        make_writer(replace(config, publish=replace(config.publish, target="ftp://x")))
 
 
 def test_write_feeds_reports_changed_paths() -> None:
@@ -173,3 +177,20 @@ def test_write_feeds_reports_changed_paths() -> None:
     assert write_feeds(mem, "fr", {**files, "rss.xml": b"r2"}) == ["fr/rss.xml"]
     with pytest.raises(ValueError):
         write_feeds(mem, "..", files)
+
+
+def test_gzip_copies_are_checked_and_mended(folder: LocalFolderWriter) -> None:
+    import gzip
+
+    from syndicator.publish.precompress import copy_holds, write_gzip_copy
+
+    data = b"<feed>" + b"entry " * 100 + b"</feed>"
+    assert folder.write("fr/atom.xml", data)
+    assert write_gzip_copy(folder, "fr/atom.xml", data, changed=True)
+    assert copy_holds(folder, "fr/atom.xml", data)
+    assert not write_gzip_copy(folder, "fr/atom.xml", data, changed=False)  # checked, left alone
+    folder.write("fr/atom.xml.gz", gzip.compress(b"<feed>older</feed>"))  # a crash between file and copy
+    assert not copy_holds(folder, "fr/atom.xml", data)
+    assert write_gzip_copy(folder, "fr/atom.xml", data, changed=False)
+    assert gzip.decompress(folder.read("fr/atom.xml.gz") or b"") == data
+    assert not write_gzip_copy(folder, "fr/tiny.xml", b"<x/>")  # too small to be worth a copy

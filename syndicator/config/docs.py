@@ -28,6 +28,8 @@ def _type_label(setting: Setting) -> str:
         "urls": "list of URLs",
         "number": "number",
         "language_ratios": "table: language → number from 0 to 1",
+        "target": '`"folder"` or `"s3://bucket/prefix"`',
+        "endpoint": "URL (scheme, host, port)",
     }
     if setting.kind == "choice":
         return "one of " + ", ".join(f"`{c}`" for c in setting.choices)

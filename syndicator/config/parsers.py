@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import os
+import re
 import tomllib
 import zoneinfo
 from collections.abc import Callable, Mapping
@@ -359,6 +361,57 @@ def _parse_database(value: Any, setting: Setting, root: Path) -> str:
     return url.set(database=absolute).render_as_string(hide_password=False)
 
 
+# Bucket names as S3 allows them for new buckets (and MinIO and Ceph enforce): 3-63 lower-case letters,
+# digits, dots and hyphens, starting and ending with a letter or digit.
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
+_CREDENTIALS_HINT = (
+    "credentials never go in the config: boto3 reads them from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+    "AWS_PROFILE, ~/.aws/credentials or an instance role (docs/scale-out.md)"
+)
+
+
+def _parse_target(value: Any, setting: Setting, root: Path) -> str:
+    _expect(value, str, 'a target string ("folder" or "s3://bucket/prefix")', setting)
+    text = str(value).strip()
+    if text == "folder":
+        return text
+    parts = urlsplit(text)
+    if parts.scheme != "s3":
+        raise Invalid(
+            f"{text!r} is not a publish target",
+            f'{setting.name} = "folder" (publish.feeds_dir) or "s3://bucket/prefix"',
+        )
+    if "@" in parts.netloc:
+        raise Invalid(f"{setting.name} holds credentials", _CREDENTIALS_HINT)
+    if parts.query or parts.fragment or not _BUCKET.match(parts.netloc) or ".." in parts.netloc:
+        raise Invalid(
+            f"{text!r}: {parts.netloc!r} is not a bucket name",
+            "3-63 lower-case letters, digits, dots and hyphens, e.g. s3://news-feeds/feeds",
+        )
+    segments = [s for s in parts.path.split("/") if s]
+    if any(s in (".", "..") or any(c in s for c in "\\\x00") for s in segments):
+        raise Invalid(f"{text!r}: the prefix must be plain folder names", 'e.g. "s3://news-feeds/feeds"')
+    if importlib.util.find_spec("boto3") is None:
+        raise Invalid(
+            f"{setting.name} is an S3 bucket but boto3 is not installed",
+            "pip install 'syndicator[s3]' (or pip install boto3) in the service's environment",
+        )
+    return f"s3://{parts.netloc}" + "".join(f"/{s}" for s in segments)
+
+
+def _parse_endpoint(value: Any, setting: Setting, root: Path) -> str:
+    text = _parse_url(value, setting, root)
+    parts = urlsplit(text)
+    if "@" in parts.netloc:
+        raise Invalid(f"{setting.name} holds credentials", _CREDENTIALS_HINT)
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise Invalid(
+            f"{text!r}: an endpoint is a scheme, host and port only",
+            "the bucket and prefix go in publish.target, e.g. s3://news-feeds/feeds",
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 PARSERS: dict[str, Callable[[Any, Setting, Path], Any]] = {
     "str": _parse_str,
     "url": _parse_url,
@@ -378,6 +431,8 @@ PARSERS: dict[str, Callable[[Any, Setting, Path], Any]] = {
     "number": _parse_number,
     "selectors": _parse_selectors,
     "language_ratios": _parse_language_ratios,
+    "target": _parse_target,
+    "endpoint": _parse_endpoint,
 }
 
 

@@ -29,7 +29,19 @@ _SECTIONS: dict[str, dict[str, Setting]] = {}
 for _s in SETTINGS:
     _SECTIONS.setdefault(_s.section, {})[_s.name] = _s
 _BY_KEY = {s.key: s for s in SETTINGS}
-_STRING_KINDS = {"str", "url", "timezone", "language", "path", "dir", "duration", "choice", "database"}
+_STRING_KINDS = {
+    "str",
+    "url",
+    "timezone",
+    "language",
+    "path",
+    "dir",
+    "duration",
+    "choice",
+    "database",
+    "target",
+    "endpoint",
+}
 MAX_SOURCE_NAME = 100  # characters; it is part of keys of at most 200 in the store
 _SOURCE_KEYS = {s.name for group in SOURCE_SETTINGS.values() for s in group}
 

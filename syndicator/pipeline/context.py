@@ -13,7 +13,7 @@ from syndicator.http import HttpClient, client_for
 from syndicator.localize import Catalogs
 from syndicator.models import CycleReport
 from syndicator.partners import PartnerRegistry
-from syndicator.publish.writer import FeedWriter, LocalFolderWriter
+from syndicator.publish.writer import FeedWriter, make_writer, writer_settings
 from syndicator.runner import InProcessRunner, Runner
 from syndicator.store import Store, utcnow
 from syndicator.translate import Engine, EngineOptions, shared_engine
@@ -71,7 +71,7 @@ def open_context(
     ctx = Context(
         config=config,
         store=Store(config.store.url, clock=clock, upgrade=upgrade),
-        writer=LocalFolderWriter(config.publish.feeds_dir),
+        writer=make_writer(config),
         runner=runner or InProcessRunner(),
         catalogs=Catalogs(config.publish.locales_dir),
         http=client_for(config),
@@ -104,9 +104,7 @@ def rebuild_context(old: Context, config: Config, runner: Runner) -> Context:
     ctx = replace(
         old,
         config=config,
-        writer=old.writer
-        if config.publish.feeds_dir == old.config.publish.feeds_dir
-        else LocalFolderWriter(config.publish.feeds_dir),
+        writer=old.writer if writer_settings(config) == writer_settings(old.config) else make_writer(config),
         runner=runner,
         catalogs=Catalogs(config.publish.locales_dir),
         http=old.http

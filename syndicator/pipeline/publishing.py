@@ -57,7 +57,7 @@ def publish(
     for listener in ctx.publish_listeners:
         listener(report, error)
     if failures:
-        raise PublishError(error, hint=f"check that {ctx.config.publish.feeds_dir} is writable")
+        raise PublishError(error, hint=f"check that {ctx.config.publish.location} is writable")
 
 
 def _publish_language(
@@ -111,7 +111,8 @@ def _write(ctx: Context, relpath: str, data: bytes, report: CycleReport) -> bool
     if written:
         report.written.append(relpath)
     if ctx.config.serve.gzip_files:
-        write_gzip_copy(ctx.writer, relpath, data)  # also when unchanged: a crash may have cut it short
+        # Checked when unchanged too: a crash between a file and its copy is mended here.
+        write_gzip_copy(ctx.writer, relpath, data, changed=written)
     return written
 
 

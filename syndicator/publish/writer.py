@@ -1,8 +1,13 @@
-"""The only place feed files are written: a FeedWriter seam with a local-folder and an in-memory writer.
+"""The only place feed files are written: a FeedWriter seam with a local-folder, an object-storage
+(publish/objects.py) and an in-memory writer, chosen by publish.target.
 
 Relative paths are POSIX-style ("fr/rss.xml") whatever the platform, so that an object-storage
 writer can use them as keys unchanged. Errors are the OSError subclasses the OS raised, re-raised
 with the target path in the message (the temp file's random name would tell nobody anything).
+
+Every writer is also what the built-in server reads from (`load`: the bytes with a version that changes
+whenever they may have, so a cached copy is re-read only when needed) and tells `listeners` which paths a
+write or delete changed, so a server in the same process drops exactly those from its cache.
 """
 
 from __future__ import annotations
@@ -14,9 +19,15 @@ import os
 import re
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from syndicator.config import Config
 
 from syndicator import faults
 
@@ -54,6 +65,47 @@ class FeedWriter(Protocol):
         read or listing may show the file, also after a crash.
         """
         ...
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A published file as read for serving: its bytes, when it last changed and a version tag."""
+
+    data: bytes
+    modified: float  # seconds since the epoch (Last-Modified)
+    version: str  # changes whenever the bytes may have: (size, mtime, inode) of a file, an object's ETag
+
+
+class Unchanged:
+    """What `load` answers when the file is still at the version the caller already holds."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED = Unchanged()
+Listener = Callable[[str], None]  # told the relpath a write or delete changed
+
+
+@runtime_checkable
+class FeedSource(Protocol):
+    """What the built-in server reads published files through (every writer is one)."""
+
+    listeners: list[Listener]
+
+    def load(self, relpath: str, known: str = "") -> Stored | Unchanged | None:
+        """The file at relpath (None if there is none or it is not a regular file), or UNCHANGED when its
+        version is still `known`: then the bytes are not read at all."""
+        ...
+
+
+def tell(listeners: list[Listener], relpath: str) -> None:
+    """Tell every listener that relpath changed; a failing listener is logged, never the writer's failure."""
+    for listener in listeners:
+        try:
+            listener(relpath)
+        except Exception as exc:  # the file is written: a listener's trouble must not undo that
+            log.error("a listener of feed changes failed on %s: %s", relpath, exc)
 
 
 def normalize_relpath(relpath: str) -> str:
@@ -94,6 +146,7 @@ class LocalFolderWriter:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
+        self.listeners: list[Listener] = []
 
     def __repr__(self) -> str:
         return f"LocalFolderWriter({str(self.root)!r})"
@@ -113,9 +166,12 @@ class LocalFolderWriter:
         target = self.path_for(relpath)
         data = bytes(data)
         try:
-            return self._write(target, data)
+            written = self._write(target, data)
         except OSError as exc:
             raise _with_path(exc, target) from exc
+        if written:
+            tell(self.listeners, normalize_relpath(relpath))
+        return written
 
     def _write(self, target: Path, data: bytes) -> bool:
         try:
@@ -182,10 +238,37 @@ class LocalFolderWriter:
             folder = folder.parent
         fault.kill_after()
         log.debug("removed %s", target)
+        tell(self.listeners, normalize_relpath(relpath))
         return True
 
     def _relpath(self, target: Path) -> str:
         return target.relative_to(self.root).as_posix()
+
+    def load(self, relpath: str, known: str = "") -> Stored | Unchanged | None:
+        """The file's bytes, mtime and (size, mtime, inode) version; None for anything but a regular file
+        inside the root (a symlink leading out of it included)."""
+        try:
+            target = self.path_for(relpath)
+        except ValueError:
+            return None
+        try:
+            # O_NOFOLLOW is not needed: path_for resolved every link, and only ones inside the root remain.
+            fd = os.open(target, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:  # absent, a folder on some systems, unreadable: not servable
+            return None
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fd)  # of the file opened, so the version and the bytes belong together
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            version = f"{st.st_size:x}-{st.st_mtime_ns:x}-{st.st_ino:x}"
+            if known and version == known:
+                return UNCHANGED
+            try:
+                data = fh.read()
+            except OSError as exc:
+                log.debug("cannot read %s: %s", target, exc)
+                return None
+        return Stored(data, st.st_mtime, version)
 
     def remove_leftovers(self) -> int:
         """Delete temp files a killed writer left behind (call at start-up, before any write); return how many."""
@@ -250,6 +333,8 @@ class MemoryFeedWriter:
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.writes = 0  # writes that changed something
+        self.listeners: list[Listener] = []
+        self._modified: dict[str, tuple[float, int]] = {}  # relpath -> (time written, write number)
 
     def write(self, relpath: str, data: bytes) -> bool:
         """Store data; return False if the same bytes are already there."""
@@ -259,6 +344,8 @@ class MemoryFeedWriter:
             return False
         self.files[rel] = data
         self.writes += 1
+        self._modified[rel] = (time.time(), self.writes)
+        tell(self.listeners, rel)
         return True
 
     def read(self, relpath: str) -> bytes | None:
@@ -270,20 +357,72 @@ class MemoryFeedWriter:
         return sorted(rel for rel in self.files if rel.startswith(prefix))
 
     def delete(self, relpath: str) -> bool:
-        """Forget the bytes at relpath; return False if there were none."""
-        return self.files.pop(normalize_relpath(relpath), None) is not None
+        """Remove relpath; return False if there was nothing."""
+        rel = normalize_relpath(relpath)
+        if self.files.pop(rel, None) is None:
+            return False
+        self._modified.pop(rel, None)
+        tell(self.listeners, rel)
+        return True
+
+    def load(self, relpath: str, known: str = "") -> Stored | Unchanged | None:
+        """The stored bytes, versioned by the write that stored them."""
+        try:
+            rel = normalize_relpath(relpath)
+        except ValueError:
+            return None
+        data = self.files.get(rel)
+        if data is None:
+            return None
+        modified, number = self._modified[rel]
+        version = str(number)
+        return UNCHANGED if known == version else Stored(data, modified, version)
 
 
-WRITERS: dict[str, Callable[[Path], FeedWriter]] = {"folder": LocalFolderWriter}
+def _folder_writer(config: Config) -> FeedWriter:
+    return LocalFolderWriter(config.publish.feeds_dir)
 
 
-def make_writer(kind: str, root: Path) -> FeedWriter:
-    """Return a writer of a registered kind rooted at root; ValueError for an unknown kind."""
+def _object_writer(config: Config) -> FeedWriter:
+    from syndicator.publish.objects import object_writer  # boto3 is imported only when S3 is used
+
+    return object_writer(config)
+
+
+# publish.target's scheme -> the writer it means ("folder": publish.feeds_dir).
+WRITERS: dict[str, Callable[[Config], FeedWriter]] = {"folder": _folder_writer, "s3": _object_writer}
+
+
+def target_kind(target: str) -> str:
+    """The WRITERS key of a publish.target value: "folder" or a URL's scheme."""
+    return target.partition("://")[0] if "://" in target else target
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """("bucket", "prefix") of an s3://bucket/prefix target (config validation normalized it)."""
+    parts = urlsplit(target)
+    return parts.netloc, parts.path.strip("/")
+
+
+def writer_settings(config: Config) -> tuple[object, ...]:
+    """Every setting a writer is built from: a reload that changes none of them keeps the writer."""
+    publish, serve = config.publish, config.serve
+    return (
+        publish.target, publish.feeds_dir, publish.s3_endpoint, publish.s3_region, publish.s3_timeout,
+        publish.s3_retries, serve.max_age, serve.archive_max_age,
+    )  # fmt: skip
+
+
+def make_writer(config: Config) -> FeedWriter:
+    """The writer publish.target names; ValueError for an unknown kind (config validation stops it first)."""
+    kind = target_kind(config.publish.target)
     try:
         factory = WRITERS[kind]
     except KeyError:
-        raise ValueError(f"unknown feed writer {kind!r}; known: {', '.join(sorted(WRITERS))}") from None
-    return factory(root)
+        raise ValueError(
+            f"unknown publish.target {config.publish.target!r}; known: {', '.join(sorted(WRITERS))}"
+        ) from None
+    return factory(config)
 
 
 def write_feeds(writer: FeedWriter, folder: str, files: Mapping[str, bytes]) -> list[str]:

@@ -3,13 +3,15 @@
 Routes, under serve.path (e.g. /feeds/): published files; `feed`, `feed.atom`, `feed.json` redirect to
 the reader's language (Accept-Language); `p/<token>/<lang>/<file>` and `p/<lang>/<file>` with
 `Authorization: Bearer <token>` are partner feeds. `/healthz`, `/metrics` and `/status` are at the root.
-The request path does no disk I/O, no hashing and no SQL for public files: see filecache.py. What one client
-may hold (connections, header bytes, time) is bounded below the HTTP layer: see guard.py.
+Public files come from a bounded cache filled on demand through the feed writer (a folder or a bucket): a hit
+does no I/O, no hashing and no SQL; a miss reads the one file in a worker thread. See filecache.py. What one
+client may hold (connections, header bytes, time) is bounded below the HTTP layer: see guard.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
@@ -20,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, cast
 
 from babel import negotiate_locale
 
@@ -29,8 +31,10 @@ from syndicator.glossary import EMPTY, Glossary
 from syndicator.localize import Catalogs
 from syndicator.models import CycleReport
 from syndicator.partners import PartnerRegistry
-from syndicator.serve.filecache import CachedFile, FileCache, wants_html
-from syndicator.serve.guard import Guard, GuardedProtocol, Limits
+from syndicator.publish.media import cache_control
+from syndicator.publish.writer import FeedSource, LocalFolderWriter, make_writer
+from syndicator.serve.filecache import WATCHED_RECHECK, CachedFile, FileCache, FolderWatcher, wants_html
+from syndicator.serve.guard import RETRY_AFTER, Guard, GuardedProtocol, Limits
 from syndicator.serve.headers import CSP, NOSNIFF, STATUS_POLICY
 from syndicator.serve.partner_feeds import FEED_FILES, PartnerFeedCache
 from syndicator.serve.stats import Counters, PullRecorder, render_metrics
@@ -49,6 +53,8 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STATUS_TTL = 5.0  # seconds one rendering of /status is reused: a busy page must not keep SQLite busy
 _LOCAL_ONLY = b"the status page answers only on the loopback address (see docs/serving.md)\n"
 _NOT_FOUND = b"not found\n"
+_UNAVAILABLE = b"the published files cannot be read right now; try again shortly\n"
+STORAGE_WARN_EVERY = 60.0  # seconds between log lines about unreadable published files
 _404_HEADERS = [
     (b"content-type", b"text/plain; charset=utf-8"),
     (b"content-length", str(len(_NOT_FOUND)).encode()),
@@ -81,14 +87,32 @@ class FeedApp:
         catalogs: Catalogs,
         health: Health | None = None,
         glossary: Glossary = EMPTY,
+        source: FeedSource | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.prefix = config.serve.path
-        max_age = int(config.serve.max_age.total_seconds())
+        serve = config.serve
+        max_age = int(serve.max_age.total_seconds())
+        archive_max_age = int(serve.archive_max_age.total_seconds())
+        # The writer publishing uses (inside `run`, so its writes reach the cache at once) or one of our own.
+        self.source: FeedSource = source if source is not None else cast(FeedSource, make_writer(config))
+        watched = isinstance(self.source, LocalFolderWriter)
         self.cache = FileCache(
-            config.publish.feeds_dir, f"public, max-age={max_age}", use_brotli=config.serve.brotli
+            self.source,
+            lambda relpath: cache_control(relpath, max_age, archive_max_age),
+            use_brotli=serve.brotli,
+            max_bytes=serve.cache_bytes,
+            # A folder is watched (and re-checked now and then); a bucket is asked again after serve.refresh.
+            revalidate_after=WATCHED_RECHECK if watched else serve.refresh.total_seconds(),
+            remember_missing=not watched,
         )
+        self.watcher = (
+            FolderWatcher(self.source.root, self.cache, serve.refresh.total_seconds())
+            if isinstance(self.source, LocalFolderWriter)  # (`watched`, spelled out for the type checker)
+            else None
+        )
+        self.source.listeners.append(self.cache.changed)
         self.partners = PartnerRegistry(config.partners_file, config.languages.all)
         self.partner_feeds = PartnerFeedCache(config, store, catalogs, glossary)
         self.cache.listeners.append(self.partner_feeds.clear)
@@ -99,6 +123,7 @@ class FeedApp:
         self._redirect_cc = f"public, max-age={max_age}".encode()
         self._status_page: tuple[float, bytes] | None = None  # (monotonic time rendered, page)
         self._status_lock = threading.Lock()
+        self._storage_warned = float("-inf")
         # The connection cap is derived from the open-file limit now, at start-up.
         self.guard = Guard(Limits.from_config(config.serve))
 
@@ -117,7 +142,11 @@ class FeedApp:
         if path.startswith(self.prefix):
             rel = path[len(self.prefix) :]
             # A folder shows its index.html (the landing page at the root), never a listing.
-            cached = self.cache.files.get(rel + "index.html" if rel == "" or rel.endswith("/") else rel)
+            try:
+                cached = await self._lookup(rel + "index.html" if rel == "" or rel.endswith("/") else rel)
+            except OSError as exc:  # the bucket (or disk) failed: not a 404, which caches would keep
+                await self._unavailable(send, exc)
+                return
             if cached is not None:
                 await self._file(scope, send, headers, cached, "file", "")
                 return
@@ -143,6 +172,15 @@ class FeedApp:
             await self._negotiate(send, headers, NEGOTIATED[path.lstrip("/")])
             return
         await self._not_found(send)
+
+    async def _lookup(self, relpath: str) -> CachedFile | None:
+        """A published file: from memory, or read through the source in a worker thread."""
+        if relpath in NEGOTIATED or relpath.startswith("p/"):
+            return None  # application routes, never files (and no read for each of them)
+        known, found = self.cache.cached(relpath)
+        if not known:
+            return await asyncio.to_thread(self.cache.get, relpath)
+        return found
 
     async def _file(
         self,
@@ -171,9 +209,20 @@ class FeedApp:
         body = b"" if scope["method"] == "HEAD" else variant.body
         await send({"type": "http.response.body", "body": body})
 
+    async def _unavailable(self, send: Send, exc: OSError) -> None:
+        now = time.monotonic()
+        if now - self._storage_warned > STORAGE_WARN_EVERY:  # a flood of requests must not flood the log
+            self._storage_warned = now
+            log.error("cannot read the published files: %s", exc)
+        self.counters.count("other", 503)
+        await self._plain(send, 503, _UNAVAILABLE, [(b"retry-after", RETRY_AFTER)])
+
     async def _negotiate(self, send: Send, headers: dict[bytes, bytes], name: str) -> None:
-        files = self.cache.files
-        available = [lang for lang in self.config.languages.all if f"{lang}/{name}" in files]
+        try:
+            available = [lang for lang in self.config.languages.all if await self._lookup(f"{lang}/{name}")]
+        except OSError as exc:
+            await self._unavailable(send, exc)
+            return
         if not available:
             await self._not_found(send)
             return
@@ -232,7 +281,8 @@ class FeedApp:
         return {
             "last_publish": h.last_publish,
             "last_error": h.last_error,
-            "files": len(self.cache.files),
+            "files": len(self.cache),
+            "cache_bytes": self.cache.bytes,
             "partners_file_error": self.partners.error,
             "connections": self.guard.open,
             "max_connections": self.guard.limits.max_connections,
@@ -264,7 +314,7 @@ class FeedApp:
     def _metrics(self) -> str:
         backlog = {lang: c.get("pending", 0) for lang, c in self.store.counts().items()}
         text = render_metrics(self.counters, backlog, self.health.published_files, self.health.last_error)
-        return text + "\n".join(self.guard.metrics()) + "\n"
+        return text + "\n".join([*self.guard.metrics(), *self.cache.metrics()]) + "\n"
 
     async def _not_found(self, send: Send) -> None:
         self.counters.count("other", 404)
@@ -340,11 +390,12 @@ class FeedServer:
         catalogs: Catalogs,
         health: Health | None = None,
         glossary: Glossary = EMPTY,
+        source: FeedSource | None = None,
     ) -> None:
         import uvicorn
 
         self.config = config
-        self.app = FeedApp(config, store, catalogs, health, glossary)
+        self.app = FeedApp(config, store, catalogs, health, glossary, source)
         limits = self.app.guard.limits
         # One accept burst takes at most the backlog: guard.connection_cap leaves that many descriptors free.
         backlog = limits.backlog
@@ -376,20 +427,11 @@ class FeedServer:
         host = self.config.serve.host
         return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
 
-    def _refresh_loop(self) -> None:
-        every = self.config.serve.refresh.total_seconds()
-        while not self._stop.wait(every):
-            try:
-                self.app.cache.refresh()
-            except Exception as exc:  # a bad moment on disk must not stop serving what is cached
-                log.error("refreshing the served files failed: %s", exc)
-
     def _prepare(self) -> None:
-        self.app.cache.refresh()
+        if self.app.watcher is not None:
+            self.app.watcher.start()
         self.app.pulls.start()
-        self._threads.append(threading.Thread(target=self._refresh_loop, name="feed-refresh", daemon=True))
-        self._threads[-1].start()
-        log.info("serving %s at %s%s", self.config.publish.feeds_dir, self.url, self.config.serve.path)
+        log.info("serving %s at %s%s", self.config.publish.location, self.url, self.config.serve.path)
 
     def start(self) -> None:
         """Serve in a background thread; returns once it accepts connections."""
@@ -426,6 +468,10 @@ class FeedServer:
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=10)
+        if self.app.watcher is not None:
+            self.app.watcher.stop()
+        with contextlib.suppress(ValueError):  # the writer outlives the server inside `run`
+            self.app.source.listeners.remove(self.app.cache.changed)
         self.app.pulls.stop()
         self.sock.close()
 
@@ -436,7 +482,11 @@ def start_in_background(ctx: Any) -> FeedServer | None:
         return None
     serve = ctx.config.serve
     try:
-        server = FeedServer(ctx.config, ctx.store, ctx.catalogs, glossary=ctx.faithful.glossary)
+        # The publisher's own writer: each file it writes or deletes leaves the server's cache at once.
+        source = ctx.writer if isinstance(ctx.writer, FeedSource) else None
+        server = FeedServer(
+            ctx.config, ctx.store, ctx.catalogs, glossary=ctx.faithful.glossary, source=source
+        )
     except OSError as exc:
         # Publishing matters more than serving (nginx may serve the files): say so loudly and go on.
         log.error(
@@ -445,7 +495,5 @@ def start_in_background(ctx: Any) -> FeedServer | None:
         )  # fmt: skip
         return None
     ctx.publish_listeners.append(server.app.health.listener)
-    # Pick up what a publish wrote at once instead of at the next periodic look.
-    ctx.publish_listeners.append(lambda _report, _error: server.app.cache.refresh())
     server.start()
     return server

@@ -157,6 +157,7 @@ def render_status_page(data: dict[str, Any]) -> bytes:
             "last_publish": _when(raw.get("last_publish")),
             "last_error": raw.get("last_error") or "",
             "files": int(raw.get("files", 0)),
+            "cache_mb": f"{int(raw.get('cache_bytes', 0)) / 1048576:.1f}",
             "partners_file_error": raw.get("partners_file_error") or "",
             "connections": int(raw.get("connections", 0)),
             "max_connections": int(raw.get("max_connections", 0)),
