@@ -14,14 +14,15 @@ import signal
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from types import FrameType
 from typing import Any
 
 from syndicator.config import Config
 from syndicator.errors import SyndicatorError
 from syndicator.models import CycleReport
-from syndicator.pipeline import Context, collect, publish, rebuild_context, translate
-from syndicator.runner import Abandoned, ThreadPoolRunner
+from syndicator.pipeline import Context, collect, execute_unit, publish, rebuild_context, translate
+from syndicator.runner import Abandoned, Runner, make_runner
 from syndicator.scheduler import Scheduler
 from syndicator.serve.server import start_in_background
 
@@ -32,9 +33,9 @@ class Service:
     """Polls sources on schedule; translates and publishes after new work; follows config edits."""
 
     def __init__(self, ctx: Context, *, overrides: dict[str, str] | None = None, watch: bool = True) -> None:
-        self.runner = ThreadPoolRunner(ctx.config.translation.workers)
-        ctx.runner = self.runner
         self.ctx = ctx  # replaced whole on reload; every job reads it once when it starts
+        self.runner = self._make_runner(ctx.config)
+        ctx.runner = self.runner
         self.stopping = threading.Event()
         self.scheduler = Scheduler(
             poll=self.poll, one_pass=self.one_pass, housekeeping=self.work_due, stopping=self.stopping
@@ -46,6 +47,10 @@ class Service:
             from syndicator.reload import Reloader
 
             self.reloader = Reloader(ctx.config.file, overrides or {}, self.apply_config, ctx.config.root)
+
+    def _make_runner(self, config: Config) -> Runner:
+        # Units execute with whatever context is current when they start (a reload replaces it).
+        return make_runner(config, lambda unit: execute_unit(self.ctx, unit), config.translation.workers)
 
     # -- what the jobs do ---------------------------------------------------------------------------------
 
@@ -91,6 +96,10 @@ class Service:
             left = True
         except SyndicatorError as exc:
             log.error("translation failed: %s", exc)
+        if self.runner.request_publish(ctx.config.languages.all):
+            # Publishing runs where the feed writer is (the runner's publish task, debounced).
+            log.info("translated %s; queued %s; publishing requested", report.translated, report.queued)
+            return left
         try:
             publish(ctx, report)
         except SyndicatorError as exc:
@@ -113,8 +122,15 @@ class Service:
     def apply_config(self, new: Config) -> None:
         """Put a validated config in force without a restart (the Reloader calls this)."""
         old = self.ctx
+        if (new.run.runner, new.run.broker) != (old.config.run.runner, old.config.run.broker):
+            log.warning(
+                "run.runner and run.broker take effect after a restart (still %s)", old.config.run.runner
+            )
+            new = replace(
+                new, run=replace(new.run, runner=old.config.run.runner, broker=old.config.run.broker)
+            )
         if new.translation.workers != old.config.translation.workers:
-            previous, self.runner = self.runner, ThreadPoolRunner(new.translation.workers)
+            previous, self.runner = self.runner, self._make_runner(new)
             previous.shutdown(wait=False)  # its queued units stay pending; the next pass takes them
             log.info("translation workers: %d", new.translation.workers)
         self.ctx = rebuild_context(old, new, self.runner)

@@ -86,6 +86,11 @@ class RunConfig:
     """[run]: how the service behaves as a process."""
 
     stop_timeout: timedelta = timedelta(seconds=30)
+    runner: str = "in-process"  # syndicator/runner.py: in-process or celery
+    broker: str = ""  # the celery runner's broker URL
+    failover: timedelta = timedelta(seconds=30)  # a standby scheduler takes over within this
+    publish_delay: timedelta = timedelta(seconds=5)  # debounce of the celery runner's publish task
+    task_wait: timedelta = timedelta(minutes=10)  # how long a pass waits for the tasks it queued
 
 
 @dataclass(frozen=True, kw_only=True)
