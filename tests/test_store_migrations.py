@@ -97,16 +97,22 @@ def rows(engine: Engine, columns_of: dict[str, list[str]] | None = None) -> dict
     out = {}
     with engine.connect() as conn:
         for table in metadata.sorted_tables:
+            if columns_of is not None and table.name not in columns_of:
+                continue
             names = columns_of[table.name] if columns_of else [c.name for c in table.columns]
             query = select(*(table.c[n] for n in names)).order_by(*table.primary_key)
             out[table.name] = [tuple(r) for r in conn.execute(query)]
     return out
 
 
+LATER_COLUMNS = ("claimed_by", "claimed_until", "poll_started")  # added by revisions 0002 and 0003
+LATER_TABLES = ("polls",)  # added by revision 0003
+
+
 def old_columns() -> dict[str, list[str]]:
     """The columns every table had before revision 0002."""
-    return {t.name: [c.name for c in t.columns if c.name not in ("claimed_by", "claimed_until")]
-            for t in metadata.sorted_tables}  # fmt: skip
+    return {t.name: [c.name for c in t.columns if c.name not in LATER_COLUMNS]
+            for t in metadata.sorted_tables if t.name not in LATER_TABLES}  # fmt: skip
 
 
 # -- revisions against schema.py -----------------------------------------------------------------------------------
