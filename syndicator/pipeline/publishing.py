@@ -4,6 +4,7 @@ OPML; a language that fails keeps its previous files and the others go on."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from syndicator.errors import PublishError
 from syndicator.models import CycleReport
@@ -18,12 +19,17 @@ from syndicator.publish.stylesheet import build_stylesheet
 log = logging.getLogger(__name__)
 
 
-def publish(ctx: Context, report: CycleReport, *, rebuild: bool = False) -> None:
-    """Write what changed in every language's feeds, archives and entry pages, then the root documents;
-    `rebuild` republishes everything. Unchanged files are left alone."""
+def publish(
+    ctx: Context, report: CycleReport, *, rebuild: bool = False, languages: Sequence[str] | None = None
+) -> None:
+    """Write what changed in every language's feeds (or those of `languages`: the celery runner's publish
+    task), archives and entry pages, then the root documents; `rebuild` republishes everything. Unchanged
+    files are left alone."""
     builder = EntryBuilder(ctx.config, ctx.catalogs, glossary=ctx.faithful.glossary)
     failures: list[str] = []
     for language in ctx.config.languages.all:
+        if languages is not None and language not in languages:
+            continue
         try:
             before = len(report.written)
             _publish_language(ctx, builder, language, report, rebuild)

@@ -108,6 +108,11 @@ class Store(
             self.engine.dispose()
             raise
 
+    @property
+    def backend(self) -> str:
+        """The database the store is on: "sqlite" or "postgresql"."""
+        return str(self.engine.dialect.name)
+
     def close(self) -> None:
         """Release connections."""
         self.engine.dispose()

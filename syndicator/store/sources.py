@@ -100,6 +100,7 @@ class SourcesMixin(StoreBase):
                     "problems": json.loads(r.problems),
                     "last_error_at": aware_utc(r.last_error_at),
                     "next_poll": aware_utc(r.next_poll),
+                    "poll_started": aware_utc(r.poll_started),
                 }
                 for r in conn.execute(select(source_state))
             }
