@@ -4,11 +4,13 @@ when asked), with their models loaded once per process and kept."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from celery.signals import worker_process_init
+from celery.utils.nodenames import host_format
 
 from syndicator.config import Config
 from syndicator.distributed.app import PUBLISH_QUEUE, make_app, queue_name
@@ -70,7 +72,8 @@ def run_worker(
         queues=queues,
         concurrency=concurrency,
         pool="prefork",
-        hostname=f"{name}@%h",
+        # Node names must be unique on a broker: two workers of one pair may run on one machine.
+        hostname=host_format(f"{name}.{os.getpid()}@%h"),
         loglevel=loglevel,
         without_gossip=True,
         without_mingle=True,

@@ -49,7 +49,7 @@ def run_unit(ctx: Context, unit: Unit, *, claim: str | None = None) -> UnitResul
     outcome is stored only while the claim holds; whatever is left is given back at the end.
     """
     if claim is None:
-        return UnitResult(unit, _run_unit(ctx, unit, None))
+        return UnitResult(unit, {k: n for k, n in _run_unit(ctx, unit, None).items() if n})
     try:
         taken = ctx.store.claim(unit.target, claim, limit=len(unit.article_ids), article_ids=unit.article_ids)
         if len(taken) < len(unit.article_ids):
@@ -57,10 +57,12 @@ def run_unit(ctx: Context, unit: Unit, *, claim: str | None = None) -> UnitResul
                 "%s: %d of %d article(s) already translated or held by another worker",
                 unit.pair, len(unit.article_ids) - len(taken), len(unit.article_ids),
             )  # fmt: skip
+        if taken:
+            log.info("%s: translating %d article(s) under claim %s", unit.pair, len(taken), claim)
         counts = _run_unit(ctx, Unit(unit.source, unit.target, tuple(taken)), claim) if taken else {}
     finally:
         ctx.store.release_claims(claim)
-    return UnitResult(unit, counts)
+    return UnitResult(unit, {k: n for k, n in counts.items() if n})
 
 
 def _run_unit(ctx: Context, unit: Unit, claim: str | None) -> dict[str, int]:
