@@ -4,12 +4,14 @@ owning different language pairs and translating for real (tiny Argos models, Ape
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
 import signal
+import socket
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -229,3 +231,47 @@ def test_two_workers_racing_on_one_article_store_it_once(cluster: Callable[..., 
         assert not store.claims()
     finally:
         store.close()
+
+
+def test_the_standby_scheduler_takes_over_and_no_slot_is_polled_twice(cluster: Callable[..., Path]) -> None:
+    """Two `syndicator run` on one PostgreSQL store: only the holder of the scheduler lock polls. kill -9 of the
+    holder: the standby takes over (its session lock was freed with the dead session) and carries on the
+    rhythm; the poll history in the store shows each slot polled once, by one of them."""
+    every = timedelta(seconds=10)
+    root = cluster(targets=("fr",), failover="3s", task_wait="2s")
+    text = (root / "config" / "syndicator.toml").read_text(encoding="utf-8")
+    text = text.replace('every = "5m"', 'every = "10s"').replace("[serve]\n", "[serve]\nenabled = false\n")
+    (root / "config" / "syndicator.toml").write_text(text, encoding="utf-8")
+    config = _config(root)
+    (jitter,) = [s.jitter for s in config.sources]
+    assert jitter is not None
+
+    def history() -> list[tuple[str, datetime, str]]:
+        store = Store(config.store.url)
+        try:
+            return store.poll_history("newsroom")
+        finally:
+            store.close()
+
+    first = _start(cluster, Process(root, "run", name="run-1"))
+    wait_for(lambda: "now polls and schedules" in first.log(), "the first scheduler to lead")
+    second = _start(cluster, Process(root, "run", name="run-2"))
+    wait_for(lambda: "standby" in second.log(), "the second to wait as a standby")
+    one, two = (f"{socket.gethostname()}:{p.pid}" for p in (first, second))
+    wait_for(lambda: len(history()) >= 2, "two polls by the first scheduler")
+    first.kill9()
+    wait_for(lambda: "now polls and schedules" in second.log(), "the standby to take over")
+    write_article(root / "articles", "after-takeover", "News after the takeover", "It still arrives.")
+    wait_for(lambda: sum(p == two for *_, p in history()) >= 2, "two polls by the new scheduler")
+    polls = history()
+    pollers = [p for *_, p in polls]
+    assert set(pollers) == {one, two} and pollers == sorted(pollers, key=lambda p: p == two), pollers
+    starts = [t for _, t, _ in polls]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    # Polls are `every` apart give or take the jitter (and a second of timer slack): never two in one slot.
+    assert min(gaps) >= every - jitter - timedelta(seconds=1), gaps
+    ctx = open_context(config)
+    try:
+        assert any(a.key == "after-takeover" for a in ctx.store.articles(range(1, 100)))
+    finally:
+        ctx.close()

@@ -11,7 +11,7 @@ publish request (`Store.want_publish`), and only the first request of a burst se
 publish_delay` later. The task publishes, then clears the request it saw; a request that came while it
 published stays, and the task sends itself again for it. Publishing is idempotent (unchanged files are not
 rewritten), so a redelivered or duplicate publish task costs little and breaks nothing. One publish runs at
-a time across all workers (the store's `publish` lock); a worker that finds it taken retries later.
+a time across all workers and commands (the store's `publish` lock); the others wait their turn.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from syndicator.store import Store
 
 log = logging.getLogger(__name__)
 
-PUBLISH_LOCK = "publish"
 STALE_REQUEST = timedelta(minutes=5)  # a publish request older than this (plus the delay) lost its task
 
 _contexts: dict[int, Context] = {}  # per process (prefork children each build their own)
@@ -85,14 +84,8 @@ def publish_language(task: Task, language: str) -> int:
     token = ctx.store.publish_wanted(language)
     if token is None:
         return 0  # another publish already covered every request
-    lock = ctx.store.try_lock(PUBLISH_LOCK)
-    if lock is None:  # another worker is publishing: come back (the request stays)
-        raise task.retry(countdown=max(delay, 1.0), max_retries=None)
-    try:
-        report = CycleReport()
-        publish(ctx, report, languages=[language])
-    finally:
-        lock.release()
+    report = CycleReport()
+    publish(ctx, report, languages=[language])  # one publisher at a time (pipeline/publishing.py)
     log.info("published %s: %d file(s) written", language, len(report.written))
     if not ctx.store.publish_done(language, token):
         # Translations stored while this publish ran asked for another, which nobody has sent yet.

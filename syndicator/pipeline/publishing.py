@@ -3,8 +3,10 @@ OPML; a language that fails keeps its previous files and the others go on."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 
 from syndicator.errors import PublishError
 from syndicator.models import CycleReport
@@ -18,6 +20,9 @@ from syndicator.publish.stylesheet import build_stylesheet
 
 log = logging.getLogger(__name__)
 
+PUBLISH_LOCK = "publish"  # the store lock publishers of one instance take turns on
+PUBLISH_LOCK_WAIT = 600.0  # seconds a publisher waits for another before giving up with an error
+
 
 def publish(
     ctx: Context, report: CycleReport, *, rebuild: bool = False, languages: Sequence[str] | None = None
@@ -25,6 +30,36 @@ def publish(
     """Write what changed in every language's feeds (or those of `languages`: the celery runner's publish
     task), archives and entry pages, then the root documents; `rebuild` republishes everything. Unchanged
     files are left alone."""
+    with one_publisher(ctx):
+        _publish(ctx, report, rebuild, languages)
+
+
+@contextlib.contextmanager
+def one_publisher(ctx: Context) -> Iterator[None]:
+    """With the celery runner several processes can publish (workers' publish tasks, `run --once`,
+    `publish`): they take turns on the store's `publish` lock. In-process, this process is the only one."""
+    if ctx.config.run.runner == "in-process":
+        yield
+        return
+    deadline = time.monotonic() + PUBLISH_LOCK_WAIT
+    waited = False
+    while (lock := ctx.store.try_lock(PUBLISH_LOCK)) is None:
+        if time.monotonic() > deadline:
+            raise PublishError(
+                f"another process has been publishing for {PUBLISH_LOCK_WAIT:.0f}s",
+                hint="see which syndicator process is stuck publishing",
+            )
+        if not waited:
+            log.info("waiting for another process to finish publishing")
+            waited = True
+        time.sleep(0.5)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _publish(ctx: Context, report: CycleReport, rebuild: bool, languages: Sequence[str] | None) -> None:
     builder = EntryBuilder(ctx.config, ctx.catalogs, glossary=ctx.faithful.glossary)
     failures: list[str] = []
     for language in ctx.config.languages.all:

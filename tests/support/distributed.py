@@ -3,6 +3,7 @@ of the session's RabbitMQ node, and `syndicator worker` / `syndicator run` proce
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -60,16 +61,14 @@ class Process:
         self.proc.wait(timeout=LIVENESS)
 
     def stop(self) -> None:
-        """SIGTERM (a worker finishes its task; `run` stops cleanly), then make sure it is gone."""
+        """SIGTERM (a worker finishes its task; `run` stops cleanly), then make sure nothing of it is left."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=LIVENESS)
-            except subprocess.TimeoutExpired:
-                pass
-        if self.proc.poll() is None or self.children():
-            os.killpg(self.pid, signal.SIGKILL)
-            self.proc.wait(timeout=LIVENESS)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)  # whatever is left of the group (pool processes)
+        self.proc.wait(timeout=LIVENESS)
         self._log.close()
 
 

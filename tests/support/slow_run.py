@@ -7,7 +7,6 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-
 from typing import Any
 
 from syndicator.cli import main
