@@ -217,13 +217,17 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 def _load_runner(config: Config) -> None:
     """Register the configured runner (syndicator/runner.py): Celery is imported only when configured."""
     if config.run.runner == "celery":
-        import syndicator.distributed  # noqa: F401  registers the celery runner
+        try:
+            import syndicator.distributed  # noqa: F401  registers the celery runner
+        except ImportError as exc:
+            raise ConfigError(
+                f"run.runner = celery needs Celery installed ({exc})",
+                hint="pip install 'syndicator[distributed]'",
+            ) from exc
 
 
 def cmd_worker(config: Config, args: argparse.Namespace) -> int:
     """A Celery worker for the given language pairs (docs/scale-out.md)."""
-    from syndicator.distributed.worker import parse_pairs, run_worker
-
     if config.run.runner != "celery":
         raise ConfigError(
             f"syndicator worker serves run.runner = celery (this instance: {config.run.runner!r})",
@@ -231,6 +235,9 @@ def cmd_worker(config: Config, args: argparse.Namespace) -> int:
         )
     if args.concurrency < 1:
         raise ConfigError("--concurrency must be at least 1")
+    _load_runner(config)
+    from syndicator.distributed.worker import parse_pairs, run_worker
+
     level = "DEBUG" if args.debug else "WARNING" if args.quiet else "INFO"
     pairs = parse_pairs(config, args.pairs)
     return run_worker(config, pairs, publish=args.publish, concurrency=args.concurrency, loglevel=level)
