@@ -42,3 +42,23 @@ def test_benchmark_quick_mode(tmp_path: Path) -> None:
     assert update["update_sentences"] == 5  # one changed sentence, five languages
     assert all(stats["misses"] == 41 for stats in update["memory"].values())
     assert update["peak_rss_mb"] > 0
+
+
+def test_celery_benchmark_quick_mode(tmp_path: Path, postgres: object, rabbitmq: object) -> None:
+    """bench/celery_throughput.py end to end at a tiny size (it starts its own PostgreSQL and RabbitMQ; the
+    fixtures only skip it where those are not installed)."""
+    out = tmp_path / "result.json"
+    script = REPO / "bench" / "celery_throughput.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--quick", "--cache", str(tmp_path / "cache"), "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "2 workers / 1 worker" in proc.stdout and "queue overhead" in proc.stdout
+    result = json.loads(out.read_text(encoding="utf-8"))
+    rows = result["throughput"]
+    assert set(rows) == {"in-process", "celery, 1 worker", "celery, 2 workers"}
+    assert all(row["translations"] == 4 * 2 for row in rows.values())  # every article, every language
+    assert result["overhead"]["tasks"] == 10

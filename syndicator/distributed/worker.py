@@ -19,6 +19,7 @@ from syndicator.errors import ConfigError, SyndicatorError
 
 log = logging.getLogger(__name__)
 
+WARM_UP = "Ready."  # translated once per pair at start, so the first task does not pay for loading the model
 PAIR = re.compile(r"^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]+)*$")
 
 
@@ -57,14 +58,21 @@ def run_worker(
     queues = [queue_name(f"{s}-{t}") for s, t in pairs] + ([PUBLISH_QUEUE] if publish else [])
 
     def preload(**_: Any) -> None:
-        # Each worker process loads its pairs' models once, before its first task.
+        # Each worker process loads its pairs' models once, before its first task (engines load lazily:
+        # one sentence through each pair loads it for good).
         ctx = worker_context(app)
         for source, target in pairs:
             try:
-                if ctx.engine_for(target).pair(source, target) is None:
+                pair = ctx.engine_for(target).pair(source, target)
+                if pair is None:
                     log.warning("%s-%s: no model installed; its tasks mark articles no-model", source, target)
+                else:
+                    pair.translate_batch([WARM_UP])
             except SyndicatorError as exc:
                 log.error("%s-%s: %s", source, target, exc)
+        log.info(
+            "worker process %d: models loaded for %s", os.getpid(), ", ".join(f"{s}-{t}" for s, t in pairs)
+        )
 
     worker_process_init.connect(preload, weak=False)
     name = "+".join(f"{s}-{t}" for s, t in pairs) or "publish"
