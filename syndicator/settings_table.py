@@ -242,6 +242,50 @@ SETTINGS: tuple[Setting, ...] = (
         "Write a .gz copy beside each published file, for nginx gzip_static (see syndicator nginx-config).",
     ),
     Setting(
+        "serve.max_connections",
+        "int",
+        0,
+        "Most connections served at once; at the cap a new connection closes the one that has waited longest "
+        "for a request, or gets 503 when all are busy. 0: derived from the open-file limit (LimitNOFILE) at "
+        "start-up; a larger value is lowered to that.",
+        minimum=0,
+    ),
+    Setting(
+        "serve.max_header_bytes",
+        "int",
+        16384,
+        "Largest request line and headers (bytes); a bigger request gets 431 and is closed unread.",
+        minimum=1024,
+    ),
+    Setting(
+        "serve.max_headers",
+        "int",
+        100,
+        "Most header fields in one request; more get 431.",
+        minimum=8,
+    ),
+    Setting(
+        "serve.header_timeout",
+        "duration",
+        "10s",
+        "Time a client has to send a request's headers, from connecting or from the first byte of a request.",
+        minimum=timedelta(seconds=1),
+    ),
+    Setting(
+        "serve.keepalive_timeout",
+        "duration",
+        "15s",
+        "How long an idle keep-alive connection is kept open between requests.",
+        minimum=timedelta(seconds=1),
+    ),
+    Setting(
+        "serve.send_timeout",
+        "duration",
+        "30s",
+        "A response whose bytes the client stops reading for this long is aborted.",
+        minimum=timedelta(seconds=1),
+    ),
+    Setting(
         "http.connect_timeout",
         "number",
         10,

@@ -117,10 +117,15 @@ def test_token_edit_and_removal_take_effect_without_restart(instance: Path, serv
     assert fetch(base, f"/feeds/p/{TOKEN_A}/fr/atom.xml").status == 404
     assert fetch(base, f"/feeds/p/{TOKEN_B}/fr/atom.xml").status == 404
     assert fetch(base, f"/feeds/p/{new_a}/fr/atom.xml").status == 200
-    # A broken edit fails closed (no partner access) and /healthz says why.
-    (instance / "config" / "partners.toml").write_text("[[partner]\n", encoding="utf-8")
+    # A broken edit fails closed (no partner access); the loopback-only /status says why, public /healthz
+    # says nothing about it (the message names the file and partners).
+    (instance / "config" / "partners.toml").write_text(
+        '[[partner]]\nname = "embassy-paris"\ntoken_sha256 = "not-a-hash"\n', encoding="utf-8"
+    )
     assert fetch(base, f"/feeds/p/{new_a}/fr/atom.xml").status == 404
-    assert "partners.toml" in json.loads(fetch(base, "/healthz").body)["partners_file_error"]
+    assert json.loads(fetch(base, "/healthz").body) == {"status": "ok"}
+    status = fetch(base, "/status").body.decode()
+    assert "partners.toml:3: partner[0].token_sha256" in status
 
 
 def test_pull_statistics_and_report(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email.utils
 import gzip
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -17,8 +18,9 @@ import pytest
 from syndicator.cli import main
 from syndicator.config import load_config
 from syndicator.publish.writer import LocalFolderWriter
+from syndicator.serve.headers import FEED_POLICY, PAGE_POLICY, STATUS_POLICY
 from tests.conftest import DATA, REPO, write_config
-from tests.support.servers import builtin_server, fetch, nginx_binary, nginx_server
+from tests.support.servers import builtin_server, fetch, nginx_binary, nginx_server, parse_head, raw_exchange
 
 SECRET = "secret-outside-the-feeds-folder"
 
@@ -173,3 +175,61 @@ def test_status_page_is_served_to_loopback(server: str) -> None:
     assert r.status == 200
     assert r.headers["content-type"].replace(" ", "").lower() == "text/html;charset=utf-8"
     assert b"newsroom" in r.body
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status", "policy"),
+    [
+        ("GET", "/feeds/en/rss.xml", {"Accept": BROWSER}, 200, FEED_POLICY),
+        ("GET", "/feeds/fr/atom.xml", {}, 200, FEED_POLICY),
+        ("GET", "/feeds/ar/feed.json", {}, 200, None),
+        ("GET", "/feeds/en/newsroom/harbour-bridge.html", {}, 200, PAGE_POLICY),
+        ("GET", "/feeds/", {}, 200, PAGE_POLICY),
+        ("GET", "/feeds/index.opml", {}, 200, None),
+        ("GET", "/feeds/fr/feed.xsl", {}, 200, None),
+        ("HEAD", "/feeds/en/newsroom/harbour-bridge.html", {}, 200, PAGE_POLICY),
+        ("GET", "/feeds/feed.atom", {"Accept-Language": "fr"}, 302, None),
+        ("GET", "/feeds/missing.xml", {}, 404, None),
+        ("GET", "/nowhere", {}, 404, None),
+        ("POST", "/feeds/en/rss.xml", {}, 405, None),
+        ("GET", "/feeds/p/not-a-token/en/atom.xml", {}, 404, None),
+        ("GET", "/healthz", {}, 200, None),
+        ("GET", "/metrics", {}, 200, None),
+        ("GET", "/status", {}, 200, STATUS_POLICY),
+    ],
+)
+def test_every_response_says_nosniff_and_pages_carry_a_policy(
+    server: str, method: str, path: str, headers: dict[str, str], status: int, policy: str | None
+) -> None:
+    r = fetch(server, path, method=method, headers=headers)
+    assert r.status == status, (path, r.status)
+    assert r.headers.get("x-content-type-options") == "nosniff", (path, r.headers)
+    assert r.headers.get("content-security-policy") == policy, path
+    if "etag" in r.headers:  # a published file: its 304 carries the same headers
+        again = fetch(server, path, headers={**headers, "If-None-Match": r.headers["etag"]})
+        assert again.status == 304, path
+        assert again.headers.get("x-content-type-options") == "nosniff", path
+        assert again.headers.get("content-security-policy") == policy, path
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"NOT HTTP AT ALL\r\n\r\n",
+        b"GET /feeds/en/rss.xml HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n",
+        b"GET /feeds/en/rss.xml?" + b"q" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    ],
+    ids=["malformed", "huge-header", "huge-url"],
+)
+def test_refusals_say_nosniff_too(server: str, request_bytes: bytes) -> None:
+    status, headers = parse_head(raw_exchange(server, request_bytes))
+    assert status in (400, 414, 431), status
+    assert headers.get("x-content-type-options") == "nosniff"
+
+
+def test_public_health_says_only_healthy(server: str) -> None:
+    r = fetch(server, "/healthz")
+    assert json.loads(r.body) == {"status": "ok"}

@@ -108,6 +108,12 @@ class ServeConfig:
     stale_after: timedelta = timedelta(days=1)
     brotli: bool = True
     gzip_files: bool = False
+    max_connections: int = 0  # 0: derived from the open-file limit (serve/guard.py)
+    max_header_bytes: int = 16384
+    max_headers: int = 100
+    header_timeout: timedelta = timedelta(seconds=10)
+    keepalive_timeout: timedelta = timedelta(seconds=15)
+    send_timeout: timedelta = timedelta(seconds=30)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hubs", tuple(self.hubs))

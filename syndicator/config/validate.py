@@ -322,17 +322,8 @@ class Validator:
             sources=tuple(sources),
             run=RunConfig(**{k.partition(".")[2]: v[k] for k in v if k.startswith("run.")}),
             serve=ServeConfig(
-                enabled=v["serve.enabled"],
-                host=v["serve.host"],
-                port=v["serve.port"],
-                path=v["serve.path"] or urlsplit(site.feeds_url).path,
-                max_age=v["serve.max_age"],
-                hubs=v["serve.hubs"],
-                refresh=v["serve.refresh"],
-                partner_refresh=v["serve.partner_refresh"],
-                stale_after=v["serve.stale_after"],
-                brotli=v["serve.brotli"],
-                gzip_files=v["serve.gzip_files"],
+                **{k.partition(".")[2]: v[k] for k in v if k.startswith("serve.")}
+                | {"path": v["serve.path"] or urlsplit(site.feeds_url).path}
             ),
             http=HttpConfig(**{k.partition(".")[2]: v[k] for k in v if k.startswith("http.")}),
         )

@@ -7,7 +7,8 @@ import html
 from syndicator.localize import direction, native_name
 from syndicator.publish.feeds import FeedEntry
 
-_STYLE = (
+# The inline <style>: serve/headers.py allows exactly this text (a hash in the Content-Security-Policy).
+STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;line-height:1.55}"
     ".meta,.notice{color:#555;font-size:.92rem}nav a{margin-inline-end:.8rem}"
 )
@@ -30,7 +31,7 @@ def entry_page(entry: FeedEntry, language: str, site_title: str, feeds_label: st
         f"<title>{esc(entry.title)} · {esc(site_title)}</title>\n"
         f'<link rel="canonical" href="{esc(entry.link)}">{links}\n'
         f'<link rel="alternate" type="application/atom+xml" href="../atom.xml">\n'
-        f"<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f"<style>{STYLE}</style>\n</head>\n<body>\n"
         f'<header><a href="../atom.xml">{esc(site_title)}</a> · {esc(feeds_label)}</header>\n'
         f"<article>\n<h1>{esc(entry.title)}</h1>\n{entry.content_html}\n</article>\n"
         f"<nav>{nav}</nav>\n</body>\n</html>\n"

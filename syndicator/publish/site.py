@@ -67,7 +67,8 @@ def build_opml(site_title: str, feeds_url: str, site_link: str, listings: Sequen
     return data
 
 
-_STYLE = (
+# The inline <style>: serve/headers.py allows exactly this text (a hash in the Content-Security-Policy).
+STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
     "section{border-top:1px solid #ccd;padding:.5rem 0}.subscribe a{margin-inline-end:.8rem}"
 )
@@ -107,7 +108,7 @@ def build_index(
         '<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{esc(site_title)}</title>\n{head_links}"
         f'<link rel="alternate" type="text/x-opml" href="{OPML_FILE}">\n'
-        f"<style>{_STYLE}</style>\n</head>\n<body>\n<h1>{esc(site_title)}</h1>\n"
+        f"<style>{STYLE}</style>\n</head>\n<body>\n<h1>{esc(site_title)}</h1>\n"
         + "".join(sections)
         + f'<p><a href="{OPML_FILE}">OPML</a></p>\n</body>\n</html>\n'
     )

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 
+from syndicator.serve.headers import policy_for
+
 log = logging.getLogger(__name__)
 
 # Media types served with charset=utf-8 (every text file Syndicator publishes is UTF-8).
@@ -148,6 +150,9 @@ def build_entry(
     if styled:
         vary = f"{vary}, Accept"  # browsers get application/xml, feed readers the feed type
     common = [("last-modified", lm), ("cache-control", cache_control), ("vary", vary)]
+    policy = policy_for(ctype)
+    if policy:  # pages and the feeds browsers style (X-Content-Type-Options is on every response: server.py)
+        common.append(("content-security-policy", policy))
     bodies = {"identity": data}
     if len(data) >= MIN_COMPRESS and ctype != BINARY_TYPE:
         # mtime=0 keeps the gzip bytes a function of the content alone.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from syndicator.config import Config
+from syndicator.serve.headers import CSP, FEED_POLICY, NOSNIFF, PAGE_POLICY
 
 # Extension → media type, as syndicator/serve/filecache.py serves them; the feed names come first below.
 _TYPES = {
@@ -36,6 +37,14 @@ def _quote(path: str) -> str:
     return '"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _headers(cache_control: str, policy: str = "", indent: str = "        ") -> str:
+    """add_header lines of a location: a location with any add_header inherits none, so each lists all."""
+    lines = [f'add_header Cache-Control "{cache_control}";', f"add_header {NOSNIFF[0]} {NOSNIFF[1]} always;"]
+    if policy:
+        lines.append(f'add_header {CSP} "{policy}";')
+    return "".join(f"{indent}{line}\n" for line in lines).rstrip("\n")
+
+
 def nginx_config(config: Config, listen: str = "", upstream: str = "") -> str:
     """The server block text."""
     serve = config.serve
@@ -46,8 +55,11 @@ def nginx_config(config: Config, listen: str = "", upstream: str = "") -> str:
     max_age = int(serve.max_age.total_seconds())
     feeds_dir = str(config.publish.feeds_dir).rstrip("/") + "/"
     types = "\n".join(f"            {media} {ext};" for media, ext in _TYPES.items())
+    cache_control = f"public, max-age={max_age}"
     named = "\n".join(
-        f"        location ~ /{name.replace('.', '[.]')}$ {{ types {{ }} default_type {media}; }}"
+        f"        location ~ /{name.replace('.', '[.]')}$ {{\n            types {{ }} default_type {media};\n"
+        + (_headers(cache_control, FEED_POLICY, " " * 12) + "\n" if media != "application/feed+json" else "")
+        + "        }"
         for name, media in _NAMED.items()
     )
     proxied = "\n".join(
@@ -67,6 +79,14 @@ def nginx_config(config: Config, listen: str = "", upstream: str = "") -> str:
 server {{
     listen {listen};
     server_name {server_name};
+    # Slow and idle clients are closed as by the built-in server (serve.header_timeout, keepalive_timeout,
+    # send_timeout); nginx's default large_client_header_buffers (4 8k) bound the headers.
+    client_header_timeout {int(serve.header_timeout.total_seconds())}s;
+    keepalive_timeout {int(serve.keepalive_timeout.total_seconds())}s;
+    send_timeout {int(serve.send_timeout.total_seconds())}s;
+    # nosniff on every response, nginx's own errors too; it replaces the built-in server's copy when proxying.
+    add_header {NOSNIFF[0]} {NOSNIFF[1]} always;
+    proxy_hide_header {NOSNIFF[0]};
 
     location {prefix} {{
         alias {_quote(feeds_dir)};
@@ -79,7 +99,7 @@ server {{
         charset_types {" ".join(["text/html", *_TEXT_TYPES])};
         etag on;
         if_modified_since before;
-        add_header Cache-Control "public, max-age={max_age}";
+{_headers(cache_control)}
         gzip on;
         gzip_static on;
         gzip_vary on;
@@ -89,6 +109,9 @@ server {{
         # Hidden names are the publisher's temp files.
         location ~ /[.] {{ return 404; }}
 {named}
+        location ~ [.]html$ {{
+{_headers(cache_control, PAGE_POLICY, " " * 12)}
+        }}
     }}
     location ^~ {prefix}p/ {{
         proxy_pass {upstream};

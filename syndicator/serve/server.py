@@ -3,7 +3,8 @@
 Routes, under serve.path (e.g. /feeds/): published files; `feed`, `feed.atom`, `feed.json` redirect to
 the reader's language (Accept-Language); `p/<token>/<lang>/<file>` and `p/<lang>/<file>` with
 `Authorization: Bearer <token>` are partner feeds. `/healthz`, `/metrics` and `/status` are at the root.
-The request path does no disk I/O, no hashing and no SQL for public files: see filecache.py.
+The request path does no disk I/O, no hashing and no SQL for public files: see filecache.py. What one client
+may hold (connections, header bytes, time) is bounded below the HTTP layer: see guard.py.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from syndicator.localize import Catalogs
 from syndicator.models import CycleReport
 from syndicator.partners import PartnerRegistry
 from syndicator.serve.filecache import CachedFile, FileCache, wants_html
+from syndicator.serve.guard import Guard, GuardedProtocol, Limits
+from syndicator.serve.headers import CSP, NOSNIFF, STATUS_POLICY
 from syndicator.serve.partner_feeds import FEED_FILES, PartnerFeedCache
 from syndicator.serve.stats import Counters, PullRecorder, render_metrics
 from syndicator.serve.statuspage import render_status_page
@@ -96,6 +99,8 @@ class FeedApp:
         self._redirect_cc = f"public, max-age={max_age}".encode()
         self._status_page: tuple[float, bytes] | None = None  # (monotonic time rendered, page)
         self._status_lock = threading.Lock()
+        # The connection cap is derived from the open-file limit now, at start-up.
+        self.guard = Guard(Limits.from_config(config.serve))
 
     def _count_changes(self, n: int) -> None:
         self.counters.files_changed += n
@@ -214,17 +219,25 @@ class FeedApp:
         await self._file(scope, send, headers, cached, "partner", partner.name)
 
     async def _healthz(self, send: Send) -> None:
+        # Public (nginx-config passes it through): healthy or not, nothing else. Errors name partners, paths
+        # and config keys: they are on the loopback-only /status (details()).
+        failing = bool(self.health.last_error)
+        data = (json.dumps({"status": "failing" if failing else "ok"}) + "\n").encode()
+        await self._plain(send, 503 if failing else 200, data, content_type=b"application/json")
+
+    def details(self) -> dict[str, Any]:
+        """This server process's health in full, for /status."""
         h = self.health
-        failing = bool(h.last_error)
-        body = {
-            "status": "failing" if failing else "ok",
-            "last_publish": h.last_publish.isoformat() if h.last_publish else None,
+        self.partners.current()  # re-reads the file if it changed, so its error is today's
+        return {
+            "last_publish": h.last_publish,
             "last_error": h.last_error,
             "files": len(self.cache.files),
             "partners_file_error": self.partners.error,
+            "connections": self.guard.open,
+            "max_connections": self.guard.limits.max_connections,
+            "closed": dict(self.guard.closed),
         }
-        data = (json.dumps(body) + "\n").encode()
-        await self._plain(send, 503 if failing else 200, data, content_type=b"application/json")
 
     async def _status(self, scope: Scope, send: Send) -> None:
         # Partners' names and error messages are on the page: loopback clients only (nginx-config lets
@@ -235,7 +248,8 @@ class FeedApp:
             return
         page = await asyncio.to_thread(self.status_page)
         self.counters.count("status", 200)
-        await self._plain(send, 200, page, content_type=b"text/html; charset=utf-8")
+        policy = [(CSP.lower().encode(), STATUS_POLICY.encode())]
+        await self._plain(send, 200, page, policy, content_type=b"text/html; charset=utf-8")
 
     def status_page(self) -> bytes:
         """The status page HTML, rendered at most once per STATUS_TTL seconds."""
@@ -243,13 +257,14 @@ class FeedApp:
             cached = self._status_page
             if cached is not None and time.monotonic() - cached[0] < STATUS_TTL:
                 return cached[1]
-            page = render_status_page(collect_status(self.config, history=True))
+            page = render_status_page({**collect_status(self.config, history=True), "server": self.details()})
             self._status_page = (time.monotonic(), page)
             return page
 
     def _metrics(self) -> str:
         backlog = {lang: c.get("pending", 0) for lang, c in self.store.counts().items()}
-        return render_metrics(self.counters, backlog, self.health.published_files, self.health.last_error)
+        text = render_metrics(self.counters, backlog, self.health.published_files, self.health.last_error)
+        return text + "\n".join(self.guard.metrics()) + "\n"
 
     async def _not_found(self, send: Send) -> None:
         self.counters.count("other", 404)
@@ -330,17 +345,26 @@ class FeedServer:
 
         self.config = config
         self.app = FeedApp(config, store, catalogs, health, glossary)
-        self.sock = socket.create_server((config.serve.host, config.serve.port), backlog=2048)
+        limits = self.app.guard.limits
+        # One accept burst takes at most the backlog: guard.connection_cap leaves that many descriptors free.
+        backlog = limits.backlog
+        self.sock = socket.create_server((config.serve.host, config.serve.port), backlog=backlog)
         self.port = self.sock.getsockname()[1]
         self.uvicorn = uvicorn.Server(
             uvicorn.Config(
                 self.app,
                 lifespan="off",
                 access_log=False,
-                log_level="warning",
-                http="httptools",
+                # uvicorn warns once per malformed request: a client could fill the log. /metrics counts them.
+                log_level="error",
+                http=GuardedProtocol.bound_to(self.app.guard),
+                ws="none",
                 loop="uvloop",
                 server_header=False,
+                headers=[NOSNIFF],  # on every response, uvicorn's own 400/500 and the guard's 431/503 too
+                backlog=backlog,
+                # Stopping waits this long for responses under way (a stalled one is the send watchdog's).
+                timeout_graceful_shutdown=5,
             )
         )
         self._stop = threading.Event()

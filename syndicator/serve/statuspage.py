@@ -167,6 +167,23 @@ def render_status_page(data: dict[str, Any]) -> bytes:
             f"<li>{escape(str(p.get('name')))}: last pull {_when(p.get('last_pull'))}</li>" for p in stopped
         )
         out.append(f"<p class='bad'>Partners that stopped pulling:</p><ul>{items}</ul>")
+    if server := data.get("server"):  # this server process (what /healthz keeps to itself)
+        closed = ", ".join(f"{escape(k)} {int(v)}" for k, v in sorted(server.get("closed", {}).items()))
+        out.append(
+            "<h2>Server</h2>"
+            + _table(
+                ["last publish here", "publish error", "files served", "partners file", "connections", "closed"],
+                [[
+                    _when(server.get("last_publish")),
+                    f"<span class='bad'>{escape(server['last_error'])}</span>" if server.get("last_error") else "none",
+                    str(int(server.get("files", 0))),
+                    f"<span class='bad'>{escape(server['partners_file_error'])}</span>"
+                    if server.get("partners_file_error") else "ok",
+                    f"{int(server.get('connections', 0))} of at most {int(server.get('max_connections', 0))}",
+                    closed or "none",
+                ]],
+            )
+        )  # fmt: skip
     history = data.get("history")
     if history:
         days = history["days"]

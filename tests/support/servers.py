@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
+import resource
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +46,28 @@ def fetch(base: str, path: str, method: str = "GET", headers: dict[str, str] | N
         conn.close()
 
 
+def raw_exchange(base: str, data: bytes, timeout: float = 30) -> bytes:
+    """Send bytes as they are (a malformed or oversized request) and read until the server closes."""
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        with contextlib.suppress(OSError):  # the server may answer and close before reading everything
+            sock.sendall(data)
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except ConnectionResetError:
+            pass
+        return b"".join(chunks)
+
+
+def parse_head(response: bytes) -> tuple[int, dict[str, str]]:
+    """Status code and lower-cased headers of a raw HTTP/1.1 response."""
+    head = response.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    fields = dict(line.split(":", 1) for line in head[1:] if ":" in line)
+    return int(head[0].split()[1]), {k.strip().lower(): v.strip() for k, v in fields.items()}
+
+
 @contextmanager
 def builtin_server(config: Config) -> Iterator[FeedServer]:
     """The built-in server on a free port, in a background thread."""
@@ -53,6 +79,59 @@ def builtin_server(config: Config) -> Iterator[FeedServer]:
     finally:
         server.stop()
         store.close()
+
+
+@dataclass
+class ServeProcess:
+    """`syndicator serve` running as its own process."""
+
+    proc: subprocess.Popen[bytes]
+    base: str
+    port: int
+    output: str = ""  # what it printed, once stopped
+
+
+@contextmanager
+def serve_process(config_file: Path, nofile: int | None = None) -> Iterator[ServeProcess]:
+    """`syndicator serve` on a free port, with RLIMIT_NOFILE (soft and hard) set to `nofile` if given.
+
+    Yields once it answers /healthz; stopped with SIGTERM afterwards (output and exit code kept).
+    """
+    port = free_port()
+
+    def limit() -> None:
+        if nofile is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "syndicator", "--config", str(config_file), "--set", f"serve.port={port}", "serve"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=limit,
+    )  # fmt: skip
+    served = ServeProcess(proc, f"http://127.0.0.1:{port}", port)
+    try:
+        for _ in range(600):  # a start-up wait, not a timed assertion
+            if proc.poll() is not None:
+                break
+            try:
+                fetch(served.base, "/healthz")
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield served
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        served.output = proc.communicate(timeout=60)[0].decode(errors="replace")
+
+
+def half_requests(port: int, count: int) -> list[socket.socket]:
+    """`count` connections that each send the start of a request and never its end (slow clients)."""
+    socks = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        with contextlib.suppress(OSError):  # the server may already have closed it to make room
+            sock.sendall(b"GET /feeds/en/rss.xml HTTP/1.1\r\nHost: x\r\n")
+        socks.append(sock)
+    return socks
 
 
 def free_port() -> int:
