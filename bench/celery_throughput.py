@@ -42,7 +42,7 @@ from syndicator.models import CycleReport  # noqa: E402
 from syndicator.pipeline import collect, execute_unit, open_context  # noqa: E402
 from syndicator.pipeline.units import plan  # noqa: E402
 from syndicator.runner import InProcessRunner, Unit  # noqa: E402
-from tests.support.distributed import Process, worker  # noqa: E402
+from tests.support.distributed import worker  # noqa: E402
 from tests.support.postgres import PostgresServer, find_bindir  # noqa: E402
 from tests.support.rabbitmq import RabbitMQNode, find_rabbitmq  # noqa: E402
 from tests.support.service import wait_for  # noqa: E402
@@ -112,7 +112,9 @@ def time_celery(config: Config, units: list[Unit], workers: int) -> float:
     started = [worker(config.root, pairs) for _ in range(workers)]
     try:
         for w in started:
-            wait_for(lambda w=w: "models loaded" in w.log() and " ready." in w.log(), "a worker to be ready", 600)
+            wait_for(
+                lambda w=w: "models loaded" in w.log() and " ready." in w.log(), "a worker to be ready", 600
+            )
         runner = CeleryRunner(config)
         start = time.perf_counter()
         results = list(runner.run(units))
@@ -147,7 +149,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for name, workers in (("in-process", 0), ("celery, 1 worker", 1), ("celery, 2 workers", 2)):
             root = work / name.replace(" ", "").replace(",", "-")
             config = write_instance(root, targets, "argos", pg.database(), mq.vhost())
-            for target, pkg in models.items():
+            for pkg in models.values():
                 os.symlink(pkg, root / "models" / pkg.name)
             write_articles(root / "articles", args.articles)
             units = prepared(config)
@@ -157,7 +159,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             rows[name] = {"units": len(units), "translations": done, "seconds": elapsed,
                           "per_minute": done / elapsed * 60}  # fmt: skip
         out["throughput"] = rows
-        out["speedup_2_over_1"] = rows["celery, 2 workers"]["per_minute"] / rows["celery, 1 worker"]["per_minute"]
+        out["speedup_2_over_1"] = (
+            rows["celery, 2 workers"]["per_minute"] / rows["celery, 1 worker"]["per_minute"]
+        )
 
         # Overhead per task: one-article units of the pseudo engine.
         overhead = {}
@@ -179,10 +183,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def report(result: dict[str, Any]) -> None:
     vm = result["vm"]
     print(f"vm: {vm['cpus']} CPUs, load average {vm['load']:.1f}; model {result['model']}")
-    print(f"{result['articles']} articles × {len(result['languages'])} languages ({', '.join(result['languages'])})")
+    print(
+        f"{result['articles']} articles × {len(result['languages'])} languages ({', '.join(result['languages'])})"
+    )
     print(f"{'runner':<20} {'units':>5} {'translations':>12} {'seconds':>8} {'per minute':>10}")
     for name, row in result["throughput"].items():
-        print(f"{name:<20} {row['units']:>5} {row['translations']:>12} {row['seconds']:>8.2f} {row['per_minute']:>10.1f}")
+        print(
+            f"{name:<20} {row['units']:>5} {row['translations']:>12} {row['seconds']:>8.2f} {row['per_minute']:>10.1f}"
+        )
     print(f"2 workers / 1 worker: {result['speedup_2_over_1']:.2f}× (target ≥ 1.8×)")
     o = result["overhead"]
     print(
@@ -192,11 +200,17 @@ def report(result: dict[str, Any]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--articles", type=int, default=200, help="articles to translate (default 200)")
     parser.add_argument("--languages", type=int, default=4, choices=range(1, 6), help="targets (default 4)")
-    parser.add_argument("--tasks", type=int, default=200, help="one-article tasks for the overhead (default 200)")
-    parser.add_argument("--quick", action="store_true", help="tiny models, 4 articles × 2 languages, 10 tasks")
+    parser.add_argument(
+        "--tasks", type=int, default=200, help="one-article tasks for the overhead (default 200)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny models, 4 articles × 2 languages, 10 tasks"
+    )
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "syndicator-bench")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()

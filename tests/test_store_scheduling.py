@@ -169,7 +169,11 @@ def test_the_embedded_path_never_imports_celery(make_instance: Callable[..., Pat
 
 @pytest.mark.parametrize(
     ("pairs", "message"),
-    [("en", "not a language pair"), ("en-de", "'de' is not a configured language"), ("en-fr,", "not a language")],
+    [
+        ("en", "not a language pair"),
+        ("en-de", "'de' is not a configured language"),
+        ("en-fr,", "not a language"),
+    ],
 )
 def test_worker_pairs_are_checked(
     make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str], pairs: str, message: str
