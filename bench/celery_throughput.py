@@ -42,7 +42,7 @@ from syndicator.models import CycleReport  # noqa: E402
 from syndicator.pipeline import collect, execute_unit, open_context  # noqa: E402
 from syndicator.pipeline.units import plan  # noqa: E402
 from syndicator.runner import InProcessRunner, Unit  # noqa: E402
-from tests.support.distributed import worker  # noqa: E402
+from tests.support.distributed import stop_all, worker  # noqa: E402
 from tests.support.postgres import PostgresServer, find_bindir  # noqa: E402
 from tests.support.rabbitmq import RabbitMQNode, find_rabbitmq  # noqa: E402
 from tests.support.service import wait_for  # noqa: E402
@@ -121,8 +121,7 @@ def time_celery(config: Config, units: list[Unit], workers: int) -> float:
         elapsed = time.perf_counter() - start
         runner.store.close()
     finally:
-        for w in started:
-            w.stop()
+        stop_all(started)
     queued = sum(r.counts.get("queued", 0) for r in results)
     assert not queued, f"{queued} article(s) not finished within run.task_wait"
     assert sum(r.articles for r in results) == sum(len(u.article_ids) for u in units)

@@ -24,7 +24,7 @@ from syndicator.pipeline import collect, open_context
 from syndicator.pipeline.units import plan
 from syndicator.store import Store
 from tests.conftest import build_instance
-from tests.support.distributed import Process, distributed_toml, worker
+from tests.support.distributed import Process, distributed_toml, stop_all, worker
 from tests.support.postgres import PostgresServer
 from tests.support.rabbitmq import RabbitMQNode
 from tests.support.service import wait_for, write_article
@@ -70,8 +70,7 @@ def cluster(
     try:
         yield build
     finally:
-        for process in started:
-            process.stop()
+        stop_all(started)
 
 
 def _start(cluster: Callable[..., Path], process: Process) -> Process:

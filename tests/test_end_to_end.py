@@ -16,7 +16,7 @@ from sqlalchemy import text
 from syndicator.cli import main
 from syndicator.config import load_config
 from syndicator.store import Store
-from tests.support.distributed import distributed_toml, worker
+from tests.support.distributed import distributed_toml, stop_all, worker
 from tests.support.edits import replaced
 
 
@@ -64,8 +64,7 @@ def instance(
     try:
         yield root
     finally:
-        for process in workers:
-            process.stop()
+        stop_all(workers)
 
 
 def test_feeds_for_every_language(instance: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -185,3 +185,39 @@ def test_worker_pairs_are_checked(
     assert message in capsys.readouterr().err
     assert main(["--config", config, "worker"]) == 2  # not a distributed instance
     assert "run.runner = celery" in capsys.readouterr().err
+
+
+def test_a_holder_that_loses_its_connection_steps_down(postgres: PostgresServer) -> None:
+    """A lost lock connection means stepping down: the holder stops scheduling (follow) and a standby leads."""
+    url = postgres.database()
+    engine = connect(url)
+    upgrade(engine)
+    engine.dispose()
+    events: list[str] = []
+    stores = [Store(url), Store(url)]
+    stops = [threading.Event(), threading.Event()]
+    terms = [
+        Leadership(s, timedelta(seconds=3), lead=lambda i=i: events.append(f"lead {i}"),
+                   follow=lambda i=i: events.append(f"follow {i}"), stopping=stop)
+        for i, (s, stop) in enumerate(zip(stores, stops, strict=True))
+    ]  # fmt: skip
+    try:
+        terms[0].start()
+        terms[1].start()
+        assert events == ["lead 0"]
+        with (
+            postgres.connect() as admin
+        ):  # the server ends the holder's lock session (a network cut, a restart)
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
+            )
+        wait_for(
+            lambda: "follow 0" in events and "lead 1" in events,
+            "the holder to step down, the standby to lead",
+        )
+        assert not terms[0].leading and terms[1].leading
+    finally:
+        for t in terms:
+            t.release()
+        for s in stores:
+            s.close()

@@ -1,9 +1,10 @@
 """The celery runner: what `syndicator run` (or `run --once`) uses to hand units to the workers.
 
 Each unit becomes one task on its pair's queue. Before sending, the runner claims the unit's rows in the
-store for the task's id (a lease of at least run.task_wait): the next pass plans only unclaimed rows, so a
-unit is never queued twice while its task waits, and if the task is lost the lease runs out and the rows are
-planned again. Results come back as the tasks finish; after run.task_wait the runner stops waiting (the
+store for the task's id (QUEUED_LEASE, or run.task_wait if longer): the next pass plans only unclaimed rows,
+so a unit is not queued again while its task waits in a long queue, and if the task is lost (a broker that lost
+its messages) the lease runs out and the rows are planned again. A task that runs after its lease ran out still
+does its work unless a newer task holds the rows. Results come back as the tasks finish; after run.task_wait the runner stops waiting (the
 tasks go on: their workers store the outcomes and ask for publishing) and reports the rest as queued.
 """
 
@@ -14,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from typing import Any
 
 from celery.exceptions import TimeoutError as ResultTimeout
@@ -25,11 +27,11 @@ from syndicator.distributed.tasks import request_publish
 from syndicator.errors import TranslationError
 from syndicator.runner import QUEUED, Abandoned, Execute, Runner, Unit, UnitResult, register_runner
 from syndicator.store import Store
-from syndicator.store.claims import CLAIM_LEASE
 
 log = logging.getLogger(__name__)
 
 POLL_RESULTS = 1.0  # seconds between looks at the stop flag while waiting for a result
+QUEUED_LEASE = timedelta(hours=1)  # how long queued rows are left to their task before being queued again
 
 
 class CeleryRunner:
@@ -39,7 +41,7 @@ class CeleryRunner:
         self.config = config
         self.app = make_app(config)
         self.store = Store(config.store.url)
-        self.lease = max(CLAIM_LEASE, config.run.task_wait)
+        self.lease = max(QUEUED_LEASE, config.run.task_wait)
         self._closed = threading.Event()
 
     def send(self, units: Sequence[Unit]) -> list[tuple[Unit, Any]]:

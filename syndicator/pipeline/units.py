@@ -10,12 +10,14 @@ delivered twice, or two tasks naming one article, translate and store each (arti
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 
 from syndicator.errors import SyndicatorError
 from syndicator.models import DONE, FAILED, NO_MODEL, Translation
 from syndicator.pipeline.context import Context
 from syndicator.runner import Unit, UnitResult
+from syndicator.store.claims import CLAIM_LEASE
 from syndicator.translate import PairTranslator, quality
 from syndicator.translate.apertium import install_hint
 from syndicator.translate.document import translate_articles
@@ -52,6 +54,7 @@ def run_unit(ctx: Context, unit: Unit, *, claim: str | None = None) -> UnitResul
         return UnitResult(unit, {k: n for k, n in _run_unit(ctx, unit, None).items() if n})
     try:
         taken = ctx.store.claim(unit.target, claim, limit=len(unit.article_ids), article_ids=unit.article_ids)
+        renewing = _keep_renewing(ctx, claim)
         if len(taken) < len(unit.article_ids):
             log.info(
                 "%s: %d of %d article(s) already translated or held by another worker",
@@ -59,10 +62,31 @@ def run_unit(ctx: Context, unit: Unit, *, claim: str | None = None) -> UnitResul
             )  # fmt: skip
         if taken:
             log.info("%s: translating %d article(s) under claim %s", unit.pair, len(taken), claim)
-        counts = _run_unit(ctx, Unit(unit.source, unit.target, tuple(taken)), claim) if taken else {}
+        try:
+            counts = _run_unit(ctx, Unit(unit.source, unit.target, tuple(taken)), claim) if taken else {}
+        finally:
+            renewing.set()
     finally:
         ctx.store.release_claims(claim)
     return UnitResult(unit, {k: n for k, n in counts.items() if n})
+
+
+def _keep_renewing(ctx: Context, owner: str) -> threading.Event:
+    """Renew the owner's claims every third of their lease until the returned event is set: a unit that takes
+    longer than the lease (a slow model, long articles) keeps its articles instead of having another worker
+    take them over halfway (which would be safe, the claim check keeps its writes out, but wasted)."""
+    done = threading.Event()
+    interval = CLAIM_LEASE.total_seconds() / 3
+
+    def renew() -> None:
+        while not done.wait(interval):
+            try:
+                ctx.store.renew_claims(owner)
+            except SyndicatorError as exc:
+                log.warning("renewing claim %s failed: %s", owner, exc)
+
+    threading.Thread(target=renew, name=f"claim-{owner[:8]}", daemon=True).start()
+    return done
 
 
 def _run_unit(ctx: Context, unit: Unit, claim: str | None) -> dict[str, int]:

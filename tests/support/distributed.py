@@ -64,6 +64,11 @@ class Process:
         """SIGTERM (a worker finishes its task; `run` stops cleanly), then make sure nothing of it is left."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
+        self.wait_gone()
+
+    def wait_gone(self) -> None:
+        """Wait for a stop asked for; kill what is left of the process group."""
+        if self.proc.poll() is None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=LIVENESS)
         with contextlib.suppress(ProcessLookupError):
@@ -76,3 +81,12 @@ def worker(root: Path, pairs: Sequence[str], *, publish: bool = False, slow: flo
     """`syndicator worker --pairs …` (and --publish)."""
     args = ["worker", "--pairs", ",".join(pairs), *(["--publish"] if publish else [])]
     return Process(root, *args, slow=slow, name="worker-" + "+".join(pairs))
+
+
+def stop_all(processes: Sequence[Process]) -> None:
+    """Stop several at once: every SIGTERM first, then the waits (a worker's warm shutdown takes seconds)."""
+    for process in processes:
+        if process.proc.poll() is None:
+            process.proc.send_signal(signal.SIGTERM)
+    for process in processes:
+        process.wait_gone()
