@@ -18,11 +18,20 @@ from tests.support.rabbitmq import RabbitMQNode
 from tests.support.service import LIVENESS, REPO, SLOW_RUN
 
 
-def distributed_toml(postgres: PostgresServer, rabbitmq: RabbitMQNode, **run: str) -> str:
-    """[store] and [run] tables for a distributed instance (extra [run] settings as strings)."""
+def distributed_toml(
+    postgres: PostgresServer, rabbitmq: RabbitMQNode, *, publish: str = "", **run: str
+) -> str:
+    """[store] and [run] tables for a distributed instance (extra [run] settings as strings).
+
+    Feeds go to the instance's local folder. `publish`: extra [publish] settings (TOML lines) — the hook for
+    feeds on object storage: once the feed writer can write to S3 (`publish.target = "s3://…"`, a moto
+    server as the endpoint), the distributed configuration passes them here and every test of it (the
+    end-to-end suite's `celery` case, tests/test_distributed.py) publishes there instead.
+    """
     settings = {"runner": "celery", "broker": rabbitmq.vhost(), "publish_delay": "1s", **run}
     lines = "".join(f'{key} = "{value}"\n' for key, value in settings.items())
-    return f'\n[store]\nurl = "{postgres.database()}"\n\n[run]\n{lines}'
+    text = f'\n[store]\nurl = "{postgres.database()}"\n\n[run]\n{lines}'
+    return text + (f"\n[publish]\n{publish}\n" if publish else "")
 
 
 class Process:
