@@ -83,6 +83,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="then copy every row into this new, empty database, e.g. postgresql+psycopg://syndicator@db/syndicator",
     )
+    worker = sub.add_parser(
+        "worker", help="translate on this machine for a distributed instance (run.runner = celery)"
+    )
+    worker.add_argument(
+        "--pairs", default="", help="language pairs whose queues to consume, e.g. en-fr,en-ar (default: all)"
+    )
+    worker.add_argument(
+        "--publish", action="store_true", help="also publish feeds (where the feed writer can write)"
+    )
+    worker.add_argument(
+        "--concurrency", type=int, default=1, help="worker processes, each with its own models (default 1)"
+    )
     sub.add_parser("settings", help="print every setting with its default (Markdown)")
     init = sub.add_parser("init", help="create a new instance folder: config, catalogs, empty folders")
     init.add_argument("directory", type=Path, metavar="DIR")
@@ -157,12 +169,14 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     """One cycle, or the scheduler."""
     from syndicator.lock import lock_instance
-    from syndicator.pipeline import open_context, run_cycle
+    from syndicator.pipeline import execute_unit, open_context, run_cycle
+    from syndicator.runner import make_runner
     from syndicator.status import config_warnings
 
     _check_partners(config)
     for warning in config_warnings(config):
         log.warning("%s", warning)
+    _load_runner(config)
     with lock_instance(config, "run" if not args.once else "run --once"):
         # An embedded SQLite store is upgraded in place: the service is its only user (store/migrate.py).
         ctx = open_context(config, upgrade=True)
@@ -182,6 +196,8 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
                     logging.shutdown()
                     os._exit(EXIT_ERROR)
                 return EXIT_OK
+            # One unit at a time here (the service runs translation.workers at once), or on the workers.
+            ctx.runner = make_runner(config, lambda unit: execute_unit(ctx, unit))
             report = run_cycle(ctx)
         finally:
             ctx.close()
@@ -193,7 +209,8 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     )
     for lang in config.languages.all:
         parts = [f"{n} {what}" for what, n in (("translated", report.translated.get(lang, 0)),
-                 ("failed", report.failed.get(lang, 0)), ("without a model", report.no_model.get(lang, 0))) if n]  # fmt: skip
+                 ("failed", report.failed.get(lang, 0)), ("without a model", report.no_model.get(lang, 0)),
+                 ("still queued", report.queued.get(lang, 0))) if n]  # fmt: skip
         if parts:
             print(f"  {lang}: {', '.join(parts)}")
     for lang, n in sorted(report.corrected.items()):
@@ -203,6 +220,35 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     if report.no_model:
         print("  some languages have no translation model yet: see `syndicator models list`")
     return EXIT_OK
+
+
+def _load_runner(config: Config) -> None:
+    """Register the configured runner (syndicator/runner.py): Celery is imported only when configured."""
+    if config.run.runner == "celery":
+        try:
+            import syndicator.distributed  # noqa: F401  registers the celery runner
+        except ImportError as exc:
+            raise ConfigError(
+                f"run.runner = celery needs Celery installed ({exc})",
+                hint="pip install 'syndicator[distributed]'",
+            ) from exc
+
+
+def cmd_worker(config: Config, args: argparse.Namespace) -> int:
+    """A Celery worker for the given language pairs (docs/scale-out.md)."""
+    if config.run.runner != "celery":
+        raise ConfigError(
+            f"syndicator worker serves run.runner = celery (this instance: {config.run.runner!r})",
+            hint='set [run] runner = "celery" and broker = "amqp://…" (docs/scale-out.md)',
+        )
+    if args.concurrency < 1:
+        raise ConfigError("--concurrency must be at least 1")
+    _load_runner(config)
+    from syndicator.distributed.worker import parse_pairs, run_worker
+
+    level = "DEBUG" if args.debug else "WARNING" if args.quiet else "INFO"
+    pairs = parse_pairs(config, args.pairs)
+    return run_worker(config, pairs, publish=args.publish, concurrency=args.concurrency, loglevel=level)
 
 
 def cmd_publish(config: Config, args: argparse.Namespace) -> int:
@@ -444,6 +490,7 @@ COMMANDS: dict[str, Any] = {
     "status": cmd_status,
     "models": cmd_models,
     "migrate": cmd_migrate,
+    "worker": cmd_worker,
     "serve": cmd_serve,
     "partners": cmd_partners,
     "nginx-config": cmd_nginx_config,

@@ -1,4 +1,4 @@
-"""One writer per instance: the lock `run`, `run --once`, `publish` and `verify` hold while they work.
+"""One writer per embedded instance: the lock `run`, `run --once`, `publish` and `verify` hold while they work.
 
 An flock(2) on data/syndicator.lock: the kernel drops it when the process ends, however it ends (kill -9
 included), so a lock is never left behind and there is no stale-pid guessing. The file says who holds it.
@@ -29,9 +29,21 @@ def lock_path(config: Config) -> Path:
     return config.root / "data" / LOCK_FILE
 
 
+def shared_store(config: Config) -> bool:
+    """Whether the store is one several processes (on several machines) share on purpose: PostgreSQL."""
+    return not config.store.url.startswith("sqlite")
+
+
 @contextlib.contextmanager
 def lock_instance(config: Config, command: str) -> Iterator[None]:
-    """Hold the instance's lock for the block; raise InstanceBusy naming the holder if another has it."""
+    """Hold the instance's lock for the block; raise InstanceBusy naming the holder if another has it.
+
+    Only an embedded SQLite store is one process's: a PostgreSQL store is shared by several `syndicator run`
+    (one schedules, the others stand by: leadership.py), workers and commands on purpose, and they take turns
+    through the store's own named locks (the scheduler lock, the publish lock) instead."""
+    if shared_store(config):
+        yield
+        return
     path = lock_path(config)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)

@@ -147,6 +147,9 @@ class CycleReport:
     translated: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)
     no_model: dict[str, int] = field(default_factory=dict)
+    queued: dict[str, int] = field(
+        default_factory=dict
+    )  # handed to workers, not finished when the pass ended
     corrected: dict[str, int] = field(default_factory=dict)  # human corrections applied, per language
     written: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)  # published files removed (left public view)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 
@@ -132,7 +132,9 @@ class Scheduler:
 
     # -- sources ------------------------------------------------------------------------------------------
 
-    def schedule_sources(self, config: Config, old: Config | None = None) -> dict[str, str]:
+    def schedule_sources(
+        self, config: Config, old: Config | None = None, *, first_runs: Mapping[str, datetime] | None = None
+    ) -> dict[str, str]:
         """Make the jobs match the config: add new sources, stop removed ones, reschedule changed intervals.
 
         Returns each source's schedule in words by name ("" for a source that stopped)."""
@@ -154,7 +156,7 @@ class Scheduler:
                     args=[name],
                     id=source_job_id(name),
                     name=f"poll {name}",
-                    next_run_time=now,
+                    next_run_time=max(now, (first_runs or {}).get(name, now)),
                     replace_existing=True,
                 )
                 if old is not None:

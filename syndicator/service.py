@@ -14,32 +14,44 @@ import signal
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any
 
 from syndicator.config import Config
 from syndicator.errors import SyndicatorError
+from syndicator.leadership import Leadership
 from syndicator.models import CycleReport
-from syndicator.pipeline import Context, collect, publish, rebuild_context, translate
+from syndicator.pipeline import Context, collect, execute_unit, publish, rebuild_context, translate
 from syndicator.publish.writer import writer_settings
-from syndicator.runner import Abandoned, ThreadPoolRunner
+from syndicator.runner import Abandoned, Runner, make_runner
 from syndicator.scheduler import Scheduler
 from syndicator.serve.server import start_in_background
 
 log = logging.getLogger(__name__)
+
+SLOT_TOLERANCE = timedelta(seconds=1)  # clocks and timers are not exact: a poll this early still counts
 
 
 class Service:
     """Polls sources on schedule; translates and publishes after new work; follows config edits."""
 
     def __init__(self, ctx: Context, *, overrides: dict[str, str] | None = None, watch: bool = True) -> None:
-        self.runner = ThreadPoolRunner(ctx.config.translation.workers)
-        ctx.runner = self.runner
         self.ctx = ctx  # replaced whole on reload; every job reads it once when it starts
+        self.runner = self._make_runner(ctx.config)
+        ctx.runner = self.runner
         self.stopping = threading.Event()
-        self.scheduler = Scheduler(
-            poll=self.poll, one_pass=self.one_pass, housekeeping=self.work_due, stopping=self.stopping
+        self.scheduler = self._new_scheduler()
+        # Who polls and schedules among several `syndicator run` sharing the store (leadership.py).
+        self.leadership = Leadership(
+            ctx.store, ctx.config.run.failover, lead=self._lead, follow=self._follow, stopping=self.stopping
         )
+        self.identity = f"{socket.gethostname()}:{os.getpid()}"
+        # Schedulers can hand over only on a store that several machines share (PostgreSQL); an embedded
+        # store has one service, which polls every source at start as it always did.
+        self.shared_store = ctx.store.backend == "postgresql"
+        self._term = threading.Lock()  # taking over and stepping down never overlap
         self._corrections_seen: list[tuple[str, int, int]] | None = None
         self._server: Any = None
         self.reloader: Any = None
@@ -48,6 +60,15 @@ class Service:
 
             self.reloader = Reloader(ctx.config.file, overrides or {}, self.apply_config, ctx.config.root)
 
+    def _new_scheduler(self) -> Scheduler:
+        return Scheduler(
+            poll=self.poll, one_pass=self.one_pass, housekeeping=self.work_due, stopping=self.stopping
+        )
+
+    def _make_runner(self, config: Config) -> Runner:
+        # Units execute with whatever context is current when they start (a reload replaces it).
+        return make_runner(config, lambda unit: execute_unit(self.ctx, unit), config.translation.workers)
+
     # -- what the jobs do ---------------------------------------------------------------------------------
 
     def poll(self, name: str) -> bool:
@@ -55,7 +76,18 @@ class Service:
         # Polls of different sources run side by side: the store serializes their writes (an upsert lock and
         # BEGIN IMMEDIATE transactions), so a slow source delays no other.
         ctx = self.ctx
+        cfg = next((c for c in ctx.config.sources if c.name == name), None)
+        if cfg is None:
+            return False
+        # Take this slot's poll in the store first: a scheduler that took over (or one that lost its lock
+        # and has not noticed yet) finds the slot taken and skips it. Polls are `every` apart, less jitter.
+        gap = timedelta(0)
+        if self.shared_store:
+            gap = max(gap, cfg.every - (cfg.jitter or timedelta(0)) - SLOT_TOLERANCE)
         try:
+            if not ctx.store.start_poll(name, gap, self.identity):
+                log.info("source %s: already polled in this slot (another scheduler); skipped", name)
+                return False
             return bool(collect(ctx, CycleReport(), [name]))
         except SyndicatorError as exc:
             log.error("polling %s failed: %s", name, exc)
@@ -92,6 +124,10 @@ class Service:
             left = True
         except SyndicatorError as exc:
             log.error("translation failed: %s", exc)
+        if self.runner.request_publish(ctx.config.languages.all):
+            # Publishing runs where the feed writer is (the runner's publish task, debounced).
+            log.info("translated %s; queued %s; publishing requested", report.translated, report.queued)
+            return left
         try:
             publish(ctx, report)
         except SyndicatorError as exc:
@@ -107,24 +143,45 @@ class Service:
     # -- sources and config ---------------------------------------------------------------------------------
 
     def schedule_sources(self, config: Config, old: Config | None = None) -> None:
-        """Make the jobs match the config, and record each source's schedule for `syndicator status`."""
-        for name, text in self.scheduler.schedule_sources(config, old).items():
+        """Make the jobs match the config, and record each source's schedule for `syndicator status`.
+
+        On a shared store a new term starts each source one interval after its last recorded poll (at once if
+        that is past): a scheduler taking over from another carries on its rhythm instead of polling
+        everything again."""
+        first: dict[str, datetime] = {}
+        if old is None and self.shared_store:
+            states = self.ctx.store.source_states()
+            for cfg in config.sources:
+                started = states.get(cfg.name, {}).get("poll_started")
+                if started is not None:
+                    first[cfg.name] = started + cfg.every
+        for name, text in self.scheduler.schedule_sources(config, old, first_runs=first).items():
             self.ctx.store.set_state(f"schedule:{name}", text)
 
     def apply_config(self, new: Config) -> None:
         """Put a validated config in force without a restart (the Reloader calls this)."""
         old = self.ctx
+        if (new.run.runner, new.run.broker) != (old.config.run.runner, old.config.run.broker):
+            log.warning(
+                "run.runner and run.broker take effect after a restart (still %s)", old.config.run.runner
+            )
+            new = replace(
+                new, run=replace(new.run, runner=old.config.run.runner, broker=old.config.run.broker)
+            )
         if new.translation.workers != old.config.translation.workers:
-            previous, self.runner = self.runner, ThreadPoolRunner(new.translation.workers)
+            previous, self.runner = self.runner, self._make_runner(new)
             previous.shutdown(wait=False)  # its queued units stay pending; the next pass takes them
             log.info("translation workers: %d", new.translation.workers)
         self.ctx = rebuild_context(old, new, self.runner)
         self._reconfigure_server(old.config, new)
-        self.schedule_sources(new, old.config)
-        queued = self.ctx.store.ensure_languages(new.languages.all)
-        if queued:
-            log.info("queued %d translation(s) for newly configured languages", queued)
-        self.request_processing()  # titles, languages or limits may have changed: republish
+        with self._term:
+            if not self.leadership.leading:
+                return  # a standby: the scheduler in charge follows its own copy of the edit
+            self.schedule_sources(new, old.config)
+            queued = self.ctx.store.ensure_languages(new.languages.all)
+            if queued:
+                log.info("queued %d translation(s) for newly configured languages", queued)
+            self.request_processing()  # titles, languages or limits may have changed: republish
 
     def _reconfigure_server(self, old: Config, new: Config) -> None:
         """Languages and site links take effect in the running server; its socket and cache need a restart."""
@@ -144,16 +201,34 @@ class Service:
         """Start the jobs (and the config watcher) in background threads."""
         if self.reloader is not None:
             self.reloader.forget()  # started from a valid config: an old rejection no longer applies
-        self.schedule_sources(self.ctx.config)
-        # Publish at start too: feeds reflect the store even when no source has news, and a publish cut
-        # short by a crash is redone.
-        self.request_processing()
         self.ctx.store.set_state("service", json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
-        self.scheduler.start()
         if self.reloader is not None:
             self.reloader.start()
         self._server = start_in_background(self.ctx)  # serves feeds/ while the jobs run (serve.enabled)
+        # Lead at once when no other process schedules (always, for a lone service); else wait as a standby.
+        self.leadership.start()
         log.info("running: %d source(s); Ctrl-C or SIGTERM stops", len(self.ctx.config.sources))
+
+    def _lead(self) -> None:
+        """This process now holds the scheduler lock: schedule the sources and process what is waiting."""
+        with self._term:
+            if self.stopping.is_set():
+                return
+            self.schedule_sources(self.ctx.config)
+            # Publish at start too: feeds reflect the store even when no source has news, and a publish cut
+            # short by a crash is redone.
+            self.request_processing()
+            self.scheduler.start()
+            since = self.ctx.clock().isoformat(timespec="seconds")
+            self.ctx.store.set_state("scheduler", json.dumps({"by": self.identity, "since": since}))
+
+    def _follow(self) -> None:
+        """The scheduler lock is lost: stop polling and scheduling; work under way finishes."""
+        with self._term:
+            self.scheduler.shutdown()
+            if not self.scheduler.wait_idle(self.ctx.config.run.stop_timeout.total_seconds()):
+                log.warning("stepping down: work under way did not finish in run.stop_timeout")
+            self.scheduler = self._new_scheduler()  # the next term starts afresh
 
     def stop(self) -> bool:
         """Stop taking work, let work under way finish for run.stop_timeout; False if some was abandoned."""
@@ -167,6 +242,7 @@ class Service:
         if self._server is not None:
             self._server.stop()
         clean = self.scheduler.wait_idle(timeout)
+        self.leadership.release()  # only now may a standby start polling
         if clean:
             self.ctx.store.set_state("service", "")
             log.info("stopped cleanly")

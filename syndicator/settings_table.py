@@ -34,6 +34,8 @@ class _Required:
 REQUIRED: Final = _Required()
 
 ENGINES: Final = ("argos", "apertium", "pseudo")
+# Where translation units run (syndicator/runner.py): this process, or Celery workers (docs/scale-out.md).
+RUNNER_NAMES: Final = ("in-process", "celery")
 SOURCE_KINDS: Final = ("folder", "feed", "web")
 # Kinds that are designed but not written yet: rejected with a friendlier message than a typo.
 PLANNED_SOURCE_KINDS: Final[tuple[str, ...]] = ()
@@ -540,6 +542,40 @@ class RunConfig(Section):
         "duration",
         timedelta(seconds=30),
         "On SIGTERM, how long work under way may take to finish before it is abandoned (redone on restart).",
+        minimum=timedelta(seconds=1),
+    )
+    runner: str = setting(
+        "choice",
+        "in-process",
+        "Where translation runs: in-process (this process, translation.workers units at a time) or celery "
+        "(tasks on a queue per language pair, run by `syndicator worker`; docs/scale-out.md).",
+        choices=RUNNER_NAMES,
+    )
+    broker: str = setting(
+        "str",
+        "",
+        'Message broker of the celery runner, e.g. "amqp://syndicator:SECRET@mq.example.org/syndicator" '
+        "(RabbitMQ); required when run.runner = celery.",
+    )
+    failover: timedelta = setting(
+        "duration",
+        timedelta(seconds=30),
+        "With several `syndicator run` on one PostgreSQL store: at most how long after the scheduling one "
+        "dies a standby takes over polling and scheduling.",
+        minimum=timedelta(seconds=3),
+    )
+    publish_delay: timedelta = setting(
+        "duration",
+        timedelta(seconds=5),
+        "Celery runner: a language is published this long after the first translation that asked for it, "
+        "so a burst of translations publishes once.",
+        minimum=timedelta(0),
+    )
+    task_wait: timedelta = setting(
+        "duration",
+        timedelta(minutes=10),
+        "Celery runner: how long a translate pass waits for its tasks; tasks still queued then go on, and "
+        "their workers have their languages published.",
         minimum=timedelta(seconds=1),
     )
 

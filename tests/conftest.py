@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 
 from tests.support.edits import replaced
 from tests.support.postgres import PostgresServer, find_bindir, postgres_server
+from tests.support.rabbitmq import RabbitMQNode, find_rabbitmq, rabbitmq_node
 from tests.support.s3 import CREDENTIALS, S3Bucket, S3Server, new_bucket, running_s3_server
 from tests.support.tinymodel import build_package
 from tests.support.upstream import Upstream
@@ -138,6 +139,16 @@ def postgres() -> Iterator[PostgresServer]:
         pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
     with postgres_server(bindir) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def rabbitmq() -> Iterator[RabbitMQNode]:
+    """A real RabbitMQ node of this test session (tests/support/rabbitmq.py)."""
+    bindir = find_rabbitmq()
+    if bindir is None:
+        pytest.skip("RabbitMQ is not installed (Debian: apt-get install rabbitmq-server)")
+    with rabbitmq_node(bindir) as node:
+        yield node
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

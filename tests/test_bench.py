@@ -38,7 +38,7 @@ TINY = {
     "thread_layouts.py": (["--quick", "--cache", "{tmp}/cache"], "same round"),
 }
 # Scripts with a tiny run of their own below (it checks more of their output).
-OWN_TEST = {"translate_throughput.py", "fidelity.py", "serve_memory.py"}
+OWN_TEST = {"translate_throughput.py", "fidelity.py", "serve_memory.py", "celery_throughput.py"}
 QUICK = ["--quick", "--cache", "{tmp}/cache", "--json", "{tmp}/result.json"]  # translate_throughput.py
 
 
@@ -141,3 +141,23 @@ def test_serve_memory_benchmark_tiny(tmp_path: Path) -> None:
     assert [r["files"] for r in results] == [40] * (1 + in_git) + [120] * (1 + in_git)
     for r in results:
         assert r["ready_s"] > 0 and r["rss_ready_mb"] > 0 and r["rss_crawled_mb"] >= r["rss_ready_mb"] * 0.5
+
+
+def test_celery_benchmark_quick_mode(tmp_path: Path, postgres: object, rabbitmq: object) -> None:
+    """bench/celery_throughput.py end to end at a tiny size (it starts its own PostgreSQL and RabbitMQ; the
+    fixtures only skip it where those are not installed)."""
+    out = tmp_path / "result.json"
+    script = REPO / "bench" / "celery_throughput.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--quick", "--cache", str(tmp_path / "cache"), "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "2 workers / 1 worker" in proc.stdout and "queue overhead" in proc.stdout
+    result = json.loads(out.read_text(encoding="utf-8"))
+    rows = result["throughput"]
+    assert set(rows) == {"in-process", "celery, 1 worker", "celery, 2 workers"}
+    assert all(row["translations"] == 4 * 2 for row in rows.values())  # every article, every language
+    assert result["overhead"]["tasks"] == 10

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy import text
 from syndicator.cli import main
 from syndicator.config import load_config
 from syndicator.store import Store
+from tests.support.distributed import distributed_toml, stop_all, worker
 from tests.support.edits import replaced
 
 
@@ -38,22 +39,32 @@ def _query(root: Path, sql: str) -> list[tuple[Any, ...]]:
         store.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "celery"])
 def instance(
     request: pytest.FixtureRequest,
     make_instance: Callable[..., Path],
     model_files: Callable[[str, str], Path],
-) -> Path:
+) -> Iterator[Path]:
     """Three articles; models for en→fr and en→ar; none for ru. The store on SQLite (the default), or on
-    PostgreSQL, created by `syndicator migrate` as an operator would."""
+    PostgreSQL, created by `syndicator migrate` as an operator would; or the distributed configuration: that
+    store, RabbitMQ, and two `syndicator worker` processes owning different pairs (one also publishes).
+    Feeds go to the local folder in every configuration."""
     extra = ""
-    if request.param == "postgresql":
+    if request.param in ("postgresql", "celery"):
         extra = f'\n[store]\nurl = "{request.getfixturevalue("postgres").database()}"\n'
+    if request.param == "celery":
+        extra = distributed_toml(request.getfixturevalue("postgres"), request.getfixturevalue("rabbitmq"))
     root = make_instance(targets=("fr", "ar", "ru"), extra=extra)
     if extra:
         assert _run(root, "migrate") == 0
     assert _run(root, "models", "install", str(model_files("en", "fr")), str(model_files("en", "ar"))) == 0
-    return root
+    workers = []
+    if request.param == "celery":
+        workers = [worker(root, ["en-fr"], publish=True), worker(root, ["en-ar", "en-ru"])]
+    try:
+        yield root
+    finally:
+        stop_all(workers)
 
 
 def test_feeds_for_every_language(instance: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,7 @@ import pytest
 from syndicator.config import RELOAD_ERROR_FILE, Config, load_config
 from syndicator.models import DONE, PENDING
 from syndicator.pipeline import RELOAD_HOOKS, Context, open_context
-from syndicator.runner import Abandoned, ThreadPoolRunner
+from syndicator.runner import Abandoned, InProcessRunner, ThreadPoolRunner, Unit, UnitResult
 from syndicator.scheduler import source_job_id
 from syndicator.service import Service
 from syndicator.translate.pseudo import PseudoEngine, PseudoPair
@@ -109,11 +109,17 @@ def test_stop_abandons_queued_units_and_leaves_them_pending(make_instance: Calla
 
 
 def test_runner_after_shutdown_abandons() -> None:
-    runner = ThreadPoolRunner(2)
-    assert runner.map(lambda x: x * 2, [1, 2, 3]) == [2, 4, 6]
-    runner.shutdown()
-    with pytest.raises(Abandoned):
-        runner.map(lambda x: x, [1])
+    def double(unit: Unit) -> UnitResult:
+        return UnitResult(unit, {"done": 2 * len(unit.article_ids)})
+
+    units = [Unit("en", "fr", tuple(range(n))) for n in (1, 2, 3)]
+    for runner in (ThreadPoolRunner(double, 2), InProcessRunner(double)):
+        results = list(runner.run(units))
+        assert sorted(r.counts["done"] for r in results) == [2, 4, 6]
+        assert {r.unit for r in results} == set(units)
+        runner.shutdown()
+        with pytest.raises(Abandoned):
+            list(runner.run(units[:1]))
 
 
 def test_reload_applies_valid_edits_and_rejects_invalid_ones(make_instance: Callable[..., Path]) -> None:

@@ -105,14 +105,17 @@ def rows(engine: Engine, columns_of: dict[str, list[str]] | None = None) -> dict
     return out
 
 
-LATER_TABLES = ("publish_journal",)  # added by revision 0003 (0004 adds columns to translations)
+# Added after revision 0002's time: publish_journal (0003), translations.unknown_ratio and .tags (0004),
+# source_state.poll_started and polls (0005); claims (0002) too.
+LATER_COLUMNS = ("claimed_by", "claimed_until", "poll_started")
+LATER_TRANSLATION_COLUMNS = ("unknown_ratio", "tags")
+LATER_TABLES = ("publish_journal", "polls")
 
 
 def old_columns() -> dict[str, list[str]]:
     """The tables and columns there were before revision 0002."""
-    later = ("claimed_by", "claimed_until", "unknown_ratio", "tags")
-    return {t.name: [c.name for c in t.columns if not (t.name == "translations" and c.name in later)
-                     and c.name not in ("claimed_by", "claimed_until")]
+    return {t.name: [c.name for c in t.columns if c.name not in LATER_COLUMNS
+                     and not (t.name == "translations" and c.name in LATER_TRANSLATION_COLUMNS)]
             for t in metadata.sorted_tables if t.name not in LATER_TABLES}  # fmt: skip
 
 

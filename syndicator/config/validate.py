@@ -101,6 +101,7 @@ class Validator:
             if ok:
                 values[setting.key] = value
         self._check_languages(values, data)
+        self._check_runner(values)
         sources = self._sources(data.get("source", _MISSING))
         if self.problems or sources is None:
             return None
@@ -167,6 +168,19 @@ class Validator:
             for item in exc.items:
                 self.problem((*path, *item.at), item.message, item.hint)
         return False, None
+
+    def _check_runner(self, values: dict[str, Any]) -> None:
+        broker = values.get("run.broker") or ""
+        if values.get("run.runner") == "celery" and not broker:
+            self.problem(
+                ("run", "broker"),
+                "run.runner = celery needs a message broker",
+                'e.g. broker = "amqp://syndicator:SECRET@mq.example.org/syndicator" (RabbitMQ)',
+            )
+        elif broker and "://" not in broker:
+            self.problem(
+                ("run", "broker"), f"{broker!r} is not a broker URL", 'e.g. "amqp://user@host/vhost"'
+            )
 
     def _check_languages(self, values: dict[str, Any], data: dict[str, Any]) -> None:
         source, targets = values.get("languages.source"), values.get("languages.targets")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from syndicator.models import CycleReport
 from syndicator.pipeline.collect import collect
-from syndicator.pipeline.context import RELOAD_HOOKS, Context, open_context, rebuild_context
+from syndicator.pipeline.context import RELOAD_HOOKS, Context, execute_unit, open_context, rebuild_context
 from syndicator.pipeline.poll import content_hash
 from syndicator.pipeline.publishing import publish
 from syndicator.pipeline.translation import translate
@@ -25,6 +25,7 @@ __all__ = [
     "Context",
     "collect",
     "content_hash",
+    "execute_unit",
     "open_context",
     "publish",
     "rebuild_context",

@@ -14,7 +14,7 @@ from syndicator.localize import Catalogs
 from syndicator.models import CycleReport
 from syndicator.partners import PartnerRegistry
 from syndicator.publish.writer import FeedWriter, make_writer, writer_settings
-from syndicator.runner import InProcessRunner, Runner
+from syndicator.runner import InProcessRunner, Runner, Unit, UnitResult
 from syndicator.store import Store, utcnow
 from syndicator.translate import Engine, EngineOptions, shared_engine
 from syndicator.translate.document import Faithful
@@ -66,13 +66,14 @@ def open_context(
     runner: Runner | None = None,
     upgrade: bool = False,
 ) -> Context:
-    """The context for a config: store, writer, catalogs, runner. `upgrade`: bring an older SQLite store to
-    the code's schema first (`syndicator run`; see store/migrate.py)."""
+    """The context for a config: store, writer, catalogs, runner (default: units one after another in this
+    process). `upgrade`: bring an older SQLite store to the code's schema first (`syndicator run`; see
+    store/migrate.py)."""
     ctx = Context(
         config=config,
         store=Store(config.store.url, clock=clock, upgrade=upgrade),
         writer=make_writer(config),
-        runner=runner or InProcessRunner(),
+        runner=runner or InProcessRunner(lambda unit: execute_unit(ctx, unit)),
         catalogs=Catalogs(config.publish.locales_dir),
         http=client_for(config),
         clock=clock,
@@ -88,6 +89,13 @@ def open_context(
 
         ctx.publish_listeners.append(publish_listener(config, ctx.http))
     return ctx
+
+
+def execute_unit(ctx: Context, unit: Unit) -> UnitResult:
+    """Translate one unit in this process with this context's engines (what in-process runners execute)."""
+    from syndicator.pipeline.units import run_unit  # units.py builds on this module
+
+    return run_unit(ctx, unit)
 
 
 # Parts of the Context derived from config files (glossary, partners…) register a hook here; each gets the new

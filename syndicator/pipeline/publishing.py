@@ -3,8 +3,10 @@ OPML; a language that fails keeps its previous files and the others go on."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping, Sequence
 
 from syndicator.errors import PublishError
 from syndicator.models import CycleReport
@@ -19,13 +21,59 @@ from syndicator.publish.stylesheet import build_stylesheet
 
 log = logging.getLogger(__name__)
 
+PUBLISH_LOCK = "publish"  # the store lock publishers of one instance take turns on
+PUBLISH_LOCK_WAIT = 600.0  # seconds a publisher waits for another before giving up with an error
+
 
 def publish(
-    ctx: Context, report: CycleReport, *, rebuild: bool = False, repairs: Mapping[str, Repairs] | None = None
+    ctx: Context,
+    report: CycleReport,
+    *,
+    rebuild: bool = False,
+    repairs: Mapping[str, Repairs] | None = None,
+    languages: Sequence[str] | None = None,
 ) -> None:
-    """Write what changed in every language's feeds, archives and entry pages, then the root documents;
-    `rebuild` republishes everything, `repairs` (from syndicator verify) rewrites what they name. Unchanged
-    files are left alone. The first publish of a context also repairs what start-up finds wrong."""
+    """Write what changed in every language's feeds (or those of `languages`: the celery runner's publish
+    task), archives and entry pages, then the root documents; `rebuild` republishes everything, `repairs`
+    (from syndicator verify) rewrites what they name. Unchanged files are left alone. The first publish of a
+    context also repairs what start-up finds wrong."""
+    with one_publisher(ctx):
+        _publish(ctx, report, rebuild, repairs, languages)
+
+
+@contextlib.contextmanager
+def one_publisher(ctx: Context) -> Iterator[None]:
+    """Several processes can publish one instance when its store is shared (PostgreSQL: workers' publish
+    tasks, standby services, `run --once`, `publish`): they take turns on the store's `publish` lock. On an
+    embedded SQLite store the instance lock (syndicator/lock.py) already keeps every other process out."""
+    if ctx.config.run.runner == "in-process" and ctx.store.engine.dialect.name == "sqlite":
+        yield
+        return
+    deadline = time.monotonic() + PUBLISH_LOCK_WAIT
+    waited = False
+    while (lock := ctx.store.try_lock(PUBLISH_LOCK)) is None:
+        if time.monotonic() > deadline:
+            raise PublishError(
+                f"another process has been publishing for {PUBLISH_LOCK_WAIT:.0f}s",
+                hint="see which syndicator process is stuck publishing",
+            )
+        if not waited:
+            log.info("waiting for another process to finish publishing")
+            waited = True
+        time.sleep(0.5)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _publish(
+    ctx: Context,
+    report: CycleReport,
+    rebuild: bool,
+    repairs: Mapping[str, Repairs] | None,
+    languages: Sequence[str] | None,
+) -> None:
     builder = EntryBuilder(ctx.config, ctx.catalogs, glossary=ctx.faithful.glossary)
     failures: list[str] = []
     check, ctx.tree_checked = not ctx.tree_checked, True
@@ -33,6 +81,8 @@ def publish(
     if check and sweep is not None and (n := sweep()):
         log.info("removed %d temp file(s) left by an interrupted publish", n)
     for language in ctx.config.languages.all:
+        if languages is not None and language not in languages:
+            continue
         try:
             before = len(report.written)
             todo = Repairs()

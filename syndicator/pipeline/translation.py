@@ -9,8 +9,9 @@ from collections import defaultdict
 from syndicator.errors import SyndicatorError
 from syndicator.models import DONE, FAILED, NO_MODEL, CycleReport
 from syndicator.pipeline.context import Context
-from syndicator.pipeline.units import Unit, plan, run_unit
+from syndicator.pipeline.units import plan
 from syndicator.progress import BacklogProgress
+from syndicator.runner import QUEUED
 from syndicator.translate import corrections
 
 log = logging.getLogger(__name__)
@@ -23,26 +24,23 @@ def translate(ctx: Context, report: CycleReport) -> None:
     retried = ctx.store.retry_due()
     if retried:
         log.info("retrying %d failed translation(s)", retried)
-    units = plan(ctx)
+    # Work a queued task or a worker holds is already on its way: planning it again would queue it twice.
+    units = plan(ctx, unclaimed=True)
     totals: dict[str, int] = defaultdict(int)
     for u in units:
         totals[u.target] += len(u.article_ids)
     progress = BacklogProgress(totals)
-
-    def work(u: Unit) -> dict[str, int]:
-        outcome = run_unit(ctx, u)
-        progress.advance(u.target, len(u.article_ids))
-        return outcome
-
+    tallies = ((DONE, "translated"), (FAILED, "failed"), (NO_MODEL, "no_model"), (QUEUED, "queued"))
     try:
-        outcomes = ctx.runner.map(work, units)
+        # Progress and tallies come from the results, wherever the units ran.
+        for result in ctx.runner.run(units):
+            progress.advance(result.unit.target, len(result.unit.article_ids))
+            for status, attr in tallies:
+                if n := result.counts.get(status, 0):
+                    counts = getattr(report, attr)
+                    counts[result.unit.target] = counts.get(result.unit.target, 0) + n
     finally:
         progress.close()
-    for unit, outcome in zip(units, outcomes, strict=True):
-        for status, attr in ((DONE, "translated"), (FAILED, "failed"), (NO_MODEL, "no_model")):
-            if outcome[status]:
-                counts = getattr(report, attr)
-                counts[unit.target] = counts.get(unit.target, 0) + outcome[status]
     for lang, n in sorted(report.no_model.items()):
         log.warning("%s: %d article(s) wait for a translation model (see: syndicator models list)", lang, n)
 

@@ -1,15 +1,23 @@
 """Translation planning and units: pending work grouped into bounded units of one language pair, and one unit
-translated, gated and stored (done, failed with the reason, or waiting for a model)."""
+translated, gated and stored (done, failed with the reason, or waiting for a model).
+
+A unit run by a worker that shares the store with others (the celery runner) runs under a claim: it takes
+its articles with `Store.claim` under the claim's owner (the task id, the same on every delivery of the task),
+saves each outcome only while the claim is still its own, and gives back what it did not finish. So a task
+delivered twice, or two tasks naming one article, translate and store each (article, language) once.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
-from dataclasses import dataclass
 
 from syndicator.errors import StoreError, SyndicatorError
 from syndicator.models import DONE, FAILED, NO_MODEL, Translation
 from syndicator.pipeline.context import Context
+from syndicator.runner import Unit, UnitResult
+from syndicator.store.claims import CLAIM_LEASE
 from syndicator.translate import PairTranslator, quality
 from syndicator.translate.apertium import install_hint
 from syndicator.translate.document import translate_articles
@@ -19,18 +27,10 @@ log = logging.getLogger(__name__)
 ARTICLES_PER_UNIT = 50  # articles per translation unit: big batches, bounded memory
 
 
-@dataclass(frozen=True)
-class Unit:
-    """One unit of translation work: plain data, so a task queue could carry it."""
-
-    source: str
-    target: str
-    article_ids: tuple[int, ...]
-
-
-def plan(ctx: Context) -> list[Unit]:
-    """Group pending (article, language) pairs by language pair, in bounded units."""
-    pending = ctx.store.pending()
+def plan(ctx: Context, *, unclaimed: bool = False) -> list[Unit]:
+    """Group pending (article, language) pairs by language pair, in bounded units; `unclaimed`: leave out
+    those a worker or a queued task holds a live claim on (the celery runner's queue)."""
+    pending = ctx.store.pending(unclaimed=unclaimed)
     if not pending:
         return []
     languages = {a.id: a.language for a in ctx.store.articles({i for i, _ in pending})}
@@ -44,8 +44,52 @@ def plan(ctx: Context) -> list[Unit]:
     ]
 
 
-def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
-    """Translate one unit and store the outcome of each article: done, failed or no-model."""
+def run_unit(ctx: Context, unit: Unit, *, claim: str | None = None) -> UnitResult:
+    """Translate one unit and store the outcome of each article: done, failed or no-model.
+
+    With `claim` (an owner id), only the articles this owner holds or can take are translated, and each
+    outcome is stored only while the claim holds; whatever is left is given back at the end.
+    """
+    if claim is None:
+        return UnitResult(unit, {k: n for k, n in _run_unit(ctx, unit, None).items() if n})
+    try:
+        taken = ctx.store.claim(unit.target, claim, limit=len(unit.article_ids), article_ids=unit.article_ids)
+        renewing = _keep_renewing(ctx, claim)
+        if len(taken) < len(unit.article_ids):
+            log.info(
+                "%s: %d of %d article(s) already translated or held by another worker",
+                unit.pair, len(unit.article_ids) - len(taken), len(unit.article_ids),
+            )  # fmt: skip
+        if taken:
+            log.info("%s: translating %d article(s) under claim %s", unit.pair, len(taken), claim)
+        try:
+            counts = _run_unit(ctx, Unit(unit.source, unit.target, tuple(taken)), claim) if taken else {}
+        finally:
+            renewing.set()
+    finally:
+        ctx.store.release_claims(claim)
+    return UnitResult(unit, {k: n for k, n in counts.items() if n})
+
+
+def _keep_renewing(ctx: Context, owner: str) -> threading.Event:
+    """Renew the owner's claims every third of their lease until the returned event is set: a unit that takes
+    longer than the lease (a slow model, long articles) keeps its articles instead of having another worker
+    take them over halfway (which would be safe, the claim check keeps its writes out, but wasted)."""
+    done = threading.Event()
+    interval = CLAIM_LEASE.total_seconds() / 3
+
+    def renew() -> None:
+        while not done.wait(interval):
+            try:
+                ctx.store.renew_claims(owner)
+            except SyndicatorError as exc:
+                log.warning("renewing claim %s failed: %s", owner, exc)
+
+    threading.Thread(target=renew, name=f"claim-{owner[:8]}", daemon=True).start()
+    return done
+
+
+def _run_unit(ctx: Context, unit: Unit, claim: str | None) -> dict[str, int]:
     outcome = {DONE: 0, FAILED: 0, NO_MODEL: 0}
     now = ctx.clock()
     articles = ctx.store.articles(unit.article_ids)
@@ -67,10 +111,10 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
         )
         error = error or f"no {engine} model for {unit.source} → {unit.target}{via}; {install}"
         for a in articles:
-            ctx.store.save_translation(
-                Translation(a.id, unit.target, NO_MODEL, engine=engine, error=error, updated=now)
-            )
-        outcome[NO_MODEL] = len(articles)
+            if ctx.store.save_translation(
+                Translation(a.id, unit.target, NO_MODEL, engine=engine, error=error, updated=now), claim=claim
+            ):
+                outcome[NO_MODEL] += 1
         return outcome
     try:
         results = translate_articles(
@@ -99,7 +143,7 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
             if res.error:
                 log.warning("%s %s/%s: %s", unit.target, article.source, article.key, res.error)
         status = DONE if res is not None and not res.error else FAILED
-        ctx.store.save_translation(
+        saved = ctx.store.save_translation(
             Translation(
                 article_id=article.id,
                 language=unit.target,
@@ -117,6 +161,15 @@ def run_unit(ctx: Context, unit: Unit) -> dict[str, int]:
                 updated=now,
             ),
             backoff=quality.backoff(t.retry_after),
+            claim=claim,
         )
-        outcome[status] += 1
+        if saved or claim is None:
+            outcome[status] += 1
+        else:
+            log.warning(
+                "%s %s/%s: claim lost to another worker; its outcome stands",
+                unit.target,
+                article.source,
+                article.key,
+            )
     return outcome

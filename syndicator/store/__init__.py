@@ -22,6 +22,7 @@ from syndicator.store.articles import ArticlesMixin
 from syndicator.store.base import write_transaction
 from syndicator.store.claims import ClaimsMixin
 from syndicator.store.corrections import CorrectionsMixin
+from syndicator.store.locks import HeldLock, LocksMixin
 from syndicator.store.migrate import check
 from syndicator.store.publishing import PublishingMixin
 from syndicator.store.pulls import PullsMixin
@@ -31,7 +32,7 @@ from syndicator.store.sources import SourcesMixin
 from syndicator.store.translation_memory import TranslationMemoryMixin
 from syndicator.store.translations import TranslationsMixin
 
-__all__ = ["Store", "connect", "database_url", "metadata", "utcnow"]
+__all__ = ["HeldLock", "Store", "connect", "database_url", "metadata", "utcnow"]
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -88,6 +89,7 @@ class Store(
     PublishingMixin,
     PullsMixin,
     ServiceMixin,
+    LocksMixin,
 ):
     """Durable state of one instance; every method is one transaction."""
 
@@ -107,6 +109,11 @@ class Store(
         except StoreError:
             self.engine.dispose()
             raise
+
+    @property
+    def backend(self) -> str:
+        """The database the store is on: "sqlite" or "postgresql"."""
+        return str(self.engine.dialect.name)
 
     def close(self) -> None:
         """Release connections."""

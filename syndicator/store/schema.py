@@ -127,6 +127,18 @@ source_state = Table(
     Column("problems", Text, nullable=False, default="[]"),
     Column("last_error_at", DateTime, nullable=True),
     Column("next_poll", DateTime, nullable=True),  # a failing source is not polled before this
+    # When the last poll started: a scheduler taking over skips a poll of a slot already polled (sources.py).
+    Column("poll_started", DateTime, nullable=True),
+)
+
+# Every poll a scheduler started, and which process started it: the history behind "no source is polled twice
+# for one slot" when schedulers hand over (docs/scale-out.md). Kept as long as the backlog samples.
+polls = Table(
+    "polls",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("started", DateTime, primary_key=True),
+    Column("poller", String(200), nullable=False, default=""),
 )
 
 # Per source and URL: HTTP validators for conditional GET, and which article pages were already read.
@@ -227,7 +239,7 @@ Index(
 
 # The code's schema revision: the newest migration in store/migrations/versions (a test keeps them equal).
 # A store at another revision is upgraded by `syndicator migrate` (store/migrate.py).
-REVISION = "0004"
+REVISION = "0005"
 
 # Values that are keys of a unique index stay well below PostgreSQL's btree entry limit (about 2.7 kB):
 # longer ones are stored as their hash, which keeps them unique and findable.

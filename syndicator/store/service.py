@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,6 +50,68 @@ class ServiceMixin(StoreBase):
         query = select(service_state).where(service_state.c.key.startswith(prefix, autoescape=True))
         with self.engine.connect() as conn:
             return {r.key: (r.value, r.updated.replace(tzinfo=UTC)) for r in conn.execute(query)}
+
+    # -- publish requests (the celery runner's debounced publish task) ---------------------------------------
+
+    def want_publish(self, language: str, stale_after: timedelta) -> bool:
+        """Note that `language` needs publishing; True when the caller must send the publish task: no request
+        was waiting, or the waiting one is older than `stale_after` (its task was lost).
+
+        The request is a named fact `publish_wanted:<lang>` holding when it was first made and a token that
+        every later request replaces, so a publish that ran while new translations arrived can tell (see
+        `publish_done`). Two callers that both see no request both send a task: one publish too many is
+        harmless, one too few is not.
+        """
+        key = f"publish_wanted:{language}"
+        now = self.clock()
+        with self._tx() as conn:
+            row = conn.execute(select(service_state.c.value).where(service_state.c.key == key)).first()
+            since = now
+            if row is not None:
+                try:
+                    since = datetime.fromisoformat(json.loads(row.value)["since"])
+                except (ValueError, KeyError, TypeError):
+                    since = now - stale_after  # unreadable: treat as stale
+            send = row is None or since <= now - stale_after
+            if send:
+                since = now
+            value = json.dumps({"since": since.isoformat(), "token": uuid.uuid4().hex})
+            self._put_state(conn, key, value, naive_utc(now))
+            return send
+
+    def publish_wanted(self, language: str) -> str | None:
+        """The waiting publish request of a language (its token), or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(service_state.c.value).where(service_state.c.key == f"publish_wanted:{language}")
+            ).first()
+        if row is None:
+            return None
+        try:
+            return str(json.loads(row.value)["token"])
+        except (ValueError, KeyError, TypeError):
+            return row.value
+
+    def publish_done(self, language: str, token: str) -> bool:
+        """Clear the request `token` after publishing it; False when a newer request came meanwhile (it
+        stays, and needs a publish of its own)."""
+        key = f"publish_wanted:{language}"
+        with self._tx() as conn:
+            row = conn.execute(select(service_state.c.value).where(service_state.c.key == key)).first()
+            if row is None:
+                return True
+            try:
+                current = str(json.loads(row.value)["token"])
+            except (ValueError, KeyError, TypeError):
+                current = row.value
+            if current != token:
+                return False
+            conn.execute(
+                service_state.delete().where(
+                    and_(service_state.c.key == key, service_state.c.value == row.value)
+                )
+            )
+            return True
 
     def record_publish(self, language: str, files_written: int) -> None:
         """Remember a successful publish of one language and sample its translation backlog."""

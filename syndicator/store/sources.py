@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, select
 
 from syndicator.store.base import StoreBase
-from syndicator.store.schema import aware_utc, bounded_key, clean_text, naive_utc, source_pages, source_state
+from syndicator.store.schema import (
+    aware_utc,
+    bounded_key,
+    clean_text,
+    naive_utc,
+    polls,
+    source_pages,
+    source_state,
+)
+
+POLLS_KEPT = timedelta(days=60)  # poll history older than this is dropped
 
 VERSION_TAG = "file:"  # how a drop-folder file's version tag starts (sources/folder.py makes them)
 
@@ -49,6 +59,37 @@ class SourcesMixin(StoreBase):
                 )
             )
 
+    def start_poll(self, name: str, gap: timedelta, poller: str) -> bool:
+        """Take the next poll of a source for `poller` unless one started less than `gap` ago; True when
+        taken (and recorded in the poll history).
+
+        One statement decides (an upsert whose update only happens when the last start is old enough): of
+        two schedulers asking at once, as when a standby takes over from one that has not noticed yet that it
+        lost the lock, exactly one gets the poll.
+        """
+        now = naive_utc(self.clock())
+        insert = self._insert(source_state).values(name=name, poll_started=now)
+        statement = insert.on_conflict_do_update(
+            index_elements=[source_state.c.name],
+            set_={"poll_started": now},
+            where=source_state.c.poll_started.is_(None) | (source_state.c.poll_started <= now - gap),
+        ).returning(source_state.c.name)
+        with self._tx() as conn:
+            if conn.execute(statement).first() is None:
+                return False
+            history = self._insert(polls).values(source=name, started=now, poller=clean_text(poller)[:200])
+            conn.execute(history.on_conflict_do_nothing())
+            conn.execute(polls.delete().where(polls.c.started < now - POLLS_KEPT))
+            return True
+
+    def poll_history(self, name: str | None = None) -> list[tuple[str, datetime, str]]:
+        """(source, started, poller) of the recorded polls, oldest first."""
+        query = select(polls).order_by(polls.c.started, polls.c.source)
+        if name is not None:
+            query = query.where(polls.c.source == name)
+        with self.engine.connect() as conn:
+            return [(r.source, r.started.replace(tzinfo=UTC), r.poller) for r in conn.execute(query)]
+
     def source_states(self) -> dict[str, dict[str, Any]]:
         """Per source: last poll, last success, last error, failures, problems."""
         with self.engine.connect() as conn:
@@ -61,6 +102,7 @@ class SourcesMixin(StoreBase):
                     "problems": json.loads(r.problems),
                     "last_error_at": aware_utc(r.last_error_at),
                     "next_poll": aware_utc(r.next_poll),
+                    "poll_started": aware_utc(r.poll_started),
                 }
                 for r in conn.execute(select(source_state))
             }

@@ -150,11 +150,17 @@ class TranslationsMixin(ArticlesMixin):
         with self.engine.connect() as conn:
             return [self._translation(r) for r in conn.execute(query)]
 
-    def pending(self, language: str | None = None) -> list[tuple[int, str]]:
-        """(article id, language) pairs waiting for translation."""
+    def pending(self, language: str | None = None, *, unclaimed: bool = False) -> list[tuple[int, str]]:
+        """(article id, language) pairs waiting for translation; `unclaimed`: only those no worker or queued
+        task holds a live claim on (store/claims.py)."""
         query = select(translations.c.article_id, translations.c.language).where(
             translations.c.status == PENDING
         )
+        if unclaimed:
+            now = naive_utc(self.clock())
+            query = query.where(
+                translations.c.claimed_until.is_(None) | (translations.c.claimed_until <= now)
+            )
         if language is not None:
             query = query.where(translations.c.language == language)
         with self.engine.connect() as conn:

@@ -1,4 +1,5 @@
-"""`syndicator` with a pseudo engine that takes SLOW_PSEUDO_DELAY seconds per batch: long work to interrupt."""
+"""`syndicator` whose engines (pseudo, and the real Argos and Apertium pairs) take SLOW_PSEUDO_DELAY seconds per
+batch: long work to interrupt (a service, or a `syndicator worker` killed in the middle of a task)."""
 
 from __future__ import annotations
 
@@ -6,22 +7,28 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from syndicator.cli import main
-from syndicator.translate import pseudo
+from syndicator.translate import apertium, argos, pseudo
 from tests.support.service import SLOW_BATCH_STARTED
 
 DELAY = float(os.environ.get("SLOW_PSEUDO_DELAY", "0"))
-_translate = pseudo.PseudoPair.translate_batch
 
 
-def _slow(self: pseudo.PseudoPair, sentences: Sequence[str]) -> list[str]:
-    print(SLOW_BATCH_STARTED, file=sys.stderr, flush=True)
-    time.sleep(DELAY)
-    return _translate(self, sentences)
+def _slowed(cls: Any) -> None:
+    translate = cls.translate_batch
+
+    def slow(self: Any, sentences: Sequence[str]) -> list[str]:
+        print(SLOW_BATCH_STARTED, file=sys.stderr, flush=True)
+        time.sleep(DELAY)
+        return translate(self, sentences)  # type: ignore[no-any-return]
+
+    cls.translate_batch = slow
 
 
-pseudo.PseudoPair.translate_batch = _slow  # type: ignore[method-assign]
+for _cls in (pseudo.PseudoPair, argos.ArgosPair, apertium.ApertiumPair):
+    _slowed(_cls)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
