@@ -175,7 +175,8 @@ def _crash_run(
             record = root / f"points-{life}.tsv"
             with ServiceProcess(root, slow=slow, env={faults.ENV: f"record {record}"}) as service:
                 reached = _reached(record, aim, time.monotonic() + LIVENESS)
-                time.sleep(rng.uniform(0.0, 0.05 if aim == PUBLISH else 0.2))
+                # Short: a translate stage lasts a few slowed batches, a publish a fraction of a second.
+                time.sleep(rng.uniform(0.0, 0.05 if aim == PUBLISH else 0.08))
                 service.kill9()
             assert reached, f"life {life}: the service never reached its {aim} stage"
             last = _points(record)[-1]

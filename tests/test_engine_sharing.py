@@ -99,7 +99,7 @@ def test_apertium_lists_its_modes_once_until_they_change(
 
     for _ in range(20):
         pair = engine.pair("en", "es")
-        assert pair is not None and pair.model_id == "apertium:eng-spa:0.9-test"
+        assert pair is not None and pair.model_id == "apertium:eng-spa:0.9-test:marked"
     calls = log.read_text(encoding="utf-8").splitlines()
     assert [c.split()[-1] for c in calls] == ["-l", "apertium-eng-spa"]  # once each, not 20 times
 

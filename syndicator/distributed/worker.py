@@ -20,7 +20,7 @@ from syndicator.errors import ConfigError, SyndicatorError
 log = logging.getLogger(__name__)
 
 WARM_UP = "Ready."  # translated once per pair at start, so the first task does not pay for loading the model
-PAIR = re.compile(r"^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]+)*$")
+PAIR = re.compile(r"^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]+)*\Z")
 
 
 def parse_pairs(config: Config, text: str) -> list[tuple[str, str]]:

@@ -35,7 +35,7 @@ GZIP_SUFFIX = ".gz"  # precompressed copies beside the files (publish/precompres
 
 # RFC 5005 archive documents: <lang>/archive/<n>/<feed file>. Their entries are settled (new ones reach the
 # current feed first), so caches may keep them longer than the current feed.
-ARCHIVE_DOCUMENT = re.compile(r"^[^/]+/archive/\d+/(?:rss\.xml|atom\.xml|feed\.json)$")
+ARCHIVE_DOCUMENT = re.compile(r"^[^/]+/archive/\d+/(?:rss\.xml|atom\.xml|feed\.json)\Z")
 
 
 def media_type(relpath: str) -> str:
