@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from syndicator.cli import main
 from syndicator.config import load_config
+from syndicator.publish.writer import FeedWriter, make_writer
 from syndicator.store import Store
 from tests.support.distributed import distributed_toml, stop_all, worker
 from tests.support.edits import replaced
@@ -24,9 +25,20 @@ def _run(root: Path, *args: str) -> int:
     return main(["-q", "--config", str(root / "config" / "syndicator.toml"), *args])
 
 
+def _writer(root: Path) -> FeedWriter:
+    """Where the instance publishes (its feeds folder, or the bucket of the distributed configuration)."""
+    return make_writer(load_config(root / "config" / "syndicator.toml"))
+
+
 def _files(root: Path) -> dict[str, bytes]:
-    feeds = root / "feeds"
-    return {str(p.relative_to(feeds)): p.read_bytes() for p in sorted(feeds.rglob("*")) if p.is_file()}
+    writer = _writer(root)
+    return {rel: data for rel in writer.list() if (data := writer.read(rel)) is not None}
+
+
+def _read(root: Path, relpath: str) -> bytes:
+    data = _writer(root).read(relpath)
+    assert data is not None, f"{relpath} was not published"
+    return data
 
 
 def _query(root: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -47,13 +59,19 @@ def instance(
 ) -> Iterator[Path]:
     """Three articles; models for en→fr and en→ar; none for ru. The store on SQLite (the default), or on
     PostgreSQL, created by `syndicator migrate` as an operator would; or the distributed configuration: that
-    store, RabbitMQ, and two `syndicator worker` processes owning different pairs (one also publishes).
-    Feeds go to the local folder in every configuration."""
+    store, RabbitMQ, two `syndicator worker` processes owning different pairs (one also publishes), and the
+    feeds in an S3 bucket (moto's server). The tests read the feeds through the instance's own feed writer."""
     extra = ""
     if request.param in ("postgresql", "celery"):
         extra = f'\n[store]\nurl = "{request.getfixturevalue("postgres").database()}"\n'
     if request.param == "celery":
-        extra = distributed_toml(request.getfixturevalue("postgres"), request.getfixturevalue("rabbitmq"))
+        # Feeds on object storage too (moto's server): what workers on other machines publish to.
+        s3 = request.getfixturevalue("s3")
+        extra = distributed_toml(
+            request.getfixturevalue("postgres"),
+            request.getfixturevalue("rabbitmq"),
+            publish=s3.publish_lines(),
+        )
     root = make_instance(targets=("fr", "ar", "ru"), extra=extra)
     if extra:
         assert _run(root, "migrate") == 0
@@ -73,7 +91,7 @@ def test_feeds_for_every_language(instance: Path, capsys: pytest.CaptureFixture[
     assert "ru: 3 without a model" in out
     for lang, count in (("en", 3), ("fr", 3), ("ar", 3), ("ru", 0)):
         for name in ("rss.xml", "atom.xml"):
-            feed = feedparser.parse((instance / "feeds" / lang / name).read_bytes())
+            feed = feedparser.parse(_read(instance, f"{lang}/{name}"))
             assert not feed.bozo, (lang, name, feed.get("bozo_exception"))
             assert feed.feed.language == lang
             assert len(feed.entries) == count, (lang, name)
@@ -81,9 +99,9 @@ def test_feeds_for_every_language(instance: Path, capsys: pytest.CaptureFixture[
             assert feed.feed.links[0].href.endswith(f"/{lang}/{name}") or any(
                 link.rel == "self" and link.href.endswith(f"/{lang}/{name}") for link in feed.feed.links
             )
-    en = feedparser.parse((instance / "feeds" / "en" / "atom.xml").read_bytes())
-    fr = feedparser.parse((instance / "feeds" / "fr" / "atom.xml").read_bytes())
-    ar = feedparser.parse((instance / "feeds" / "ar" / "atom.xml").read_bytes())
+    en = feedparser.parse(_read(instance, "en/atom.xml"))
+    fr = feedparser.parse(_read(instance, "fr/atom.xml"))
+    ar = feedparser.parse(_read(instance, "ar/atom.xml"))
     # GUIDs differ per language, so readers do not merge entries across language feeds.
     assert not {e.id for e in en.entries} & {e.id for e in fr.entries}
     garden = next(e for e in fr.entries if "school-garden" in e.id)
@@ -153,10 +171,7 @@ def test_translations_are_deterministic(
         assert _run(root, "models", "install", str(model_files("en", "fr"))) == 0
         assert _run(root, "run", "--once") == 0
         outputs.append(
-            [
-                (e.title, e.content[0].value)
-                for e in feedparser.parse((root / "feeds" / "fr" / "atom.xml").read_bytes()).entries
-            ]
+            [(e.title, e.content[0].value) for e in feedparser.parse(_read(root, "fr/atom.xml")).entries]
         )
         shutil.rmtree(root)  # the next instance is built afresh in the same place
     assert outputs[0] == outputs[1]
@@ -170,15 +185,15 @@ def test_pivot_through_english(
     assert _run(root, "run", "--once") == 0
     rows = dict(_query(root, "SELECT language, pivot FROM translations WHERE status = 'done'"))
     assert rows == {"en": "", "fr": "en"}
-    assert len(feedparser.parse((root / "feeds" / "fr" / "rss.xml").read_bytes()).entries) == 3
+    assert len(feedparser.parse(_read(root, "fr/rss.xml")).entries) == 3
 
 
 def test_model_installed_later_fills_the_gap(instance: Path, model_files: Callable[[str, str], Path]) -> None:
     assert _run(instance, "run", "--once") == 0
-    assert not feedparser.parse((instance / "feeds" / "ru" / "atom.xml").read_bytes()).entries
+    assert not feedparser.parse(_read(instance, "ru/atom.xml")).entries
     assert _run(instance, "models", "install", str(model_files("en", "ru"))) == 0
     assert _run(instance, "run", "--once") == 0
-    assert len(feedparser.parse((instance / "feeds" / "ru" / "atom.xml").read_bytes()).entries) == 3
+    assert len(feedparser.parse(_read(instance, "ru/atom.xml")).entries) == 3
 
 
 def test_broken_article_is_reported_and_others_publish(
@@ -188,6 +203,6 @@ def test_broken_article_is_reported_and_others_publish(
     assert _run(instance, "run", "--once") == 0
     out = capsys.readouterr().out
     assert "broken.md" in out and "missing 'date'" in out
-    assert len(feedparser.parse((instance / "feeds" / "fr" / "atom.xml").read_bytes()).entries) == 3
+    assert len(feedparser.parse(_read(instance, "fr/atom.xml")).entries) == 3
     assert _run(instance, "status") == 0
     assert "broken.md: missing 'date'" in capsys.readouterr().out

@@ -33,7 +33,9 @@ _Y = r"(?:1[89]|20|21)\d\d"
 _END = r"(?![\w-])"
 _TO = r"\s*(?:–|—|-|\bto\b|\buntil\b|\bthrough\b|\btill\b)\s*"
 
-# One alternation; the first branch that matches at a position wins, so longer forms come first.
+# One alternation; the first branch that matches at a position wins, so longer forms come first. A day-first
+# date starts at a word boundary ("2026 March" holds no "26 March") and is not read where its month begins a
+# month-first one ("1 March 3, 2026" is "1" and "March 3, 2026").
 _DATE = re.compile(
     rf"""(?P<prep>\b(?:[Oo]n|[Ff]rom)\s+)?
     (?:
@@ -41,8 +43,8 @@ _DATE = re.compile(
     | (?P<mdy>(?:(?P<w1>{_W}),?\s+)?(?P<m1>{_M})\s+(?P<d1>{_D})
         (?:(?:{_TO}|(?P<and1>\s+(?:and|&)\s+))(?:(?P<w2>{_W}),?\s+)?(?:(?P<m2>{_M})\s+)?(?P<d2>{_D}))?
         (?:,?\s+(?P<y1>{_Y}))?{_END})
-    | (?P<dmy>(?:(?P<w3>{_W}),?\s+)?(?P<d3>{_D})(?:(?:{_TO}|(?P<and2>\s+(?:and|&)\s+))(?P<d4>{_D}))?\s+(?P<m3>{_M})
-        (?:,?\s+(?P<y2>{_Y}))?{_END})
+    | (?P<dmy>(?:(?P<w3>{_W}),?\s+)?(?P<d3>\b{_D})(?:(?:{_TO}|(?P<and2>\s+(?:and|&)\s+))(?P<d4>{_D}))?\s+(?P<m3>{_M})
+        (?!\s+{_D}\b)(?:,?\s+(?P<y2>{_Y}))?{_END})
     )""",
     re.VERBOSE,
 )
