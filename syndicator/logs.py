@@ -43,6 +43,7 @@ def setup_logging(debug: bool = False, quiet: bool = False, fmt: str = "text") -
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     quiet_libraries = logging.WARNING if not debug else logging.DEBUG
-    # Library chatter (apscheduler's per-job lines, watchfiles' change sets) drowns the service's own messages.
-    for name in ("apscheduler", "argostranslate", "watchfiles"):
+    # Library chatter (apscheduler's per-job lines, watchfiles' change sets, alembic's plugin list on every
+    # store creation, botocore's credential lookups) drowns the service's own messages.
+    for name in ("apscheduler", "argostranslate", "watchfiles", "alembic", "botocore", "boto3"):
         logging.getLogger(name).setLevel(quiet_libraries)
