@@ -91,7 +91,8 @@ class Runner(Protocol):
     """Runs units of work and hands back their results as they finish."""
 
     def run(self, units: Sequence[Unit]) -> Iterator[UnitResult]:
-        """A result for every unit, in the order they finish; raises Abandoned after shutdown()."""
+        """A result for every unit, in the order they finish; raises Abandoned after shutdown(). A caller
+        that stops reading closes the iterator: units not started then stay pending in the store."""
         ...
 
     def request_publish(self, languages: Sequence[str]) -> bool:
@@ -161,6 +162,13 @@ class ThreadPoolRunner:
                     yield f.result()
         except CancelledError as exc:
             raise Abandoned("translation units cancelled: stopping") from exc
+        except GeneratorExit:
+            # The caller stopped reading (it has more urgent work): units not started stay pending in the
+            # store; those under way finish first, so the next plan cannot hand them out a second time.
+            for f in pending:
+                f.cancel()
+            wait([f for f in pending if not f.cancelled()])
+            raise
 
     def request_publish(self, languages: Sequence[str]) -> bool:
         """Publishing happens here, in the caller."""

@@ -26,6 +26,8 @@ from syndicator.config import Config, SourceConfig, format_duration
 log = logging.getLogger(__name__)
 
 DEBOUNCE = timedelta(seconds=2)  # let several sources' news arrive before one translate-and-publish pass
+# After a watched folder's pickup: the files already settled together (watcher.py), an editor is waiting.
+PICKUP_DEBOUNCE = timedelta(milliseconds=200)
 POLL_THREADS = 10
 HOUSEKEEPING = 60.0  # seconds between checks for due retries and changed corrections
 
@@ -33,6 +35,11 @@ HOUSEKEEPING = 60.0  # seconds between checks for due retries and changed correc
 def source_job_id(name: str) -> str:
     """The scheduler job id of a source."""
     return f"source:{name}"
+
+
+def pickup_job_id(name: str) -> str:
+    """The scheduler job id of a source's poll out of schedule (a watched folder changed)."""
+    return f"pickup:{name}"
 
 
 def _trigger(cfg: SourceConfig) -> IntervalTrigger:
@@ -48,15 +55,16 @@ def schedule_text(cfg: SourceConfig) -> str:
 class Scheduler:
     """The jobs: a poll per source on its interval, a debounced translate-and-publish pass, housekeeping.
 
-    poll(name) returns whether the source brought new work; one_pass() translates and publishes once and
-    returns whether work was left over (the pass goes round again); housekeeping() returns whether there is
-    work due without any source having news. Polls and passes count as work under way until they return.
+    poll(name, pickup) returns whether the source brought new work (`pickup`: out of schedule, because a
+    watched folder changed); one_pass() translates and publishes once and returns whether work was left over
+    (the pass goes round again); housekeeping() returns whether there is work due without any source having
+    news. Polls and passes count as work under way until they return. Polls of one source never overlap.
     """
 
     def __init__(
         self,
         *,
-        poll: Callable[[str], bool],
+        poll: Callable[[str, bool], bool],
         one_pass: Callable[[], bool],
         housekeeping: Callable[[], bool],
         stopping: threading.Event,
@@ -72,6 +80,8 @@ class Scheduler:
         self._processing = threading.Lock()
         self._busy = 0
         self._idle = threading.Condition()
+        self._source_locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     # -- jobs ---------------------------------------------------------------------------------------------
 
@@ -86,27 +96,55 @@ class Scheduler:
                 self._busy -= 1
                 self._idle.notify_all()
 
-    def poll(self, name: str) -> None:
-        """Poll one source; ask for processing when it brought new or changed articles."""
+    def _source_lock(self, name: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._source_locks.setdefault(name, threading.Lock())
+
+    def poll(self, name: str, pickup: bool = False) -> None:
+        """Poll one source; ask for processing when it brought new or changed articles.
+
+        A poll of a source that is being polled waits for that one to end, then polls: the change that asked
+        for it may have come after the other had listed the folder."""
         if self.stopping.is_set():
             return
-        with self._job():
-            changed = self._poll(name)
+        with self._job(), self._source_lock(name):
+            if self.stopping.is_set():
+                return
+            changed = self._poll(name, pickup)
         if changed:
-            self.request_processing()
+            self.request_processing(PICKUP_DEBOUNCE if pickup else DEBOUNCE)
 
-    def request_processing(self) -> None:
-        """Schedule one translate-and-publish pass soon; many requests make one pass."""
+    def poll_soon(self, name: str) -> None:
+        """Poll a source now, out of its schedule (its watched folder changed); its interval goes on as it was.
+        Requests made while one is waiting to run make that one poll."""
+        if self.stopping.is_set():
+            return
+        self.jobs.add_job(
+            self.poll,
+            args=[name, True],
+            id=pickup_job_id(name),
+            name=f"pick up {name}",
+            replace_existing=True,
+            next_run_time=datetime.now(UTC),
+        )
+
+    def request_processing(self, delay: timedelta = DEBOUNCE) -> None:
+        """Schedule one translate-and-publish pass in `delay`; many requests make one pass, which runs no later
+        than the earliest of them asked."""
         self._dirty.set()  # set before scheduling: a pass that is ending re-checks it (see process)
         if self.stopping.is_set():
             return
+        when = datetime.now(UTC) + delay
+        job = self.jobs.get_job("process")
+        if job is not None and job.next_run_time is not None and job.next_run_time <= when:
+            return  # one is due sooner: it serves this request too
         self.jobs.add_job(
             self.process,
             id="process",
             name="translate and publish",
             executor="process",
             replace_existing=True,
-            next_run_time=datetime.now(UTC) + DEBOUNCE,
+            next_run_time=when,
         )
 
     def housekeeping(self) -> None:
@@ -153,7 +191,7 @@ class Scheduler:
                 self.jobs.add_job(
                     self.poll,
                     _trigger(cfg),
-                    args=[name],
+                    args=[name, False],
                     id=source_job_id(name),
                     name=f"poll {name}",
                     next_run_time=max(now, (first_runs or {}).get(name, now)),

@@ -2,7 +2,8 @@
 served beside them, config edits put in force, and a clean stop.
 
 The scheduler (scheduler.py) decides when; this module owns what runs: the translation runner, the engines,
-the built-in server, live reload, the service's record in the store, and the signal handlers.
+the built-in server, live reload, the folder watcher (watcher.py: a file dropped is polled at once), the
+service's record in the store, and the signal handlers.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -26,12 +28,42 @@ from syndicator.models import CycleReport
 from syndicator.pipeline import Context, collect, execute_unit, publish, rebuild_context, translate
 from syndicator.publish.writer import writer_settings
 from syndicator.runner import Abandoned, Runner, make_runner
-from syndicator.scheduler import Scheduler
+from syndicator.scheduler import PICKUP_DEBOUNCE, Scheduler
 from syndicator.serve.server import start_in_background
+from syndicator.sources.folder import is_article_file
+from syndicator.translate.corrections import is_correction_file
+from syndicator.watcher import Folder, FolderWatcher
 
 log = logging.getLogger(__name__)
 
 SLOT_TOLERANCE = timedelta(seconds=1)  # clocks and timers are not exact: a poll this early still counts
+CORRECTIONS = "corrections"  # the watched corrections folder's key (sources' folders are "source:<name>")
+SOURCE_PREFIX = "source:"
+
+
+def watched_folders(config: Config) -> list[Folder]:
+    """The folders to watch for `config`: each enabled folder source's, and the corrections folder."""
+    if not config.run.watch:
+        return []
+    settle = config.run.settle.total_seconds()
+    folders = [
+        # Resolved: the kernel reports events under the real path, which accepts() compares with.
+        Folder(SOURCE_PREFIX + cfg.name, Path(os.path.realpath(cfg.options["path"])), is_article_file,
+               settle=settle)
+        for cfg in config.sources
+        if cfg.enabled and cfg.kind == "folder" and cfg.options.get("watch", True)
+    ]  # fmt: skip
+    corrections = Path(os.path.realpath(config.translation.corrections_dir))
+    folders.append(Folder(CORRECTIONS, corrections, is_correction_file, recursive=True, settle=settle))
+    return folders
+
+
+def _relative(path: Path, folder: Path) -> str:
+    """A picked-up file as editors know it: relative to its folder (its real path when not under it)."""
+    for base in (folder, Path(os.path.realpath(folder))):
+        if path.is_relative_to(base):
+            return path.relative_to(base).as_posix()
+    return str(path)
 
 
 class Service:
@@ -53,6 +85,10 @@ class Service:
         self.shared_store = ctx.store.backend == "postgresql"
         self._term = threading.Lock()  # taking over and stepping down never overlap
         self._corrections_seen: list[tuple[str, int, int]] | None = None
+        # Articles new or changed since the last pass: translated and published before any older backlog.
+        self._fresh: set[int] = set()
+        self._fresh_lock = threading.Lock()
+        self.watcher = FolderWatcher(self.files_changed) if watch else None
         self._server: Any = None
         self.reloader: Any = None
         if watch:
@@ -71,8 +107,9 @@ class Service:
 
     # -- what the jobs do ---------------------------------------------------------------------------------
 
-    def poll(self, name: str) -> bool:
-        """Poll one source; True when it brought new or changed articles."""
+    def poll(self, name: str, pickup: bool = False) -> bool:
+        """Poll one source; True when it brought new or changed articles. `pickup`: out of schedule, because
+        its watched folder changed."""
         # Polls of different sources run side by side: the store serializes their writes (an upsert lock and
         # BEGIN IMMEDIATE transactions), so a slow source delays no other.
         ctx = self.ctx
@@ -82,13 +119,16 @@ class Service:
         # Take this slot's poll in the store first: a scheduler that took over (or one that lost its lock
         # and has not noticed yet) finds the slot taken and skips it. Polls are `every` apart, less jitter.
         gap = timedelta(0)
-        if self.shared_store:
+        if self.shared_store and not pickup:  # a pickup answers a file event: no other scheduler saw it
             gap = max(gap, cfg.every - (cfg.jitter or timedelta(0)) - SLOT_TOLERANCE)
         try:
             if not ctx.store.start_poll(name, gap, self.identity):
                 log.info("source %s: already polled in this slot (another scheduler); skipped", name)
                 return False
-            return bool(collect(ctx, CycleReport(), [name]))
+            changed = collect(ctx, CycleReport(), [name])
+            with self._fresh_lock:
+                self._fresh.update(changed)
+            return bool(changed)
         except SyndicatorError as exc:
             log.error("polling %s failed: %s", name, exc)
         except Exception:  # a bug in one source must not kill its schedule
@@ -108,16 +148,56 @@ class Service:
         changed, self._corrections_seen = signature != self._corrections_seen, signature
         return bool(due or changed)
 
+    def files_changed(self, key: str, paths: list[Path]) -> None:
+        """The watcher's news (on its thread): settled files in a drop folder or the corrections folder."""
+        if self.stopping.is_set() or not self.leadership.leading:
+            return  # a standby: the scheduler in charge watches too
+        if key == CORRECTIONS:
+            folder, where = self.ctx.config.translation.corrections_dir, "corrections"
+        else:
+            name = key.removeprefix(SOURCE_PREFIX)
+            cfg = next((c for c in self.ctx.config.sources if c.name == name), None)
+            if cfg is None:
+                return  # removed by a reload meanwhile
+            folder, where = Path(cfg.options["path"]), f"drop folder {name}"
+        for path in paths:
+            shown = _relative(path, folder)
+            if path.exists():
+                log.info("%s: picked up %s", where, shown)
+            else:
+                log.info("%s: %s was removed", where, shown)
+        if key == CORRECTIONS:
+            self.scheduler.request_processing(PICKUP_DEBOUNCE)  # corrections are applied by the pass
+        else:
+            self.scheduler.poll_soon(key.removeprefix(SOURCE_PREFIX))
+
+    def _take_fresh(self) -> set[int]:
+        with self._fresh_lock:
+            fresh, self._fresh = self._fresh, set()
+        return fresh
+
+    def _has_fresh(self) -> bool:
+        with self._fresh_lock:
+            return bool(self._fresh)
+
     def one_pass(self) -> bool:
-        """Translate and publish once; True when translation was interrupted and work is left."""
+        """Translate and publish once; True when translation was interrupted or fresh articles went first,
+        so work may be left (the scheduler goes round again)."""
         ctx = self.ctx
         report = CycleReport()
         left = False
+        in_process = ctx.config.run.runner == "in-process"
+        fresh = self._take_fresh() if in_process else set()
         log.info("processing: %d translation(s) pending", len(ctx.store.pending()))
         for language in ctx.config.languages.targets:
             ctx.engine_for(language)  # create engines here, once: workers asking together would each make one
+        if fresh:
+            return self._news_first(fresh)
         try:
-            translate(ctx, report)
+            # A backlog gives way to news: when a poll brings new articles, the units not started wait.
+            left = translate(ctx, report, interrupt=self._has_fresh if in_process else None)
+            if left:
+                log.info("translation paused for new articles; the backlog goes on after them")
         except Abandoned as exc:
             # Queued units stay pending in the store; a restart or the next pass redoes them.
             log.info("translation interrupted: %s", exc)
@@ -135,6 +215,31 @@ class Service:
             return left
         log.info("published: %d file(s) changed; translated %s", len(report.written), report.translated)
         return left
+
+    def _news_first(self, fresh: set[int]) -> bool:
+        """New and changed articles before any backlog: their own language's feed at once, then their
+        translations, then every language; True, so the backlog (if any) goes on in the next round."""
+        ctx = self.ctx
+        report = CycleReport()
+        originals = sorted({a.language for a in ctx.store.articles(fresh)})
+        log.info("%d new or changed article(s) first: publishing %s", len(fresh), ", ".join(originals))
+        try:
+            publish(ctx, report, languages=originals)
+        except SyndicatorError as exc:
+            log.error("publishing failed: %s", exc)
+        try:
+            translate(ctx, report, only=fresh)
+        except Abandoned as exc:
+            log.info("translation interrupted: %s", exc)  # what was not started stays pending
+        except SyndicatorError as exc:
+            log.error("translation failed: %s", exc)
+        try:
+            publish(ctx, report)
+        except SyndicatorError as exc:
+            log.error("publishing failed: %s", exc)
+            return True
+        log.info("published: %d file(s) changed; translated %s", len(report.written), report.translated)
+        return True
 
     def request_processing(self) -> None:
         """Schedule one translate-and-publish pass soon; many requests make one pass."""
@@ -174,6 +279,8 @@ class Service:
             log.info("translation workers: %d", new.translation.workers)
         self.ctx = rebuild_context(old, new, self.runner)
         self._reconfigure_server(old.config, new)
+        if self.watcher is not None and not self.stopping.is_set():
+            self.watcher.update(watched_folders(new))  # folders added, moved or removed; settle changed
         with self._term:
             if not self.leadership.leading:
                 return  # a standby: the scheduler in charge follows its own copy of the edit
@@ -204,6 +311,8 @@ class Service:
         self.ctx.store.set_state("service", json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
         if self.reloader is not None:
             self.reloader.start()
+        if self.watcher is not None:
+            self.watcher.update(watched_folders(self.ctx.config))
         self._server = start_in_background(self.ctx)  # serves feeds/ while the jobs run (serve.enabled)
         # Lead at once when no other process schedules (always, for a lone service); else wait as a standby.
         self.leadership.start()
@@ -237,6 +346,8 @@ class Service:
         log.info("stopping: work under way has %.0fs to finish", timeout)
         if self.reloader is not None:
             self.reloader.stop()
+        if self.watcher is not None:
+            self.watcher.stop()
         self.scheduler.shutdown()  # no new jobs fire
         self.runner.shutdown(wait=False)  # queued translation units are dropped: they stay pending
         if self._server is not None:

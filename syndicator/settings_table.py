@@ -571,6 +571,19 @@ class RunConfig(Section):
         "so a burst of translations publishes once.",
         minimum=timedelta(0),
     )
+    watch: bool = setting(
+        "bool",
+        True,
+        "Watch drop folders and the corrections folder for file-system events (inotify), so a new or changed "
+        "file is processed within seconds; scheduled polls go on as the safety net. false: polls only.",
+    )
+    settle: timedelta = setting(
+        "duration",
+        timedelta(seconds=1),
+        "A watched file is read once its size and modification time have held still this long, so a copy "
+        "under way is never read half-written.",
+        minimum=timedelta(0),
+    )
     task_wait: timedelta = setting(
         "duration",
         timedelta(minutes=10),
@@ -642,6 +655,13 @@ SOURCE_OPTIONS: dict[str, tuple[Setting, ...]] = {
             "inside",
             "Symbolic links followed: inside (target within the folder), anywhere, or never.",
             choices=SYMLINK_POLICIES,
+        ),
+        Setting(
+            "watch",
+            "bool",
+            True,
+            "Pick up new and changed files within seconds through file-system events (with run.watch); "
+            "false: only on schedule (e.g. a network mount whose other writers send no events).",
         ),
     ),
     "feed": (Setting("url", "url", REQUIRED, "Address of the RSS or Atom feed."), _DETECT_LANGUAGE),

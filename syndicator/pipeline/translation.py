@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable, Collection
 
 from syndicator.errors import SyndicatorError
 from syndicator.models import DONE, FAILED, NO_MODEL, CycleReport
@@ -17,32 +18,52 @@ from syndicator.translate import corrections
 log = logging.getLogger(__name__)
 
 
-def translate(ctx: Context, report: CycleReport) -> None:
-    """Translate everything pending, one unit per language pair (and per 50 articles)."""
-    apply_corrections(ctx, report)
-    _retry_newly_covered(ctx, report)
-    retried = ctx.store.retry_due()
-    if retried:
-        log.info("retrying %d failed translation(s)", retried)
+def translate(
+    ctx: Context,
+    report: CycleReport,
+    *,
+    only: Collection[int] | None = None,
+    interrupt: Callable[[], bool] | None = None,
+) -> bool:
+    """Translate everything pending, one unit per language pair (and per 50 articles); `only`: just these
+    articles' pending translations (news first: no corrections, retries or backlog).
+
+    `interrupt` is asked after each unit: when it says so, the units not started stay pending (they are
+    planned again next time) and this returns True; False when everything planned was run."""
+    if only is None:
+        apply_corrections(ctx, report)
+        _retry_newly_covered(ctx, report)
+        retried = ctx.store.retry_due()
+        if retried:
+            log.info("retrying %d failed translation(s)", retried)
     # Work a queued task or a worker holds is already on its way: planning it again would queue it twice.
-    units = plan(ctx, unclaimed=True)
+    units = plan(ctx, unclaimed=True, only=only)
     totals: dict[str, int] = defaultdict(int)
     for u in units:
         totals[u.target] += len(u.article_ids)
     progress = BacklogProgress(totals)
     tallies = ((DONE, "translated"), (FAILED, "failed"), (NO_MODEL, "no_model"), (QUEUED, "queued"))
+    interrupted = False
+    results = ctx.runner.run(units)
     try:
         # Progress and tallies come from the results, wherever the units ran.
-        for result in ctx.runner.run(units):
+        for result in results:
             progress.advance(result.unit.target, len(result.unit.article_ids))
             for status, attr in tallies:
                 if n := result.counts.get(status, 0):
                     counts = getattr(report, attr)
                     counts[result.unit.target] = counts.get(result.unit.target, 0) + n
+            if interrupt is not None and interrupt():
+                interrupted = True
+                break
     finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()  # a runner stops the units it has not started (they stay pending)
         progress.close()
     for lang, n in sorted(report.no_model.items()):
         log.warning("%s: %d article(s) wait for a translation model (see: syndicator models list)", lang, n)
+    return interrupted
 
 
 def apply_corrections(ctx: Context, report: CycleReport) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Collection
 
 from syndicator.errors import StoreError, SyndicatorError
 from syndicator.models import DONE, FAILED, NO_MODEL, Translation
@@ -27,10 +28,13 @@ log = logging.getLogger(__name__)
 ARTICLES_PER_UNIT = 50  # articles per translation unit: big batches, bounded memory
 
 
-def plan(ctx: Context, *, unclaimed: bool = False) -> list[Unit]:
+def plan(ctx: Context, *, unclaimed: bool = False, only: Collection[int] | None = None) -> list[Unit]:
     """Group pending (article, language) pairs by language pair, in bounded units; `unclaimed`: leave out
-    those a worker or a queued task holds a live claim on (the celery runner's queue)."""
+    those a worker or a queued task holds a live claim on (the celery runner's queue); `only`: just these
+    articles' translations."""
     pending = ctx.store.pending(unclaimed=unclaimed)
+    if only is not None:
+        pending = [(i, lang) for i, lang in pending if i in only]
     if not pending:
         return []
     languages = {a.id: a.language for a in ctx.store.articles({i for i, _ in pending})}

@@ -36,6 +36,13 @@ MARKDOWN_SUFFIXES = (".md", ".markdown")
 SUFFIXES = (*MARKDOWN_SUFFIXES, ".html", ".htm", ".json")
 
 
+def is_article_file(folder: Path, path: Path) -> bool:
+    """Whether `path` is a file the folder source `folder` reads: directly in it, a known suffix, not hidden.
+    Editors' temp files (`.x.md.swp`, `x.md~`, `#x.md#`, `.x.md.tmp`) never count; the watcher applies the
+    same rule to its events (syndicator/watcher.py)."""
+    return path.parent == folder and path.suffix.lower() in SUFFIXES and not path.name.startswith(".")
+
+
 def version_tag(size: int, mtime_ns: int, inode: int, reading: str) -> str:
     """A drop-folder file's version tag, to which the key it gave is appended ("file:…:key")."""
     return f"file:{size:x}-{mtime_ns:x}-{inode:x}-{reading}:"
@@ -238,7 +245,7 @@ class FolderSource:
         remembered = {url: state[0] for url, state in self.ctx.pages.page_states(self.name).items()}
         reading = self._reading()
         for path in sorted(self.path.iterdir()):
-            if path.suffix.lower() not in SUFFIXES or path.name.startswith("."):
+            if not is_article_file(self.path, path):
                 continue
             # Stat before reading: a file changed in between has a newer tag next time, and is read again.
             try:

@@ -51,6 +51,17 @@ class Outcome:
     problems: list[Problem]
 
 
+def is_correction_file(folder: Path, path: Path) -> bool:
+    """Whether `path` is read as a correction (or reported as misplaced): Markdown under `folder`, not hidden
+    (editors' temp files never count; the watcher applies the same rule to its events)."""
+    return (
+        path.suffix.lower() in MARKDOWN_SUFFIXES
+        and not path.name.startswith(".")
+        and path.is_relative_to(folder)
+        and path != folder
+    )
+
+
 def find(folder: Path, languages: Sequence[str]) -> tuple[list[CorrectionFile], list[Problem]]:
     """Correction files under `folder`, and a problem for each that is misplaced."""
     found: list[CorrectionFile] = []
@@ -58,7 +69,7 @@ def find(folder: Path, languages: Sequence[str]) -> tuple[list[CorrectionFile], 
     if not folder.is_dir():
         return found, problems
     for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.suffix.lower() not in MARKDOWN_SUFFIXES or path.name.startswith("."):
+        if not path.is_file() or not is_correction_file(folder, path):
             continue
         parts = path.relative_to(folder).parts
         if len(parts) != 3:

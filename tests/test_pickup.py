@@ -1,0 +1,83 @@
+"""Instant pickup: a file dropped into a watched folder reaches the feeds within seconds, with `syndicator run`
+going as a real process, its source polled only once an hour (so only the watcher can explain it), and a real
+Apertium pair translating it.
+
+The deadlines (10 s to the source-language feed, 20 s to the Spanish one, counted from the copy) are the
+limits issue 14 sets for an editor who drops a file and refreshes; everything before the drop waits with the
+usual generous hang guard.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import feedparser
+
+from tests.conftest import DATA
+from tests.support.apertium import needs_mode
+from tests.support.service import ServiceProcess, wait_for
+
+SOURCE_DEADLINE = 10.0  # seconds from the copy to the English feed (issue 14)
+TARGET_DEADLINE = 20.0  # ... and to the Spanish feed, translated by Apertium
+
+
+def _links(root: Path, lang: str) -> list[str]:
+    path = root / "feeds" / lang / "atom.xml"
+    if not path.exists():
+        return []
+    return [e.get("link", "") for e in feedparser.parse(path.read_bytes()).entries]
+
+
+def _within(deadline: float, predicate: Callable[[], bool]) -> float | None:
+    """Seconds until predicate() held, polling every 0.1 s; None when it did not by `deadline` (monotonic)."""
+    while True:
+        if predicate():
+            return time.monotonic()
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.1)
+
+
+@needs_mode("eng-spa", "apertium-eng-spa")
+def test_a_copied_file_reaches_the_feeds_within_seconds(make_instance: Callable[..., Path]) -> None:
+    root = make_instance(
+        articles=(),
+        targets=("es",),
+        engine="apertium",
+        extra="",
+    )
+    config = root / "config" / "syndicator.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('every = "5m"', 'every = "1h"'), "utf-8")
+    folder = root / "articles"
+    with ServiceProcess(root) as service:
+        wait_for(lambda: (root / "feeds" / "en" / "atom.xml").exists(), "the first publish")
+        wait_for(lambda: f"watching {folder.resolve()}" in service.log(), "the drop folder watched")
+        # Editors' droppings are not articles: never picked up, never read.
+        (folder / ".harbour.md.swp").write_bytes(b"\x00swap")
+        (folder / "harbour.md~").write_text("---\ntitle: Backup\n---\n", encoding="utf-8")
+
+        source = DATA / "articles" / "2026-03-01-harbour-bridge.md"
+        start = time.monotonic()
+        shutil.copy(source, folder / source.name)  # a copy, not a rename: the watcher waits for it to settle
+        key = "harbour-bridge"  # the file's front matter id
+
+        def listed(lang: str) -> Callable[[], bool]:
+            return lambda: any(f"/newsroom/{key}" in link for link in _links(root, lang))
+
+        in_source = _within(start + SOURCE_DEADLINE, listed("en"))
+        assert in_source is not None, f"not in the English feed {SOURCE_DEADLINE:.0f}s after the copy\n" + (
+            service.log()
+        )
+        in_target = _within(start + TARGET_DEADLINE, listed("es"))
+        assert in_target is not None, f"not in the Spanish feed {TARGET_DEADLINE:.0f}s after the copy\n" + (
+            service.log()
+        )
+        log = service.log()
+        assert log.count(f"drop folder newsroom: picked up {source.name}") == 1, log
+        assert "swp" not in log and "harbour.md~" not in log, log
+        # Only the watcher can explain it: the one scheduled poll ran at start-up.
+        assert "poll" not in log.split(f"picked up {source.name}")[0].rsplit("\n", 1)[-1]
+        assert service.terminate() == 0
