@@ -199,3 +199,86 @@ def test_the_first_publish_removes_temp_files_left_by_a_killed_publish(
     finally:
         assert service.stop()
         ctx.close()
+
+
+class RecordingGatedPair(GatedPair):
+    """A gated pair that also records, in one shared list, which language translated which sentences."""
+
+    def __init__(self, source: str, target: str, engine: RecordingGatedEngine) -> None:
+        super().__init__(source, target, engine.entered, engine.gate)
+        self.log = engine.log
+
+    def translate_batch(self, sentences: Sequence[str]) -> list[str]:
+        out = super().translate_batch(sentences)
+        self.log.append((self.target, " ".join(sentences)))
+        return out
+
+
+class RecordingGatedEngine(GatedEngine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[tuple[str, str]] = []
+
+    def pair(self, source: str, target: str) -> PseudoPair | None:
+        return self.pairs.setdefault((source, target), RecordingGatedPair(source, target, self))
+
+
+def test_a_backlog_gives_way_to_news(make_instance: Callable[..., Path]) -> None:
+    """An article that arrives during a backlog is translated and published before the rest of the backlog."""
+    from syndicator.models import CycleReport
+    from syndicator.pipeline import collect
+
+    root = make_instance(engine="pseudo", targets=("de", "fr"))
+    config = _fast_sources(load_config(root / "config" / "syndicator.toml"))
+    ctx = open_context(config)
+    collect(ctx, CycleReport())  # the backlog: stored before the service starts, so not news to it
+    assert len(ctx.store.pending()) == 6
+    engine = RecordingGatedEngine()
+    ctx.engines["pseudo"] = engine
+    service = Service(ctx, watch=False)
+    service.start()
+    try:
+        wait_for(engine.entered.is_set, "the backlog's first unit to start")
+        write_article(root / "articles", "late-news", "Late news", "It arrived during the backlog.")
+        wait_for(lambda: "late-news" in _stored_keys(ctx), "the new article to be stored")
+        engine.gate.set()
+        wait_for(lambda: not ctx.store.pending(), "everything translated")
+        wait_for(
+            lambda: (root / "feeds" / "fr" / "newsroom" / "late-news.html").exists(), "late news published"
+        )
+    finally:
+        engine.gate.set()
+        assert service.stop()
+        ctx.close()
+    order = [(target, "arrived during the backlog" in text) for target, text in engine.log]
+    # de: the backlog unit under way finishes; then the news in both languages; then the backlog's fr unit.
+    late_fr = order.index(("fr", True))
+    backlog_fr = order.index(("fr", False))
+    assert order[0] == ("de", False)
+    assert late_fr < backlog_fr, order
+
+
+def test_a_pool_runner_closed_early_leaves_units_not_started() -> None:
+    started: list[Unit] = []
+    release = threading.Event()
+
+    def slow(unit: Unit) -> UnitResult:
+        started.append(unit)
+        if unit.article_ids[0] != 0:
+            assert release.wait(60)
+        return UnitResult(unit, {"done": len(unit.article_ids)})
+
+    runner = ThreadPoolRunner(slow, 2)
+    units = [Unit("en", "fr", (n,)) for n in range(6)]
+    results = runner.run(units)
+    first = next(results)  # unit 0 is quick; unit 1 is under way on the other worker
+    assert first.unit == units[0]
+    closer = threading.Thread(target=results.close)  # type: ignore[attr-defined]
+    closer.start()
+    wait_for(lambda: len(started) >= 2, "the second unit to be under way")
+    assert closer.is_alive()  # waits for the unit under way
+    release.set()
+    closer.join(60)
+    assert not closer.is_alive()
+    assert len(started) <= 3  # at most what had started when the caller stopped reading
+    runner.shutdown()

@@ -1,0 +1,266 @@
+"""The folder watcher (syndicator/watcher.py): files handed on once settled, once per state, with the folder
+source's own rule for which names count; real inotify events through watchfiles, waits on events and
+conditions rather than sleeps; and the service's watched folders following the config."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from syndicator.config import load_config
+from syndicator.service import CORRECTIONS, watched_folders
+from syndicator.sources.folder import is_article_file
+from syndicator.translate.corrections import is_correction_file
+from syndicator.watcher import Folder, FolderWatcher, Settler
+from tests.support.service import wait_for
+
+
+class Clock:
+    """A clock the test moves by hand: settling is tested without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_file_written_in_two_halves_is_handed_on_once_whole(tmp_path: Path) -> None:
+    clock = Clock()
+    settler = Settler(1.0, clock=clock)
+    path = tmp_path / "story.md"
+    whole = b"---\ntitle: Half and half\n---\n" + b"x" * 5000
+    with path.open("wb") as fh:
+        fh.write(whole[:2000])
+        fh.flush()
+        settler.seen(path)
+        clock.now = 0.5
+        assert settler.ready() == []  # not still for long enough
+        fh.write(whole[2000:])  # the second half comes within the settle time
+        fh.flush()
+        clock.now = 0.9
+        assert settler.ready() == []  # it changed: the wait starts again
+        clock.now = 1.5
+        assert settler.ready() == []
+    clock.now = 2.0
+    assert settler.ready() == [path]
+    assert path.read_bytes() == whole
+    clock.now = 10.0
+    assert settler.ready() == []  # handed on once
+
+
+def test_a_state_is_handed_on_once_and_a_removal_at_once(tmp_path: Path) -> None:
+    clock = Clock()
+    settler = Settler(1.0, clock=clock)
+    path = tmp_path / "story.md"
+    path.write_text("one", encoding="utf-8")
+    settler.seen(path)
+    clock.now = 1.0
+    assert settler.ready() == [path]
+    path.chmod(0o600)  # an event that changes nothing a poll reads
+    settler.seen(path)
+    clock.now = 3.0
+    assert settler.ready() == []
+    path.write_text("two, longer", encoding="utf-8")
+    settler.seen(path)
+    clock.now = 4.0
+    assert settler.ready() == [path]
+    path.unlink()
+    settler.seen(path)
+    assert settler.ready() == [path]  # nothing to wait for
+    assert settler.waiting == 0
+
+
+def test_zero_settle_hands_on_at_the_first_look(tmp_path: Path) -> None:
+    path = tmp_path / "story.md"
+    path.write_text("x", encoding="utf-8")
+    settler = Settler(0.0, clock=Clock())
+    settler.seen(path)
+    assert settler.ready() == [path]
+
+
+@pytest.mark.parametrize(
+    ("name", "read"),
+    [
+        ("story.md", True),
+        ("story.MARKDOWN", True),
+        ("page.html", True),
+        ("item.json", True),
+        (".story.md", False),  # hidden: an editor's or a copy tool's temp file
+        (".story.md.swp", False),  # vim
+        ("story.md~", False),  # emacs, gedit backups
+        ("#story.md#", False),  # emacs autosave
+        (".story.md.tmp", False),  # write-then-rename tools
+        ("story.txt", False),
+    ],
+)
+def test_names_the_watcher_and_the_poll_agree_on(tmp_path: Path, name: str, read: bool) -> None:
+    assert is_article_file(tmp_path, tmp_path / name) is read
+    assert is_article_file(tmp_path, tmp_path / "sub" / "story.md") is False  # not recursive
+
+
+def test_correction_names(tmp_path: Path) -> None:
+    assert is_correction_file(tmp_path, tmp_path / "fr" / "newsroom" / "story.md")
+    assert is_correction_file(tmp_path, tmp_path / "fr" / "story.md")  # misplaced: read, then reported
+    assert not is_correction_file(tmp_path, tmp_path / "fr" / "newsroom" / ".story.md.swp")
+    assert not is_correction_file(tmp_path, tmp_path.parent / "story.md")
+
+
+class Handed:
+    """What the watcher handed on, with each file's bytes as they were when handed on."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[Path]]] = []
+        self.contents: dict[Path, list[bytes | None]] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, key: str, paths: list[Path]) -> None:
+        with self.lock:
+            self.calls.append((key, paths))
+            for p in paths:
+                self.contents.setdefault(p, []).append(p.read_bytes() if p.exists() else None)
+
+    def names(self) -> list[str]:
+        with self.lock:
+            return [p.name for _, paths in self.calls for p in paths]
+
+
+@pytest.fixture
+def watching(tmp_path: Path) -> Iterator[Callable[..., tuple[FolderWatcher, Handed]]]:
+    watchers: list[FolderWatcher] = []
+
+    def start(folder: Path, settle: float = 1.0) -> tuple[FolderWatcher, Handed]:
+        handed = Handed()
+        watcher = FolderWatcher(handed)
+        watcher.update([Folder("source:newsroom", folder, is_article_file, settle=settle)])
+        watchers.append(watcher)
+        return watcher, handed
+
+    yield start
+    for w in watchers:
+        w.stop()
+
+
+def _ready(watcher: FolderWatcher) -> None:
+    thread = watcher.thread_of("source:newsroom")
+    assert thread is not None
+    wait_for(thread.watching.is_set, "the watch to start")
+
+
+def test_a_copy_in_progress_is_read_once_whole(
+    tmp_path: Path, watching: Callable[..., tuple[FolderWatcher, Handed]]
+) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    # A settle time well above the time the test needs to see the first event and write the rest.
+    watcher, handed = watching(folder, settle=3.0)
+    _ready(watcher)
+    thread = watcher.thread_of("source:newsroom")
+    assert thread is not None
+    path = folder / "story.md"
+    whole = b"---\ntitle: Slow copy\ndate: 2026-03-01\n---\n" + b"word " * 4000
+    with path.open("wb") as fh:
+        fh.write(whole[: len(whole) // 2])
+        fh.flush()
+        wait_for(lambda: thread.settler.waiting == 1, "the first half to be seen")
+        fh.write(whole[len(whole) // 2 :])
+    wait_for(lambda: handed.names() == ["story.md"], "the file to be handed on")
+    assert handed.contents[path] == [whole]
+    # Something else happens; the finished file is not handed on again meanwhile.
+    (folder / "next.md").write_text("next", encoding="utf-8")
+    wait_for(lambda: "next.md" in handed.names(), "the next file")
+    assert handed.names() == ["story.md", "next.md"]
+
+
+def test_what_the_watcher_hands_on(
+    tmp_path: Path, watching: Callable[..., tuple[FolderWatcher, Handed]]
+) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    outside = tmp_path / "outbox"
+    outside.mkdir()
+    watcher, handed = watching(folder, settle=0.0)
+    _ready(watcher)
+    # Editors' droppings and subfolders are ignored, as the folder source ignores them.
+    (folder / ".draft.md.swp").write_bytes(b"swap")
+    (folder / "draft.md~").write_text("backup", encoding="utf-8")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "deep.md").write_text("deep", encoding="utf-8")
+    # A rename into the folder (moved_to), the way careful tools deliver.
+    (outside / "moved.md").write_text("moved", encoding="utf-8")
+    os.replace(outside / "moved.md", folder / "moved.md")
+    wait_for(lambda: "moved.md" in handed.names(), "the file renamed into the folder")
+    # A rename inside the folder from a temp name.
+    (folder / ".tmp-renamed.md").write_text("renamed", encoding="utf-8")
+    os.replace(folder / ".tmp-renamed.md", folder / "renamed.md")
+    wait_for(lambda: "renamed.md" in handed.names(), "the file renamed from a temp name")
+    # A deletion is handed on too (the poll forgets the file; a correction's removal restores the machine's).
+    (folder / "moved.md").unlink()
+    wait_for(lambda: handed.names().count("moved.md") == 2, "the removal")
+    assert handed.contents[folder / "moved.md"] == [b"moved", None]
+    assert set(handed.names()) == {"moved.md", "renamed.md"}
+    assert {key for key, _ in handed.calls} == {"source:newsroom"}
+
+
+def test_a_folder_that_appears_later_and_one_replaced(
+    tmp_path: Path, watching: Callable[..., tuple[FolderWatcher, Handed]]
+) -> None:
+    folder = tmp_path / "corrections-like"
+    watcher, handed = watching(folder, settle=0.0)
+    thread = watcher.thread_of("source:newsroom")
+    assert thread is not None
+    assert not thread.watching.is_set()
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    (staged / "early.md").write_text("early", encoding="utf-8")
+    staged.rename(folder)  # the folder arrives with a file already in it
+    wait_for(lambda: "early.md" in handed.names(), "the file that came with the folder")
+    wait_for(thread.watching.is_set, "the watch on the new folder")
+    (folder / "later.md").write_text("later", encoding="utf-8")
+    wait_for(lambda: "later.md" in handed.names(), "a file in the new folder")
+
+
+def test_update_follows_the_folders_and_stop_ends_the_threads(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    handed = Handed()
+    watcher = FolderWatcher(handed)
+    fa = Folder("source:a", a, is_article_file, settle=0.0)
+    fb = Folder("source:b", b, is_article_file, settle=0.0)
+    watcher.update([fa])
+    first = watcher.thread_of("source:a")
+    assert first is not None
+    wait_for(first.watching.is_set, "a watched")
+    watcher.update([fa, fb])
+    assert watcher.thread_of("source:a") is first  # unchanged folders keep their watcher
+    watcher.update([fb, dataclasses.replace(fa, settle=2.0)])  # a changed setting restarts that one
+    assert not first.thread.is_alive()
+    threads = [watcher.thread_of("source:a"), watcher.thread_of("source:b")]
+    watcher.update([fb])
+    assert watcher.thread_of("source:a") is None
+    watcher.stop()
+    assert watcher.folders == []
+    assert not any(t is not None and t.thread.is_alive() for t in threads)
+
+
+def test_the_service_watches_what_the_config_names(make_instance: Callable[..., Path]) -> None:
+    root = make_instance(
+        extra='\n[[source]]\nname = "wire"\nkind = "folder"\npath = "wire"\nwatch = false\n'
+        '\n[[source]]\nname = "off"\nkind = "folder"\npath = "off"\nenabled = false\n'
+    )
+    (root / "wire").mkdir()
+    (root / "off").mkdir()
+    config = load_config(root / "config" / "syndicator.toml")
+    folders = {f.key: f for f in watched_folders(config)}
+    assert set(folders) == {"source:newsroom", CORRECTIONS}
+    assert folders["source:newsroom"].path == (root / "articles").resolve()
+    assert folders["source:newsroom"].settle == 1.0
+    assert folders[CORRECTIONS].recursive and folders[CORRECTIONS].accepts is is_correction_file
+    quiet = load_config(root / "config" / "syndicator.toml", overrides={"run.watch": "false"})
+    assert watched_folders(quiet) == []
