@@ -88,6 +88,9 @@ class Service:
         # Articles new or changed since the last pass: translated and published before any older backlog.
         self._fresh: set[int] = set()
         self._fresh_lock = threading.Lock()
+        # One publish at a time in this process: a pickup publishes its article's own language from the poll
+        # thread while a pass may be translating (or publishing) on the process thread.
+        self._publishing = threading.Lock()
         self.watcher = FolderWatcher(self.files_changed) if watch else None
         self._server: Any = None
         self.reloader: Any = None
@@ -128,6 +131,8 @@ class Service:
             changed = collect(ctx, CycleReport(), [name])
             with self._fresh_lock:
                 self._fresh.update(changed)
+            if pickup and changed and ctx.config.run.runner == "in-process":
+                self._publish_originals(ctx, changed)
             return bool(changed)
         except SyndicatorError as exc:
             log.error("polling %s failed: %s", name, exc)
@@ -171,6 +176,22 @@ class Service:
         else:
             self.scheduler.poll_soon(key.removeprefix(SOURCE_PREFIX))
 
+    def _publish(self, ctx: Context, report: CycleReport, languages: list[str] | None = None) -> None:
+        with self._publishing:
+            publish(ctx, report, languages=languages)
+
+    def _publish_originals(self, ctx: Context, ids: list[int]) -> None:
+        """Publish the languages the picked-up articles are written in, at once: their feeds need no
+        translation, so they wait for no backlog either (translations follow in the next pass)."""
+        languages = sorted({a.language for a in ctx.store.articles(ids)})
+        report = CycleReport()
+        try:
+            self._publish(ctx, report, languages)
+        except SyndicatorError as exc:
+            log.error("publishing %s failed: %s", ", ".join(languages), exc)
+            return
+        log.info("published %s: %d file(s) changed", ", ".join(languages), len(report.written))
+
     def _take_fresh(self) -> set[int]:
         with self._fresh_lock:
             fresh, self._fresh = self._fresh, set()
@@ -209,7 +230,7 @@ class Service:
             log.info("translated %s; queued %s; publishing requested", report.translated, report.queued)
             return left
         try:
-            publish(ctx, report)
+            self._publish(ctx, report)
         except SyndicatorError as exc:
             log.error("publishing failed: %s", exc)
             return left
@@ -224,17 +245,18 @@ class Service:
         originals = sorted({a.language for a in ctx.store.articles(fresh)})
         log.info("%d new or changed article(s) first: publishing %s", len(fresh), ", ".join(originals))
         try:
-            publish(ctx, report, languages=originals)
+            self._publish(ctx, report, originals)
         except SyndicatorError as exc:
             log.error("publishing failed: %s", exc)
         try:
-            translate(ctx, report, only=fresh)
+            # Newer news still goes first: a big drop (a whole archive at once) gives way too.
+            translate(ctx, report, only=fresh, interrupt=self._has_fresh)
         except Abandoned as exc:
             log.info("translation interrupted: %s", exc)  # what was not started stays pending
         except SyndicatorError as exc:
             log.error("translation failed: %s", exc)
         try:
-            publish(ctx, report)
+            self._publish(ctx, report)
         except SyndicatorError as exc:
             log.error("publishing failed: %s", exc)
             return True

@@ -24,6 +24,7 @@ MODULES = {"__init__.py", "newsgen.py", "candidate_app.py"}
 TINY = {
     "apertium_batch.py": (["5"], "same output"),
     "faithful_overhead.py": (["5"], "faithful / plain"),
+    "drop_latency.py": (["--quick", "--json", "{tmp}/result.json"], "| backlog | es |"),
     "folder_poll.py": (["--quick"], "| unchanged folder |"),
     "gate_ratios.py": ([], "default bounds"),
     "import_cost.py": (["--quick"], "| syndicator.cli |"),
