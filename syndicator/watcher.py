@@ -118,6 +118,7 @@ class _FolderThread:
         self.stop_event = threading.Event()
         self.settler = Settler(folder.settle)
         self.watching = threading.Event()  # set while events are being received (tests wait on it)
+        self.absent = threading.Event()  # set while the folder does not exist (tests wait on it)
         self.thread = threading.Thread(target=self._run, name=f"watch:{folder.key}", daemon=True)
 
     def start(self) -> None:
@@ -131,6 +132,7 @@ class _FolderThread:
     def _run(self) -> None:
         failed = False
         missing = False
+        watched: tuple[int, int] | None = None  # the folder last watched (device, inode)
         while not self.stop_event.is_set():
             path = self.folder.path
             try:
@@ -142,14 +144,18 @@ class _FolderThread:
                 if not missing:
                     log.info("%s does not exist yet: watching for it to appear", path)
                     missing = True
+                    self.absent.set()
                 self.stop_event.wait(MISSING_CHECK)
                 continue
-            if missing:
-                missing = False
-                # Files put there with the folder were never seen by a watch: every one of them is news.
+            identity = (st.st_dev, st.st_ino)
+            if missing or failed or (watched is not None and identity != watched):
+                # A folder that appeared or replaced the watched one, or a watch that failed: its files were
+                # never seen by a watch, so every one of them is news (those handed on already are skipped).
                 self._seen_all()
+            missing, watched = False, identity
+            self.absent.clear()
             try:
-                self._watch((st.st_dev, st.st_ino))
+                self._watch(identity)
                 failed = False
             except Exception as exc:  # no watch possible (inotify limits, permissions): polling carries on
                 self.watching.clear()

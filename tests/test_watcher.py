@@ -214,6 +214,7 @@ def test_a_folder_that_appears_later_and_one_replaced(
     watcher, handed = watching(folder, settle=0.0)
     thread = watcher.thread_of("source:newsroom")
     assert thread is not None
+    wait_for(thread.absent.is_set, "the watcher to find the folder missing")
     assert not thread.watching.is_set()
     staged = tmp_path / "staged"
     staged.mkdir()
@@ -223,6 +224,15 @@ def test_a_folder_that_appears_later_and_one_replaced(
     wait_for(thread.watching.is_set, "the watch on the new folder")
     (folder / "later.md").write_text("later", encoding="utf-8")
     wait_for(lambda: "later.md" in handed.names(), "a file in the new folder")
+    # Replaced: moved away, and a new folder of the same name put in its place (a deploy, a restore).
+    folder.rename(tmp_path / "old")
+    replacement = tmp_path / "replacement"
+    replacement.mkdir()
+    (replacement / "restored.md").write_text("restored", encoding="utf-8")
+    replacement.rename(folder)
+    wait_for(lambda: "restored.md" in handed.names(), "the file in the replacing folder")
+    (folder / "after.md").write_text("after", encoding="utf-8")
+    wait_for(lambda: "after.md" in handed.names(), "a file written into the replacing folder")
 
 
 def test_update_follows_the_folders_and_stop_ends_the_threads(tmp_path: Path) -> None:
@@ -264,3 +274,35 @@ def test_the_service_watches_what_the_config_names(make_instance: Callable[..., 
     assert folders[CORRECTIONS].recursive and folders[CORRECTIONS].accepts is is_correction_file
     quiet = load_config(root / "config" / "syndicator.toml", overrides={"run.watch": "false"})
     assert watched_folders(quiet) == []
+
+
+def test_the_service_watcher_follows_reloads_and_stops(make_instance: Callable[..., Path]) -> None:
+    from syndicator.pipeline import open_context
+    from syndicator.service import Service
+    from tests.support.service import write_article
+
+    root = make_instance(engine="pseudo", targets=("fr",))
+    file = root / "config" / "syndicator.toml"
+    ctx = open_context(load_config(file))
+    service = Service(ctx)
+    service.start()
+    try:
+        watcher = service.watcher
+        assert watcher is not None
+        assert {f.key for f in watcher.folders} == {"source:newsroom", CORRECTIONS}
+        (root / "wire").mkdir()
+        with file.open("a", encoding="utf-8") as fh:
+            fh.write('\n[[source]]\nname = "wire"\nkind = "folder"\npath = "wire"\nevery = "1h"\n')
+        assert service.reloader is not None and service.reloader.reload(["syndicator.toml"])
+        assert {f.key for f in watcher.folders} == {"source:newsroom", "source:wire", CORRECTIONS}
+        thread = watcher.thread_of("source:wire")
+        assert thread is not None
+        wait_for(thread.watching.is_set, "the new folder watched")
+        write_article(root / "wire", "wire-1", "Wire story", "From the wire.")
+        wait_for(lambda: "wire-1" in {a.key for a in ctx.store.articles()}, "the wire story picked up")
+        threads = [t for f in watcher.folders if (t := watcher.thread_of(f.key)) is not None]
+    finally:
+        assert service.stop()
+        ctx.close()
+    assert watcher.folders == []
+    assert not any(t.thread.is_alive() for t in threads)
