@@ -202,8 +202,12 @@ class Service:
             return bool(self._fresh)
 
     def one_pass(self) -> bool:
-        """Translate and publish once; True when translation was interrupted or fresh articles went first,
-        so work may be left (the scheduler goes round again)."""
+        """Translate and publish once; True when work may be left (translation was interrupted, or news went
+        first), so the scheduler goes round again.
+
+        News first: articles new or changed since the last pass have their own language's feed published at
+        once, then only their translations are run, then every language is published; the backlog waits for
+        the next round. A backlog pass gives way when news arrives: the units not started wait."""
         ctx = self.ctx
         report = CycleReport()
         left = False
@@ -213,18 +217,26 @@ class Service:
         for language in ctx.config.languages.targets:
             ctx.engine_for(language)  # create engines here, once: workers asking together would each make one
         if fresh:
-            return self._news_first(fresh)
+            originals = sorted({a.language for a in ctx.store.articles(fresh)})
+            log.info("%d new or changed article(s) first: publishing %s", len(fresh), ", ".join(originals))
+            try:
+                self._publish(ctx, report, originals)
+            except SyndicatorError as exc:
+                log.error("publishing failed: %s", exc)
         try:
-            # A backlog gives way to news: when a poll brings new articles, the units not started wait.
-            left = translate(ctx, report, interrupt=self._has_fresh if in_process else None)
+            # Newer news still goes first, even before a big drop (a whole archive at once).
+            left = translate(
+                ctx, report, only=fresh or None, interrupt=self._has_fresh if in_process else None
+            )
             if left:
-                log.info("translation paused for new articles; the backlog goes on after them")
+                log.info("translation paused for new articles; the rest goes on after them")
         except Abandoned as exc:
             # Queued units stay pending in the store; a restart or the next pass redoes them.
             log.info("translation interrupted: %s", exc)
             left = True
         except SyndicatorError as exc:
             log.error("translation failed: %s", exc)
+        left = left or bool(fresh)  # after the news, the backlog (if any)
         if self.runner.request_publish(ctx.config.languages.all):
             # Publishing runs where the feed writer is (the runner's publish task, debounced).
             log.info("translated %s; queued %s; publishing requested", report.translated, report.queued)
@@ -236,32 +248,6 @@ class Service:
             return left
         log.info("published: %d file(s) changed; translated %s", len(report.written), report.translated)
         return left
-
-    def _news_first(self, fresh: set[int]) -> bool:
-        """New and changed articles before any backlog: their own language's feed at once, then their
-        translations, then every language; True, so the backlog (if any) goes on in the next round."""
-        ctx = self.ctx
-        report = CycleReport()
-        originals = sorted({a.language for a in ctx.store.articles(fresh)})
-        log.info("%d new or changed article(s) first: publishing %s", len(fresh), ", ".join(originals))
-        try:
-            self._publish(ctx, report, originals)
-        except SyndicatorError as exc:
-            log.error("publishing failed: %s", exc)
-        try:
-            # Newer news still goes first: a big drop (a whole archive at once) gives way too.
-            translate(ctx, report, only=fresh, interrupt=self._has_fresh)
-        except Abandoned as exc:
-            log.info("translation interrupted: %s", exc)  # what was not started stays pending
-        except SyndicatorError as exc:
-            log.error("translation failed: %s", exc)
-        try:
-            self._publish(ctx, report)
-        except SyndicatorError as exc:
-            log.error("publishing failed: %s", exc)
-            return True
-        log.info("published: %d file(s) changed; translated %s", len(report.written), report.translated)
-        return True
 
     def request_processing(self) -> None:
         """Schedule one translate-and-publish pass soon; many requests make one pass."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -56,16 +57,31 @@ def _stored_keys(ctx: Context) -> set[str]:
     return {a.key for a in ctx.store.articles()}
 
 
-def test_long_translation_never_starves_polling(make_instance: Callable[..., Path]) -> None:
-    root = make_instance(engine="pseudo", targets=("fr", "de"))
-    config = _fast_sources(load_config(root / "config" / "syndicator.toml"))
-    config = dataclasses.replace(config, translation=dataclasses.replace(config.translation, workers=2))
+@contextmanager
+def gated_service(
+    config: Config, engine: GatedEngine, before: Callable[[Context], object] = lambda ctx: None
+) -> Iterator[Context]:
+    """The service running on `config` with `engine` as its pseudo engine (`before` runs first); stopped and
+    closed after, the gate opened."""
     ctx = open_context(config)
-    engine = GatedEngine()
+    before(ctx)
     ctx.engines["pseudo"] = engine
     service = Service(ctx, watch=False)
     service.start()
     try:
+        yield ctx
+    finally:
+        engine.gate.set()
+        assert service.stop()
+        ctx.close()
+
+
+def test_long_translation_never_starves_polling(make_instance: Callable[..., Path]) -> None:
+    root = make_instance(engine="pseudo", targets=("fr", "de"))
+    config = _fast_sources(load_config(root / "config" / "syndicator.toml"))
+    config = dataclasses.replace(config, translation=dataclasses.replace(config.translation, workers=2))
+    engine = GatedEngine()
+    with gated_service(config, engine) as ctx:
         wait_for(engine.entered.is_set, "translation to start")
         # Every translation worker is stuck in the engine now. New articles must still be polled and stored.
         polls_before = ctx.store.source_states()["newsroom"]["last_poll"]
@@ -78,10 +94,6 @@ def test_long_translation_never_starves_polling(make_instance: Callable[..., Pat
         wait_for(
             lambda: (root / "feeds" / "de" / "newsroom" / "late-news.html").exists(), "late news published"
         )
-    finally:
-        engine.gate.set()
-        assert service.stop()
-        ctx.close()
 
 
 def test_stop_abandons_queued_units_and_leaves_them_pending(make_instance: Callable[..., Path]) -> None:
@@ -230,14 +242,10 @@ def test_a_backlog_gives_way_to_news(make_instance: Callable[..., Path]) -> None
 
     root = make_instance(engine="pseudo", targets=("de", "fr"))
     config = _fast_sources(load_config(root / "config" / "syndicator.toml"))
-    ctx = open_context(config)
-    collect(ctx, CycleReport())  # the backlog: stored before the service starts, so not news to it
-    assert len(ctx.store.pending()) == 6
     engine = RecordingGatedEngine()
-    ctx.engines["pseudo"] = engine
-    service = Service(ctx, watch=False)
-    service.start()
-    try:
+    # The backlog: stored before the service starts, so not news to it.
+    with gated_service(config, engine, before=lambda ctx: collect(ctx, CycleReport())) as ctx:
+        assert len(ctx.store.pending()) == 6
         wait_for(engine.entered.is_set, "the backlog's first unit to start")
         write_article(root / "articles", "late-news", "Late news", "It arrived during the backlog.")
         wait_for(lambda: "late-news" in _stored_keys(ctx), "the new article to be stored")
@@ -246,10 +254,6 @@ def test_a_backlog_gives_way_to_news(make_instance: Callable[..., Path]) -> None
         wait_for(
             lambda: (root / "feeds" / "fr" / "newsroom" / "late-news.html").exists(), "late news published"
         )
-    finally:
-        engine.gate.set()
-        assert service.stop()
-        ctx.close()
     order = [(target, "arrived during the backlog" in text) for target, text in engine.log]
     # de: the backlog unit under way finishes; then the news in both languages; then the backlog's fr unit.
     late_fr = order.index(("fr", True))
