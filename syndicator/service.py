@@ -121,11 +121,13 @@ class Service:
             return False
         # Take this slot's poll in the store first: a scheduler that took over (or one that lost its lock
         # and has not noticed yet) finds the slot taken and skips it. Polls are `every` apart, less jitter.
+        # A pickup takes no slot: it answers a file event only the leader acts on, and must not shift the
+        # rhythm a scheduler taking over carries on.
         gap = timedelta(0)
-        if self.shared_store and not pickup:  # a pickup answers a file event: no other scheduler saw it
+        if self.shared_store:
             gap = max(gap, cfg.every - (cfg.jitter or timedelta(0)) - SLOT_TOLERANCE)
         try:
-            if not ctx.store.start_poll(name, gap, self.identity):
+            if not pickup and not ctx.store.start_poll(name, gap, self.identity):
                 log.info("source %s: already polled in this slot (another scheduler); skipped", name)
                 return False
             changed = collect(ctx, CycleReport(), [name])

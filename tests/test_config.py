@@ -164,6 +164,7 @@ def test_defaults(instance: Path) -> None:
         "path": root / "articles",
         "max_file_bytes": 10_000_000,
         "symlinks": "inside",
+        "watch": True,
     }
     assert source.max_body_bytes == 1_000_000
     assert config.http.deadline == 60

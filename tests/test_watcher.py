@@ -306,3 +306,35 @@ def test_the_service_watcher_follows_reloads_and_stops(make_instance: Callable[.
         ctx.close()
     assert watcher.folders == []
     assert not any(t.thread.is_alive() for t in threads)
+
+
+def test_a_watch_the_system_refuses_warns_once_and_polling_carries_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """inotify's limits cannot be lowered for one test without disturbing the machine, so watchfiles is made to
+    fail the way it does when fs.inotify.max_user_instances is used up."""
+    import logging
+
+    import watchfiles
+
+    calls: list[int] = []
+
+    def refused(*_args: object, **_kwargs: object) -> Iterator[set[tuple[object, str]]]:
+        calls.append(1)
+        raise OSError("OS file watch limit reached")
+
+    monkeypatch.setattr(watchfiles, "watch", refused)
+    monkeypatch.setattr("syndicator.watcher.RETRY", 0.2)
+    caplog.set_level(logging.DEBUG, logger="syndicator.watcher")
+    watcher = FolderWatcher(Handed())
+    watcher.update([Folder("source:newsroom", tmp_path, is_article_file, settle=0.0)])
+    try:
+        wait_for(lambda: len(calls) >= 3, "the watch to be tried again")
+    finally:
+        watcher.stop()
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, warnings  # once, not at every retry
+    message = warnings[0].getMessage()
+    assert str(tmp_path) in message and "OS file watch limit reached" in message
+    assert "next scheduled poll" in message and "max_user_watches" in message
+    assert watcher.folders == []
