@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from syndicator.glossary import EMPTY, Glossary
 from syndicator.localize import Catalogs, direction, display_date, locale, native_name
 from syndicator.markup import render_fragment, safe_html
 from syndicator.models import Article, Translation
+from syndicator.publish.empty import EXPLAINED
 from syndicator.publish.feeds import Alternate, FeedChannel, FeedEntry
 from syndicator.sanitize import plain_text, safe_url
 
@@ -166,6 +167,14 @@ class EntryBuilder:
             stylesheet=STYLESHEET_FILE,
             hubs=self.config.serve.hubs,
         )
+
+    def explain_empty(self, channel: FeedChannel, reason: str) -> FeedChannel:
+        """The channel of a feed with no entries, its description saying why (`reason`: a msgid of
+        publish/empty.py), in the feed's language."""
+        _ = self.catalogs.gettext
+        lang = channel.language
+        subtitle = _(lang, EXPLAINED, description=channel.subtitle, reason=_(lang, reason))
+        return replace(channel, subtitle=subtitle)
 
     def localize(
         self, article: Article, language: str, translation: Translation | None, available: set[str]
