@@ -120,7 +120,8 @@ def _publish_language(
     repairs: Repairs | None = None,
 ) -> None:
     restricted = ctx.restricted()
-    _write(ctx, f"{language}/{STYLESHEET_FILE}", build_stylesheet(language, ctx.catalogs), report)
+    xsl = build_stylesheet(language, ctx.catalogs, builder.url(f"{language}/"))
+    _write(ctx, f"{language}/{STYLESHEET_FILE}", xsl, report)
     outcome = publish_language(
         ctx.store,
         lambda relpath, data: _write(ctx, relpath, data, report),
@@ -149,7 +150,9 @@ def _publish_root(ctx: Context, builder: EntryBuilder, report: CycleReport) -> N
             for article, translation in versions
         ]
         # A language with nothing to show says why, in its language, as its empty feed does.
-        reason = "" if headlines else ctx.catalogs.gettext(language, why_empty(ctx.store, ctx.config, language))
+        reason = (
+            "" if headlines else ctx.catalogs.gettext(language, why_empty(ctx.store, ctx.config, language))
+        )
         listings.append(LanguageListing(language, channel.title, channel.subtitle, headlines, reason))
     site = ctx.config.site
     files = root_files(

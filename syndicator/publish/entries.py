@@ -21,7 +21,7 @@ from syndicator.sanitize import plain_text, safe_url
 
 # Bump when the bytes a given input produces change (templates, links, fields): every language is then
 # republished once in full, archives included (see publish/publisher.py).
-FORMAT_VERSION = "3"
+FORMAT_VERSION = "4"
 STYLESHEET_FILE = "feed.xsl"
 
 # (tag, language) -> the tag in that language. By default a tag that is a glossary term takes the glossary's
@@ -208,14 +208,15 @@ class EntryBuilder:
                 notice = _(
                     language, "This article was machine-translated from %(language)s.", language=source_name
                 )
+        published_text = _(
+            language, "Published %(date)s", date=display_date(article.published, language, self.tz)
+        )
         content = render_fragment(
             "entry_content.html",
             language=language,
             direction=direction(language),
             published_iso=article.published.isoformat(),
-            published_text=_(
-                language, "Published %(date)s", date=display_date(article.published, language, self.tz)
-            ),
+            published_text=published_text,
             updated_text=updated_text,
             notice=notice,
             provenance=provenance_attributes(translation) if translation is not None else {},
@@ -243,5 +244,7 @@ class EntryBuilder:
             image=image,
             alternates=alternates,
             provenance=provenance(translation) if translation is not None else None,
+            date_text=" · ".join(t for t in (published_text, updated_text) if t),
+            notice=notice,
         )
         return Localized(article, language, title, summary, body, content, entry)
