@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 from syndicator.config import Config
 from syndicator.glossary import EMPTY, Glossary
 from syndicator.localize import Catalogs, direction, display_date, locale, native_name
-from syndicator.markup import render_fragment, safe_html
+from syndicator.markup import Markup, render_fragment, safe_html
 from syndicator.models import Article, Translation
 from syndicator.publish.empty import EXPLAINED
 from syndicator.publish.feeds import Alternate, FeedChannel, FeedEntry
+from syndicator.publish.pages import relative_url
 from syndicator.sanitize import plain_text, safe_url
 
 # Bump when the bytes a given input produces change (templates, links, fields): every language is then
@@ -79,6 +80,7 @@ class Localized:
     body_html: str  # the text itself, sanitized
     content_html: str  # with date line, notices and links, wrapped with lang/dir
     entry: FeedEntry
+    page_html: Markup  # content_html as the entry's own page shows it: links to our files relative
 
 
 class EntryBuilder:
@@ -211,8 +213,7 @@ class EntryBuilder:
         published_text = _(
             language, "Published %(date)s", date=display_date(article.published, language, self.tz)
         )
-        content = render_fragment(
-            "entry_content.html",
+        values: dict[str, Any] = dict(
             language=language,
             direction=direction(language),
             published_iso=article.published.isoformat(),
@@ -225,6 +226,19 @@ class EntryBuilder:
             read_original=_(language, "Read the original"),
             image=image,
             body=body,
+        )
+        content = render_fragment("entry_content.html", **values)
+        # On the entry's own page, links to what we publish are relative (pages.py); feeds keep them absolute.
+        here = entry_path(article, language)
+        feeds_url = self.config.site.feeds_url
+        local = {
+            "original_url": relative_url(original_url, here, feeds_url),
+            "image": relative_url(image, here, feeds_url),
+        }
+        page_html = (
+            content
+            if local == {"original_url": original_url, "image": image}
+            else render_fragment("entry_content.html", **{**values, **local})
         )
         entry = FeedEntry(
             guid=own_url,
@@ -247,4 +261,4 @@ class EntryBuilder:
             date_text=" · ".join(t for t in (published_text, updated_text) if t),
             notice=notice,
         )
-        return Localized(article, language, title, summary, body, content, entry)
+        return Localized(article, language, title, summary, body, content, entry, page_html)

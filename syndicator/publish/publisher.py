@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 
 from syndicator.models import Article, Translation
 from syndicator.publish.empty import why_empty
-from syndicator.publish.entries import EntryBuilder, entry_path
+from syndicator.publish.entries import EntryBuilder, Localized, entry_path
 from syndicator.publish.feeds import FeedChannel, FeedEntry, build_all
 from syndicator.publish.pages import entry_page
 from syndicator.publish.writer import FeedWriter
@@ -167,6 +167,8 @@ class LanguagePublisher:
         self._built: set[str] = set()  # every document this publish wrote or found unchanged
         self._site_title = builder.site_title(language)
         self._label = builder.catalogs.gettext(language, "Latest news")
+        self._home_label = builder.catalogs.gettext(language, "All languages")  # the landing page
+        self._feeds_url = builder.config.site.feeds_url
         # An empty feed is dated by the store's first article: plausible, and it never moves.
         self._channel = replace(builder.channel(language), empty_updated=store.started())
         self._empty_reason = ""  # the msgid saying why the current feed is empty (publish/empty.py)
@@ -346,14 +348,17 @@ class LanguagePublisher:
     def _public(self, versions: VersionList) -> VersionList:
         return [v for v in versions if self.keep(v[0].tags)]
 
-    def _entries(self, versions: VersionList) -> list[FeedEntry]:
+    def _localized(self, versions: VersionList) -> list[Localized]:
         versions = self._public(versions)
         available = self.store.done_languages([a.id for a, _ in versions])
         languages = set(self.builder.config.languages.all)
         return [
-            self.builder.localize(a, self.language, t, ({a.language} | available[a.id]) & languages).entry
+            self.builder.localize(a, self.language, t, ({a.language} | available[a.id]) & languages)
             for a, t in versions
         ]
+
+    def _entries(self, versions: VersionList) -> list[FeedEntry]:
+        return [item.entry for item in self._localized(versions)]
 
     def _entry_pages(self, versions: VersionList) -> None:
         for article, _ in versions:
@@ -362,9 +367,18 @@ class LanguagePublisher:
                 if self.delete(relpath):
                     self.outcome.deleted.append(relpath)
         versions = self._public(versions)
-        for (article, _), entry in zip(versions, self._entries(versions), strict=True):
-            page = entry_page(entry, self.language, self._site_title, self._label)
-            self._write(entry_path(article, self.language), page)
+        for (article, _), item in zip(versions, self._localized(versions), strict=True):
+            relpath = entry_path(article, self.language)
+            page = entry_page(
+                item.entry,
+                item.page_html,
+                relpath,
+                self._site_title,
+                self._label,
+                self._home_label,
+                self._feeds_url,
+            )
+            self._write(relpath, page)
             self.outcome.pages_built += 1
 
     def _archive(self, page: int, last: int, versions: VersionList) -> None:

@@ -68,6 +68,8 @@ ATOM_ELEMENTS = _words(
     "feed id title updated link subtitle author name email generator entry content summary category "
     "published archive"
 )
+# The styled view's plain-text lines on RSS items and Atom entries (syndicator/publish/feed_view.py).
+VIEW_ELEMENTS = _words("date notice")
 XML_ATTRIBUTES = frozenset(
     {
         "version",
@@ -88,7 +90,7 @@ OPML_ELEMENTS = frozenset({"opml", "head", "title", "body", "outline"})
 OPML_ATTRIBUTES = frozenset(
     {"version", "text", "title", "language", "type", "xmlUrl", "htmlUrl", "description"}
 )
-XSL_HTML_ELEMENTS = _words("html head meta title link body p h1 ol li a")
+XSL_HTML_ELEMENTS = _words("html head meta title link body p h1 ol li a nav em")
 XSL_ATTRIBUTES = frozenset(
     {"version", "exclude-result-prefixes", "method", "encoding", "doctype-system", "indent", "name", "select",
      "match", "test", "lang", "dir", "charset", "content", "rel", "href", "class"}
@@ -203,7 +205,7 @@ def _xml_problems(data: bytes, where: str, elements: frozenset[str], attributes:
 
 def feed_problems(data: bytes, where: str) -> list[str]:
     """Problems of an RSS or Atom document."""
-    return _xml_problems(data, where, RSS_ELEMENTS | ATOM_ELEMENTS, XML_ATTRIBUTES)
+    return _xml_problems(data, where, RSS_ELEMENTS | ATOM_ELEMENTS | VIEW_ELEMENTS, XML_ATTRIBUTES)
 
 
 def json_feed_problems(data: bytes, where: str) -> list[str]:
