@@ -299,3 +299,35 @@ def test_every_link_from_a_page_to_our_site_is_relative(make_instance: Callable[
 )
 def test_relative_url(url: str, page: str, expected: str) -> None:
     assert relative_url(url, page, FEEDS_URL) == expected
+
+
+def test_the_styled_view_shows_rss_and_atom_alike(make_instance: Callable[..., Path]) -> None:
+    """The RSS summary is escaped once more for readers (feeds.py), and an item without summary carries its
+    content in <description>: the view shows the same plain summary as Atom, and never raw content."""
+    root = make_instance(articles=[], engine="pseudo", targets=("fr",))
+    for name, summary in (("signs", 'Fish & chips for < 5 dollars, "today"'), ("bare", "")):
+        article = {"title": name, "date": "2026-03-01T10:00:00Z", "body_html": "<p>Body <b>text</b>.</p>"}
+        if summary:
+            article["summary"] = summary
+        (root / "articles" / f"{name}.json").write_text(json.dumps(article), encoding="utf-8")
+    assert _run(root, "run", "--once") == 0
+    feeds = root / "feeds"
+    for lang in ("en", "fr"):
+        views = []
+        for name in ("rss.xml", "atom.xml"):
+            doc = html5lib.parse(_styled(feeds, f"{lang}/{name}"), treebuilder="lxml").getroot()
+            views.append(
+                [["".join(p.itertext()) for p in li.iter(f"{HTML}p")] for li in doc.iter(f"{HTML}li")]
+            )
+        assert views[0] == views[1], lang
+        assert len(views[0]) == 2 and not any(
+            "<" in text and "Body" in text for li in views[0] for text in li
+        )
+    texts = _texts(feeds, "en/rss.xml")
+    assert any('Fish & chips for < 5 dollars, "today"' in text for text in texts)
+    assert not any("&amp;" in text or "&lt;" in text for text in texts)
+
+
+def _texts(feeds: Path, relpath: str) -> list[str]:
+    doc = html5lib.parse(_styled(feeds, relpath), treebuilder="lxml").getroot()
+    return ["".join(p.itertext()) for p in doc.iter(f"{HTML}p")]

@@ -1,7 +1,8 @@
 <?xml version="1.0" encoding="UTF-8"?>
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
     xmlns:atom="http://www.w3.org/2005/Atom" xmlns:fh="http://purl.org/syndication/history/1.0"
-    xmlns:syn="{{ view_ns }}" exclude-result-prefixes="atom fh syn">
+    xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:syn="{{ view_ns }}"
+    exclude-result-prefixes="atom fh content syn">
   <xsl:output method="html" encoding="UTF-8" doctype-system="about:legacy-compat" indent="yes"/>
   <xsl:variable name="feed" select="/rss/channel | /atom:feed"/>
   <!-- The root of feeds/ (style.css, the landing page), relative to the feed document: <lang>/ or, for
@@ -57,8 +58,15 @@
               <xsl:for-each select="syn:notice">
                 <p class="notice"><em><xsl:value-of select="."/></em></p>
               </xsl:for-each>
-              <xsl:for-each select="(description | atom:summary)[1]">
+              <xsl:for-each select="atom:summary">
                 <p><xsl:value-of select="."/></p>
+              </xsl:for-each>
+              <!-- An RSS <description> is the summary only beside content:encoded (else feedgen puts the content
+                   there), and it is the plain text escaped once more for readers that render it as HTML
+                   (feeds.py): entities, never markup, so it is written out as it is. Browsers without
+                   disable-output-escaping (Firefox) show the entities; the Atom view is exact everywhere. -->
+              <xsl:for-each select="description[../content:encoded]">
+                <p><xsl:value-of select="." disable-output-escaping="yes"/></p>
               </xsl:for-each>
             </li>
           </xsl:for-each>
