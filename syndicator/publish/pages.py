@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import posixpath
 
-from markupsafe import Markup
-
 from syndicator.localize import direction, native_name
-from syndicator.markup import render
+from syndicator.markup import Markup, render
 from syndicator.publish.feeds import FeedEntry
 
 STYLESHEET = "style.css"  # at the root of feeds/: the one stylesheet of every published page
