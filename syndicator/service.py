@@ -88,6 +88,7 @@ class Service:
         # Articles new or changed since the last pass: translated and published before any older backlog.
         self._fresh: set[int] = set()
         self._fresh_lock = threading.Lock()
+        self._corrections_waiting = threading.Event()  # the watcher saw a corrections file change
         # One publish at a time in this process: a pickup publishes its article's own language from the poll
         # thread while a pass may be translating (or publishing) on the process thread.
         self._publishing = threading.Lock()
@@ -174,7 +175,8 @@ class Service:
             else:
                 log.info("%s: %s was removed", where, shown)
         if key == CORRECTIONS:
-            self.scheduler.request_processing(PICKUP_DEBOUNCE)  # corrections are applied by the pass
+            self._corrections_waiting.set()  # a backlog pass gives way: the next pass applies them first
+            self.scheduler.request_processing(PICKUP_DEBOUNCE)
         else:
             self.scheduler.poll_soon(key.removeprefix(SOURCE_PREFIX))
 
@@ -203,6 +205,11 @@ class Service:
         with self._fresh_lock:
             return bool(self._fresh)
 
+    def _news_waiting(self) -> bool:
+        """Whether a pass under way should give way: new articles, or an editor's correction, wait."""
+        with self._fresh_lock:
+            return bool(self._fresh) or self._corrections_waiting.is_set()
+
     def one_pass(self) -> bool:
         """Translate and publish once; True when work may be left (translation was interrupted, or news went
         first), so the scheduler goes round again.
@@ -215,6 +222,8 @@ class Service:
         left = False
         in_process = ctx.config.run.runner == "in-process"
         fresh = self._take_fresh() if in_process else set()
+        if not fresh:
+            self._corrections_waiting.clear()  # this pass applies them (translate's first step)
         log.info("processing: %d translation(s) pending", len(ctx.store.pending()))
         for language in ctx.config.languages.targets:
             ctx.engine_for(language)  # create engines here, once: workers asking together would each make one
@@ -225,13 +234,13 @@ class Service:
                 self._publish(ctx, report, originals)
             except SyndicatorError as exc:
                 log.error("publishing failed: %s", exc)
+        # Newer news still goes first, even before a big drop (a whole archive at once); a backlog pass also
+        # gives way to an editor's correction.
+        interrupt = (self._has_fresh if fresh else self._news_waiting) if in_process else None
         try:
-            # Newer news still goes first, even before a big drop (a whole archive at once).
-            left = translate(
-                ctx, report, only=fresh or None, interrupt=self._has_fresh if in_process else None
-            )
+            left = translate(ctx, report, only=fresh or None, interrupt=interrupt)
             if left:
-                log.info("translation paused for new articles; the rest goes on after them")
+                log.info("translation paused for new articles or corrections; the rest goes on after them")
         except Abandoned as exc:
             # Queued units stay pending in the store; a restart or the next pass redoes them.
             log.info("translation interrupted: %s", exc)

@@ -148,14 +148,13 @@ class _FolderThread:
                 self.stop_event.wait(MISSING_CHECK)
                 continue
             identity = (st.st_dev, st.st_ino)
-            if missing or failed or (watched is not None and identity != watched):
-                # A folder that appeared or replaced the watched one, or a watch that failed: its files were
-                # never seen by a watch, so every one of them is news (those handed on already are skipped).
-                self._seen_all()
+            # A folder that appeared or replaced the watched one, or a watch that failed: its files were never
+            # seen by a watch, so every one of them is news (those handed on already are skipped).
+            rescan = missing or failed or (watched is not None and identity != watched)
             missing, watched = False, identity
             self.absent.clear()
             try:
-                self._watch(identity)
+                self._watch(identity, rescan)
                 failed = False
             except Exception as exc:  # no watch possible (inotify limits, permissions): polling carries on
                 self.watching.clear()
@@ -170,19 +169,21 @@ class _FolderThread:
                 self.stop_event.wait(RETRY)
         self.watching.clear()
 
-    def _seen_all(self) -> None:
-        walk = self.folder.path.rglob("*") if self.folder.recursive else self.folder.path.iterdir()
+    def _scan(self, where: Path) -> None:
+        """Mark every file under `where` that counts as seen (a folder's files no event announced)."""
+        walk = where.rglob("*") if self.folder.recursive else where.iterdir()
         try:
             for p in walk:
                 if self.folder.accepts(self.folder.path, p):
                     self.settler.seen(p)
         except OSError:
             pass  # gone again: the next look finds out
-        self._hand_on()
 
-    def _watch(self, identity: tuple[int, int]) -> None:
-        """Watch until told to stop, or until the folder is removed or replaced (then the caller looks again)."""
-        from watchfiles import watch
+    def _watch(self, identity: tuple[int, int], rescan: bool) -> None:
+        """Watch until told to stop, or until the folder is removed or replaced (then the caller looks again).
+        `rescan`: the folder's files were never announced by a watch; they are scanned once the watch is in
+        place (the first yield), so a file written in between is not missed."""
+        from watchfiles import Change, watch
 
         folder = self.folder
         for changes in watch(
@@ -196,10 +197,17 @@ class _FolderThread:
             recursive=folder.recursive,
         ):
             self.watching.set()
-            for _change, name in changes:
+            if rescan:
+                self._scan(folder.path)
+                rescan = False
+            for change, name in changes:
                 p = Path(name)
                 if folder.accepts(folder.path, p):
                     self.settler.seen(p)
+                elif folder.recursive and change == Change.added and p.is_dir():
+                    # Files made in a new subfolder before the kernel watched it send no event of their own
+                    # (`mkdir -p fr/newsroom && cp …`): look inside.
+                    self._scan(p)
             self._hand_on()
             try:
                 st = os.stat(folder.path)

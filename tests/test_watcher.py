@@ -276,11 +276,17 @@ def test_the_service_watches_what_the_config_names(make_instance: Callable[..., 
     assert watched_folders(quiet) == []
 
 
-def test_the_service_watcher_follows_reloads_and_stops(make_instance: Callable[..., Path]) -> None:
+def test_the_service_watcher_follows_reloads_and_stops(
+    make_instance: Callable[..., Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from syndicator.models import HUMAN
     from syndicator.pipeline import open_context
     from syndicator.service import Service
     from tests.support.service import write_article
 
+    caplog.set_level(logging.INFO, logger="syndicator.service")
     root = make_instance(engine="pseudo", targets=("fr",))
     file = root / "config" / "syndicator.toml"
     ctx = open_context(load_config(file))
@@ -300,6 +306,24 @@ def test_the_service_watcher_follows_reloads_and_stops(make_instance: Callable[.
         wait_for(thread.watching.is_set, "the new folder watched")
         write_article(root / "wire", "wire-1", "Wire story", "From the wire.")
         wait_for(lambda: "wire-1" in {a.key for a in ctx.store.articles()}, "the wire story picked up")
+        # An editor's correction, in a corrections folder that did not exist when the service started.
+        wait_for(lambda: not ctx.store.pending(), "the machine translations")
+        (article,) = [a for a in ctx.store.articles() if a.key == "harbour-bridge"]
+        corrections = root / "corrections" / "fr" / "newsroom"
+        corrections.mkdir(parents=True)
+        (corrections / "harbour-bridge.md").write_text(
+            "---\ntitle: Le pont du port rouvre\n---\nLe pont du port a rouvert dimanche.\n", encoding="utf-8"
+        )
+
+        def reviewed() -> bool:
+            tr = ctx.store.translations_for([article.id], "fr").get(article.id)
+            return tr is not None and tr.engine == HUMAN
+
+        # The watcher's word (a pass under way may apply the file before it has settled; either way, once).
+        picked = "corrections: picked up fr/newsroom/harbour-bridge.md"
+        wait_for(lambda: picked in caplog.text, "the correction picked up")
+        wait_for(reviewed, "the correction applied")
+        assert caplog.text.count(picked) == 1
         threads = [t for f in watcher.folders if (t := watcher.thread_of(f.key)) is not None]
     finally:
         assert service.stop()
@@ -338,3 +362,24 @@ def test_a_watch_the_system_refuses_warns_once_and_polling_carries_on(
     assert str(tmp_path) in message and "OS file watch limit reached" in message
     assert "next scheduled poll" in message and "max_user_watches" in message
     assert watcher.folders == []
+
+
+def test_files_in_a_new_subfolder_of_a_recursive_folder_are_seen(tmp_path: Path) -> None:
+    """`mkdir -p fr/newsroom && cp story.md fr/newsroom/`: the file is written before the kernel watches the new
+    subfolder, so no event names it; the watcher looks inside new subfolders."""
+    folder = tmp_path / "corrections"
+    folder.mkdir()
+    handed = Handed()
+    watcher = FolderWatcher(handed)
+    watcher.update([Folder(CORRECTIONS, folder, is_correction_file, recursive=True, settle=0.0)])
+    try:
+        thread = watcher.thread_of(CORRECTIONS)
+        assert thread is not None
+        wait_for(thread.watching.is_set, "the watch to start")
+        for n in range(5):  # a race is lost only some of the time: several tries
+            deep = folder / f"l{n}" / "newsroom"
+            deep.mkdir(parents=True)
+            (deep / "story.md").write_text("corrected", encoding="utf-8")
+            wait_for(lambda deep=deep: deep / "story.md" in handed.contents, f"the file in {deep}")
+    finally:
+        watcher.stop()
