@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from syndicator.models import Article, Translation
-from syndicator.publish.entries import EntryBuilder, entry_path
+from syndicator.publish.entries import EntryBuilder, entry_dates, entry_path
 from syndicator.publish.feeds import FeedChannel, FeedEntry, build_all
 from syndicator.publish.pages import entry_page
 from syndicator.publish.writer import FeedWriter
@@ -57,10 +57,8 @@ def _keep_files(relpath: str) -> bool:
 
 
 def _current_hash(top: VersionList) -> str:
-    """What the current feed shows, as a hash: entries and the moments their content last changed."""
-    parts = [
-        f"{a.id}:{a.updated.isoformat()}:{t.updated.isoformat() if t and t.updated else ''}" for a, t in top
-    ]
+    """What the current feed shows, as a hash: entries and their dates (see entries.entry_dates)."""
+    parts = [f"{a.id}:{':'.join(d.isoformat() for d in (a.updated, *entry_dates(a, t)))}" for a, t in top]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
