@@ -55,6 +55,8 @@ def _as_datetime(value: Any, ctx: SourceContext, name: str = "date") -> datetime
         moment = value
     elif isinstance(value, date):
         moment = datetime.combine(value, time(0, 0))
+    elif value not in (None, "") and not isinstance(value, str):
+        raise BadArticle(f"'{name}' is not an ISO 8601 date: {value!r} (e.g. 2026-03-03T09:30:00+08:00)")
     elif isinstance(value, str) and value.strip():
         try:
             moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
