@@ -25,6 +25,8 @@ import feedparser
 import pytest
 
 from syndicator.cli import main
+from syndicator.models import ArticleInput
+from syndicator.store.articles import modified
 from tests.conftest import DATA, build_instance, write_config
 from tests.support.feedserver import serve_folder
 
@@ -83,7 +85,7 @@ Shown = dict[str, dict[str, datetime]]  # title -> {"published" | "updated": the
 
 
 def _struct(value: Any) -> datetime:
-    return datetime(*tuple(value)[:6], tzinfo=UTC)
+    return datetime(*tuple(value)[:6]).replace(tzinfo=UTC)
 
 
 def feedparser_atom(stage: Stage, lang: str) -> Shown:
@@ -237,3 +239,28 @@ def test_a_feed_moves_when_an_entry_in_it_changes(stages: dict[str, Stage]) -> N
         assert all(
             d is not None and stages["edited"].began <= d <= stages["edited"].ended for d in edited[lang]
         )
+
+
+# -- the rule, case by case -------------------------------------------------------------------------------------
+
+MARCH = datetime(2026, 3, 2, 1, tzinfo=UTC)
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("source_says", "edited", "published", "due"),
+    [
+        (None, False, MARCH, MARCH),  # new, never changed: its publication
+        (None, True, MARCH, NOW),  # an edit the source does not date: when the store saw it
+        (MARCH + timedelta(days=2), False, MARCH, MARCH + timedelta(days=2)),  # the source's own time
+        (MARCH + timedelta(days=2), True, MARCH, MARCH + timedelta(days=2)),  # ... for an edit too
+        (MARCH - timedelta(days=2), False, MARCH, MARCH),  # never before publication
+        (NOW + timedelta(days=3), False, MARCH, NOW),  # a source's clock ahead of ours: now
+        (None, True, NOW + timedelta(days=3), NOW + timedelta(days=3)),  # embargoed: not before publication
+    ],
+)
+def test_the_last_significant_change(
+    source_says: datetime | None, edited: bool, published: datetime, due: datetime
+) -> None:
+    item = ArticleInput("s", "k", "en", "t", "<p>b</p>", published, modified=source_says)
+    assert modified(item, NOW, edited=edited) == due

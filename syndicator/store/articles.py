@@ -48,12 +48,12 @@ class ArticlesMixin(StoreBase):
             articles.c.source == item.source,
             or_(articles.c.key == item.key, articles.c.upstream_key == item.key),
         )
+        find = select(articles.c.id, articles.c.content_hash).where(same_key).order_by(articles.c.id)
         with self._tx() as conn:
-            self._adopt_alias(conn, item)
             for _ in range(2):
-                row = conn.execute(
-                    select(articles.c.id, articles.c.content_hash).where(same_key).order_by(articles.c.id)
-                ).first()
+                row = conn.execute(find).first()
+                if row is None and self._adopt_alias(conn, item):
+                    row = conn.execute(find).first()
                 if row is not None:
                     if row.content_hash == content_hash:
                         return int(row.id), "unchanged"
@@ -92,19 +92,17 @@ class ArticlesMixin(StoreBase):
             f"could not store {item.source}/{item.key}: it conflicts with a row that is not there"
         )
 
-    def _adopt_alias(self, conn: Any, item: ArticleInput) -> None:
-        """When nothing is stored under `item.key`, let the article stored under one of `item.aliases` (a key
-        an earlier version made) be found by `item.key` from now on. Its own key stays: it names its pages."""
-        if not item.aliases:
-            return
-        same_source = articles.c.source == item.source
-        known = or_(articles.c.key == item.key, articles.c.upstream_key == item.key)
-        if conn.execute(select(articles.c.id).where(and_(same_source, known))).first() is not None:
-            return
+    def _adopt_alias(self, conn: Any, item: ArticleInput) -> bool:
+        """Nothing is stored under `item.key`: let the article stored under one of `item.aliases` (a key an
+        earlier version made), if any, be found by `item.key` from now on. Its own key stays: it names its
+        pages. Whether one was found."""
         for alias in item.aliases:
-            found = and_(same_source, articles.c.key == alias, articles.c.upstream_key == "")
+            found = and_(
+                articles.c.source == item.source, articles.c.key == alias, articles.c.upstream_key == ""
+            )
             if conn.execute(update(articles).where(found).values(upstream_key=item.key)).rowcount:
-                return
+                return True
+        return False
 
     def published_of(self, source: str, key: str, aliases: Iterable[str] = ()) -> datetime | None:
         """The stored publication date of (source, key) (or of an alias of it), None when it is not stored."""
