@@ -88,7 +88,8 @@ def test_feedparser_reads_own_links_and_unique_guids(feeds: Path, lang: str, nam
         assert entry.link == entry.id
         assert entry.link.startswith(f"https://news.example.org/feeds/{lang}/")
         langs = {link.hreflang for link in entry.links if link.get("hreflang")}
-        assert langs == set(LANGUAGES) - {lang}
+        # Every translation; in Atom itself too (the last link, so feedparser and newsboat open it).
+        assert langs == set(LANGUAGES) - ({lang} if name == "rss.xml" else set())
     prev = [link.href for link in feed.feed.links if link.rel == "prev-archive"]
     assert prev == [f"https://news.example.org/feeds/{lang}/archive/1/{name}"]
 
@@ -188,6 +189,22 @@ def test_newsboat_shows_every_language_without_merging(feeds: Path, tmp_path: Pa
         lang = feed.rsplit("/", 2)[-2]
         # The link newsboat opens is the entry's own page in the feed's language.
         assert url == guid and url.startswith(f"https://news.example.org/feeds/{lang}/"), (feed, url)
+
+
+@pytest.mark.skipif(shutil.which("rsstail") is None, reason="rsstail is not installed (Debian package rsstail)")
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_rsstail_opens_each_entry_in_the_feeds_language(feeds: Path, lang: str) -> None:
+    """rsstail (libmrss) takes an Atom entry's FIRST alternate link, feedparser and newsboat the last."""
+    with serve_folder(feeds) as base:
+        result = subprocess.run(
+            ["rsstail", "-1", "-l", "-N", "-n", "100", "-u", f"{base}{lang}/atom.xml"],
+            env={"LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    links = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("https://")]
+    assert len(links) == MAX_ENTRIES, result.stdout
+    assert all(link.startswith(f"https://news.example.org/feeds/{lang}/") for link in links), links
 
 
 @pytest.mark.parametrize("name", ["rss.xml", "atom.xml"])

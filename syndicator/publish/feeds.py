@@ -264,11 +264,11 @@ def _generator(channel: FeedChannel, entries: Sequence[FeedEntry], fmt: _Format)
     )
 
     for entry in entries:
-        _add_entry(fg, entry, fmt)
+        _add_entry(fg, entry, fmt, channel.language)
     return fg
 
 
-def _add_entry(fg: Any, entry: FeedEntry, fmt: _Format) -> None:
+def _add_entry(fg: Any, entry: FeedEntry, fmt: _Format, language: str) -> None:
     """Add one entry to a FeedGenerator."""
     # feedgen prepends by default, which would reverse our order.
     fe = fg.add_entry(order="append")
@@ -301,13 +301,17 @@ def _add_entry(fg: Any, entry: FeedEntry, fmt: _Format) -> None:
         if entry.image:
             fe.link(href=entry.image, rel="enclosure", type=image_media_type(entry.image))
     else:
-        # feedgen 1.0 drops rel/type of entry links in Atom (see rss_links), so all go here. The entry's
-        # own page comes LAST: feedparser and newsboat (2.21, checked by tests/test_readers.py) both take
-        # the last rel="alternate" HTML link as the entry's link, so first would open another language.
+        # feedgen 1.0 drops rel/type of entry links in Atom (see rss_links), so all go here. Readers
+        # disagree on which rel="alternate" HTML link is the entry's: feedparser and newsboat (2.21) take
+        # the last, rsstail (libmrss) and most others the first. So the entry's own page is both: first
+        # without hreflang, last with its own language (a self-reference, as in HTML hreflang sets; RFC
+        # 4287 forbids only two alternates with the same type AND hreflang). Checked by
+        # tests/test_honest_dates.py and tests/test_readers.py.
+        own = [{"rel": "alternate", "type": "text/html", "href": entry.link}] if entry.link else []
         if entry.image:
             links.append({"rel": "enclosure", "type": image_media_type(entry.image), "href": entry.image})
-        if entry.link:
-            links.append({"rel": "alternate", "type": "text/html", "href": entry.link})
+        mine = [{**link, "hreflang": language} for link in own]
+        links = [*own, *(link for link in links if link.get("hreflang") != language), *mine]
     getattr(fe, _LINKS_EXT).links(links)
     getattr(fe, _VIEW_EXT).lines(entry.date_text, entry.notice)
 
