@@ -191,7 +191,9 @@ def test_newsboat_shows_every_language_without_merging(feeds: Path, tmp_path: Pa
         assert url == guid and url.startswith(f"https://news.example.org/feeds/{lang}/"), (feed, url)
 
 
-@pytest.mark.skipif(shutil.which("rsstail") is None, reason="rsstail is not installed (Debian package rsstail)")
+@pytest.mark.skipif(
+    shutil.which("rsstail") is None, reason="rsstail is not installed (Debian package rsstail)"
+)
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_rsstail_opens_each_entry_in_the_feeds_language(feeds: Path, lang: str) -> None:
     """rsstail (libmrss) takes an Atom entry's FIRST alternate link, feedparser and newsboat the last."""
