@@ -47,6 +47,7 @@ class ModelQueue(Protocol):
 
     budget: int  # the largest batch: its sentences × the cost of its longest (what padding makes it)
     depth: int  # batches to keep queued so that no worker of the model waits
+    workers: int  # batches the model works on at once
 
     def prepare(self, sentence: str) -> tuple[object, int]:
         """What submit() takes for this sentence, and its cost (tokens, or 1 for a sentence)."""

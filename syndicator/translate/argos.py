@@ -251,7 +251,8 @@ class ArgosQueue:
         t = pair.options.translation
         self.budget, self.beam = t.batch_tokens, t.beam_size
         # Two per worker: one running, one waiting, so a worker never waits for Python to queue the next.
-        self.depth = 2 * max(1, self.model.num_translators)
+        self.workers = max(1, self.model.num_translators)
+        self.depth = 2 * self.workers
         self.encode = pair.pkg.tokenizer.encode
         self.prefix = pair.pkg.target_prefix
         self.queued: list[_Queued] = []

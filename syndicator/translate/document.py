@@ -46,6 +46,9 @@ _NO_SPACE_LANGS = {"zh", "ja", "th", "lo", "km", "my"}
 # Model calls at once: while one call's last sub-batch keeps one core busy, the next call's feed the other
 # (a call returns only when all its sub-batches are done, so one call at a time leaves cores idle).
 _IN_FLIGHT = 2
+# Batches' worth of sentences kept waiting while every worker is busy: the more to choose from, the more even
+# the lengths within a batch (less padding); too many and the model waits for them at the start.
+_POOL = 3
 
 
 class TranslationMemory(Protocol):
@@ -410,6 +413,7 @@ class _ThreadQueue:
 
     def __init__(self, pair: PairTranslator, batch_size: int) -> None:
         self.pair, self.budget, self.depth = pair, batch_size, _IN_FLIGHT
+        self.workers = _IN_FLIGHT
         self.executor: ThreadPoolExecutor | None = None
 
     def prepare(self, sentence: str) -> tuple[object, int]:
@@ -498,9 +502,13 @@ class _Batcher:
             return
         self.pending.sort(key=lambda p: p[0])
         while self.pending and (final or self._queued() < self.queue.depth):
-            n = cut_batch([p[0] for p in self.pending], self.queue.budget)
-            if not final and n == len(self.pending) and (n + 1) * self.pending[-1][0] <= self.queue.budget:
-                break  # more sentences are coming: wait for a full batch
+            costs = [p[0] for p in self.pending]
+            n = cut_batch(costs, self.queue.budget)
+            if not final:
+                if n == len(costs) and (n + 1) * costs[-1] <= self.queue.budget:
+                    break  # more sentences are coming: wait for a full batch
+                if self._queued() >= self.queue.workers and sum(costs) < _POOL * self.queue.budget:
+                    break  # every worker has a batch: let the pool grow, for batches of more even lengths
             batch, self.pending = self.pending[-n:], self.pending[:-n]
             sent = [(key, text) for _, key, text, _ in batch]
             self.flights.append((sent, self.queue.submit([prepared for *_, prepared in batch])))
