@@ -462,6 +462,7 @@ class _Batcher:
         self.pending: list[tuple[int, str, str, object]] = []
         self.flights: list[tuple[list[tuple[str, str]], Pending]] = []
         self.unsaved: list[tuple[str, str, str]] = []  # translated, not yet in the memory
+        self.hits = self.misses = 0  # memory look-ups not yet added to the store's counters
 
     def add(self, sentences: Sequence[str]) -> None:
         """Look these sentences up; queue full batches of the missing ones."""
@@ -476,9 +477,9 @@ class _Batcher:
                 found = self.translation_memory.translation_memory_lookup(
                     self.pair_key, self.pair.model_id, list(wanted)
                 )
-                self.translation_memory.translation_memory_count(
-                    self.pair_key, hits=len(found), misses=len(wanted) - len(found)
-                )
+                # Counted with the next save: a write transaction per look-up cost as much as the look-up.
+                self.hits += len(found)
+                self.misses += len(wanted) - len(found)
         if wanted:
             for key, out in found.items():
                 self._accept(key, wanted[key], out)
@@ -540,12 +541,15 @@ class _Batcher:
             self._save()
 
     def _save(self) -> None:
-        if self.unsaved:
-            with stage("store"):
+        with stage("store"):
+            if self.unsaved:
                 self.translation_memory.translation_memory_store(
                     self.pair_key, self.pair.model_id, self.unsaved
                 )
-            self.unsaved = []
+                self.unsaved = []
+            if self.hits or self.misses:
+                self.translation_memory.translation_memory_count(self.pair_key, self.hits, self.misses)
+                self.hits = self.misses = 0
 
     def _accept(self, key: str, source: str, output: str) -> None:
         if self.reader is None:
