@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 import newsgen  # noqa: E402
-from translate_throughput import BASE, TARGETS, TINY, build_models  # noqa: E402
+from translate_throughput import BASE, TARGETS, TINY, build_models, make_instance  # noqa: E402
 
 
 def _status(key: str) -> float:
@@ -71,16 +71,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
 
 def instance(root: Path, zips: list[str]) -> None:
     """A fresh instance translating into TARGETS, with the packages installed (by another process)."""
-    (root / "config").mkdir(parents=True)
-    (root / "articles").mkdir()
-    (root / "config" / "syndicator.toml").write_text(
-        "[site]\ntitle = 'Bench'\nlink = 'https://news.example.org/'\n"
-        "feeds_url = 'https://news.example.org/feeds/'\n\n"
-        f"[languages]\nsource = 'en'\ntargets = {json.dumps(list(TARGETS))}\n\n"
-        "[translation]\nengine = 'argos'\npackages_dir = 'models'\n\n"
-        "[[source]]\nname = 'newsroom'\nkind = 'folder'\npath = 'articles'\nevery = '5m'\n",
-        encoding="utf-8",
-    )
+    make_instance(root, list(TARGETS), beam=2)
     config = ["--config", str(root / "config" / "syndicator.toml"), "-q"]
     subprocess.run(
         [sys.executable, "-m", "syndicator", *config, "models", "install", *zips],

@@ -338,6 +338,22 @@ class LibreWorker:
         self.server.wait(timeout=60)
 
 
+def make_instance(root: Path, targets: list[str], beam: int) -> Path:
+    """A temp instance translating from a drop folder (root/articles) into `targets`; its config file."""
+    (root / "config").mkdir(parents=True)
+    (root / "articles").mkdir()
+    config = root / "config" / "syndicator.toml"
+    config.write_text(
+        "[site]\ntitle = 'Bench'\nlink = 'https://news.example.org/'\n"
+        "feeds_url = 'https://news.example.org/feeds/'\n\n"
+        f"[languages]\nsource = 'en'\ntargets = {json.dumps(targets)}\n\n"
+        f"[translation]\nengine = 'argos'\npackages_dir = 'models'\nbeam_size = {beam}\n\n"
+        "[[source]]\nname = 'newsroom'\nkind = 'folder'\npath = 'articles'\nevery = '5m'\n",
+        encoding="utf-8",
+    )
+    return config
+
+
 def update_cost(spec: dict[str, Any]) -> dict[str, Any]:
     """Publish a 40-sentence article in five languages through the CLI, change one sentence, publish again."""
     from syndicator.cli import main
@@ -354,16 +370,7 @@ def update_cost(spec: dict[str, Any]) -> dict[str, Any]:
     argos.ArgosQueue.submit = counting  # type: ignore[method-assign]
 
     root = Path(tempfile.mkdtemp(prefix="bench-instance-"))
-    (root / "config").mkdir()
-    (root / "articles").mkdir()
-    (root / "config" / "syndicator.toml").write_text(
-        "[site]\ntitle = 'Bench'\nlink = 'https://news.example.org/'\n"
-        "feeds_url = 'https://news.example.org/feeds/'\n\n"
-        f"[languages]\nsource = 'en'\ntargets = {json.dumps(list(spec['targets']))}\n\n"
-        f"[translation]\nengine = 'argos'\npackages_dir = 'models'\nbeam_size = {spec['beam']}\n\n"
-        "[[source]]\nname = 'newsroom'\nkind = 'folder'\npath = 'articles'\nevery = '5m'\n",
-        encoding="utf-8",
-    )
+    make_instance(root, spec["targets"], spec["beam"])
     pool = newsgen.sentences(41, seed=7)
     body = pool[2:40]
 
