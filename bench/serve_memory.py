@@ -193,8 +193,12 @@ def main() -> None:
             paths = make_tree(root / "feeds", size)
             runs: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in contenders}
             for _ in range(args.repeat):  # contenders take turns, so both see the same machine load
-                for name, pythonpath, extra in contenders:
-                    numbers = measure(root, paths, pythonpath, extra, min(args.crawl, len(paths)), args.idle)
+                for n, (name, pythonpath, extra) in enumerate(contenders):
+                    # A store each: the baseline's code refuses a store a newer schema revision created.
+                    store = f"--set=store.url=sqlite:///{root}/data/contender-{n}.db"
+                    numbers = measure(
+                        root, paths, pythonpath, [*extra, store], min(args.crawl, len(paths)), args.idle
+                    )
                     runs[name].append(numbers)
                     print(f"{len(paths):>7} files  {name:<10} " + "  ".join(f"{k} {v:.2f}" for k, v in numbers.items()),
                           flush=True)  # fmt: skip

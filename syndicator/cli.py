@@ -12,13 +12,46 @@ from pathlib import Path
 from typing import Any
 
 from syndicator import __version__
-from syndicator.config import Config, load_config, settings_help, settings_markdown
+from syndicator.config import Config, format_duration, load_config, settings_help, settings_markdown
 from syndicator.errors import ConfigError, SyndicatorError
 from syndicator.logs import FORMATS, setup_logging
 
 log = logging.getLogger("syndicator")
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
+
+
+def _global_options(parser: argparse.ArgumentParser, late: bool) -> None:
+    """The options every command takes. `late` declares them again for after the command's name
+    (`syndicator serve --set serve.port=8081`): defaults suppressed, so they only override what was given."""
+    suppressed: Any = argparse.SUPPRESS  # typeshed wants each option's own default type
+    quiet: dict[str, Any] = {"default": suppressed} if late else {}
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="config file (default: $SYNDICATOR_CONFIG or config/syndicator.toml)",
+        **quiet,
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        dest="set_late" if late else "set",
+        default=suppressed if late else [],
+        metavar="KEY=VALUE",
+        help="override a setting, e.g. --set publish.max_entries=20",
+    )
+    parser.add_argument("--debug", action="store_true", help="verbose logs with tracebacks", **quiet)
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="only errors (a command's own summary still prints)",
+        **quiet,
+    )
+    parser.add_argument(
+        "--log-format", choices=FORMATS, help="text lines, or JSON lines for log collectors",
+        **(quiet or {"default": "text"}),
+    )  # fmt: skip
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,42 +62,40 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"syndicator {__version__}")
-    parser.add_argument(
-        "--config", type=Path, help="config file (default: $SYNDICATOR_CONFIG or config/syndicator.toml)"
-    )
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a setting, e.g. --set publish.max_entries=20",
-    )
-    parser.add_argument("--debug", action="store_true", help="verbose logs with tracebacks")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
-    parser.add_argument(
-        "--log-format", choices=FORMATS, default="text", help="text lines, or JSON lines for log collectors"
-    )
+    _global_options(parser, late=False)
+    late = argparse.ArgumentParser(add_help=False)
+    _global_options(late, late=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("check", help="validate the configuration and exit (0 valid, 2 invalid)")
-    run = sub.add_parser("run", help="poll, translate and publish on schedule (or once with --once)")
+    sub.add_parser("check", parents=[late], help="validate the configuration and exit (0 valid, 2 invalid)")
+    run = sub.add_parser(
+        "run", parents=[late], help="poll, translate and publish on schedule (or once with --once)"
+    )
     run.add_argument("--once", action="store_true", help="one full cycle, then exit")
-    publish = sub.add_parser("publish", help="publish what the store holds (no polling, no translating)")
+    publish = sub.add_parser(
+        "publish", parents=[late], help="publish what the store holds (no polling, no translating)"
+    )
     publish.add_argument(
         "--rebuild", action="store_true", help="rewrite every page and archive, not only changes"
     )
     verify = sub.add_parser(
-        "verify", help="check the store and that the published feeds hold every entry once (exit 1 if not)"
+        "verify",
+        parents=[late],
+        help="check the store and that the published feeds hold every entry once (exit 1 if not)",
     )
     verify.add_argument(
         "--repair", action="store_true", help="republish from the store what is found wrong, then check again"
     )
-    status = sub.add_parser("status", help="sources, translations per language, missing models")
+    status = sub.add_parser(
+        "status", parents=[late], help="sources, translations per language, missing models"
+    )
     status.add_argument("--json", action="store_true", help="machine-readable output")
-    models = sub.add_parser("models", help="translation models: list, install, remove")
+    models = sub.add_parser("models", parents=[late], help="translation models: list, install, remove")
     msub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
-    msub.add_parser("list", help="installed packages and which configured pairs lack one")
+    msub.add_parser("list", parents=[late], help="installed packages and which configured pairs lack one")
     install = msub.add_parser(
-        "install", help="install local .argosmodel files, or with --online the packages for languages"
+        "install",
+        parents=[late],
+        help="install local .argosmodel files, or with --online the packages for languages",
     )
     install.add_argument("files", nargs="+", metavar="FILE|LANG")
     install.add_argument(
@@ -72,10 +103,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="download the packages for these target languages (and pivot halves) from translation.index_url",
     )
-    remove = msub.add_parser("remove", help="remove installed packages, e.g. en-fr")
+    remove = msub.add_parser("remove", parents=[late], help="remove installed packages, e.g. en-fr")
     remove.add_argument("pairs", nargs="+", metavar="PAIR")
     migrate = sub.add_parser(
         "migrate",
+        parents=[late],
         help="create or upgrade the store's schema (store.url); --to copies the store into another database",
     )
     migrate.add_argument(
@@ -84,7 +116,9 @@ def _parser() -> argparse.ArgumentParser:
         help="then copy every row into this new, empty database, e.g. postgresql+psycopg://syndicator@db/syndicator",
     )
     worker = sub.add_parser(
-        "worker", help="translate on this machine for a distributed instance (run.runner = celery)"
+        "worker",
+        parents=[late],
+        help="translate on this machine for a distributed instance (run.runner = celery)",
     )
     worker.add_argument(
         "--pairs", default="", help="language pairs whose queues to consume, e.g. en-fr,en-ar (default: all)"
@@ -95,18 +129,24 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--concurrency", type=int, default=1, help="worker processes, each with its own models (default 1)"
     )
-    sub.add_parser("settings", help="print every setting with its default (Markdown)")
-    init = sub.add_parser("init", help="create a new instance folder: config, catalogs, empty folders")
+    sub.add_parser("settings", parents=[late], help="print every setting with its default (Markdown)")
+    init = sub.add_parser(
+        "init", parents=[late], help="create a new instance folder: config, catalogs, empty folders"
+    )
     init.add_argument("directory", type=Path, metavar="DIR")
-    sub.add_parser("serve", help="serve feeds/ over HTTP (syndicator run does this too)")
-    partners = sub.add_parser("partners", help="partner pull statistics; add a partner")
+    sub.add_parser("serve", parents=[late], help="serve feeds/ over HTTP (syndicator run does this too)")
+    partners = sub.add_parser("partners", parents=[late], help="partner pull statistics; add a partner")
     partners.add_argument("--days", type=int, default=7, help="period of the statistics (default 7)")
     partners.add_argument("--json", action="store_true", help="machine-readable output")
     psub = partners.add_subparsers(dest="partners_command", metavar="ACTION")
-    padd = psub.add_parser("add", help="add a partner to config/partners.toml and print its new token once")
+    padd = psub.add_parser(
+        "add", parents=[late], help="add a partner to config/partners.toml and print its new token once"
+    )
     padd.add_argument("name")
     padd.add_argument("--languages", default="", help="comma-separated languages (default: all)")
-    nginx = sub.add_parser("nginx-config", help="print an nginx server block serving feeds/ the same way")
+    nginx = sub.add_parser(
+        "nginx-config", parents=[late], help="print an nginx server block serving feeds/ the same way"
+    )
     nginx.add_argument("--listen", default="80", help="nginx listen address (default 80)")
     nginx.add_argument("--upstream", default="", help="the built-in server's URL (default from [serve])")
     return parser
@@ -124,7 +164,19 @@ def _overrides(pairs: Sequence[str]) -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`syndicator settings | head`): the rest of the output is not wanted, which is
+        # not an error. Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
+    args.set = [*args.set, *getattr(args, "set_late", [])]
     setup_logging(args.debug, args.quiet, args.log_format)
     try:
         if args.command == "settings":
@@ -155,12 +207,14 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     from syndicator.glossary import load_glossary
     from syndicator.status import config_warnings
 
-    _check_partners(config)
+    partners = _check_partners(config)
     glossary = load_glossary(config.root)  # raises ConfigError naming config/glossary.toml
     langs = ", ".join(config.languages.all)
     print(f"{config.file}: OK ({len(config.sources)} source(s); languages {langs})")
     if glossary.file is not None:
         print(f"{glossary.file}: OK ({len(glossary.terms)} term(s))")
+    if config.partners_file.exists():
+        print(f"{config.partners_file}: OK ({len(partners.partners)} partner(s))")
     for warning in config_warnings(config):
         print(f"warning: {warning}")
     return EXIT_OK
@@ -189,7 +243,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
                     # the store (redone on the next start) and published files are whole, so leaving now is
                     # safe. The exit code says the stop was not clean (a supervisor or script can tell).
                     print(
-                        f"syndicator: stopped after run.stop_timeout ({config.run.stop_timeout}) with work "
+                        f"syndicator: stopped after run.stop_timeout ({format_duration(config.run.stop_timeout)}) with work "
                         "abandoned; it is redone on the next start",
                         file=sys.stderr,
                     )
@@ -215,9 +269,12 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
             print(f"  {lang}: {', '.join(parts)}")
     for lang, n in sorted(report.corrected.items()):
         print(f"  {lang}: {n} human correction(s) applied")
+    # Each problem is shown once: the warnings logged above are not repeated (unless -q hid them).
+    warned = log.isEnabledFor(logging.WARNING)
     for p in report.problems:
-        print(f"  problem: {p.origin}: {p.message}")
-    if report.no_model:
+        if not (warned and f"{p.origin}: {p.message}" in report.announced):
+            print(f"  problem: {p.origin}: {p.message}")
+    if report.no_model and not warned:
         print("  some languages have no translation model yet: see `syndicator models list`")
     return EXIT_OK
 
@@ -246,7 +303,7 @@ def cmd_worker(config: Config, args: argparse.Namespace) -> int:
     _load_runner(config)
     from syndicator.distributed.worker import parse_pairs, run_worker
 
-    level = "DEBUG" if args.debug else "WARNING" if args.quiet else "INFO"
+    level = "DEBUG" if args.debug else "ERROR" if args.quiet else "INFO"
     pairs = parse_pairs(config, args.pairs)
     return run_worker(config, pairs, publish=args.publish, concurrency=args.concurrency, loglevel=level)
 
@@ -428,11 +485,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
                 f"cannot listen on {config.serve.host}:{config.serve.port}: {exc.strerror or exc}",
                 hint="pick another port with --set serve.port=N",
             ) from exc
-        print(
-            f"serving {config.publish.location} at {server.url}{config.serve.path} (Ctrl-C stops)",
-            flush=True,
-        )
-        server.serve_forever()
+        server.serve_forever()  # it logs where it serves, once
     finally:
         store.close()
     return EXIT_OK
@@ -442,7 +495,6 @@ def cmd_partners(config: Config, args: argparse.Namespace) -> int:
     """Partner pull statistics, or add a partner."""
     from datetime import UTC, datetime, timedelta
 
-    from syndicator.config import format_duration
     from syndicator.partner_report import format_report, partner_report
     from syndicator.partners import add_partner
     from syndicator.store import Store

@@ -38,7 +38,7 @@ class JsonFormatter(logging.Formatter):
 
 def setup_logging(debug: bool = False, quiet: bool = False, fmt: str = "text") -> None:
     """Configure the root logger for the command line (replacing any earlier setup)."""
-    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+    level = logging.DEBUG if debug else logging.ERROR if quiet else logging.INFO
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=level, handlers=[handler], force=True)

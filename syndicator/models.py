@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -144,6 +145,8 @@ class CycleReport:
     unchanged: int = 0
     duplicates: int = 0  # seen through another source (same canonical URL): stored once
     problems: list[Problem] = field(default_factory=list)
+    # "origin: message" of the problems logged as warnings this cycle: a summary need not repeat them.
+    announced: set[str] = field(default_factory=set)
     translated: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)
     no_model: dict[str, int] = field(default_factory=dict)
@@ -153,6 +156,11 @@ class CycleReport:
     corrected: dict[str, int] = field(default_factory=dict)  # human corrections applied, per language
     written: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)  # published files removed (left public view)
+
+    @staticmethod
+    def per_language(counts: Mapping[str, int]) -> str:
+        """ "es 4, fr 2" for a log line ("none" when empty): a dict's repr is not for people."""
+        return ", ".join(f"{lang} {n}" for lang, n in sorted(counts.items()) if n) or "none"
 
     @property
     def changed_articles(self) -> int:

@@ -61,34 +61,36 @@ class Progress(Generic[T]):
             return str(self.done)
         return f"{self.done}/{self.total} ({self.done / self.total:.0%})"
 
-    def close(self) -> None:
-        """Finish: close the bar and log the total."""
+    def close(self, completed: bool = True) -> None:
+        """Finish: close the bar and log the total. Work cut short by an error is not called finished: the
+        error says what happened, and a "finished" line printed before it only misleads."""
         with self._lock:
             if self._bar is not None:
                 self._bar.close()
                 self._bar = None
-            log.info(
-                "%s: finished, %s done in %.1fs",
-                self.desc,
-                self._fraction(),
-                time.monotonic() - self._started,
-            )
+            took = time.monotonic() - self._started
+            if completed:
+                log.info("%s: finished, %s done in %.1fs", self.desc, self._fraction(), took)
+            else:
+                log.debug("%s: stopped by an error, %s done in %.1fs", self.desc, self._fraction(), took)
 
     def __iter__(self) -> Iterator[T]:
         if self.items is None:
             raise TypeError("progress(total, ...) counts with update(); pass an iterable to iterate")
+        completed = False
         try:
             for item in self.items:
                 yield item
                 self.update()
+            completed = True
         finally:
-            self.close()
+            self.close(completed)
 
     def __enter__(self) -> Progress[T]:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        self.close(completed=kind is None)
 
 
 def progress(what: Iterable[T] | int, desc: str, *, log_every: float = LOG_EVERY) -> Progress[T]:

@@ -126,14 +126,20 @@ class Service:
             log.error("translation failed: %s", exc)
         if self.runner.request_publish(ctx.config.languages.all):
             # Publishing runs where the feed writer is (the runner's publish task, debounced).
-            log.info("translated %s; queued %s; publishing requested", report.translated, report.queued)
+            log.info(
+                "translated: %s; queued: %s; publishing requested",
+                report.per_language(report.translated), report.per_language(report.queued),
+            )  # fmt: skip
             return left
         try:
             publish(ctx, report)
         except SyndicatorError as exc:
             log.error("publishing failed: %s", exc)
             return left
-        log.info("published: %d file(s) changed; translated %s", len(report.written), report.translated)
+        log.info(
+            "published: %d file(s) changed; translated: %s",
+            len(report.written), report.per_language(report.translated),
+        )  # fmt: skip
         return left
 
     def request_processing(self) -> None:

@@ -8,7 +8,7 @@ import socket
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from syndicator.config import Config, last_reload_error
+from syndicator.config import Config, format_duration, last_reload_error
 from syndicator.errors import SyndicatorError
 from syndicator.localize import Catalogs
 from syndicator.models import PENDING, TRANSLATION_STATUSES
@@ -125,7 +125,7 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             state = states.get(cfg.name, {})
             scheduled = service.get(f"schedule:{cfg.name}")
             where = {"url": str(cfg.options["url"])} if "url" in cfg.options else {}
-            sources.append({"name": cfg.name, "kind": cfg.kind, "every": str(cfg.every), "enabled": cfg.enabled,
+            sources.append({"name": cfg.name, "kind": cfg.kind, "every": format_duration(cfg.every), "enabled": cfg.enabled,
                             "scheduled": scheduled[0] if scheduled else "", **where, **state})  # fmt: skip
         languages = []
         for lang in config.languages.all:
@@ -200,6 +200,9 @@ def _health(s: dict[str, Any]) -> str:
         return "never polled"
     if s.get("last_error"):
         return f"FAILING ({s['failures']} time(s) in a row): {s['last_error']}"
+    if problems := s.get("problems"):
+        # Polled, but not everything it holds could be read: not "ok" while problems are listed below it.
+        return f"{len(problems)} item(s) with problems (below), last poll {s['last_poll']:%Y-%m-%d %H:%M} UTC"
     return f"ok, last poll {s['last_poll']:%Y-%m-%d %H:%M} UTC"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -328,15 +329,38 @@ def test_config_is_frozen(instance: Path) -> None:
     assert isinstance(config, Config)
 
 
-@pytest.mark.parametrize("code", ["pt-BR", "pt_BR", "zh-Hant", "sr-Latn", "es-419", "fil"])
-def test_language_codes_are_kept_as_written(code: str, instance: Path) -> None:
+@pytest.mark.parametrize(
+    ("code", "published"),
+    [("pt-BR", "pt-BR"), ("pt_BR", "pt-BR"), ("zh-Hant", "zh-Hant"), ("sr-Latn", "sr-Latn"), ("es-419", "es-419"),
+     ("fil", "fil"), ("fr_FR", "fr-FR"), ("FR", "fr"), ("zh_hant", "zh-Hant")],
+)  # fmt: skip
+def test_language_codes_are_published_in_bcp47(code: str, published: str, instance: Path) -> None:
     text = replaced(MINIMAL, "[[source]]", f'[languages]\ntargets = ["{code}"]\n\n[[source]]')
-    assert load_config(write_config(instance, text)).languages.targets == (code,)
+    assert load_config(write_config(instance, text)).languages.targets == (published,)
+
+
+@pytest.mark.parametrize(
+    ("targets", "message"),
+    [('["fr", "fr_FR"]', "'fr_FR' is the same language as 'fr'"), ('["fr-FR", "fr_FR"]', "'fr_FR' is listed twice"),
+     ('["zh", "zh-Hans-CN"]', "'zh-Hans-CN' is the same language as 'zh'"), ('["pt", "pt-BR"]', "the same language")],
+)  # fmt: skip
+def test_one_language_in_two_spellings_is_refused(targets: str, message: str, instance: Path) -> None:
+    text = replaced(MINIMAL, "[[source]]", f"[languages]\ntargets = {targets}\n\n[[source]]")
+    with pytest.raises(ConfigError, match=message):
+        load_config(write_config(instance, text))
+
+
+@pytest.mark.parametrize(
+    "targets", ['["pt", "pt-PT"]', '["fr", "fr-CA"]', '["zh", "zh-Hant"]', '["es", "es-419"]']
+)
+def test_regional_variants_stay_languages_of_their_own(targets: str, instance: Path) -> None:
+    text = replaced(MINIMAL, "[[source]]", f"[languages]\ntargets = {targets}\n\n[[source]]")
+    assert len(load_config(write_config(instance, text)).languages.targets) == 2
 
 
 def test_target_equal_to_source_in_another_spelling(instance: Path) -> None:
     text = replaced(MINIMAL, "[[source]]", '[languages]\nsource = "pt-BR"\ntargets = ["pt_BR"]\n\n[[source]]')
-    with pytest.raises(ConfigError, match="'pt_BR' is the source language"):
+    with pytest.raises(ConfigError, match="'pt-BR' is the source language"):
         load_config(write_config(instance, text))
 
 
@@ -401,3 +425,25 @@ def test_every_setting_reaches_the_config(instance: Path) -> None:
         assert hasattr(holder, name), f"{setting.key} has no Config attribute"
     required = [s.key for s in SETTINGS if s.default is REQUIRED]
     assert required == ["site.link"]
+
+
+# A hint names a code that is then accepted, or says why there is none (Babel names Klingon but has no locale
+# data for it: the hint once said "use 'tlh'", and 'tlh' was then refused with "did you mean 'th'?").
+LANGUAGE_HINTS = [
+    ("Chinese", "use the code: 'zh'"),
+    ("klingon", "Klingon ('tlh') has no locale data"),
+    ("tlh", "Klingon ('tlh') has no locale data"),
+    ("frnch", "'fr'"),
+    ("cn", "country code; did you mean 'zh'?"),
+    ("ar-XX", "'ar'"),
+]
+
+
+@pytest.mark.parametrize(("code", "hint"), LANGUAGE_HINTS)
+def test_language_hints_lead_somewhere(code: str, hint: str) -> None:
+    from syndicator.config.languages import is_language, language_hint
+
+    assert not is_language(code)
+    assert hint in language_hint(code)
+    for suggested in set(re.findall(r"'([^']+)'", language_hint(code))) - {code}:
+        assert is_language(suggested) or "no locale data" in language_hint(code), suggested

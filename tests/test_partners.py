@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -104,6 +105,20 @@ def test_partner_feeds_by_token_url_and_bearer(server: FeedServer) -> None:
     ]:
         r = fetch(base, path, headers=headers)
         assert (r.status, r.body) == (404, not_found.body), path
+
+
+def test_the_token_stays_out_of_ids(server: FeedServer) -> None:
+    """Ids are copied, shared and logged by readers: the token belongs only in the subscriber's own links."""
+    by_url = fetch(server.url, f"/feeds/p/{TOKEN_A}/fr/atom.xml").body.decode()
+    by_bearer = fetch(server.url, "/feeds/p/fr/atom.xml", headers={"Authorization": f"Bearer {TOKEN_A}"}).body
+    ids = re.findall(r"<id>([^<]*)</id>", by_url)
+    assert ids and not [i for i in ids if TOKEN_A in i]
+    assert ids[0].startswith("urn:uuid:") and ids[0] in by_bearer.decode()  # one feed, one id, however pulled
+    assert f"/p/{TOKEN_A}/fr/atom.xml" in by_url  # rel="self": the URL the subscriber uses
+    rss = fetch(server.url, f"/feeds/p/{TOKEN_A}/fr/rss.xml").body.decode()
+    assert not [g for g in re.findall(r"<guid[^>]*>([^<]*)</guid>", rss) if TOKEN_A in g]
+    other = fetch(server.url, f"/feeds/p/{TOKEN_B}/fr/atom.xml").body.decode()
+    assert re.findall(r"<id>([^<]*)</id>", other)[0] != ids[0]  # partners' feeds differ, so do their ids
 
 
 def test_token_edit_and_removal_take_effect_without_restart(instance: Path, server: FeedServer) -> None:

@@ -77,7 +77,9 @@ def settings_markdown() -> str:
         "- A key such as `site.title` is written as `title = ...` under `[site]`.",
         "- Relative paths are relative to the instance folder.",
         '- Durations are written like `"30s"`, `"5m"`, `"2h"`, `"1d"` or `"1h30m"`.',
-        "- Language codes are ISO 639 / BCP 47 codes that Babel knows, such as `en`, `zh` or `pt-BR`.",
+        "- Language codes are ISO 639 / BCP 47 codes that Babel knows, such as `en`, `zh` or `pt-BR`, published in "
+        "BCP 47 spelling (`fr_FR` becomes `fr-FR`). A language's default region is that language (`fr` and `fr-FR` "
+        "are one language: list it once); other regions are languages of their own (`pt-PT` beside `pt`).",
         "- `--set` values are read as TOML values when they parse (`--set publish.max_entries=20`),",
         '  else as plain text (`--set "site.title=Daily News"`); `--set languages.targets=fr,es` also works.',
         "",

@@ -7,6 +7,7 @@ import functools
 import re
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from babel.languages import get_official_languages
 from babel.localedata import locale_identifiers
 
@@ -18,6 +19,28 @@ def language_id(code: str) -> str:
         return str(Locale.parse(code.replace("-", "_")))
     except (ValueError, TypeError, UnknownLocaleError):
         return code
+
+
+def bcp47(code: str) -> str:
+    """The BCP 47 spelling of a code Babel knows: "fr_FR" → "fr-FR", "zh_hant" → "zh-Hant" (xml:lang, hreflang
+    and JSON Feed's language are BCP 47; Babel and gettext take the same code with underscores)."""
+    return language_id(code).replace("_", "-")
+
+
+@functools.lru_cache(maxsize=256)
+def language_key(code: str) -> str:
+    """What makes two codes one language: CLDR's likely subtags filled in, so "fr" and "fr-FR" (French as
+    written in France is French's default) are one, while "pt-PT" and "pt" (Brazilian) stay two."""
+    try:
+        loc = Locale.parse(code.replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+    likely = get_global("likely_subtags")
+    probes = [f"{loc.language}_{loc.script}" if loc.script else "",
+              f"{loc.language}_{loc.territory}" if loc.territory else "", loc.language]  # fmt: skip
+    full = next((Locale.parse(likely[p]) for p in probes if p in likely), loc)
+    parts = (loc.language, loc.script or full.script, loc.territory or full.territory, loc.variant)
+    return "_".join(part for part in parts if part)
 
 
 def is_language(code: str) -> bool:
@@ -35,21 +58,29 @@ def is_language(code: str) -> bool:
 def language_hint(code: str) -> str:
     sep = "_" if "_" in code else "-"
     english = Locale("en")
-    names = {name.lower(): ident for ident, name in english.languages.items()}
+    every_name = {name.lower(): ident for ident, name in english.languages.items()}
+    # Only codes that would then be accepted: Babel names languages it has no locale data for ("Klingon").
+    names = {name: ident for name, ident in every_name.items() if is_language(ident)}
     lowered = code.strip().lower()
     if lowered in names:  # "Chinese" -> zh
         return f"use the code: {names[lowered].replace('_', sep)!r}"
+    if lowered in every_name or lowered.replace("_", "-") in {i.lower() for i in every_name.values()}:
+        ident = every_name.get(lowered, lowered)
+        return (
+            f"{english.languages.get(ident, ident)} ({ident!r}) has no locale data in Babel (CLDR), so its dates, "
+            "titles and notices cannot be localized: it cannot be one of the languages"
+        )
     if len(lowered) == 2 and (official := get_official_languages(lowered.upper())):  # "cn", "jp"
         return f"{code!r} is a country code; did you mean {official[0]!r}?"
     suggestions: list[str] = []
+    if len(lowered) > 3:  # looks like a name: "Frnch" -> fr
+        suggestions += [names[n] for n in difflib.get_close_matches(lowered, names, n=1)]
     head = re.split(r"[-_]", lowered)[0]
     if head != lowered and is_language(head):
         suggestions.append(head)  # "ar-XX" -> "ar"
     known = {ident.lower(): ident for ident in locale_identifiers()}
     close = difflib.get_close_matches(lowered.replace("-", "_"), known, n=3)
     suggestions += [known[k].replace("_", sep) for k in close]
-    if len(lowered) > 3:  # looks like a name: "Frnch" -> fr
-        suggestions += [names[n] for n in difflib.get_close_matches(lowered, names, n=1)]
     fallback = "use an ISO 639 code such as 'en', 'fr' or 'pt-BR'"
     return did_you_mean(list(dict.fromkeys(suggestions))[:3]) or fallback
 

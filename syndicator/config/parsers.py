@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from syndicator.config.durations import format_duration, parse_duration
-from syndicator.config.languages import did_you_mean, is_language, language_hint, language_id
+from syndicator.config.languages import bcp47, did_you_mean, is_language, language_hint, language_key
 from syndicator.config.tomllines import KeyPath
 from syndicator.settings_table import PLANNED_SOURCE_KINDS, SOURCE_KINDS, Setting
 
@@ -149,13 +149,13 @@ def _parse_timezone(value: Any, setting: Setting, root: Path) -> str:
 def _parse_language(value: Any, setting: Setting, root: Path) -> str:
     _expect(value, str, "a language code", setting)
     _check_language(str(value))
-    return str(value)
+    return bcp47(str(value))
 
 
 def _parse_languages(value: Any, setting: Setting, root: Path) -> tuple[str, ...]:
     _expect(value, list, "a list of language codes", setting)
     problems: list[Invalid] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # language_key → the code that listed it first
     for i, code in enumerate(value):
         try:
             _expect(code, str, "a language code", None)
@@ -163,12 +163,15 @@ def _parse_languages(value: Any, setting: Setting, root: Path) -> tuple[str, ...
         except Invalid as exc:
             problems.append(Invalid(exc.message, exc.hint, at=(i,)))
             continue
-        if language_id(code) in seen:
-            problems.append(Invalid(f"{code!r} is listed twice", "list each language once", at=(i,)))
-        seen.add(language_id(code))
+        # Published codes are BCP 47 ("fr_FR" → "fr-FR"); a region that is the language's default is the same
+        # language ("fr" and "fr-FR" would publish one translation twice under two names).
+        if (first := seen.get(language_key(code))) is not None:
+            again = "listed twice" if bcp47(first) == bcp47(code) else f"the same language as {first!r}"
+            problems.append(Invalid(f"{code!r} is {again}", "list each language once", at=(i,)))
+        seen.setdefault(language_key(code), code)
     if problems:
         raise Invalids(problems)
-    return tuple(value)
+    return tuple(bcp47(code) for code in value)
 
 
 def _parse_urls(value: Any, setting: Setting, root: Path) -> tuple[str, ...]:

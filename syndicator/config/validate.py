@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from syndicator.config.files import Problems
-from syndicator.config.languages import is_language, language_id
+from syndicator.config.languages import is_language, language_id, language_key
 from syndicator.config.model import Config
 from syndicator.config.parsers import EXAMPLES, PARSERS, Invalid, Invalids, describe, toml_form
 from syndicator.config.tomllines import KeyPath, key_text
@@ -186,7 +186,7 @@ class Validator:
         source, targets = values.get("languages.source"), values.get("languages.targets")
         if source is not None and targets:
             for i, target in enumerate(targets):
-                if language_id(target) == language_id(source):
+                if language_key(target) == language_key(source):
                     self.problem(
                         ("languages", "targets", i),
                         f"{target!r} is the source language",

@@ -59,6 +59,7 @@ def collect(
         report.unchanged += part.unchanged
         report.duplicates += part.duplicates
         report.problems.extend(part.problems)
+        report.announced |= part.announced
     for article in ctx.store.articles(changed) if changed else []:
         targets = [lang for lang in ctx.config.languages.all if lang != article.language]
         ctx.store.ensure_pending(article, targets)

@@ -131,12 +131,17 @@ def poll_source(
         # The tags are not saved: a failed poll did not see every file. What it stored is read once more next
         # time (and found unchanged by the store), then tagged.
         report.problems.append(Problem(cfg.name, cfg.name, message))
+        report.announced.add(f"{cfg.name}: {message}")
         return changed
     # One read; a write only when a tag changed or a file went away (a source without files has no tags).
     ctx.store.keep_version_tags(cfg.name, tags)
     for p in problems:
-        level = logging.DEBUG if f"{p.origin}: {p.message}" in known else logging.WARNING
-        log.log(level, "%s: %s: %s", p.source, p.origin, p.message)
+        note = f"{p.origin}: {p.message}"
+        if note in known:
+            log.debug("%s: %s", p.source, note)
+        else:
+            log.warning("%s: %s", p.source, note)
+            report.announced.add(note)
     report.problems.extend(problems)
     ctx.store.record_poll(cfg.name, problems=[f"{p.origin}: {p.message}" for p in problems])
     return changed

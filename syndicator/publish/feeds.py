@@ -119,6 +119,9 @@ class FeedChannel:
     hubs: tuple[str, ...] = ()  # WebSub hubs, advertised as rel="hub" beside rel="self"
     # Atom requires `updated` even on a feed with no entries yet; validators flag 1970 as implausible.
     empty_updated: datetime | None = None
+    # The Atom feed's id when it must not be its URL (a partner feed's URL carries the partner's token, and
+    # ids are copied, shared and logged by readers); "" = the URL of atom.xml.
+    feed_id: str = ""
 
 
 def image_media_type(url: str) -> str:
@@ -228,7 +231,7 @@ def _generator(channel: FeedChannel, entries: Sequence[FeedEntry], fmt: _Format)
     # Atom has <author><name> for that, so the extension is off there.
     fg.load_extension("dc", atom=False, rss=True)
 
-    fg.id(channel.feed_base + ATOM_FILE)
+    fg.id(channel.feed_id or channel.feed_base + ATOM_FILE)
     fg.title(channel.title)
     fg.language(channel.language)  # RSS <language> and Atom xml:lang
     fg.author({"name": _publisher(channel)})

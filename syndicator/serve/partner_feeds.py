@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+import uuid
 from typing import Any
 
 from syndicator.config import Config
@@ -47,8 +48,12 @@ def build_partner_feeds(
         entries.append(builder.localize(article, language, translation, langs).entry)
     # Alternates would point at public feeds without this partner's entries; hubs know no private URLs; the
     # browser stylesheet lives beside the public feeds only.
+    public = builder.channel(language)
+    # The token stays in the self links (the subscriber's URL) but out of the id: a name-based UUID of the
+    # public feed and the partner is as stable, and reveals nothing when shared.
+    feed_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{public.feed_base}atom.xml#partner={partner.name}").urn
     channel = dataclasses.replace(
-        builder.channel(language), feed_base=feed_base, alternates=(), hubs=(), stylesheet=""
+        public, feed_base=feed_base, alternates=(), hubs=(), stylesheet="", feed_id=feed_id
     )
     return build_all(channel, entries)
 

@@ -87,11 +87,26 @@ def parse_markdown(data: bytes) -> tuple[dict[str, Any], str]:
     try:
         post = frontmatter.loads(text)
     except yaml.YAMLError as exc:
-        raise BadArticle(f"front matter is not valid YAML: {str(exc).splitlines()[0]}") from exc
+        raise BadArticle(f"front matter is not valid YAML{_yaml_where(exc)}") from exc
     except Exception as exc:  # a file starting with "{" or "+++" is read as JSON or TOML front matter
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise BadArticle(f"front matter cannot be read: {first}") from exc
     return dict(post.metadata), post.content
+
+
+def _yaml_where(exc: yaml.YAMLError) -> str:
+    """' at line L, column C: what' in the file's own numbering, so an editor can jump to it."""
+    mark = getattr(exc, "problem_mark", None)
+    what = getattr(exc, "problem", None) or (str(exc).splitlines() or [""])[0]
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context_mark is not None and "end of stream" in what:
+        # An unclosed quote or bracket is only noticed at the end: where it opened is the place to look.
+        mark, what = context_mark, f"{what} ({context})"
+    if mark is None:
+        return f": {what}"
+    # python-frontmatter hands PyYAML the text from the end of the opening '---' line (its newline
+    # included), so PyYAML's line 0 is the file's line 1.
+    return f" at line {mark.line + 1}, column {mark.column + 1}: {what}"
 
 
 def text_field(meta: dict[str, Any], key: str) -> str:
