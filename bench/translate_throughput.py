@@ -236,7 +236,9 @@ class PipelineWorker:
             translate_articles(self.pair, self.articles, self.store, translation.batch_size, self.faithful)
         _, hits, misses = self.store.translation_memory_stats()[f"en>{self.spec['target']}"]
         stages = {**profile.cpu, "other": profile.other}
-        return {"hits": hits, "misses": misses, "stages": stages, "batch_tokens": translation.batch_tokens}
+        # The share of the workers' time spent in the model: below 1 on a quiet machine, the model waited.
+        busy = profile.cpu["model"] / max(1e-9, profile.wall * self.spec["inter_threads"])
+        return {"hits": hits, "misses": misses, "stages": stages, "model_busy": busy}
 
     def outputs(self) -> list[str]:
         from syndicator.translate.document import sentence_key
@@ -662,6 +664,7 @@ def throughput(
         result.setdefault("stages_ms_per_sentence", {})[name] = {
             s: 1000 * statistics.median(x["stages"][s] for x in stages) / n for s in keys
         }
+        result.setdefault("model_busy", {})[name] = statistics.median(x["model_busy"] for x in stages)
         ratios: dict[str, float] = {}
         for other in (result.get("best_raw"), best_libre):
             if other is None:
@@ -709,6 +712,10 @@ def summarize_throughput(label: str, t: dict[str, Any]) -> list[str]:
     for name, stages in t.get("stages_ms_per_sentence", {}).items():
         lines.append(
             f"{name} CPU ms per sentence by stage: " + ", ".join(f"{s} {v:.2f}" for s, v in stages.items())
+        )
+        lines.append(
+            f"{name}: the model busy {t['model_busy'][name]:.0%} of its workers' time (model CPU / wall × "
+            "workers; on a quiet machine the rest is a worker waiting for a batch)"
         )
     for name, ratios in t.get("ratios", {}).items():
         for key, value in ratios.items():
