@@ -195,7 +195,15 @@ def test_an_entry_page_shows_unrendered_content_as_text() -> None:
     # Only EntryBuilder's rendered Markup is placed as markup: any other string is escaped (safe by default).
     when = datetime(2026, 3, 1, tzinfo=UTC)
     entry = FeedEntry("g", "https://x.example/", "T", "", "<script>alert(1)</script>", when, when)
-    page = entry_page(entry, "en", "Site", "Latest").decode()
+    page = entry_page(
+        entry,
+        entry.content_html,
+        "en/s/g.html",
+        "Site",
+        "Latest",
+        "All",
+        "https://x.example/",
+    ).decode()
     assert "<script>" not in page and "&lt;script&gt;" in page
 
 

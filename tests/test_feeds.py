@@ -13,6 +13,7 @@ import feedparser
 import pytest
 from lxml import etree
 
+from syndicator.publish.feed_view import VIEW_NS, VIEW_PREFIX
 from syndicator.publish.feeds import (
     ATOM_FILE,
     EMPTY_FEED_UPDATED,
@@ -235,10 +236,15 @@ def test_json_feed(built: dict[str, bytes], language: str) -> None:
 def test_atom_tree_namespaces_and_rfc4287_links(built: dict[str, bytes], language: str) -> None:
     root = etree.fromstring(built[ATOM_FILE])
     assert root.tag == f"{{{ATOM}}}feed"
-    assert root.nsmap == {None: ATOM}
+    assert root.nsmap == {
+        None: ATOM,
+        VIEW_PREFIX: VIEW_NS,
+    }  # Atom, and the styled view's lines (feed_view.py)
     assert root.get(XML_LANG) == language
     assert all(
-        isinstance(el.tag, str) and el.tag.startswith(f"{{{ATOM}}}") for el in root.iter() if el is not root
+        isinstance(el.tag, str) and el.tag.startswith((f"{{{ATOM}}}", f"{{{VIEW_NS}}}"))
+        for el in root.iter()
+        if el is not root
     )
     assert b"ns0:" not in built[ATOM_FILE]
     assert root.findtext(f"{{{ATOM}}}id") == f"{SITE}feeds/{language}/atom.xml"

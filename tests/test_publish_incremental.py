@@ -24,7 +24,7 @@ from syndicator.publish.audit import audit_language
 from syndicator.publish.entries import EntryBuilder
 from syndicator.publish.pages import STYLESHEET
 from syndicator.publish.publisher import LanguageOutcome, publish_language
-from syndicator.publish.site import stylesheet
+from syndicator.publish.site import INDEX_FILE, stylesheet
 from syndicator.store import Store
 from tests.conftest import REPO, write_config
 from tests.support.published import history, keys
@@ -114,7 +114,8 @@ class Newsroom:
         """Publish every language; return what each did."""
         self.clock.tick()
         tree = writer or self.writer
-        tree.write(STYLESHEET, stylesheet())  # a root document the pipeline writes; entry pages link it
+        tree.write(STYLESHEET, stylesheet())  # root documents the pipeline writes; entry pages link them
+        tree.write(INDEX_FILE, b"<!DOCTYPE html>\n<title>landing page</title>\n")
         return {
             lang: publish_language(
                 self.store,

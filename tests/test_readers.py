@@ -198,10 +198,22 @@ def test_xsl_stylesheet_renders_the_feed_for_browsers(feeds: Path, name: str) ->
     page = str(transform(etree.fromstring(data)))
     assert 'dir="rtl"' in page and 'lang="ar"' in page
     assert "توسيع الميناء يبدأ الشهر المقبل" in page
-    assert 'href="https://news.example.org/feeds/ar/newsroom/port-expansion.html"' in page
-    assert 'href="https://news.example.org/feeds/ar/archive/1/' in page
+    # Links into the site are relative (a local preview stays local), back to the landing page too.
+    assert 'href="newsroom/port-expansion.html"' in page
+    assert f'href="archive/1/{name}"' in page
+    assert 'href="../index.html"' in page and "https://news.example.org" not in page
+    # Each entry shows its localized date line, its translation notice and its summary.
+    html = etree.fromstring(page.encode(), etree.HTMLParser())
+    items = html.findall(".//ol/li")
+    assert items and all(li.find("p[@class='meta']") is not None for li in items)
+    notices = ["".join(p.itertext()) for p in html.iterfind(".//ol/li/p[@class='notice']")]
+    assert notices and all(
+        "تُرجمت هذه المقالة آليًا" in n for n in notices
+    )  # translations; originals have none
     archive = (feeds / "ar" / "archive" / "1" / name).read_bytes()
     assert b'href="../../feed.xsl"' in archive.splitlines()[1]
+    old = str(transform(etree.fromstring(archive)))
+    assert 'href="../../newsroom/' in old and 'href="../../../index.html"' in old
 
 
 def test_opml_lists_every_feed_titled_in_its_language(feeds: Path) -> None:

@@ -253,3 +253,13 @@ def test_refusals_say_nosniff_too(server: str, request_bytes: bytes) -> None:
 def test_public_health_says_only_healthy(server: str) -> None:
     r = fetch(server, "/healthz")
     assert json.loads(r.body) == {"status": "ok"}
+
+
+@pytest.mark.parametrize("path", ["/", "/feeds"])
+def test_the_root_leads_to_the_landing_page(server: str, path: str) -> None:
+    r = fetch(server, path)
+    assert r.status == 302, (path, r.status)
+    assert r.headers["location"].endswith("/feeds/"), r.headers["location"]
+    assert r.headers.get("x-content-type-options") == "nosniff"
+    landing = fetch(server, "/feeds/")
+    assert landing.status == 200 and b'href="index.opml"' in landing.body

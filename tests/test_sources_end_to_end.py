@@ -79,7 +79,7 @@ def test_a_failing_source_is_named_with_its_url_in_run_and_status(
     assert _run(site, "status") == 0
     status = capsys.readouterr().out
     assert (
-        f"wire (feed, every 0:01:00): FAILING (1 time(s) in a row): {upstream.url('/feed.xml')}: HTTP 503"
+        f"wire (feed, every 1m): FAILING (1 time(s) in a row): {upstream.url('/feed.xml')}: HTTP 503"
         in status
     )
     assert "next try:" in status

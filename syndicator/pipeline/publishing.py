@@ -13,6 +13,7 @@ from syndicator.models import CycleReport
 from syndicator.partners import public, visible_versions
 from syndicator.pipeline.context import Context
 from syndicator.publish.audit import start_up_repairs
+from syndicator.publish.empty import why_empty
 from syndicator.publish.entries import STYLESHEET_FILE, EntryBuilder, entry_path
 from syndicator.publish.precompress import delete_with_copies, write_gzip_copy
 from syndicator.publish.publisher import Repairs, publish_language
@@ -119,7 +120,8 @@ def _publish_language(
     repairs: Repairs | None = None,
 ) -> None:
     restricted = ctx.restricted()
-    _write(ctx, f"{language}/{STYLESHEET_FILE}", build_stylesheet(language, ctx.catalogs), report)
+    xsl = build_stylesheet(language, ctx.catalogs, builder.url(f"{language}/"))
+    _write(ctx, f"{language}/{STYLESHEET_FILE}", xsl, report)
     outcome = publish_language(
         ctx.store,
         lambda relpath, data: _write(ctx, relpath, data, report),
@@ -147,7 +149,11 @@ def _publish_root(ctx: Context, builder: EntryBuilder, report: CycleReport) -> N
             Headline(translation.title if translation else article.title, entry_path(article, language))
             for article, translation in versions
         ]
-        listings.append(LanguageListing(language, channel.title, channel.subtitle, headlines))
+        # A language with nothing to show says why, in its language, as its empty feed does.
+        reason = (
+            "" if headlines else ctx.catalogs.gettext(language, why_empty(ctx.store, ctx.config, language))
+        )
+        listings.append(LanguageListing(language, channel.title, channel.subtitle, headlines, reason))
     site = ctx.config.site
     files = root_files(
         ctx.config.languages.source, site.title, site.feeds_url, site.link, listings, ctx.catalogs

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,14 +13,16 @@ from zoneinfo import ZoneInfo
 from syndicator.config import Config
 from syndicator.glossary import EMPTY, Glossary
 from syndicator.localize import Catalogs, direction, display_date, locale, native_name
-from syndicator.markup import render_fragment, safe_html
+from syndicator.markup import Markup, render_fragment, safe_html
 from syndicator.models import Article, Translation
+from syndicator.publish.empty import EXPLAINED
 from syndicator.publish.feeds import Alternate, FeedChannel, FeedEntry
+from syndicator.publish.pages import relative_url
 from syndicator.sanitize import plain_text, safe_url
 
 # Bump when the bytes a given input produces change (templates, links, fields): every language is then
 # republished once in full, archives included (see publish/publisher.py).
-FORMAT_VERSION = "3"
+FORMAT_VERSION = "4"
 STYLESHEET_FILE = "feed.xsl"
 
 # (tag, language) -> the tag in that language. By default a tag that is a glossary term takes the glossary's
@@ -78,6 +80,7 @@ class Localized:
     body_html: str  # the text itself, sanitized
     content_html: str  # with date line, notices and links, wrapped with lang/dir
     entry: FeedEntry
+    page_html: Markup  # content_html as the entry's own page shows it: links to our files relative
 
 
 class EntryBuilder:
@@ -167,6 +170,14 @@ class EntryBuilder:
             hubs=self.config.serve.hubs,
         )
 
+    def explain_empty(self, channel: FeedChannel, reason: str) -> FeedChannel:
+        """The channel of a feed with no entries, its description saying why (`reason`: a msgid of
+        publish/empty.py), in the feed's language."""
+        _ = self.catalogs.gettext
+        lang = channel.language
+        subtitle = _(lang, EXPLAINED, description=channel.subtitle, reason=_(lang, reason))
+        return replace(channel, subtitle=subtitle)
+
     def localize(
         self, article: Article, language: str, translation: Translation | None, available: set[str]
     ) -> Localized:
@@ -199,14 +210,14 @@ class EntryBuilder:
                 notice = _(
                     language, "This article was machine-translated from %(language)s.", language=source_name
                 )
-        content = render_fragment(
-            "entry_content.html",
+        published_text = _(
+            language, "Published %(date)s", date=display_date(article.published, language, self.tz)
+        )
+        values: dict[str, Any] = dict(
             language=language,
             direction=direction(language),
             published_iso=article.published.isoformat(),
-            published_text=_(
-                language, "Published %(date)s", date=display_date(article.published, language, self.tz)
-            ),
+            published_text=published_text,
             updated_text=updated_text,
             notice=notice,
             provenance=provenance_attributes(translation) if translation is not None else {},
@@ -215,6 +226,19 @@ class EntryBuilder:
             read_original=_(language, "Read the original"),
             image=image,
             body=body,
+        )
+        content = render_fragment("entry_content.html", **values)
+        # On the entry's own page, links to what we publish are relative (pages.py); feeds keep them absolute.
+        here = entry_path(article, language)
+        feeds_url = self.config.site.feeds_url
+        local = {
+            "original_url": relative_url(original_url, here, feeds_url),
+            "image": relative_url(image, here, feeds_url),
+        }
+        page_html = (
+            content
+            if local == {"original_url": original_url, "image": image}
+            else render_fragment("entry_content.html", **{**values, **local})
         )
         entry = FeedEntry(
             guid=own_url,
@@ -234,5 +258,7 @@ class EntryBuilder:
             image=image,
             alternates=alternates,
             provenance=provenance(translation) if translation is not None else None,
+            date_text=" · ".join(t for t in (published_text, updated_text) if t),
+            notice=notice,
         )
-        return Localized(article, language, title, summary, body, content, entry)
+        return Localized(article, language, title, summary, body, content, entry, page_html)

@@ -24,6 +24,7 @@ from feedgen.feed import FeedGenerator
 
 from syndicator.markup import text_in_html
 
+from .feed_view import ViewEntryExtension, ViewExtension
 from .rss_links import LinksEntryExtension, LinksExtension, alternate_link, unique_alternates
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 _LINKS_EXT = "syndicator_links"
+_VIEW_EXT = "syndicator_view"
 _Format = Literal["rss", "atom"]
 _DIRECTIONS = ("ltr", "rtl")
 
@@ -95,6 +97,9 @@ class FeedEntry:
     alternates: tuple[Alternate, ...] = ()  # the same article in other languages and the original
     # How a translated entry was made (engine, model, pivot, reviewed); JSON Feed's _syndicator.translation.
     provenance: Mapping[str, Any] | None = None
+    # Plain-text lines for the styled view, localized (feed_view.py): the date line, the translation notice.
+    date_text: str = ""
+    notice: str = ""
 
 
 @dataclass(frozen=True)
@@ -227,6 +232,7 @@ def _generator(channel: FeedChannel, entries: Sequence[FeedEntry], fmt: _Format)
     """Return a FeedGenerator set up for one format (RSS and Atom need different self links)."""
     fg = FeedGenerator()
     fg.register_extension(_LINKS_EXT, LinksExtension, LinksEntryExtension, atom=True, rss=True)
+    fg.register_extension(_VIEW_EXT, ViewExtension, ViewEntryExtension, atom=True, rss=True)
     # dc:creator carries a name-only author in RSS, whose <author> must be an e-mail address;
     # Atom has <author><name> for that, so the extension is off there.
     fg.load_extension("dc", atom=False, rss=True)
@@ -299,6 +305,7 @@ def _add_entry(fg: Any, entry: FeedEntry, fmt: _Format) -> None:
         if entry.link:
             links.append({"rel": "alternate", "type": "text/html", "href": entry.link})
     getattr(fe, _LINKS_EXT).links(links)
+    getattr(fe, _VIEW_EXT).lines(entry.date_text, entry.notice)
 
 
 def _json_item(entry: FeedEntry) -> dict[str, Any]:

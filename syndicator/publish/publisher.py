@@ -33,7 +33,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from syndicator.models import Article, Translation
-from syndicator.publish.entries import EntryBuilder, entry_path
+from syndicator.publish.empty import why_empty
+from syndicator.publish.entries import EntryBuilder, Localized, entry_path
 from syndicator.publish.feeds import FeedChannel, FeedEntry, build_all
 from syndicator.publish.pages import entry_page
 from syndicator.publish.writer import FeedWriter
@@ -56,11 +57,14 @@ def _keep_files(relpath: str) -> bool:
     return False
 
 
-def _current_hash(top: VersionList) -> str:
-    """What the current feed shows, as a hash: entries and the moments their content last changed."""
+def _current_hash(top: VersionList, empty_reason: str = "") -> str:
+    """What the current feed shows, as a hash: entries and the moments their content last changed, or why
+    there are none."""
     parts = [
         f"{a.id}:{a.updated.isoformat()}:{t.updated.isoformat() if t and t.updated else ''}" for a, t in top
     ]
+    if empty_reason:
+        parts.append(f"empty:{empty_reason}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
@@ -163,8 +167,11 @@ class LanguagePublisher:
         self._built: set[str] = set()  # every document this publish wrote or found unchanged
         self._site_title = builder.site_title(language)
         self._label = builder.catalogs.gettext(language, "Latest news")
+        self._home_label = builder.catalogs.gettext(language, "All languages")  # the landing page
+        self._feeds_url = builder.config.site.feeds_url
         # An empty feed is dated by the store's first article: plausible, and it never moves.
         self._channel = replace(builder.channel(language), empty_updated=store.started())
+        self._empty_reason = ""  # the msgid saying why the current feed is empty (publish/empty.py)
 
     def run(self, *, rebuild: bool = False, repairs: Repairs | None = None) -> LanguageOutcome:
         """Publish what changed (everything when `rebuild` or when settings/catalog/format changed), and
@@ -185,7 +192,9 @@ class LanguagePublisher:
             self.outcome.resumed = True
             todo.merge(Repairs(pages={self.store.last_page(lang)[0]} - {0}, current=True, strays=True))
         top = self._top()
-        shown = _current_hash(top)
+        # An empty feed says why (publish/empty.py); when the reason changes, the feed is rewritten.
+        self._empty_reason = "" if top else why_empty(self.store, self.builder.config, lang)
+        shown = _current_hash(top, self._empty_reason)
         plan: _Plan | None
         if rebuild or todo.rebuild or mark is None or mark[1] != signature:
             self.outcome.full = True
@@ -339,14 +348,17 @@ class LanguagePublisher:
     def _public(self, versions: VersionList) -> VersionList:
         return [v for v in versions if self.keep(v[0].tags)]
 
-    def _entries(self, versions: VersionList) -> list[FeedEntry]:
+    def _localized(self, versions: VersionList) -> list[Localized]:
         versions = self._public(versions)
         available = self.store.done_languages([a.id for a, _ in versions])
         languages = set(self.builder.config.languages.all)
         return [
-            self.builder.localize(a, self.language, t, ({a.language} | available[a.id]) & languages).entry
+            self.builder.localize(a, self.language, t, ({a.language} | available[a.id]) & languages)
             for a, t in versions
         ]
+
+    def _entries(self, versions: VersionList) -> list[FeedEntry]:
+        return [item.entry for item in self._localized(versions)]
 
     def _entry_pages(self, versions: VersionList) -> None:
         for article, _ in versions:
@@ -355,9 +367,18 @@ class LanguagePublisher:
                 if self.delete(relpath):
                     self.outcome.deleted.append(relpath)
         versions = self._public(versions)
-        for (article, _), entry in zip(versions, self._entries(versions), strict=True):
-            page = entry_page(entry, self.language, self._site_title, self._label)
-            self._write(entry_path(article, self.language), page)
+        for (article, _), item in zip(versions, self._localized(versions), strict=True):
+            relpath = entry_path(article, self.language)
+            page = entry_page(
+                item.entry,
+                item.page_html,
+                relpath,
+                self._site_title,
+                self._label,
+                self._home_label,
+                self._feeds_url,
+            )
+            self._write(relpath, page)
             self.outcome.pages_built += 1
 
     def _archive(self, page: int, last: int, versions: VersionList) -> None:
@@ -371,7 +392,10 @@ class LanguagePublisher:
         self.outcome.archives_built += 1
 
     def _current(self, top: VersionList, last: int) -> None:
-        self._documents(self.language, replace(self._channel, prev_page=last), self._entries(top))
+        channel = replace(self._channel, prev_page=last)
+        if self._empty_reason:
+            channel = self.builder.explain_empty(channel, self._empty_reason)
+        self._documents(self.language, channel, self._entries(top))
 
     def _documents(self, folder: str, channel: FeedChannel, entries: list[FeedEntry]) -> None:
         for name, data in build_all(channel, entries).items():

@@ -41,6 +41,7 @@ class LanguageListing:
     title: str  # the feed title in that language
     subtitle: str
     headlines: Sequence[Headline] = ()
+    reason: str = ""  # why there are no headlines, in the language (publish/empty.py)
 
 
 def build_opml(site_title: str, feeds_url: str, site_link: str, listings: Sequence[LanguageListing]) -> bytes:
@@ -88,6 +89,7 @@ def build_index(
             # Titles as every feed shows them: plain text (a title stored before entry validation made it
             # plain may still hold markup).
             "headlines": [{"relpath": h.relpath, "title": plain_text(h.title)} for h in item.headlines],
+            "reason": item.reason,
         }
         for item in listings
     ]

@@ -70,13 +70,16 @@ def _archive_regex(prefix: str) -> str:
 
 
 def _application(prefix: str, upstream: str) -> str:
-    """The locations nginx hands to the built-in server: partner feeds, redirects, health and statistics."""
+    """The locations nginx hands to the built-in server: partner feeds, redirects, health and statistics;
+    and `/` (and the prefix without its slash), redirected to the landing page as the built-in server does."""
+    roots = ("/", prefix.rstrip("/")) if prefix != "/" else ()
+    landing = "".join(f"    location = {root} {{ return 302 {prefix}; }}\n" for root in roots)
     proxied = "\n".join(
         f"    location = {path} {{ proxy_pass {upstream}; }}"
         for path in (f"{prefix}feed", f"{prefix}feed.atom", f"{prefix}feed.json", "/healthz")
     )
     return f"""\
-    location ^~ {prefix}p/ {{
+{landing}    location ^~ {prefix}p/ {{
         proxy_pass {upstream};
         proxy_set_header Host $host;
     }}

@@ -2,7 +2,8 @@
 
 Routes, under serve.path (e.g. /feeds/): published files; `feed`, `feed.atom`, `feed.json` redirect to
 the reader's language (Accept-Language); `p/<token>/<lang>/<file>` and `p/<lang>/<file>` with
-`Authorization: Bearer <token>` are partner feeds. `/healthz`, `/metrics` and `/status` are at the root.
+`Authorization: Bearer <token>` are partner feeds. `/healthz`, `/metrics` and `/status` are at the root, and
+`/` redirects to serve.path, whose index.html is the landing page.
 Public files come from a bounded cache filled on demand through the feed writer (a folder or a bucket): a hit
 does no I/O, no hashing and no SQL; a miss reads the one file in a worker thread. See filecache.py. What one
 client may hold (connections, header bytes, time) is bounded below the HTTP layer: see guard.py.
@@ -171,7 +172,17 @@ class FeedApp:
         if path.lstrip("/") in NEGOTIATED:  # /feed at the root too, whatever serve.path is
             await self._negotiate(send, headers, NEGOTIATED[path.lstrip("/")])
             return
+        if self.prefix != "/" and path in ("/", self.prefix.rstrip("/")):  # the root, the prefix without "/"
+            await self._to_landing_page(send)
+            return
         await self._not_found(send)
+
+    async def _to_landing_page(self, send: Send) -> None:
+        """A temporary redirect to the landing page (serve.path may change: a permanent one would stay in
+        browsers' caches); nginx-config writes the same one (serve/nginx.py)."""
+        self.counters.count("redirect", 302)
+        extra = [(b"location", self.prefix.encode()), (b"cache-control", self._redirect_cc)]
+        await self._plain(send, 302, b"", extra)
 
     async def _lookup(self, relpath: str) -> CachedFile | None:
         """A published file: from memory, or read through the source in a worker thread."""

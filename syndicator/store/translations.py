@@ -297,6 +297,16 @@ class TranslationsMixin(ArticlesMixin):
                 out.setdefault(lang, {})[status] = n
         return out
 
+    def language_counts(self, language: str) -> dict[str, int]:
+        """One language's translation counts per status (the queue index answers it)."""
+        query = (
+            select(translations.c.status, func.count())
+            .where(translations.c.language == language)
+            .group_by(translations.c.status)
+        )
+        with self.engine.connect() as conn:
+            return {str(status): int(n) for status, n in conn.execute(query)}
+
     def errors(self, language: str, limit: int = 5) -> list[tuple[str, str, int]]:
         """The most common (status, error, count) among this language's unfinished translations."""
         n = func.count().label("n")

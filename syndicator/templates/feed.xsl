@@ -1,16 +1,31 @@
 <?xml version="1.0" encoding="UTF-8"?>
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
     xmlns:atom="http://www.w3.org/2005/Atom" xmlns:fh="http://purl.org/syndication/history/1.0"
-    exclude-result-prefixes="atom fh">
+    xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:syn="{{ view_ns }}"
+    exclude-result-prefixes="atom fh content syn">
   <xsl:output method="html" encoding="UTF-8" doctype-system="about:legacy-compat" indent="yes"/>
   <xsl:variable name="feed" select="/rss/channel | /atom:feed"/>
-  <!-- feeds/style.css, relative to the feed document: <lang>/ or, for archives, <lang>/archive/<n>/ -->
+  <!-- The root of feeds/ (style.css, the landing page), relative to the feed document: <lang>/ or, for
+       archives, <lang>/archive/<n>/ -->
   <xsl:variable name="root">
     <xsl:choose>
       <xsl:when test="$feed/fh:archive">../../../</xsl:when>
       <xsl:otherwise>../</xsl:otherwise>
     </xsl:choose>
   </xsl:variable>
+  <!-- Links into this language's folder are made relative, so a local preview stays local: its absolute
+       URL, and the way from the feed document to it ("" or, for archives, "../../"). -->
+  <xsl:variable name="base">{{ feed_base }}</xsl:variable>
+  <xsl:variable name="up"><xsl:if test="$feed/fh:archive">../../</xsl:if></xsl:variable>
+  <xsl:template name="local">
+    <xsl:param name="url"/>
+    <xsl:choose>
+      <xsl:when test="starts-with($url, $base)">
+        <xsl:value-of select="concat($up, substring-after($url, $base))"/>
+      </xsl:when>
+      <xsl:otherwise><xsl:value-of select="$url"/></xsl:otherwise>
+    </xsl:choose>
+  </xsl:template>
   <xsl:template match="/">
     <html lang="{{ language }}" dir="{{ direction }}">
       <head>
@@ -21,20 +36,51 @@
       </head>
       <body>
         <p class="about">{{ about }}</p>
+        <nav><a href="{$root}index.html">{{ all_languages }}</a></nav>
         <h1><xsl:value-of select="$feed/title | $feed/atom:title"/></h1>
         <p><xsl:value-of select="$feed/description | $feed/atom:subtitle"/></p>
+        <xsl:if test="$feed/item | $feed/atom:entry">
         <ol>
           <xsl:for-each select="$feed/item | $feed/atom:entry">
             <li>
-              <a href="{link | atom:link[@rel='alternate'][not(@hreflang)]/@href}">
+              <a>
+                <xsl:attribute name="href">
+                  <xsl:call-template name="local">
+                    <xsl:with-param name="url" select="(link | atom:link[@rel='alternate'][not(@hreflang)]/@href)[1]"/>
+                  </xsl:call-template>
+                </xsl:attribute>
                 <xsl:value-of select="title | atom:title"/>
               </a>
-              <p><xsl:value-of select="description | atom:summary"/></p>
+              <!-- Localized date line and translation notice: plain text the publisher adds (feed_view.py). -->
+              <xsl:for-each select="syn:date">
+                <p class="meta"><xsl:value-of select="."/></p>
+              </xsl:for-each>
+              <xsl:for-each select="syn:notice">
+                <p class="notice"><em><xsl:value-of select="."/></em></p>
+              </xsl:for-each>
+              <xsl:for-each select="atom:summary">
+                <p><xsl:value-of select="."/></p>
+              </xsl:for-each>
+              <!-- An RSS <description> is the summary only beside content:encoded (else feedgen puts the content
+                   there), and it is the plain text escaped once more for readers that render it as HTML
+                   (feeds.py): entities, never markup, so it is written out as it is. Browsers without
+                   disable-output-escaping (Firefox) show the entities; the Atom view is exact everywhere. -->
+              <xsl:for-each select="description[../content:encoded]">
+                <p><xsl:value-of select="." disable-output-escaping="yes"/></p>
+              </xsl:for-each>
             </li>
           </xsl:for-each>
         </ol>
+        </xsl:if>
         <xsl:for-each select="$feed/atom:link[@rel='prev-archive'][1]">
-          <p><a href="{@href}">{{ older }}</a></p>
+          <p>
+            <a>
+              <xsl:attribute name="href">
+                <xsl:call-template name="local"><xsl:with-param name="url" select="@href"/></xsl:call-template>
+              </xsl:attribute>
+              <xsl:text>{{ older }}</xsl:text>
+            </a>
+          </p>
         </xsl:for-each>
       </body>
     </html>

@@ -68,6 +68,8 @@ ATOM_ELEMENTS = _words(
     "feed id title updated link subtitle author name email generator entry content summary category "
     "published archive"
 )
+# The styled view's plain-text lines on RSS items and Atom entries (syndicator/publish/feed_view.py).
+VIEW_ELEMENTS = _words("date notice")
 XML_ATTRIBUTES = frozenset(
     {
         "version",
@@ -88,7 +90,7 @@ OPML_ELEMENTS = frozenset({"opml", "head", "title", "body", "outline"})
 OPML_ATTRIBUTES = frozenset(
     {"version", "text", "title", "language", "type", "xmlUrl", "htmlUrl", "description"}
 )
-XSL_HTML_ELEMENTS = _words("html head meta title link body p h1 ol li a")
+XSL_HTML_ELEMENTS = _words("html head meta title link body p h1 ol li a nav em")
 XSL_ATTRIBUTES = frozenset(
     {"version", "exclude-result-prefixes", "method", "encoding", "doctype-system", "indent", "name", "select",
      "match", "test", "lang", "dir", "charset", "content", "rel", "href", "class"}
@@ -203,7 +205,7 @@ def _xml_problems(data: bytes, where: str, elements: frozenset[str], attributes:
 
 def feed_problems(data: bytes, where: str) -> list[str]:
     """Problems of an RSS or Atom document."""
-    return _xml_problems(data, where, RSS_ELEMENTS | ATOM_ELEMENTS, XML_ATTRIBUTES)
+    return _xml_problems(data, where, RSS_ELEMENTS | ATOM_ELEMENTS | VIEW_ELEMENTS, XML_ATTRIBUTES)
 
 
 def json_feed_problems(data: bytes, where: str) -> list[str]:
@@ -238,9 +240,22 @@ def xsl_problems(data: bytes, where: str) -> list[str]:
     xsl = "{http://www.w3.org/1999/XSL/Transform}"
     root = etree.fromstring(data)
     problems: list[str] = []
+    # Output unescaped only for what feeds.py escaped once more itself: the RSS summary (see feed.xsl).
+    # (a list, so lxml keeps handing out the same element proxies while it lives)
+    trusted = [
+        el
+        for el in root.iter(f"{xsl}value-of")
+        if el.get("select") == "."
+        and any(
+            up.tag == f"{xsl}for-each" and up.get("select") == "description[../content:encoded]"
+            for up in el.iterancestors()
+        )
+    ]
     for el in root.iter():
         if not isinstance(el.tag, str) or el.tag.startswith(xsl):
             for attr in el.attrib if isinstance(el.tag, str) else ():
+                if _local(attr) == "disable-output-escaping" and any(el is t for t in trusted):
+                    continue
                 if _local(attr) not in XSL_ATTRIBUTES:
                     problems.append(f"{where}: attribute {attr}= on {el.tag}")
             continue
