@@ -130,7 +130,7 @@ def test_a_model_error_reaches_the_caller_and_stops_the_thread(tmp_path: Path) -
     assert not [t for t in threading.enumerate() if t.name.startswith("translate-batch")]
     # At most the first batch was remembered; nothing of the failed one. The look-ups' counts go with the next
     # save, so a crashed unit may count fewer than it looked up (its retry counts them again).
-    size, hits, misses = store.translation_memory_stats().get("en>fr", (0, 0, 0))
+    size, hits, _ = store.translation_memory_stats().get("en>fr", (0, 0, 0))
     assert size <= 3 and hits == 0
 
 
