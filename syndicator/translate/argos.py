@@ -78,20 +78,6 @@ def _limit_malloc_arenas(threads: int) -> None:
         log.debug("mallopt unavailable; malloc arenas left as they are")
 
 
-def _release_free_memory() -> None:
-    """Give the memory glibc holds free back to the system (malloc_trim), after a batch of work.
-
-    Each model batch leaves its scratch memory freed but kept, scattered over the arenas; over a backlog of
-    many batches of many shapes the process kept growing past what one cycle needs (bench/translate_memory.py:
-    a first cycle's peak against a steady cycle's). Trimming once per translate_articles call (50 articles of
-    one pair) costs milliseconds.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
 class _RuleSplitter:
     """Fallback splitter for packages without a bundled MiniSBD model: MiniSBD would download one."""
 
@@ -302,7 +288,6 @@ class ArgosQueue:
                 with contextlib.suppress(Exception):
                     r.result()
         self.queued = []
-        _release_free_memory()
 
 
 @register("argos")
