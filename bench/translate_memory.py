@@ -60,6 +60,18 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     root = Path(spec["root"])
     _write_articles(root / "articles", newsgen.sentences(10 * spec["articles"], seed=3), 0)
     out: dict[str, Any] = {"rss_mb_before": round(_status("VmRSS"), 1)}
+    import syndicator.pipeline as cycle
+
+    # The high-water mark after each stage of the cycle: which one raised the peak.
+    def after(stage: str, run: Any) -> Any:
+        def measured(ctx: Any, report: Any) -> None:
+            run(ctx, report)
+            out[f"peak_mb_after_{stage}"] = round(_status("VmHWM"), 1)
+
+        return measured
+
+    for stage in ("collect", "translate", "publish"):
+        setattr(cycle, stage, after(stage, getattr(cycle, stage)))
     _reset_peak()
     started = time.perf_counter()
     assert main(["--config", str(root / "config" / "syndicator.toml"), "-q", "run", "--once"]) == 0
@@ -125,6 +137,11 @@ def main() -> int:
     print(
         f"  backlog (a first cycle of {args.articles} articles, {10 * args.articles} sentences): peak {peak:.1f} MB"
     )
+    for name in ("steady", "backlog"):
+        stages = ("collect", "translate", "publish")
+        after = {k: statistics.median(x[f"peak_mb_after_{k}"] for x in result[name]) for k in stages}
+        print(f"  {name}: peak after collecting {after['collect']:.1f} MB, after translating "
+              f"{after['translate']:.1f} MB, after publishing {after['publish']:.1f} MB")  # fmt: skip
     print(f"first-cycle peak / steady: {ratio:.2f}x (target <= 1.2: {'met' if ratio <= 1.2 else 'NOT met'})")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
