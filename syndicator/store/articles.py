@@ -132,6 +132,18 @@ class ArticlesMixin(StoreBase):
         with self.engine.connect() as conn:
             return [self._article(r) for r in conn.execute(query)]
 
+    def article_languages(self, ids: Iterable[int]) -> dict[int, str]:
+        """The language of each of these articles, without loading them (a backlog's plan needs only that)."""
+        unique = list(dict.fromkeys(ids))
+        found: dict[int, str] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(unique), 500):  # stay under SQLite's bound-parameter limit
+                query = select(articles.c.id, articles.c.language).where(
+                    articles.c.id.in_(unique[start : start + 500])
+                )
+                found.update({r.id: r.language for r in conn.execute(query)})
+        return found
+
     @staticmethod
     def _article(row: Any) -> Article:
         return Article(
