@@ -8,7 +8,8 @@ like a press release. They hold no numbers or dates, which the pipeline would re
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 _SUBJECTS = (
     "The city council",
@@ -121,3 +122,44 @@ def articles(pool: list[str], per_article: int = 10, per_paragraph: int = 4) -> 
         # Headlines carry no full stop.
         items.append(NewsItem(title.rstrip("."), summary, paragraphs))
     return items
+
+
+# --- the news-like set: what protection works on -------------------------------------------------------------
+
+# Terms of the benchmark's glossary (GLOSSARY): one with a fixed translation, one kept as written.
+GLOSSARY = """keep = ["OHA"]
+
+[term."Ocean Harbour Authority"]
+fr = "Autorité portuaire de l'Océan"
+keep = true
+"""
+_DECORATIONS = (
+    " for {n:,} residents",
+    " on {day} March 2026",
+    " (see https://news.example.org/{slug}/{n})",
+    ", the <em>Ocean Harbour Authority</em> said",
+    ' with <a href="https://city.example.org/{slug}">the OHA</a>',
+    " at a cost of {n}.{m:02d} million euros",
+    "",
+)
+
+
+def news_items(count: int, seed: int = 0) -> list[NewsItem]:
+    """Articles of `count` sentences like `sentences()`, most of them carrying numbers, dates, URLs, inline
+    HTML or glossary terms: the pipeline protects these (placeholders, the glossary), and falls back to a
+    plain translation where the model loses a placeholder. Sentences hold inline HTML: `plain_text()` is what
+    a contender that takes text is given."""
+    rng = random.Random(seed)
+    out = []
+    for n, text in enumerate(sentences(count, seed)):
+        decoration = _DECORATIONS[n % len(_DECORATIONS)].format(
+            n=rng.randrange(2, 9000), m=rng.randrange(100), day=rng.randrange(1, 29), slug=f"item-{n}"
+        )
+        out.append(text[:-1] + decoration + ".")
+    # Headlines are plain text.
+    return [replace(item, title=plain_text(item.title)) for item in articles(out)]
+
+
+def plain_text(sentence: str) -> str:
+    """A sentence of `news_items()` without its markup (what a text-only contender translates)."""
+    return re.sub(r"<[^>]+>", "", sentence)

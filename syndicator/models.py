@@ -39,9 +39,15 @@ class ArticleInput:
     origin: str = ""  # where it was read from (file path, URL), for messages
     # True when the source had no date and `published` is a stand-in: a stored article keeps its date.
     date_guessed: bool = False
+    # When the source says the article last changed (Atom/RSS `updated`, front matter `updated`/`modified`,
+    # `article:modified_time`), timezone-aware; None when it does not say.
+    modified: datetime | None = None
     # The version tag of what it was read from (a drop-folder file's stat and key), remembered once the
     # article is stored, so an unchanged file is not read again: "" when the source has none.
     version_tag: str = ""
+    # Keys earlier versions may have stored this article under (a feed id resolved against the feed URL): an
+    # article found under one is re-keyed to `key`, so an upgrade keeps every identity.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,8 +97,11 @@ class Article:
     url: str
     published: datetime
     first_seen: datetime  # when the store first saw it (UTC)
-    updated: datetime  # when its content last changed (UTC)
+    updated: datetime  # when the store saw its content last change (UTC, wall clock)
     content_hash: str
+    # Its last significant change, as readers are shown it (the source's own time when it gives one);
+    # None: never changed since `published`.
+    modified: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,7 @@ class Translation:
     # Share of the words the engine marked unknown or untranslatable (Apertium), None where it marks nothing.
     unknown_ratio: float | None = None
     tags: tuple[str, ...] = ()  # the article's tags as the engine translated them, in the article's order
+    revised: datetime | None = None  # when its text last changed (wall clock), as stored
 
 
 PENDING, DONE, FAILED, NO_MODEL = "pending", "done", "failed", "no-model"

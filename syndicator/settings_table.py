@@ -243,7 +243,16 @@ class TranslationConfig(Section):
     batch_size: int = setting(
         "int",
         64,
-        "Sentences per model call, shared among the threads; the translation memory is saved after each call.",
+        "Sentences translated between two saves to the translation memory; also sentences per model call for "
+        "engines that do not batch by tokens (Apertium).",
+        minimum=1,
+    )
+    batch_tokens: int = setting(
+        "int",
+        1024,
+        "Argos: source tokens per model batch, padding included (sentences × the longest). Sentences are "
+        "sorted by length, cut into such batches, and each CTranslate2 worker takes the next one as it "
+        "finishes (tuned by bench/translate_throughput.py).",
         minimum=1,
     )
     threads: int = setting(

@@ -45,7 +45,7 @@ def test_pairs_from_one_language_share_a_splitter_and_agree_with_minisbd(engine:
         "Line one\nline two",
         " ".join(newsgen.sentences(6)),
     ]
-    minisbd = fr.splitter.splitter  # argostranslate's own MiniSBDSentencizer
+    minisbd = fr.splitter.splitter.sentencizer  # argostranslate's own MiniSBDSentencizer
     for text in texts:
         expected = [s.strip() for s in minisbd.split_sentences(text) if s.strip()]
         assert fr.split(text) == expected == ar.split(text)

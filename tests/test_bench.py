@@ -37,6 +37,7 @@ TINY = {
     "status_render.py": (["--quick"], "| shared engine (now) |"),
     "sources_poll.py": (["--items", "5", "--pages", "3", "--rounds", "1"], "repeat poll"),
     "thread_layouts.py": (["--quick", "--cache", "{tmp}/cache"], "same round"),
+    "translate_memory.py": (["--quick", "--cache", "{tmp}/cache"], "first-cycle peak / steady"),
 }
 # Scripts with a tiny run of their own below (it checks more of their output).
 OWN_TEST = {"translate_throughput.py", "fidelity.py", "serve_memory.py", "celery_throughput.py"}
@@ -96,12 +97,17 @@ def test_news_generator_is_deterministic_and_splits_cleanly() -> None:
 
 def test_benchmark_quick_mode(started: dict[str, tuple[subprocess.Popen[str], Path]]) -> None:
     out, tmp = finished(started, "translate_throughput.py")
-    assert "pipeline / argostranslate per sentence" in out
+    assert "CPU ms per sentence by stage" in out
     result = json.loads((tmp / "result.json").read_text(encoding="utf-8"))
-    t = result["throughput"]
-    assert set(t["best_rates"]) == {"argos", "raw", "pipeline"}
+    runs = result["throughput"]
+    assert set(runs) == {"short/plain", "short/news", "long/plain", "long/news"}
+    t = runs["short/plain"]
+    assert set(t["median_rate"]) == {"argos-intra1", "raw-arrival-32", "raw-sorted-16", "pipeline"}
     # Same model, same sentences, same beam size: the contenders really translate the same work.
-    assert t["identical_outputs"]["pipeline=argos"] == t["sentences"]
+    assert t["identical_outputs"]["pipeline=argos-intra1"] == t["sentences"]
+    assert set(t["stages_ms_per_sentence"]["pipeline"]) >= {"split", "protect", "tokenize", "model", "store"}
+    # The long model writes about three times as many tokens as the short one.
+    assert runs["long/plain"]["raw_output_tokens"] > 2 * t["raw_output_tokens"]
     update = result["update"]
     assert update["first_publish_sentences"] == 40 * 5
     assert update["update_sentences"] == 5  # one changed sentence, five languages

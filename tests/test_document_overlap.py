@@ -128,8 +128,10 @@ def test_a_model_error_reaches_the_caller_and_stops_the_thread(tmp_path: Path) -
             _FailsOnSecondBatch("en", "fr"), [_article(i) for i in range(8)], store, batch_size=3
         )
     assert not [t for t in threading.enumerate() if t.name.startswith("translate-batch")]
-    size, _, _ = store.translation_memory_stats()["en>fr"]
-    assert size <= 3  # at most the first batch was remembered; nothing of the failed one
+    # At most the first batch was remembered; nothing of the failed one. The look-ups' counts go with the next
+    # save, so a crashed unit may count fewer than it looked up (its retry counts them again).
+    size, hits, _ = store.translation_memory_stats().get("en>fr", (0, 0, 0))
+    assert size <= 3 and hits == 0
 
 
 def test_real_argos_model_gives_the_same_text_in_small_batches(

@@ -149,16 +149,19 @@ def test_entry_alternates_have_hreflang(built: dict[str, bytes], language: str, 
     for entry in feed.entries:
         slug = entry.id.rsplit("/", 2)[1]
         hreflang = {link["hreflang"]: link["href"] for link in entry.links if "hreflang" in link}
-        assert hreflang == {other: f"{SITE}{other}/{slug}.html" for other in others}
+        mine = {language: f"{SITE}{language}/{slug}.html"} if name == ATOM_FILE else {}
+        assert hreflang == {other: f"{SITE}{other}/{slug}.html" for other in others} | mine
         # The entry's own page is the one alternate without hreflang.
         own = [ln for ln in entry.links if ln.get("rel") == "alternate" and "hreflang" not in ln]
         assert [ln["href"] for ln in own] == [f"{SITE}{language}/{slug}.html"]
         # feedparser's entry.link is the last HTML alternate in document order (newsboat's too): the
-        # RSS writer puts the hreflang links before <link>, the Atom writer the own link last.
+        # RSS writer puts the hreflang links before <link>. In Atom the own page is also FIRST, for
+        # readers that take the first (rsstail), and last again with its own hreflang.
         assert entry.link == f"{SITE}{language}/{slug}.html"
         if name == ATOM_FILE:
             alternates = [ln for ln in entry.links if ln.get("rel") == "alternate"]
-            assert alternates[-1] == own[0]
+            assert alternates[0] == own[0] and alternates[-1]["href"] == own[0]["href"]
+            assert alternates[-1]["hreflang"] == language
 
 
 @pytest.mark.parametrize("name", [RSS_FILE, ATOM_FILE])
@@ -329,7 +332,7 @@ def test_duplicate_alternates_are_dropped() -> None:
     doubled = (*entry.alternates, Alternate("en", f"{SITE}en/other.html"), Alternate("", "x"))
     atom = parse(build_atom(channel, [replace(entry, alternates=doubled)]))
     hreflangs = [ln["hreflang"] for ln in atom.entries[0].links if "hreflang" in ln]
-    assert hreflangs == ["en", "ar"]
+    assert hreflangs == ["en", "ar", "zh"]  # zh: the entry's own page, last
 
 
 def test_xml_invalid_characters_are_removed() -> None:

@@ -273,3 +273,10 @@ def test_history_by_day(store: Store, clock: Clock) -> None:
     assert store.integrity_check() == "ok"
     with store.engine.connect() as conn:  # timestamps are kept in UTC without a zone on every database
         assert conn.execute(select(articles.c.first_seen)).scalar() == T0.replace(tzinfo=None)
+
+
+def test_article_languages_are_read_without_the_articles_in_chunks(store: Store) -> None:
+    """A backlog's plan reads only languages; more ids than one SQL statement may bind (500 a chunk)."""
+    ids = [add(store, f"k{n}") for n in range(1203)]
+    languages = store.article_languages([*ids, *ids[:3], 999_999])  # repeats and an unknown id
+    assert languages == dict.fromkeys(ids, "en")

@@ -71,7 +71,7 @@ def store_item(
         return
     if item.date_guessed:
         # A stand-in date must not make a stored article look changed on every poll.
-        stored = ctx.store.published_of(item.source, item.key)
+        stored = ctx.store.published_of(item.source, item.key, item.aliases)
         item = replace(item, published=stored) if stored is not None else item
     article_id, outcome = ctx.store.upsert_article(item, content_hash(item), canonical_url(item.url))
     attr = "duplicates" if outcome == "duplicate" else outcome

@@ -37,7 +37,8 @@ def plan(ctx: Context, *, unclaimed: bool = False, only: Collection[int] | None 
         pending = [(i, lang) for i, lang in pending if i in only]
     if not pending:
         return []
-    languages = {a.id: a.language for a in ctx.store.articles({i for i, _ in pending})}
+    # Languages only: a backlog's articles are loaded a unit at a time, by the unit that translates them.
+    languages = ctx.store.article_languages(i for i, _ in pending)
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for article_id, target in pending:
         groups[(languages[article_id], target)].append(article_id)

@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from syndicator.sanitize import plain_text, safe_url
 
 # Bump when the bytes a given input produces change (templates, links, fields): every language is then
 # republished once in full, archives included (see publish/publisher.py).
-FORMAT_VERSION = "4"
+FORMAT_VERSION = "6"
 STYLESHEET_FILE = "feed.xsl"
 
 # (tag, language) -> the tag in that language. By default a tag that is a glossary term takes the glossary's
@@ -44,6 +45,23 @@ def entry_path(article: Article, language: str) -> str:
         else hashlib.sha256(article.source.encode()).hexdigest()[:12]
     )
     return f"{language}/{source}/{key}.html"
+
+
+def entry_dates(article: Article, translation: Translation | None) -> tuple[datetime, datetime]:
+    """(updated, changed) of one language version of an article.
+
+    `updated` is what readers show: the last significant change of what the entry says (the article's, or a
+    human correction's), `published` for an article never changed. `changed` is when the entry's content in
+    this language last changed on our side (stored, edited, translated anew): the feed's own date is the
+    newest of them, so a feed moves when a translation arrives even though the entry is dated in March.
+    """
+    updated = article.modified or article.published
+    changed = article.updated
+    if translation is not None:
+        updated = translation.updated or updated
+        # The article's own fields (image, tags, author) show at once; its text once translated.
+        changed = max(changed, translation.revised or translation.updated or changed)
+    return max(updated, article.published), changed
 
 
 def provenance(translation: Translation) -> dict[str, Any]:
@@ -196,11 +214,10 @@ class EntryBuilder:
             for lang in sorted(available)
             if lang != language
         )
+        updated, changed = entry_dates(article, translation)
         updated_text = ""
-        if article.updated > article.first_seen:
-            updated_text = _(
-                language, "Updated %(date)s", date=display_date(article.updated, language, self.tz)
-            )
+        if updated > article.published:
+            updated_text = _(language, "Updated %(date)s", date=display_date(updated, language, self.tz))
         notice = ""
         if translation is not None:
             source_name = locale(article.language).get_display_name(locale(language)) or article.language
@@ -247,9 +264,8 @@ class EntryBuilder:
             summary=summary,
             content_html=content,
             published=article.published,
-            updated=max(article.updated, translation.updated)
-            if translation and translation.updated
-            else article.updated,
+            updated=updated,
+            changed=changed,
             author=article.author,
             categories=tuple(
                 plain_text(tag if translation is None else self._category(tag, i, language, translation))

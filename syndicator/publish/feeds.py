@@ -2,8 +2,9 @@
 
 Output is deterministic: the same channel and entries give byte-identical documents, because
 nothing depends on the clock. The feed-level date (RSS ``lastBuildDate``, Atom feed ``updated``)
-is the newest entry ``updated``; a feed without entries omits ``lastBuildDate`` (optional in
-RSS) and uses ``EMPTY_FEED_UPDATED`` for Atom's required ``updated``. Entries are ordered newest
+is the newest entry ``changed`` (when an entry last changed in this feed: a translation arriving
+moves it, while the entry itself keeps the article's own date); a feed without entries omits
+``lastBuildDate`` (optional in RSS) and uses ``EMPTY_FEED_UPDATED`` for Atom's required ``updated``. Entries are ordered newest
 first by ``published``, ties broken by ``guid``. Machine dates are written in UTC.
 """
 
@@ -90,7 +91,8 @@ class FeedEntry:
     summary: str  # plain text
     content_html: str  # full HTML, already localized; may contain dir="rtl"
     published: datetime  # tz-aware
-    updated: datetime  # tz-aware
+    updated: datetime  # tz-aware: its last significant change, as readers show it
+    changed: datetime | None = None  # tz-aware: when it last changed in this feed (default: `updated`)
     author: str = ""
     categories: tuple[str, ...] = ()
     image: str = ""  # lead image URL -> RSS enclosure / Atom link rel=enclosure / JSON image
@@ -257,14 +259,16 @@ def _generator(channel: FeedChannel, entries: Sequence[FeedEntry], fmt: _Format)
     if channel.stylesheet:
         links.stylesheet(("../../" if channel.page else "") + channel.stylesheet)
     # Also sets RSS lastBuildDate; feedgen would otherwise use the current time.
-    fg.updated(max((e.updated for e in entries), default=channel.empty_updated or EMPTY_FEED_UPDATED))
+    fg.updated(
+        max((e.changed or e.updated for e in entries), default=channel.empty_updated or EMPTY_FEED_UPDATED)
+    )
 
     for entry in entries:
-        _add_entry(fg, entry, fmt)
+        _add_entry(fg, entry, fmt, channel.language)
     return fg
 
 
-def _add_entry(fg: Any, entry: FeedEntry, fmt: _Format) -> None:
+def _add_entry(fg: Any, entry: FeedEntry, fmt: _Format, language: str) -> None:
     """Add one entry to a FeedGenerator."""
     # feedgen prepends by default, which would reverse our order.
     fe = fg.add_entry(order="append")
@@ -297,13 +301,17 @@ def _add_entry(fg: Any, entry: FeedEntry, fmt: _Format) -> None:
         if entry.image:
             fe.link(href=entry.image, rel="enclosure", type=image_media_type(entry.image))
     else:
-        # feedgen 1.0 drops rel/type of entry links in Atom (see rss_links), so all go here. The entry's
-        # own page comes LAST: feedparser and newsboat (2.21, checked by tests/test_readers.py) both take
-        # the last rel="alternate" HTML link as the entry's link, so first would open another language.
+        # feedgen 1.0 drops rel/type of entry links in Atom (see rss_links), so all go here. Readers
+        # disagree on which rel="alternate" HTML link is the entry's: feedparser and newsboat (2.21) take
+        # the last, rsstail (libmrss) and most others the first. So the entry's own page is both: first
+        # without hreflang, last with its own language (a self-reference, as in HTML hreflang sets; RFC
+        # 4287 forbids only two alternates with the same type AND hreflang). Checked by
+        # tests/test_honest_dates.py and tests/test_readers.py.
+        own = [{"rel": "alternate", "type": "text/html", "href": entry.link}] if entry.link else []
         if entry.image:
             links.append({"rel": "enclosure", "type": image_media_type(entry.image), "href": entry.image})
-        if entry.link:
-            links.append({"rel": "alternate", "type": "text/html", "href": entry.link})
+        mine = [{**link, "hreflang": language} for link in own]
+        links = [*own, *(link for link in links if link.get("hreflang") != language), *mine]
     getattr(fe, _LINKS_EXT).links(links)
     getattr(fe, _VIEW_EXT).lines(entry.date_text, entry.notice)
 
@@ -390,6 +398,7 @@ def _prepare(channel: FeedChannel, entries: Sequence[FeedEntry]) -> tuple[FeedCh
                 entry,
                 published=_utc(entry.published, entry.guid, "published"),
                 updated=_utc(entry.updated, entry.guid, "updated"),
+                changed=_utc(entry.changed, entry.guid, "changed") if entry.changed else None,
                 # Repeated tags add nothing and would repeat <category> elements.
                 categories=tuple(dict.fromkeys(c for c in entry.categories if c)),
             )

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 
 from syndicator.models import Article, Translation
 from syndicator.publish.empty import why_empty
-from syndicator.publish.entries import EntryBuilder, Localized, entry_path
+from syndicator.publish.entries import EntryBuilder, Localized, entry_dates, entry_path
 from syndicator.publish.feeds import FeedChannel, FeedEntry, build_all
 from syndicator.publish.pages import entry_page
 from syndicator.publish.writer import FeedWriter
@@ -58,11 +58,9 @@ def _keep_files(relpath: str) -> bool:
 
 
 def _current_hash(top: VersionList, empty_reason: str = "") -> str:
-    """What the current feed shows, as a hash: entries and the moments their content last changed, or why
+    """What the current feed shows, as a hash: entries and their dates (see entries.entry_dates), or why
     there are none."""
-    parts = [
-        f"{a.id}:{a.updated.isoformat()}:{t.updated.isoformat() if t and t.updated else ''}" for a, t in top
-    ]
+    parts = [f"{a.id}:{':'.join(d.isoformat() for d in (a.updated, *entry_dates(a, t)))}" for a, t in top]
     if empty_reason:
         parts.append(f"empty:{empty_reason}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()

@@ -57,20 +57,22 @@ def render_markdown(text: str) -> str:
     return clean_html(_markdown.render(text)).strip()
 
 
-def _as_datetime(value: Any, ctx: SourceContext) -> datetime:
+def _as_datetime(value: Any, ctx: SourceContext, name: str = "date") -> datetime:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
         moment = datetime.combine(value, time(0, 0))
+    elif value not in (None, "") and not isinstance(value, str):
+        raise BadArticle(f"'{name}' is not an ISO 8601 date: {value!r} (e.g. 2026-03-03T09:30:00+08:00)")
     elif isinstance(value, str) and value.strip():
         try:
             moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError as exc:
             raise BadArticle(
-                f"'date' is not an ISO 8601 date: {value!r} (e.g. 2026-03-03T09:30:00+08:00)"
+                f"'{name}' is not an ISO 8601 date: {value!r} (e.g. 2026-03-03T09:30:00+08:00)"
             ) from exc
     else:
-        raise BadArticle("missing 'date' in front matter (e.g. date: 2026-03-03T09:30:00+08:00)")
+        raise BadArticle(f"missing '{name}' in front matter (e.g. {name}: 2026-03-03T09:30:00+08:00)")
     # A date without an offset means the newsroom's own clock.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=ctx.timezone)
 
@@ -174,6 +176,7 @@ def parse_html_file(
     meta = {
         "title": ex.title,
         "date": published,
+        "modified": ex.modified,
         "author": ex.author,
         "image": ex.image,
         "language": language,
@@ -198,6 +201,9 @@ def from_fields(
     if not title:
         raise BadArticle("missing 'title' in front matter")
     published = _as_datetime(meta.get("date"), ctx)
+    # When the newsroom says the article last changed (a correction, an update): what readers are shown.
+    changed = next((name for name in ("updated", "modified") if meta.get(name) not in (None, "")), None)
+    modified = _as_datetime(meta[changed], ctx, changed) if changed else None
     given = _as_text(meta, "id")
     key = given or path.stem
     if not _KEY_RE.match(key):
@@ -226,6 +232,7 @@ def from_fields(
         image=_as_text(meta, "image"),
         url=_as_text(meta, "url"),
         origin=str(path),
+        modified=modified,
     )
 
 

@@ -5,7 +5,8 @@ kind cannot skip it. What it guarantees to the rest of the pipeline:
 
 - the language is a BCP 47 tag Babel knows, in canonical form ("fr_FR" → "fr-FR"; "iw" → "he"), and one
   of the configured languages when it is a variant of one ("fr-FR" → "fr" when "fr" is configured);
-- the date converts to UTC and lies between 1900 and `MAX_DAYS_AHEAD` days from now;
+- the date converts to UTC and lies between 1900 and `MAX_DAYS_AHEAD` days from now (a modification date
+  that does not is left out and reported);
 - title, summary, author and tags are plain text (markup stripped, entities decoded to a fixed point,
   control characters removed), of bounded length; the body is sanitized HTML of bounded length;
 - the article URL and image URL are http(s) or empty; the key is short and has no control characters.
@@ -120,8 +121,7 @@ def _url(value: str, field: str, notes: list[str]) -> str:
     return url
 
 
-def _date(item: ArticleInput, now: datetime) -> datetime:
-    published = item.published
+def _date(published: datetime, now: datetime) -> datetime:
     if published.tzinfo is None or published.utcoffset() is None:
         raise Rejected(f"date {published.isoformat()} has no time zone")
     try:
@@ -153,7 +153,14 @@ def validate(item: ArticleInput, configured: Sequence[str], now: datetime) -> tu
             f"language {item.language[:40]!r} is not a language code (BCP 47, e.g. 'fr' or 'pt-BR'); "
             "fix the article's 'language' or leave it out to use the source's"
         )
-    published = _date(item, now)
+    published = _date(item.published, now)
+    modified = item.modified
+    if modified is not None:
+        try:
+            modified = _date(modified, now)
+        except Rejected as exc:  # the article stands without it: dated by its publication, or when edited
+            notes.append(f"modification {exc}; left out")
+            modified = None
     title = _text(item.title, MAX_TITLE, "title", notes)
     if not title:
         raise Rejected("the title is empty once markup is removed; give the article a text title")
@@ -175,6 +182,7 @@ def validate(item: ArticleInput, configured: Sequence[str], now: datetime) -> tu
         url=_url(item.url, "url", notes),
         image=_url(item.image, "image", notes),
         published=published,
+        modified=modified,
     ), notes
 
 

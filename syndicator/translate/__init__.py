@@ -29,6 +29,48 @@ class PairTranslator(Protocol):
         ...
 
 
+class Pending(Protocol):
+    """A batch handed to a model: its translations once done."""
+
+    def done(self) -> bool:
+        """Whether the translations are ready (result() will not wait)."""
+        ...
+
+    def result(self) -> list[str]:
+        """The translations, in the batch's order (waits until done)."""
+        ...
+
+
+class ModelQueue(Protocol):
+    """How a caller keeps a pair's model busy: sentences prepared one by one (tokenized, with their cost),
+    batches cut by cost and queued, several at once, while the caller goes on preparing the next."""
+
+    budget: int  # the largest batch: its sentences × the cost of its longest (what padding makes it)
+    depth: int  # batches to keep queued so that no worker of the model waits
+    workers: int  # batches the model works on at once
+
+    def prepare(self, sentence: str) -> tuple[object, int]:
+        """What submit() takes for this sentence, and its cost (tokens, or 1 for a sentence)."""
+        ...
+
+    def submit(self, batch: Sequence[object]) -> Pending:
+        """Queue one batch of prepared sentences."""
+        ...
+
+    def close(self) -> None:
+        """Wait for what is queued (after an error: its results are dropped); free threads."""
+        ...
+
+
+def cut_batch(costs: Sequence[int], budget: int) -> int:
+    """How many of `costs` (sorted from cheapest to dearest) the next batch takes from the dear end: as many
+    as fit in `budget` with every one padded to the dearest, at least one."""
+    if not costs:
+        return 0
+    longest = max(1, costs[-1])
+    return max(1, min(len(costs), budget // longest))
+
+
 class MarkReader(Protocol):
     """An engine that marks words it could not translate (Apertium: *, #, @) in what translate_batch returns."""
 

@@ -3,6 +3,7 @@ sentences batched through the package's CTranslate2 model."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import logging
@@ -15,9 +16,11 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
-from syndicator.translate import EngineOptions, ModelInfo, PairTranslator, find_pair, register
+from syndicator.translate import EngineOptions, ModelInfo, PairTranslator, cut_batch, find_pair, register
 from syndicator.translate.packages import PackageDir, scan
+from syndicator.translate.sbd import MiniSbd
 from syndicator.translate.sentences import split_sentences
+from syndicator.translate.stages import stage
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +118,25 @@ class _SharedSplitter:
             return parts
 
 
+class _MiniSbdSplitter:
+    """argostranslate's MiniSBD sentencizer (its model, loaded on first use), run by translate/sbd.py: the
+    same sentences with a fifth of the Python work."""
+
+    def __init__(self, sentencizer: Any) -> None:
+        self.sentencizer = sentencizer
+        self._fast: MiniSbd | None = None
+
+    def split_sentences(self, text: str) -> list[str]:
+        if self._fast is None:
+            self._fast = MiniSbd(self.sentencizer.lazy_detector())
+        return self._fast.split(text)
+
+
 def _shared_splitter(argos: Any, pkg: Any, model_file: Path) -> _SharedSplitter:
     key = hashlib.sha256(model_file.read_bytes()).hexdigest()
     with _import_lock:
         if key not in _splitters:
-            _splitters[key] = _SharedSplitter(argos.sbd.MiniSBDSentencizer(pkg))
+            _splitters[key] = _SharedSplitter(_MiniSbdSplitter(argos.sbd.MiniSBDSentencizer(pkg)))
         return _splitters[key]
 
 
@@ -178,35 +195,99 @@ class ArgosPair:
         """Sentences, by the package's own splitter."""
         return [s.strip() for s in self.splitter.split(text) if s.strip()]
 
+    def queue(self) -> ArgosQueue:
+        """Batches straight into CTranslate2's own queue: each worker takes the next as it finishes one."""
+        return ArgosQueue(self)
+
     def translate_batch(self, sentences: Sequence[str]) -> list[str]:
-        """Translate sentences in batches through CTranslate2."""
-        if not sentences:
-            return []
-        tokens = [self.pkg.tokenizer.encode(s) for s in sentences]
-        prefix = self.pkg.target_prefix
-        longest = max(len(t) for t in tokens)
-        model = self._model()
-        # CTranslate2 cuts the call into sub-batches of max_batch_size (sorted by length) and hands them to
-        # its workers: cut small enough that every worker gets one, so no core idles on a short call.
-        per_worker = -(-len(tokens) // max(1, model.num_translators))
-        results = model.translate_batch(
+        """Translate sentences: sorted by length, cut into batches of `translation.batch_tokens`, queued."""
+        queue = self.queue()
+        try:
+            prepared = [queue.prepare(s) for s in sentences]
+            order = sorted(range(len(prepared)), key=lambda i: prepared[i][1])
+            flights = []
+            while order:
+                n = cut_batch([prepared[i][1] for i in order], queue.budget)
+                batch, order = order[-n:], order[:-n]
+                flights.append((batch, queue.submit([prepared[i][0] for i in batch])))
+            out = [""] * len(sentences)
+            for batch, pending in flights:
+                for i, text in zip(batch, pending.result(), strict=True):
+                    out[i] = text
+            return out
+        finally:
+            queue.close()
+
+
+class _Queued:
+    """One batch in CTranslate2's queue."""
+
+    def __init__(self, pair: ArgosPair, results: list[Any]) -> None:
+        self.pair, self.results = pair, results
+
+    def done(self) -> bool:
+        return all(r.done() for r in self.results)
+
+    def result(self) -> list[str]:
+        hypotheses = [r.result().hypotheses[0] for r in self.results]
+        with stage("detokenize"):
+            decode, prefix = self.pair.pkg.tokenizer.decode, self.pair.pkg.target_prefix
+            out = []
+            for tokens in hypotheses:
+                text = decode(tokens)
+                if prefix and text.startswith(prefix):
+                    text = text[len(prefix) :]
+                out.append(text.strip())
+        return out
+
+
+class ArgosQueue:
+    """Feeds one pair's CTranslate2 workers: batches are queued asynchronously (no Python thread waits on
+    them), each one job for one worker, so a worker that finishes takes the next at once."""
+
+    def __init__(self, pair: ArgosPair) -> None:
+        self.pair = pair
+        self.model = pair._model()
+        t = pair.options.translation
+        self.budget, self.beam = t.batch_tokens, t.beam_size
+        # Two per worker: one running, one waiting, so a worker never waits for Python to queue the next.
+        self.workers = max(1, self.model.num_translators)
+        self.depth = 2 * self.workers
+        self.encode = pair.pkg.tokenizer.encode
+        self.prefix = pair.pkg.target_prefix
+        self.queued: list[_Queued] = []
+
+    def prepare(self, sentence: str) -> tuple[object, int]:
+        with stage("tokenize"):
+            tokens = self.encode(sentence)
+        return tokens, len(tokens)
+
+    def submit(self, batch: Sequence[object]) -> _Queued:
+        tokens: list[list[str]] = list(batch)  # type: ignore[arg-type]
+        longest = max((len(t) for t in tokens), default=0)
+        results = self.model.translate_batch(
             tokens,
-            target_prefix=[[prefix]] * len(tokens) if prefix else None,
-            beam_size=self.options.translation.beam_size,
-            max_batch_size=max(1, min(self.options.translation.batch_size, per_worker)),
-            batch_type="examples",
+            target_prefix=[[self.prefix]] * len(tokens) if self.prefix else None,
+            beam_size=self.beam,
+            max_batch_size=0,  # one job: the batch was cut to size already
             # Bound the output: a damaged or untrained model may never emit </s>.
             max_decoding_length=min(512, 2 * longest + 16),
             replace_unknowns=True,
             length_penalty=0.2,
+            asynchronous=True,
         )
-        out = []
-        for result in results:
-            text = self.pkg.tokenizer.decode(result.hypotheses[0])
-            if prefix and text.startswith(prefix):
-                text = text[len(prefix) :]
-            out.append(text.strip())
-        return out
+        queued = _Queued(self.pair, results)
+        self.queued = [q for q in self.queued if not q.done()] + [queued]
+        return queued
+
+    def close(self) -> None:
+        # CTranslate2 cannot take back a queued job: let it finish rather than leave work behind.
+        for queued in self.queued:
+            for r in queued.results:
+                # The error that matters has reached the caller already.
+                with contextlib.suppress(Exception):
+                    r.result()
+        self.queued = []
 
 
 @register("argos")

@@ -15,7 +15,7 @@ import html
 import logging
 import re
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -24,10 +24,11 @@ from lxml import etree
 
 from syndicator.glossary import EMPTY, Glossary
 from syndicator.models import Article
-from syndicator.translate import PairTranslator, Signals, mark_reader, quality
+from syndicator.translate import ModelQueue, PairTranslator, Pending, Signals, cut_batch, mark_reader, quality
 from syndicator.translate.headline import capitalize_first, proper_nouns, sentence_case, title_words
 from syndicator.translate.names import known_names
 from syndicator.translate.protect import TOKEN_RE, Protected, Protector, globalize, localize
+from syndicator.translate.stages import stage
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,9 @@ _NO_SPACE_LANGS = {"zh", "ja", "th", "lo", "km", "my"}
 # Model calls at once: while one call's last sub-batch keeps one core busy, the next call's feed the other
 # (a call returns only when all its sub-batches are done, so one call at a time leaves cores idle).
 _IN_FLIGHT = 2
+# Batches' worth of sentences kept waiting while every worker is busy: the more to choose from, the more even
+# the lengths within a batch (less padding); too many and the model waits for them at the start.
+_POOL = 3
 
 
 class TranslationMemory(Protocol):
@@ -99,7 +103,8 @@ class _Segment:
         """The core's sentences, as the pair splits them."""
         if self._sentences is None:
             assert self.pair is not None
-            self._sentences = self.pair.split(self.core) or [self.core]
+            with stage("split"):
+                self._sentences = self.pair.split(self.core) or [self.core]
         return self._sentences
 
     def join(self, done: dict[str, str], target: str) -> str:
@@ -249,7 +254,10 @@ class _Document:
         return self._run(prot, [_Pieces(text, self.pair, self.protector)])
 
     def _run(self, prot: Protected, fallback: list[_Pieces]) -> _Run:
-        sentences = self.pair.split(prot.text) if prot.usable and self.protector and prot.text else []
+        sentences: list[str] = []
+        if prot.usable and self.protector and prot.text:
+            with stage("split"):
+                sentences = self.pair.split(prot.text)
         return _Run(prot, [localize(s) for s in sentences], fallback)
 
     def _walk(self, el: etree._Element) -> None:
@@ -399,13 +407,38 @@ def _text_of(body_html: str) -> str:
         return ""
 
 
-class _Batcher:
-    """Sends the sentences new to the model in batches, on background threads, while the caller goes on
-    cutting the next documents into sentences.
+class _ThreadQueue:
+    """The model queue of an engine that translates whole calls (Apertium, a pivot): calls of `batch_size`
+    sentences on background threads, `_IN_FLIGHT` at once."""
 
-    Sentence splitting is serial Python; the model runs in native threads that release the GIL. Overlapping
-    them keeps the cores busy (bench/translate_throughput.py). Memory lookups and stores stay on the caller's
-    thread; each key is claimed when first seen, so a sentence met again while in flight is not sent twice.
+    def __init__(self, pair: PairTranslator, batch_size: int) -> None:
+        self.pair, self.budget, self.depth = pair, batch_size, _IN_FLIGHT
+        self.workers = _IN_FLIGHT
+        self.executor: ThreadPoolExecutor | None = None
+
+    def prepare(self, sentence: str) -> tuple[object, int]:
+        return sentence, 1
+
+    def submit(self, batch: Sequence[object]) -> Pending:
+        if self.executor is None:
+            self.executor = ThreadPoolExecutor(max_workers=_IN_FLIGHT, thread_name_prefix="translate-batch")
+        texts: list[str] = list(batch)  # type: ignore[arg-type]
+        return self.executor.submit(self.pair.translate_batch, texts)
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
+
+
+class _Batcher:
+    """Keeps the model fed while the caller goes on cutting the next documents into sentences.
+
+    Sentences new to the model are prepared as they come (tokenized, for an Argos model), kept sorted by cost
+    and sent in batches cut to the model's budget, longest first, so that the model always has `depth`
+    batches queued: its workers never wait for Python, and Python never waits for them until the end
+    (bench/translate_throughput.py). Memory look-ups and writes stay on the caller's thread; each key is
+    claimed when first seen, so a sentence met again while in flight is not sent twice.
     """
 
     def __init__(
@@ -415,94 +448,108 @@ class _Batcher:
         batch_size: int,
         done: dict[str, str],
     ) -> None:
-        self.pair, self.translation_memory, self.batch_size, self.done = (
-            pair,
-            translation_memory,
-            max(1, batch_size),
-            done,
-        )
+        self.pair, self.translation_memory, self.done = pair, translation_memory, done
+        self.save_every = max(1, batch_size)
+        make_queue = getattr(pair, "queue", None)
+        self.queue: ModelQueue = make_queue() if callable(make_queue) else _ThreadQueue(pair, self.save_every)
         self.pair_key = f"{pair.source}>{pair.target}"
         # An engine that marks what it could not translate: the memory keeps its marks, `done` the clean
         # text, `marks` the counts (words, marked words) per sentence.
         self.reader = mark_reader(pair)
         self.marks: dict[str, tuple[int, int]] = {}
         self.claimed: set[str] = set()  # looked up in the memory already: found, pending or in flight
-        self.pending: list[tuple[str, str]] = []  # (key, normalized sentence) not yet sent
-        self.flights: list[tuple[list[tuple[str, str]], Future[list[str]]]] = []
-        self.executor: ThreadPoolExecutor | None = None
+        # Not yet sent: (cost, key, normalized sentence, prepared), kept sorted by cost when sending.
+        self.pending: list[tuple[int, str, str, object]] = []
+        self.flights: list[tuple[list[tuple[str, str]], Pending]] = []
+        self.unsaved: list[tuple[str, str, str]] = []  # translated, not yet in the memory
+        self.hits = self.misses = 0  # memory look-ups not yet added to the store's counters
 
     def add(self, sentences: Sequence[str]) -> None:
-        """Look these sentences up; send full batches of the missing ones to the model in the background."""
+        """Look these sentences up; queue full batches of the missing ones."""
         wanted: dict[str, str] = {}
-        for sentence in sentences:
-            key = sentence_key(sentence)
-            if key not in self.done and key not in self.claimed:
-                wanted.setdefault(key, normalize(sentence))
+        with stage("store"):
+            for sentence in sentences:
+                key = sentence_key(sentence)
+                if key not in self.done and key not in self.claimed:
+                    wanted.setdefault(key, normalize(sentence))
+            if wanted:
+                self.claimed.update(wanted)
+                found = self.translation_memory.translation_memory_lookup(
+                    self.pair_key, self.pair.model_id, list(wanted)
+                )
+                # Counted with the next save: a write transaction per look-up cost as much as the look-up.
+                self.hits += len(found)
+                self.misses += len(wanted) - len(found)
         if wanted:
-            self.claimed.update(wanted)
-            found = self.translation_memory.translation_memory_lookup(
-                self.pair_key, self.pair.model_id, list(wanted)
-            )
             for key, out in found.items():
                 self._accept(key, wanted[key], out)
-            missing = [(key, text) for key, text in wanted.items() if key not in found]
-            self.translation_memory.translation_memory_count(
-                self.pair_key, hits=len(found), misses=len(missing)
-            )
-            self.pending += missing
+            for key, text in wanted.items():
+                if key not in found:
+                    prepared, cost = self.queue.prepare(text)
+                    self.pending.append((cost, key, text, prepared))
+        self._feed(final=False)
+
+    def hungry(self) -> bool:
+        """Whether the model could take another batch now (collects what it finished)."""
         self._collect(wait=False)
-        # Only when the model can take more: what piles up meanwhile is sorted by length (less padding).
-        while len(self.pending) >= self.batch_size and self._running() < _IN_FLIGHT:
-            self.pending.sort(key=lambda kv: len(kv[1]))
-            chunk, self.pending = self.pending[: self.batch_size], self.pending[self.batch_size :]
-            self._send(chunk, background=True)
+        return self._queued() < self.queue.depth
 
-    def _running(self) -> int:
-        return sum(1 for _, future in self.flights if not future.done())
+    def _queued(self) -> int:
+        return sum(1 for _, pending in self.flights if not pending.done())
 
-    def idle(self) -> bool:
-        """Whether the model could take a full batch that waits."""
-        return len(self.pending) >= self.batch_size and self._running() < _IN_FLIGHT
+    def _feed(self, final: bool) -> None:
+        self._collect(wait=False)
+        if not self.pending:
+            return
+        self.pending.sort(key=lambda p: p[0])
+        while self.pending and (final or self._queued() < self.queue.depth):
+            costs = [p[0] for p in self.pending]
+            n = cut_batch(costs, self.queue.budget)
+            if not final:
+                if n == len(costs) and (n + 1) * costs[-1] <= self.queue.budget:
+                    break  # more sentences are coming: wait for a full batch
+                if self._queued() >= self.queue.workers and sum(costs) < _POOL * self.queue.budget:
+                    break  # every worker has a batch: let the pool grow, for batches of more even lengths
+            batch, self.pending = self.pending[-n:], self.pending[:-n]
+            sent = [(key, text) for _, key, text, _ in batch]
+            self.flights.append((sent, self.queue.submit([prepared for *_, prepared in batch])))
 
     def finish(self) -> None:
         """Send what is left and wait until every sentence claimed so far is in `done`."""
-        # Long sentences together and short together: less padding inside each model batch.
-        self.pending.sort(key=lambda kv: len(kv[1]))
-        rest, self.pending = self.pending, []
-        for start in range(0, len(rest), self.batch_size):
-            # Nothing left to overlap with: no thread for a call that is the only one.
-            self._send(rest[start : start + self.batch_size], background=self.executor is not None)
+        self._feed(final=True)
         self._collect(wait=True)
+        self._save()
 
     def close(self) -> None:
-        """Stop the background thread; batches not yet started are dropped (after an error)."""
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=True)
-            self.executor = None
-
-    def _send(self, chunk: list[tuple[str, str]], background: bool) -> None:
-        chunk.sort(key=lambda kv: len(kv[1]))
-        texts = [text for _, text in chunk]
-        if not background:
-            self._store(chunk, self.pair.translate_batch(texts))
-            return
-        if self.executor is None:
-            self.executor = ThreadPoolExecutor(max_workers=_IN_FLIGHT, thread_name_prefix="translate-batch")
-        self.flights.append((chunk, self.executor.submit(self.pair.translate_batch, texts)))
+        """Wait for the model to finish what it was given (after an error, its results are dropped)."""
+        self.pending, self.flights = [], []
+        self.queue.close()
 
     def _collect(self, wait: bool) -> None:
-        # In order, so the memory is written in the same order as without the background thread.
-        while self.flights and (wait or self.flights[0][1].done()):
-            chunk, future = self.flights.pop(0)
-            self._store(chunk, future.result())
+        still = []
+        for sent, pending in self.flights:
+            if not (wait or pending.done()):
+                still.append((sent, pending))
+                continue
+            outputs = pending.result()
+            for (key, text), out in zip(sent, outputs, strict=True):
+                self._accept(key, text, out)
+                if out.strip():
+                    self.unsaved.append((key, text, out))
+        self.flights = still
+        if len(self.unsaved) >= self.save_every:
+            self._save()
 
-    def _store(self, chunk: list[tuple[str, str]], outputs: list[str]) -> None:
-        rows = [(key, text, out) for (key, text), out in zip(chunk, outputs, strict=True)]
-        self.translation_memory.translation_memory_store(
-            self.pair_key, self.pair.model_id, [r for r in rows if r[2].strip()]
-        )
-        for key, text, out in rows:
-            self._accept(key, text, out)
+    def _save(self) -> None:
+        with stage("store"):
+            if self.unsaved:
+                self.translation_memory.translation_memory_store(
+                    self.pair_key, self.pair.model_id, self.unsaved
+                )
+                self.unsaved = []
+            if self.hits or self.misses:
+                self.translation_memory.translation_memory_count(self.pair_key, self.hits, self.misses)
+                self.hits = self.misses = 0
 
     def _accept(self, key: str, source: str, output: str) -> None:
         if self.reader is None:
@@ -558,7 +605,8 @@ def translate_articles(
         group: list[str] = []
         for article in articles:
             try:
-                doc = _Document(article, pair, faithful, common)
+                with stage("protect"):
+                    doc = _Document(article, pair, faithful, common)
             except (etree.ParserError, ValueError) as exc:
                 results[article.id] = TranslatedText(
                     article.id, error=f"cannot parse the article's HTML: {exc}"
@@ -568,20 +616,23 @@ def translate_articles(
             group += doc.first_round()
             # A batch's worth of sentences, or the model idle: look them up, let the model start on them
             # while the next articles are split.
-            if len(group) >= batch_size or (group and batcher.idle()):
+            if len(group) >= batch_size or (group and batcher.hungry()):
                 batcher.add(group)
                 group = []
         batcher.add(group)
         batcher.finish()
-        batcher.add([s for doc in docs for s in doc.second_round(done)])
+        with stage("restore"):
+            again = [s for doc in docs for s in doc.second_round(done)]
+        batcher.add(again)
         batcher.finish()
     finally:
         batcher.close()
-    for doc in docs:
-        results[doc.article.id] = doc.render(done, pair.target)
-        used = doc.used()
-        results[doc.article.id].signals = batcher.signals(used)
-        empty = [s for s in used if not done[sentence_key(s)].strip()]
-        if empty:
-            results[doc.article.id].error = f"the model returned nothing for {len(empty)} sentence(s)"
+    with stage("restore"):
+        for doc in docs:
+            results[doc.article.id] = doc.render(done, pair.target)
+            used = doc.used()
+            results[doc.article.id].signals = batcher.signals(used)
+            empty = [s for s in used if not done[sentence_key(s)].strip()]
+            if empty:
+                results[doc.article.id].error = f"the model returned nothing for {len(empty)} sentence(s)"
     return [results[a.id] for a in articles]

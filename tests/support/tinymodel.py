@@ -225,7 +225,13 @@ def _sinusoids(positions: int, depth: int) -> np.ndarray:
 
 
 def _build_ct2_spec(
-    vocabulary: list[str], rng: np.random.Generator, layers: int, d_model: int, heads: int, ffn: int
+    vocabulary: list[str],
+    rng: np.random.Generator,
+    layers: int,
+    d_model: int,
+    heads: int,
+    ffn: int,
+    output_tokens: int = OUTPUT_TOKENS,
 ) -> transformer_spec.TransformerSpec:
     """Return a validated TransformerSpec with seeded random weights and the </s> clock."""
     spec = transformer_spec.TransformerSpec.from_config((layers, layers), heads, pre_norm=True)
@@ -251,15 +257,17 @@ def _build_ct2_spec(
             # CTranslate2's built-in sinusoids.
             layer.encodings = _sinusoids(MAX_DECODER_POSITIONS, d_model)
 
-    _install_stop_clock(spec, vocabulary, d_model)
+    _install_stop_clock(spec, vocabulary, d_model, output_tokens)
     spec.register_source_vocabulary(vocabulary)
     spec.register_target_vocabulary(vocabulary)
     spec.validate()
     return spec
 
 
-def _install_stop_clock(spec: transformer_spec.TransformerSpec, vocabulary: list[str], d_model: int) -> None:
-    """Rig the decoder so </s> wins after about OUTPUT_TOKENS steps (module docstring)."""
+def _install_stop_clock(
+    spec: transformer_spec.TransformerSpec, vocabulary: list[str], d_model: int, output_tokens: int
+) -> None:
+    """Rig the decoder so </s> wins after about `output_tokens` steps (module docstring)."""
     decoder = spec.decoder
     # Four residual dimensions reserved: clock up/down (+-c*t) and a constant pair (+-big)
     # that dominates the final layer norm's scale, so the normalized clock is ~linear in t.
@@ -294,9 +302,9 @@ def _install_stop_clock(spec: transformer_spec.TransformerSpec, vocabulary: list
     projection.weight[eos, :] = 0.0
     gain = slope * big / (clock_rate * np.sqrt(2.0 * d_model))
     projection.weight[eos, up], projection.weight[eos, down] = gain, -gain
-    # The </s> logit reaches 0 two steps before OUTPUT_TOKENS and needs ~2 more steps
-    # to overtake the largest random logit.
-    projection.bias[eos] = -slope * (OUTPUT_TOKENS - 2)
+    # The </s> logit reaches 0 two steps before `output_tokens` and needs ~2 more steps
+    # to overtake the largest random logit: a lower bias is a later stop (a longer output).
+    projection.bias[eos] = -slope * (output_tokens - 2)
     # Other tokens: random logits with a spread of a few units around 0.  The normalized
     # non-reserved dimensions are small (the constant pair dominates sigma), so scale up.
     projection.weight[:, : d_model - 4] *= 4.0
@@ -483,8 +491,13 @@ def build_package(
     heads: int = 4,
     ffn: int = 128,
     vocab_size: int = 300,
+    output_tokens: int = OUTPUT_TOKENS,
 ) -> Path:
-    """Build <dest_dir>/translate-<from>_<to>-<version>.argosmodel and return its path."""
+    """Build <dest_dir>/translate-<from>_<to>-<version>.argosmodel and return its path.
+
+    `output_tokens`: about how many tokens the decoder writes per sentence before </s> (module docstring);
+    the benchmarks raise it to get a model that writes sentences as long as a real model's.
+    """
     if d_model % heads or d_model < 16 or d_model % 2:
         raise ValueError("d_model must be even, at least 16 and divisible by heads")
     dest_dir = Path(dest_dir)
@@ -494,7 +507,7 @@ def build_package(
 
     sp_model = _train_sentencepiece(corpus_rng, vocab_size)
     vocabulary = _ct2_vocabulary(sp_model)
-    spec = _build_ct2_spec(vocabulary, weights_rng, layers, d_model, heads, ffn)
+    spec = _build_ct2_spec(vocabulary, weights_rng, layers, d_model, heads, ffn, output_tokens)
     spec.optimize(quantization="int8")
 
     files = {
