@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,34 @@ def printable(text: str) -> str:
 
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+MEDIA_DIR = "media"  # published images live at feeds/media/<hash>.<ext>; articles refer to them so
+MEDIA_NAME_HEX = 32  # hex digits of the SHA-256 in a media file's name (128 bits: no two images collide)
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """An image a source read with its article (a drop folder's `image: images/ferry.jpg`), published by
+    Syndicator itself under a name made from its bytes: a name never changes meaning, so caches keep it."""
+
+    data: bytes = field(repr=False)
+    extension: str  # "jpg", "png", "gif" or "webp": decided by the bytes, never by the file name
+
+    @property
+    def sha256(self) -> str:
+        """The hex SHA-256 of the bytes: the store's key."""
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def path(self) -> str:
+        """Where it is published, relative to the site (feeds_url): media/<hash prefix>.<ext>."""
+        return media_path(self.sha256, self.extension)
+
+
+def media_path(sha256: str, extension: str) -> str:
+    """The site-relative path of stored media: media/<first MEDIA_NAME_HEX hex digits>.<ext>."""
+    return f"{MEDIA_DIR}/{sha256[:MEDIA_NAME_HEX]}.{extension}"
 
 
 @dataclass(frozen=True)
@@ -39,9 +68,20 @@ class ArticleInput:
     origin: str = ""  # where it was read from (file path, URL), for messages
     # True when the source had no date and `published` is a stand-in: a stored article keeps its date.
     date_guessed: bool = False
+    # When the source says the article last changed (Atom/RSS `updated`, front matter `updated`/`modified`,
+    # `article:modified_time`), timezone-aware; None when it does not say.
+    modified: datetime | None = None
     # The version tag of what it was read from (a drop-folder file's stat and key), remembered once the
     # article is stored, so an unchanged file is not read again: "" when the source has none.
     version_tag: str = ""
+    # Keys earlier versions may have stored this article under (a feed id resolved against the feed URL): an
+    # article found under one is re-keyed to `key`, so an upgrade keeps every identity.
+    aliases: tuple[str, ...] = ()
+    # The lead image's bytes when the source holds them (a drop folder's relative `image:`); `image` is then
+    # its media path (MediaFile.path). None: `image` is a URL or empty.
+    image_file: MediaFile | None = None
+    # What was wrong with it that did not stop it being stored (an unreadable image): reported as Problems.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,8 +131,11 @@ class Article:
     url: str
     published: datetime
     first_seen: datetime  # when the store first saw it (UTC)
-    updated: datetime  # when its content last changed (UTC)
+    updated: datetime  # when the store saw its content last change (UTC, wall clock)
     content_hash: str
+    # Its last significant change, as readers are shown it (the source's own time when it gives one);
+    # None: never changed since `published`.
+    modified: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +160,7 @@ class Translation:
     # Share of the words the engine marked unknown or untranslatable (Apertium), None where it marks nothing.
     unknown_ratio: float | None = None
     tags: tuple[str, ...] = ()  # the article's tags as the engine translated them, in the article's order
+    revised: datetime | None = None  # when its text last changed (wall clock), as stored
 
 
 PENDING, DONE, FAILED, NO_MODEL = "pending", "done", "failed", "no-model"

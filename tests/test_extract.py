@@ -41,3 +41,30 @@ def test_links_selector_accepts_containers() -> None:
     assert [u for u, _ in find_links(html, "http://x/news/", "div.card")] == ["http://x/a.html"]
     # A selector may point at other hosts on purpose; automatic discovery stays on the listing's host.
     assert [u for u, _ in find_links(html, "http://x/news/", "div.list > a")] == ["https://other.net/b"]
+
+
+@pytest.mark.parametrize(
+    ("head", "modified"),
+    [
+        (
+            '<meta property="article:modified_time" content="2026-03-02T10:00:00Z">',
+            "2026-03-02T10:00:00+00:00",
+        ),
+        (
+            '<meta property="og:updated_time" content="2026-03-02T11:00:00+01:00">',
+            "2026-03-02T11:00:00+01:00",
+        ),
+        (
+            '<script type="application/ld+json">{"dateModified": "2026-03-03"}</script>',
+            "2026-03-03T00:00:00+00:00",
+        ),
+        ("", None),  # only a publication date: no change to report (a <time> is no modification time)
+    ],
+)
+def test_a_page_says_when_it_changed(head: str, modified: str | None) -> None:
+    html = f"""<html><head><meta property="article:published_time" content="2026-03-01T09:30:00Z">{head}</head>
+    <body><h1>Heading</h1><article><time datetime="2026-03-01">1 March</time><p>First paragraph of the story
+    text, long enough to count as an article body for the extractor.</p><p>Second paragraph.</p></article>
+    </body></html>"""
+    ex = extract_article(html, "http://x/a", ZoneInfo("UTC"))
+    assert (ex.modified.isoformat() if ex.modified else None) == modified

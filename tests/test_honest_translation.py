@@ -6,7 +6,7 @@ import json
 import sqlite3
 import textwrap
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -130,13 +130,22 @@ def test_correction_replaces_the_machine_translation_until_the_article_changes(
     instance: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert _run(instance, "run", "--once") == 0
-    machine_title = _garden(instance).title
+    machine = _garden(instance)
+    machine_title = machine.title
+    assert machine.updated == machine.published  # a machine translation is dated like its article
     path = _correct(instance)
+    before = datetime.now(UTC).replace(microsecond=0)
     assert _run(instance, "run", "--once") == 0
     assert "fr: 1 human correction(s) applied" in capsys.readouterr().out
     entry = _garden(instance)
     assert entry.title == "Les élèves plantent un jardin à l’école"
+    # A correction is a change of its language's entry: dated when it was applied, with an "Updated" line.
+    assert datetime(*entry.updated_parsed[:6]).replace(tzinfo=UTC) >= before
+    assert entry.published == machine.published
+    en = next(e for e in _entries(instance, "en") if "school-garden" in e.id)
+    assert en.updated == en.published  # the other languages did not change
     content = entry.content[0].value
+    assert "Mis à jour" in content
     assert "Traduction relue par la rédaction" in content and "traduit automatiquement" not in content
     assert "<strong>quarante arbres</strong>" in content
     prov = _json_items(instance, "fr")["school-garden"]["_syndicator"]["translation"]

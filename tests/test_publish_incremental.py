@@ -240,6 +240,7 @@ def test_a_correction_is_an_update_in_every_language(newsroom: Newsroom) -> None
         newsroom.add(n)
     newsroom.publish()
     before = {lang: newsroom.feed(f"{lang}/atom.xml").entries for lang in ("en", "fr")}
+    newsroom.clock.now += timedelta(days=1)  # after its publication: an edit made before it is no update
     newsroom.add(1, body="Corrected.")
     outcome = newsroom.publish()
     assert {o.pages_built for o in outcome.values()} == {1}

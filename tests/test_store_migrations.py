@@ -106,10 +106,11 @@ def rows(engine: Engine, columns_of: dict[str, list[str]] | None = None) -> dict
 
 
 # Added after revision 0002's time: publish_journal (0003), translations.unknown_ratio and .tags (0004),
-# source_state.poll_started and polls (0005); claims (0002) too.
-LATER_COLUMNS = ("claimed_by", "claimed_until", "poll_started")
-LATER_TRANSLATION_COLUMNS = ("unknown_ratio", "tags")
-LATER_TABLES = ("publish_journal", "polls")
+# source_state.poll_started and polls (0005), articles.modified and .upstream_key and translations.revised
+# (0006); claims (0002) too.
+LATER_COLUMNS = ("claimed_by", "claimed_until", "poll_started", "modified", "upstream_key")
+LATER_TRANSLATION_COLUMNS = ("unknown_ratio", "tags", "revised")
+LATER_TABLES = ("publish_journal", "polls", "media")
 
 
 def old_columns() -> dict[str, list[str]]:
@@ -210,12 +211,24 @@ def test_a_store_from_before_revisions_is_upgraded_without_losing_a_row(
             Store(empty_url)
         assert "syndicator migrate" in str(old.value.hint)
     upgrade(engine)
-    after = rows(engine, old_columns())
+    columns = old_columns()
+    after = rows(engine, columns)
     # The article stored twice by racing pollers (5) keeps its row; only its duplicate mark goes.
     twin = next(r for r in before["articles"] if r[0] == 5)
     assert after["articles"][4] == tuple("" if name == "canonical_url" else v
                                          for name, v in zip(old_columns()["articles"], twin, strict=True))  # fmt: skip
-    assert {**after, "articles": after["articles"][:4]} == {**before, "articles": before["articles"][:4]}
+    assert {**after, "articles": after["articles"][:4], "translations": []} == {
+        **before, "articles": before["articles"][:4], "translations": []}  # fmt: skip
+    # 0006: a machine translation is dated like its article (here never changed: its publication); a reviewed
+    # one keeps its date, and when its text last changed is kept as `revised`.
+    published = {r[0]: r[columns["articles"].index("published")] for r in after["articles"]}
+    at = columns["translations"].index("updated")
+    for old, new in zip(before["translations"], after["translations"], strict=True):
+        reviewed = new[columns["translations"].index("reviewed")]
+        expected = old[at] if reviewed or old[at] is None else published[old[0]]
+        assert new == (*old[:at], expected, *old[at + 1 :])
+    revised = rows(engine, {"translations": ["revised"]})["translations"]
+    assert revised == [(r[at],) for r in before["translations"]]
 
     store = Store(empty_url)
     try:

@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from syndicator.markup import Markup, render_fragment, safe_html
 from syndicator.models import Article, Translation
 from syndicator.publish.empty import EXPLAINED
 from syndicator.publish.feeds import Alternate, FeedChannel, FeedEntry
+from syndicator.publish.media import is_media_file
 from syndicator.publish.pages import relative_url
 from syndicator.sanitize import plain_text, safe_url
 
@@ -44,6 +46,23 @@ def entry_path(article: Article, language: str) -> str:
         else hashlib.sha256(article.source.encode()).hexdigest()[:12]
     )
     return f"{language}/{source}/{key}.html"
+
+
+def entry_dates(article: Article, translation: Translation | None) -> tuple[datetime, datetime]:
+    """(updated, changed) of one language version of an article.
+
+    `updated` is what readers show: the last significant change of what the entry says (the article's, or a
+    human correction's), `published` for an article never changed. `changed` is when the entry's content in
+    this language last changed on our side (stored, edited, translated anew): the feed's own date is the
+    newest of them, so a feed moves when a translation arrives even though the entry is dated in March.
+    """
+    updated = article.modified or article.published
+    changed = article.updated
+    if translation is not None:
+        updated = translation.updated or updated
+        # The article's own fields (image, tags, author) show at once; its text once translated.
+        changed = max(changed, translation.revised or translation.updated or changed)
+    return max(updated, article.published), changed
 
 
 def provenance(translation: Translation) -> dict[str, Any]:
@@ -190,17 +209,17 @@ class EntryBuilder:
         title, summary, body = plain_text(title), plain_text(summary), safe_html(body)
         own_url = self.url(entry_path(article, language))
         original_url = safe_url(article.url) or self.url(entry_path(article, article.language))
-        image = safe_url(article.image)
+        # An image Syndicator publishes itself (media/<hash>.<ext>) is one of our files; any other is a URL.
+        image = self.url(article.image) if is_media_file(article.image) else safe_url(article.image)
         alternates = tuple(
             Alternate(lang, self.url(entry_path(article, lang)), native_name(lang))
             for lang in sorted(available)
             if lang != language
         )
+        updated, changed = entry_dates(article, translation)
         updated_text = ""
-        if article.updated > article.first_seen:
-            updated_text = _(
-                language, "Updated %(date)s", date=display_date(article.updated, language, self.tz)
-            )
+        if updated > article.published:
+            updated_text = _(language, "Updated %(date)s", date=display_date(updated, language, self.tz))
         notice = ""
         if translation is not None:
             source_name = locale(article.language).get_display_name(locale(language)) or article.language
@@ -247,9 +266,8 @@ class EntryBuilder:
             summary=summary,
             content_html=content,
             published=article.published,
-            updated=max(article.updated, translation.updated)
-            if translation and translation.updated
-            else article.updated,
+            updated=updated,
+            changed=changed,
             author=article.author,
             categories=tuple(
                 plain_text(tag if translation is None else self._category(tag, i, language, translation))

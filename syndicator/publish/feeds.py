@@ -2,8 +2,9 @@
 
 Output is deterministic: the same channel and entries give byte-identical documents, because
 nothing depends on the clock. The feed-level date (RSS ``lastBuildDate``, Atom feed ``updated``)
-is the newest entry ``updated``; a feed without entries omits ``lastBuildDate`` (optional in
-RSS) and uses ``EMPTY_FEED_UPDATED`` for Atom's required ``updated``. Entries are ordered newest
+is the newest entry ``changed`` (when an entry last changed in this feed: a translation arriving
+moves it, while the entry itself keeps the article's own date); a feed without entries omits
+``lastBuildDate`` (optional in RSS) and uses ``EMPTY_FEED_UPDATED`` for Atom's required ``updated``. Entries are ordered newest
 first by ``published``, ties broken by ``guid``. Machine dates are written in UTC.
 """
 
@@ -90,7 +91,8 @@ class FeedEntry:
     summary: str  # plain text
     content_html: str  # full HTML, already localized; may contain dir="rtl"
     published: datetime  # tz-aware
-    updated: datetime  # tz-aware
+    updated: datetime  # tz-aware: its last significant change, as readers show it
+    changed: datetime | None = None  # tz-aware: when it last changed in this feed (default: `updated`)
     author: str = ""
     categories: tuple[str, ...] = ()
     image: str = ""  # lead image URL -> RSS enclosure / Atom link rel=enclosure / JSON image
@@ -257,7 +259,9 @@ def _generator(channel: FeedChannel, entries: Sequence[FeedEntry], fmt: _Format)
     if channel.stylesheet:
         links.stylesheet(("../../" if channel.page else "") + channel.stylesheet)
     # Also sets RSS lastBuildDate; feedgen would otherwise use the current time.
-    fg.updated(max((e.updated for e in entries), default=channel.empty_updated or EMPTY_FEED_UPDATED))
+    fg.updated(
+        max((e.changed or e.updated for e in entries), default=channel.empty_updated or EMPTY_FEED_UPDATED)
+    )
 
     for entry in entries:
         _add_entry(fg, entry, fmt)
@@ -390,6 +394,7 @@ def _prepare(channel: FeedChannel, entries: Sequence[FeedEntry]) -> tuple[FeedCh
                 entry,
                 published=_utc(entry.published, entry.guid, "published"),
                 updated=_utc(entry.updated, entry.guid, "updated"),
+                changed=_utc(entry.changed, entry.guid, "changed") if entry.changed else None,
                 # Repeated tags add nothing and would repeat <category> elements.
                 categories=tuple(dict.fromkeys(c for c in entry.categories if c)),
             )

@@ -44,14 +44,21 @@ class LanguageListing:
     reason: str = ""  # why there are no headlines, in the language (publish/empty.py)
 
 
+# What index.opml lists: the RSS and Atom feeds. OPML 2.0 has one outline type for subscriptions, "rss", which
+# readers take to mean RSS or Atom XML (the spec's subscription lists, the W3C validator's rules); it has none for
+# JSON Feed, and a JSON Feed typed "rss" fails readers that import it (newsboat). Typing it "link" would list it
+# as a web page, not a feed. So the JSON Feeds are left out: each language's is on the landing page.
+OPML_FORMATS = tuple(f for f in FORMATS if f[2] != JSON_FEED_TYPE)
+
+
 def build_opml(site_title: str, feeds_url: str, site_link: str, listings: Sequence[LanguageListing]) -> bytes:
-    """OPML 2.0 listing every feed of every language, each titled in its own language."""
+    """OPML 2.0 listing every RSS and Atom feed of every language, each titled in its own language."""
     groups = []
     for item in listings:
         name = native_name(item.language)
         feeds = [
             {"text": f"{item.title} ({name}, {label})", "url": f"{feeds_url}{item.language}/{file}"}
-            for label, file, _media_type in FORMATS
+            for label, file, _media_type in OPML_FORMATS
         ]
         groups.append({"name": name, "language": item.language, "subtitle": item.subtitle, "feeds": feeds})
     return render("index.opml", site_title=site_title, site_link=site_link, groups=groups).encode("utf-8")

@@ -29,6 +29,8 @@ logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _DATE_META = ("article:published_time", "og:published_time", "datePublished", "date", "dc.date", "pubdate")
+# Where a page says it was last changed: Open Graph (article:modified_time, og:updated_time), schema.org.
+_MODIFIED_META = ("article:modified_time", "og:updated_time", "dateModified", "dcterms.modified")
 _SKIP_LINK_EXT = re.compile(r"\.(jpe?g|png|gif|webp|svg|pdf|zip|mp[34]|css|js|xml|rss|atom)\Z", re.I)
 
 
@@ -46,6 +48,7 @@ class Extracted:
     author: str = ""
     image: str = ""
     language: str = ""  # <html lang>, when present
+    modified: datetime | None = None  # when the page says the article last changed
 
 
 def decode_html(content: bytes, declared: str | None = None) -> str:
@@ -117,13 +120,15 @@ def parse_date(value: str, tz: ZoneInfo) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
 
-def _meta(tree: Any, names: tuple[str, ...]) -> str:
+def _meta(tree: Any, names: tuple[str, ...], linked: str = "datePublished", any_time: bool = True) -> str:
+    """The first date the page states under `names` (<meta>), else (`any_time`) its first <time datetime>,
+    else the JSON-LD `linked` property."""
     for name in names:
         for el in tree.xpath("//meta[@property=$n or @name=$n or @itemprop=$n]", n=name):
             content = (el.get("content") or "").strip()
             if content:
                 return content
-    for el in tree.xpath("//time[@datetime]"):
+    for el in tree.xpath("//time[@datetime]") if any_time else ():
         return str(el.get("datetime")).strip()
     for script in tree.xpath("//script[@type='application/ld+json']"):
         try:
@@ -131,8 +136,8 @@ def _meta(tree: Any, names: tuple[str, ...]) -> str:
         except ValueError:
             continue
         for item in data if isinstance(data, list) else [data]:
-            if isinstance(item, dict) and isinstance(item.get("datePublished"), str):
-                return str(item["datePublished"])
+            if isinstance(item, dict) and isinstance(item.get(linked), str):
+                return str(item[linked])
     return ""
 
 
@@ -213,6 +218,7 @@ def extract_article(
         author=(author or "").strip()[:300],
         image=image if split_url(image).scheme in ("http", "https") else "",
         language=(tree.get("lang") or "").strip(),
+        modified=parse_date(_meta(tree, _MODIFIED_META, "dateModified", any_time=False), tz),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import feedparser
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
+from feedparser.urls import resolve_relative_uris
 
 from syndicator.config import SourceConfig
 from syndicator.errors import BadItem, SourceError
@@ -20,7 +21,7 @@ from syndicator.models import ArticleInput, Problem
 from syndicator.sanitize import clean_html
 from syndicator.sources import SourceContext, read_item, register
 from syndicator.sources.extract import parse_html
-from syndicator.sources.ids import stable_key
+from syndicator.sources.ids import join_url, stable_key
 from syndicator.sources.language import detect_language
 
 log = logging.getLogger(__name__)
@@ -60,9 +61,15 @@ def refuse_xml_attacks(content: bytes, origin: str) -> None:
 
 
 def parse_feed(content: bytes, origin: str, headers: Mapping[str, str] | None = None) -> Any:
-    """Bytes → feedparser result; SourceError when it is unsafe or not a feed at all."""
+    """Bytes → feedparser result; SourceError when it is unsafe or not a feed at all.
+
+    Nothing is resolved against `origin` (where the feed was fetched): feedparser would make relative ids
+    absolute with it, so an upstream that moves host or port would change every entry's identity. Ids stay
+    as the document writes them (an `xml:base` it declares still applies: that is the upstream's own
+    writing); `entry_article` resolves what readers follow (link, image, body) against the feed URL.
+    """
     refuse_xml_attacks(content, origin)
-    response_headers = {"content-location": origin}
+    response_headers = {}
     if headers and headers.get("content-type"):
         response_headers["content-type"] = headers["content-type"]
     # Always bytes: feedparser treats a str as a URL or file name to open.
@@ -93,8 +100,10 @@ def _plain(value: str) -> str:
     return " ".join(parse_html(value).text_content().split())
 
 
-def _moment(entry: Any) -> datetime | None:
-    for name in ("published_parsed", "updated_parsed", "created_parsed"):
+def _moment(
+    entry: Any, names: tuple[str, ...] = ("published_parsed", "updated_parsed", "created_parsed")
+) -> datetime | None:
+    for name in names:
         value = dict.get(entry, name)  # not entry.get: feedparser maps published→updated with a warning
         if value:
             try:
@@ -104,40 +113,73 @@ def _moment(entry: Any) -> datetime | None:
     return None
 
 
-def _image(entry: Any) -> str:
+def _image(entry: Any, base: str) -> str:
     for item in list(entry.get("media_content") or []) + list(entry.get("media_thumbnail") or []):
         url = item.get("url", "") if isinstance(item, dict) else ""
         if url and item.get("medium", "image") == "image":
-            return str(url)
+            return join_url(base, str(url))
     for link in entry.get("links") or []:
         if link.get("rel") == "enclosure" and str(link.get("type", "")).startswith("image/"):
-            return str(link.get("href", ""))
+            return join_url(base, str(link.get("href", "")))
     return ""
 
 
+def _resolved_html(detail: Any, base: str) -> str:
+    """An HTML (or text) value of an entry with its relative URLs made absolute against the feed URL and the
+    `xml:base` in effect where it was written (feedparser's own resolver, as it did with a base)."""
+    value = str(detail.get("value") or "")
+    if not value or "=" not in value:  # no attribute at all: nothing to resolve
+        return value
+    return str(
+        resolve_relative_uris(
+            value, join_url(base, str(detail.get("base") or "")), "utf-8", detail.get("type") or "text/html"
+        )
+    )
+
+
 def entry_article(
-    entry: Any, cfg: SourceConfig, ctx: SourceContext, origin: str, fallback: datetime
+    entry: Any,
+    cfg: SourceConfig,
+    ctx: SourceContext,
+    origin: str,
+    fallback: datetime,
+    earlier: tuple[str, ...] = (),
 ) -> ArticleInput:
-    """One feedparser entry → ArticleInput; BadItem saying what is missing."""
+    """One feedparser entry (of a document parsed by parse_feed) → ArticleInput; BadItem saying what is
+    missing. `origin` is the feed's URL: links, images and the body are resolved against it, the id is not.
+    `earlier`: URLs the feed was read from before (it moved), for the keys earlier versions made."""
     title = _plain(str(entry.get("title") or ""))
     if not title:
         raise BadItem("entry has no title")
-    link = str(entry.get("link") or "")
+    written_link = str(entry.get("link") or "")
+    link = join_url(origin, written_link) if written_link else ""
     guid = str(entry.get("id") or "")
     contents = entry.get("content") or []
-    summary_raw = str(entry.get("summary") or "")
-    body_raw = str(contents[0].get("value") or "") if contents else summary_raw
+    summary_detail = entry.get("summary_detail") or {"value": entry.get("summary") or ""}
+    summary_raw = _resolved_html(summary_detail, origin)
+    body_raw = _resolved_html(contents[0], origin) if contents else summary_raw
     body_html = clean_html(body_raw).strip()
     summary = _plain(summary_raw) if contents and summary_raw else ""
-    published = _moment(entry)
     language = str(cfg.language)
     if cfg.options.get("detect_language"):
         language = detect_language(f"{title}. {_plain(body_html)}", language, ctx.languages)
     terms = (str(t.get("term") or "").strip() for t in entry.get("tags") or [])
     tags = tuple(t for t in dict.fromkeys(terms) if t)
+    key = stable_key(guid, written_link, title)
+    # The keys earlier versions stored: the id and link resolved against the feed's URL, this one or one it
+    # was read from before it moved. An article stored under one is found by `key` from its next poll on.
+    legacy = (
+        stable_key(join_url(base, guid) if guid else "", join_url(base, written_link), title)
+        for base in (origin, *earlier)
+    )
+    published = _moment(entry)
+    # Only an `updated` besides a publication date is a change; alone, it is the publication date.
+    changed = _moment(entry, ("updated_parsed",)) if dict.get(entry, "published_parsed") else None
     return ArticleInput(
         source=cfg.name,
-        key=stable_key(guid, link, title),
+        key=key,
+        aliases=tuple(k for k in dict.fromkeys(legacy) if k != key),
+        modified=changed,
         language=language,
         title=title[:1000],
         body_html=body_html,
@@ -145,7 +187,7 @@ def entry_article(
         summary=summary[:2000],
         author=_plain(str(entry.get("author") or ""))[:300],
         tags=tags,
-        image=_image(entry),
+        image=_image(entry, origin),
         url=link,
         origin=link or f"{origin} ({guid or title[:60]})",
         date_guessed=published is None,
@@ -177,9 +219,14 @@ class FeedSource:
                 f"feed is not clean XML ({_short(parsed.bozo_exception)}); read it leniently",
             )
         fallback = datetime.now(UTC).replace(microsecond=0)
+        # URLs this source was read from before (page states are kept per URL): where the feed lived before
+        # it moved, against which earlier versions resolved its ids.
+        earlier = tuple(
+            url for url in self.ctx.pages.page_states(self.name) if url not in (self.url, resp.url)
+        )
         for i, entry in enumerate(parsed.entries):
             # One entry never stops the feed: whatever goes wrong is a Problem naming it.
-            read = partial(entry_article, entry, self.cfg, self.ctx, self.url, fallback)
+            read = partial(entry_article, entry, self.cfg, self.ctx, resp.url, fallback, earlier)
             yield read_item(self.cfg, f"{self.url} entry {i + 1}", read)
         # Only after every entry was handed on (and stored): a crash before this refetches the whole feed.
         self.ctx.pages.save_page_state(

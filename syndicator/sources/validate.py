@@ -5,10 +5,12 @@ kind cannot skip it. What it guarantees to the rest of the pipeline:
 
 - the language is a BCP 47 tag Babel knows, in canonical form ("fr_FR" → "fr-FR"; "iw" → "he"), and one
   of the configured languages when it is a variant of one ("fr-FR" → "fr" when "fr" is configured);
-- the date converts to UTC and lies between 1900 and `MAX_DAYS_AHEAD` days from now;
+- the date converts to UTC and lies between 1900 and `MAX_DAYS_AHEAD` days from now (a modification date
+  that does not is left out and reported);
 - title, summary, author and tags are plain text (markup stripped, entities decoded to a fixed point,
   control characters removed), of bounded length; the body is sanitized HTML of bounded length;
-- the article URL and image URL are http(s) or empty; the key is short and has no control characters.
+- the article URL and image URL are http(s) or empty, or the image is the media path of the image file the
+  source read with the article (`ArticleInput.image_file`, checked by its bytes in sources/images.py); the key is short and has no control characters.
 
 An item that breaks a rule it cannot be repaired from (language, date, key, empty title, oversized body)
 becomes a Problem naming the file or URL and what to do; the others are repaired (a bad URL dropped, an
@@ -120,8 +122,12 @@ def _url(value: str, field: str, notes: list[str]) -> str:
     return url
 
 
-def _date(item: ArticleInput, now: datetime) -> datetime:
-    published = item.published
+def _own_media(item: ArticleInput) -> bool:
+    """Whether the image is the file the source read with the article (a media path made from its bytes)."""
+    return item.image_file is not None and item.image == item.image_file.path
+
+
+def _date(published: datetime, now: datetime) -> datetime:
     if published.tzinfo is None or published.utcoffset() is None:
         raise Rejected(f"date {published.isoformat()} has no time zone")
     try:
@@ -142,7 +148,7 @@ def _date(item: ArticleInput, now: datetime) -> datetime:
 
 def validate(item: ArticleInput, configured: Sequence[str], now: datetime) -> tuple[ArticleInput, list[str]]:
     """The item cleaned, and notes on what was repaired; Rejected when it cannot be stored."""
-    notes: list[str] = []
+    notes: list[str] = list(item.notes)  # what the source found wrong but not fatal (an unreadable image)
     if not item.key or len(item.key) > MAX_KEY or _KEY_BAD.search(item.key):
         raise Rejected(
             f"id {item.key[:80]!r} must be 1 to {MAX_KEY} characters without spaces or control characters"
@@ -153,7 +159,14 @@ def validate(item: ArticleInput, configured: Sequence[str], now: datetime) -> tu
             f"language {item.language[:40]!r} is not a language code (BCP 47, e.g. 'fr' or 'pt-BR'); "
             "fix the article's 'language' or leave it out to use the source's"
         )
-    published = _date(item, now)
+    published = _date(item.published, now)
+    modified = item.modified
+    if modified is not None:
+        try:
+            modified = _date(modified, now)
+        except Rejected as exc:  # the article stands without it: dated by its publication, or when edited
+            notes.append(f"modification {exc}; left out")
+            modified = None
     title = _text(item.title, MAX_TITLE, "title", notes)
     if not title:
         raise Rejected("the title is empty once markup is removed; give the article a text title")
@@ -173,8 +186,11 @@ def validate(item: ArticleInput, configured: Sequence[str], now: datetime) -> tu
         tags=tags,
         body_html=body,
         url=_url(item.url, "url", notes),
-        image=_url(item.image, "image", notes),
+        image=item.image if _own_media(item) else _url(item.image, "image", notes),
         published=published,
+        modified=modified,
+        image_file=item.image_file if _own_media(item) else None,
+        notes=(),
     ), notes
 
 

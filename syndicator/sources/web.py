@@ -56,6 +56,7 @@ def page_article(
         url=link,
         origin=link,
         date_guessed=published is None,
+        modified=ex.modified,
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from syndicator.errors import StoreError
 from syndicator.models import Article, ArticleInput
@@ -27,7 +27,8 @@ class ArticlesMixin(StoreBase):
         with concurrent writers on any database: the unique (source, key) and canonical-URL indexes decide
         who stored it first (INSERT … ON CONFLICT DO NOTHING), not a lock or a read before the write.
         """
-        now = naive_utc(self.clock())
+        clock = self.clock()
+        now = naive_utc(clock)
         canonical = bounded_key(clean_text(canonical)) if canonical else ""
         values = {
             "language": item.language,
@@ -42,20 +43,30 @@ class ArticlesMixin(StoreBase):
             "published": naive_utc(item.published),
             "content_hash": content_hash,
         }
-        same_key = and_(articles.c.source == item.source, articles.c.key == item.key)
+        # An article stored by an earlier version under another key is found by the key of its id as written.
+        same_key = and_(
+            articles.c.source == item.source,
+            or_(articles.c.key == item.key, articles.c.upstream_key == item.key),
+        )
+        find = select(articles.c.id, articles.c.content_hash).where(same_key).order_by(articles.c.id)
         with self._tx() as conn:
             for _ in range(2):
-                row = conn.execute(select(articles.c.id, articles.c.content_hash).where(same_key)).first()
+                row = conn.execute(find).first()
+                if row is None and self._adopt_alias(conn, item):
+                    row = conn.execute(find).first()
                 if row is not None:
                     if row.content_hash == content_hash:
                         return int(row.id), "unchanged"
                     conn.execute(
-                        update(articles).where(articles.c.id == row.id).values(updated=now, **values)
+                        update(articles)
+                        .where(articles.c.id == row.id)
+                        .values(updated=now, modified=naive_utc(modified(item, clock, edited=True)), **values)
                     )
                     return int(row.id), "updated"
                 fresh = dict(
-                    source=item.source, key=item.key, first_seen=now, updated=now, canonical_url=canonical
-                )
+                    source=item.source, key=item.key, first_seen=now, updated=now, canonical_url=canonical,
+                    modified=naive_utc(modified(item, clock, edited=False)),
+                )  # fmt: skip
                 inserted = conn.execute(
                     self._insert(articles)
                     .values(**fresh, **values)
@@ -81,12 +92,29 @@ class ArticlesMixin(StoreBase):
             f"could not store {item.source}/{item.key}: it conflicts with a row that is not there"
         )
 
-    def published_of(self, source: str, key: str) -> datetime | None:
-        """The stored publication date of (source, key), or None when it is not stored."""
-        query = select(articles.c.published).where(and_(articles.c.source == source, articles.c.key == key))
+    def _adopt_alias(self, conn: Any, item: ArticleInput) -> bool:
+        """Nothing is stored under `item.key`: let the article stored under one of `item.aliases` (a key an
+        earlier version made), if any, be found by `item.key` from now on. Its own key stays: it names its
+        pages. Whether one was found."""
+        for alias in item.aliases:
+            found = and_(
+                articles.c.source == item.source, articles.c.key == alias, articles.c.upstream_key == ""
+            )
+            if conn.execute(update(articles).where(found).values(upstream_key=item.key)).rowcount:
+                return True
+        return False
+
+    def published_of(self, source: str, key: str, aliases: Iterable[str] = ()) -> datetime | None:
+        """The stored publication date of (source, key) (or of an alias of it), None when it is not stored."""
+        keys = [key, *aliases]
+        query = select(articles.c.key, articles.c.upstream_key, articles.c.published).where(
+            and_(articles.c.source == source, or_(articles.c.key.in_(keys), articles.c.upstream_key == key))
+        )
         with self.engine.connect() as conn:
-            value = conn.execute(query).scalar_one_or_none()
-        return aware_utc(value)
+            found = {}
+            for row in conn.execute(query):
+                found[row.key] = found[row.upstream_key or row.key] = row.published
+        return next((aware_utc(found[k]) for k in keys if k in found), None)
 
     def article(self, article_id: int) -> Article:
         """One stored article."""
@@ -122,6 +150,7 @@ class ArticlesMixin(StoreBase):
             first_seen=row.first_seen.replace(tzinfo=UTC),
             updated=row.updated.replace(tzinfo=UTC),
             content_hash=row.content_hash,
+            modified=aware_utc(row.modified),
         )
 
     def started(self) -> datetime | None:
@@ -140,3 +169,12 @@ class ArticlesMixin(StoreBase):
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return None if row is None else self._article(row)
+
+
+def modified(item: ArticleInput, now: datetime, *, edited: bool) -> datetime:
+    """An article's last significant change, for readers: the source's own time when it gives one, else when
+    the store saw the edit (`edited`), else its publication. Never before `published`, never after `now`
+    (a source's clock ahead of ours), unless `published` itself is ahead (an embargo)."""
+    if item.modified is not None:
+        return max(min(item.modified, now), item.published)
+    return max(now, item.published) if edited else item.published

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -43,11 +44,20 @@ articles = Table(
     Column("origin", Text, nullable=False, default=""),
     Column("published", DateTime, nullable=False),
     Column("first_seen", DateTime, nullable=False),
+    # When the store last saw its content change (wall clock; first_seen for a new one): what incremental
+    # publishing looks for, and the feeds' own dates (a feed changed when an entry in it did).
     Column("updated", DateTime, nullable=False),
+    # Its last significant change, the date readers are shown as the entry's `updated`: the source's own
+    # modification time when it gives one, else when the store saw an edit; `published` while never changed.
+    Column("modified", DateTime, nullable=True),
     Column("content_hash", String(64), nullable=False),
     # The URL two sources agree on (sources/ids.py): the same article reached twice is stored once. The
     # database enforces it (uq_articles_canonical_url below), so concurrent writers cannot both insert it.
     Column("canonical_url", Text, nullable=False, default="", server_default=""),
+    # The key the upstream's id gives as written (sources/feed.py), where it differs from `key`: an article
+    # stored by an earlier version under its id resolved against the feed URL keeps that key (it names its
+    # published pages) and is found by this one, whatever host the feed moves to.
+    Column("upstream_key", String(500), nullable=False, default="", server_default=""),
     UniqueConstraint("source", "key", name="uq_article_source_key"),
 )
 
@@ -67,8 +77,10 @@ translations = Table(
     Column("source_hash", String(64), nullable=False, default=""),
     Column("updated", DateTime, nullable=True),
     # When this row last changed in any way (wall clock): what incremental publishing looks for. `updated` is
-    # the entry's date for readers and may be set back to the source's change.
+    # the entry's date for readers (the article's last significant change, or a human correction's time).
     Column("changed", DateTime, nullable=True),
+    # When its readable text last changed (wall clock): the date of the feed that shows it.
+    Column("revised", DateTime, nullable=True),
     Column("reviewed", Boolean, nullable=False, default=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_retry", DateTime, nullable=True),
@@ -217,12 +229,29 @@ publish_journal = Table(
     Column("started", DateTime, nullable=False),
 )
 
+# Images published by Syndicator itself (a drop folder's lead images), content-addressed: `name` is the path
+# articles refer to and the file is published at (media/<hash prefix>.<ext>, models.media_path). Rows are
+# only added: an image no longer used by any article stays (archived entries may still show it).
+media = Table(
+    "media",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("first_seen", DateTime, nullable=False),
+    # Rows of up to an image each (sources' max_image_bytes): copied a few at a time (store/migrate.py).
+    info={"copy_rows": 8},
+)
+
 # "What changed since" must not scan every article: these make it an index range, and the newest-N query
 # of each feed a walk down the published index that stops after N rows.
 Index("ix_articles_published", articles.c.published, articles.c.id)
 Index("ix_articles_updated", articles.c.updated)
+Index("ix_articles_upstream_key", articles.c.source, articles.c.upstream_key)
 Index("ix_translations_updated", translations.c.updated)
 Index("ix_translations_changed", translations.c.changed)
+Index("ix_translations_revised", translations.c.revised)  # translations per day (status page)
 # The work queue: pending rows of one language, in article order (claims and `pending`).
 Index("ix_translations_queue", translations.c.language, translations.c.status, translations.c.article_id)
 
@@ -239,7 +268,7 @@ Index(
 
 # The code's schema revision: the newest migration in store/migrations/versions (a test keeps them equal).
 # A store at another revision is upgraded by `syndicator migrate` (store/migrate.py).
-REVISION = "0005"
+REVISION = "0007"
 
 # Values that are keys of a unique index stay well below PostgreSQL's btree entry limit (about 2.7 kB):
 # longer ones are stored as their hash, which keeps them unique and findable.

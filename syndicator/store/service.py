@@ -145,11 +145,12 @@ class ServiceMixin(StoreBase):
         return self._per_day(query)
 
     def translations_per_day(self, since: datetime) -> dict[str, dict[str, int]]:
-        """Finished translations per UTC day (of their last change) and language: day -> language -> count."""
-        day = func.date(translations.c.updated).label("day")
+        """Finished translations per UTC day (when their text last changed) and language: day -> language ->
+        count."""
+        day = func.date(translations.c.revised).label("day")
         query = (
             select(day, translations.c.language, func.count())
-            .where(and_(translations.c.status == DONE, translations.c.updated >= naive_utc(since)))
+            .where(and_(translations.c.status == DONE, translations.c.revised >= naive_utc(since)))
             .group_by(day, translations.c.language)
         )
         return self._per_day(query)

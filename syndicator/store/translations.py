@@ -223,19 +223,23 @@ class TranslationsMixin(ArticlesMixin):
                         translations.c.title,
                         translations.c.summary,
                         translations.c.body_html,
-                        translations.c.source_hash,
-                        articles.c.updated,
+                        translations.c.reviewed,
+                        articles.c.modified,
+                        articles.c.published,
                     )
                     .join(articles, articles.c.id == translations.c.article_id)
                     .where(key)
                 ).first()
                 if old is not None and (old.title, old.summary, old.body_html) == tuple(text.values()):
-                    # Same words as before: the entry did not change, so its `updated` must not either.
+                    # Same words as before: the entry did not change, so neither of its dates does.
                     del values["updated"]
-                elif old is not None and old.source_hash != tr.source_hash:
-                    # New text for new source content changed when the source did: date it like the original,
-                    # so entries translated in one batch do not all share one timestamp.
-                    values["updated"] = old.updated
+                else:
+                    values["revised"] = values["changed"]  # the feed showing it changed now
+                    if old is not None and not tr.reviewed and not old.reviewed:
+                        # Machine text says what its article says: dated like the article's last significant
+                        # change (a March article translated today is still from March; a new model's
+                        # rewording is no news to readers). A human correction is dated when it was made.
+                        values["updated"] = old.modified or old.published
             else:
                 # Only finished text moves `updated`: feeds date an entry by its content.
                 del values["updated"]
@@ -264,6 +268,7 @@ class TranslationsMixin(ArticlesMixin):
             error=row.error,
             source_hash=row.source_hash,
             updated=aware_utc(row.updated),
+            revised=aware_utc(row.revised),
             reviewed=bool(row.reviewed),
             attempts=row.attempts,
             next_retry=aware_utc(row.next_retry),
@@ -372,6 +377,7 @@ class TranslationsMixin(ArticlesMixin):
                         error=m["tr_error"],
                         source_hash=m["tr_source_hash"],
                         updated=aware_utc(m["tr_updated"]),
+                        revised=aware_utc(m["tr_revised"]),
                         reviewed=bool(m["tr_reviewed"]),
                         unknown_ratio=m["tr_unknown_ratio"],
                         tags=_tags(m["tr_tags"]),
