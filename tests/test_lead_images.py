@@ -1,0 +1,168 @@
+"""Lead images shipped in the drop folder: each fixture article in tests/data/images/ names an image file
+beside it; its .expected file holds what the one problem about it says (empty: the image is published).
+
+Whatever is wrong with the image, the article is stored without it and the problem names the article's file
+and the image as written. Images are typed by their bytes, read with the folder's file rules (no FIFO, no
+link out of the folder, bounded by the source's max_image_bytes) and never decoded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from syndicator.config import SourceConfig
+from syndicator.models import ArticleInput, Problem
+from syndicator.sources import SourceContext, make_source
+from syndicator.sources.images import BadImage, image_type, is_file_reference
+from tests.conftest import DATA
+
+IMAGES = DATA / "images"
+CASES = sorted(p for p in IMAGES.iterdir() if p.suffix in (".md", ".json"))
+
+
+def _poll(folder: Path, **options: object) -> list[ArticleInput | Problem]:
+    cfg = SourceConfig(
+        name="drop",
+        kind="folder",
+        every=timedelta(minutes=5),
+        language="en",
+        options={"path": folder, "max_image_bytes": 1024, **options},
+    )
+    return list(make_source(cfg, SourceContext(timezone=ZoneInfo("Asia/Shanghai"))).poll())
+
+
+def _drop(tmp_path: Path, article: Path) -> Path:
+    """A drop folder holding one fixture article and every fixture image, plus what git cannot hold: a link
+    to a file outside the folder and a FIFO."""
+    folder = tmp_path / "drop"
+    shutil.copytree(IMAGES / "images", folder / "images")
+    shutil.copy(article, folder / article.name)
+    (tmp_path / "secret.png").write_bytes((IMAGES / "images" / "ferry.png").read_bytes())
+    os.symlink(tmp_path / "secret.png", folder / "images" / "outside.png")
+    os.mkfifo(folder / "images" / "pipe.png")
+    return folder
+
+
+@pytest.mark.parametrize("article", CASES, ids=[p.stem for p in CASES])
+def test_each_image_case_says_what_it_should(tmp_path: Path, article: Path) -> None:
+    folder = _drop(tmp_path, article)
+    items = _poll(folder)
+    (stored,) = [i for i in items if isinstance(i, ArticleInput)]
+    problems = [i for i in items if isinstance(i, Problem)]
+    expected = article.with_suffix(".expected").read_text(encoding="utf-8").splitlines()
+    if not expected:
+        assert problems == []
+        assert stored.image_file is not None
+        assert stored.image == stored.image_file.path
+        assert stored.image.startswith("media/") and stored.image.endswith(".png")
+        return
+    assert stored.image == "" and stored.image_file is None  # stored, without the image
+    (problem,) = problems
+    assert problem.origin == str(folder / article.name)
+    assert "stored without it" in problem.message
+    for line in expected:
+        assert line in problem.message
+
+
+def test_the_published_bytes_are_the_files_bytes(tmp_path: Path) -> None:
+    folder = _drop(tmp_path, IMAGES / "unicode-name.md")
+    (stored,) = _poll(folder)
+    assert isinstance(stored, ArticleInput) and stored.image_file is not None
+    assert stored.image_file.data == (folder / "images" / "ferry at dawn é.png").read_bytes()
+
+
+def test_the_same_image_gets_the_same_name(tmp_path: Path) -> None:
+    folder = _drop(tmp_path, IMAGES / "good-image.md")
+    shutil.copy(IMAGES / "dot-dot-inside.md", folder)
+    shutil.copy(folder / "images" / "ferry.png", folder / "images" / "copy.png")
+    (folder / "copy.md").write_text(
+        "---\ntitle: Copy\ndate: 2026-03-03\nimage: images/copy.png\n---\nx\n", encoding="utf-8"
+    )
+    names = {i.image for i in _poll(folder) if isinstance(i, ArticleInput)}
+    assert len(names) == 1
+
+
+def test_links_inside_the_folder_follow_the_source_policy(tmp_path: Path) -> None:
+    folder = _drop(tmp_path, IMAGES / "good-image.md")
+    os.symlink(folder / "images", folder / "pictures")  # a linked folder that stays inside
+    (folder / "good-image.md").write_text(
+        "---\ntitle: Linked\ndate: 2026-03-03\nimage: pictures/ferry.png\n---\nx\n", encoding="utf-8"
+    )
+    (inside,) = _poll(folder)
+    assert isinstance(inside, ArticleInput) and inside.image_file is not None
+    never = [i for i in _poll(folder, symlinks="never") if isinstance(i, Problem)]
+    assert len(never) == 1 and "symbolic link" in never[0].message
+    os.symlink(tmp_path, folder / "up")  # a linked folder leading out
+    (folder / "good-image.md").write_text(
+        "---\ntitle: Out\ndate: 2026-03-03\nimage: up/secret.png\n---\nx\n", encoding="utf-8"
+    )
+    out = [i for i in _poll(folder) if isinstance(i, Problem)]
+    assert len(out) == 1 and "outside the folder" in out[0].message
+    anywhere = _poll(folder, symlinks="anywhere")
+    assert [type(i) for i in anywhere] == [ArticleInput]
+
+
+def test_absolute_image_urls_keep_working(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text(
+        "---\ntitle: A\ndate: 2026-03-03\nimage: https://cdn.example.org/a.jpg\n---\nx\n", encoding="utf-8"
+    )
+    (stored,) = _poll(tmp_path)
+    assert isinstance(stored, ArticleInput)
+    assert stored.image == "https://cdn.example.org/a.jpg" and stored.image_file is None
+
+
+@pytest.mark.parametrize(
+    ("value", "is_file"),
+    [
+        ("images/ferry.jpg", True),
+        ("ferry.jpg", True),
+        ("../x.png", True),  # a file reference, refused when it is read
+        ("/etc/passwd", True),
+        ("images/ferry%20at%20dawn.jpg", True),  # a file name as written, not decoded
+        ("https://cdn.example.org/a.jpg", False),
+        ("http://cdn.example.org/a.jpg", False),
+        ("//cdn.example.org/a.jpg", False),
+        ("javascript:alert(1)", False),  # dropped by validation as a URL that is not http(s)
+        ("data:image/png;base64,AAAA", False),
+        ("", False),
+    ],
+)
+def test_what_names_a_file(value: str, is_file: bool) -> None:
+    assert is_file_reference(value) is is_file
+
+
+@pytest.mark.parametrize(
+    ("data", "extension"),
+    [
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "jpg"),
+        (b"\xff\xd8\xff\xe1\x00\x10Exif", "jpg"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "png"),
+        (b"GIF87a\x01\x00\x01\x00", "gif"),
+        (b"GIF89a\x01\x00\x01\x00", "gif"),
+        (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "webp"),
+    ],
+)
+def test_image_types_by_their_bytes(data: bytes, extension: str) -> None:
+    assert image_type(data) == extension
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\xef\xbb\xbf  <?xml version='1.0'?><svg onload='x()'/>", "SVG"),
+        (b"<SVG xmlns='http://www.w3.org/2000/svg'/>", "SVG"),
+        (b"<!DOCTYPE html><html><script>x()</script>", "not a JPEG, PNG, GIF or WebP"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt ", "not a JPEG, PNG, GIF or WebP"),
+        (b"\x89PNG", "not a JPEG, PNG, GIF or WebP"),  # a truncated signature
+        (b"", "is empty"),
+    ],
+)
+def test_what_is_not_an_image(data: bytes, message: str) -> None:
+    with pytest.raises(BadImage, match=message):
+        image_type(data)
