@@ -9,18 +9,25 @@ link out of the folder, bounded by the source's max_image_bytes) and never decod
 from __future__ import annotations
 
 import os
+import re
 import shutil
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
+import html5lib
 import pytest
 
+from syndicator.cli import main
 from syndicator.config import SourceConfig
 from syndicator.models import ArticleInput, Problem
+from syndicator.publish.media import MEDIA_CACHE_CONTROL
 from syndicator.sources import SourceContext, make_source
 from syndicator.sources.images import BadImage, image_type, is_file_reference
 from tests.conftest import DATA
+from tests.support.s3 import S3Bucket
 
 IMAGES = DATA / "images"
 CASES = sorted(p for p in IMAGES.iterdir() if p.suffix in (".md", ".json"))
@@ -166,3 +173,104 @@ def test_image_types_by_their_bytes(data: bytes, extension: str) -> None:
 def test_what_is_not_an_image(data: bytes, message: str) -> None:
     with pytest.raises(BadImage, match=message):
         image_type(data)
+
+
+# -- end to end: drop folder → store → published file ------------------------------------------------------------
+
+FEEDS_URL = "https://news.example.org/feeds/"
+FERRY = IMAGES / "images" / "ferry.png"
+DAWN = IMAGES / "images" / "ferry at dawn é.png"
+
+
+def _cli(root: Path, *args: str) -> int:
+    return main(["-q", "--config", str(root / "config" / "syndicator.toml"), *args])
+
+
+def _ship(root: Path, image: Path | None, written: str = "images/lead photo.png") -> None:
+    """Drop an article naming `written`, with `image` copied there (None: the image is not there yet)."""
+    (root / "articles" / "images").mkdir(exist_ok=True)
+    if image is not None:
+        shutil.copy(image, root / "articles" / written)
+    (root / "articles" / "lead.md").write_text(
+        f'---\ntitle: A ferry at dawn\ndate: 2026-03-05T07:00:00+08:00\nimage: "{written}"\n---\nText.\n',
+        encoding="utf-8",
+    )
+
+
+def _img(feeds: Path, page: str) -> str:
+    """The site-relative path the lead <img> of an entry page points at (resolved against the page)."""
+    doc = html5lib.parse((feeds / page).read_bytes(), treebuilder="lxml").getroot()
+    (src,) = [el.get("src") for el in doc.iter("{http://www.w3.org/1999/xhtml}img")]
+    target = urljoin(FEEDS_URL + page, src)
+    assert not src.startswith(("http", "/")) and target.startswith(FEEDS_URL), src
+    return target[len(FEEDS_URL) :]
+
+
+def _tree(feeds: Path) -> dict[str, tuple[int, int]]:
+    return {
+        p.relative_to(feeds).as_posix(): (p.stat().st_mtime_ns, p.stat().st_ino) for p in feeds.rglob("*")
+    }
+
+
+def test_a_shipped_image_is_published_and_linked(make_instance: Callable[..., Path]) -> None:
+    root = make_instance(targets=("fr",), engine="pseudo")
+    _ship(root, FERRY)
+    assert _cli(root, "run", "--once") == 0
+    feeds = root / "feeds"
+    for lang in ("en", "fr"):
+        image = _img(feeds, f"{lang}/newsroom/lead.html")
+        assert image.startswith("media/") and image.endswith(".png")
+        assert (feeds / image).read_bytes() == FERRY.read_bytes()
+        # Feeds link it absolutely: readers resolve nothing against a page.
+        assert f'rel="enclosure" type="image/png" href="{FEEDS_URL}{image}"' in (
+            feeds / lang / "atom.xml"
+        ).read_text(encoding="utf-8")
+    assert not list((feeds / "media").glob("*.gz"))  # images are compressed already
+    assert _cli(root, "verify") == 0  # media files are neither strays nor dead links
+
+    # Nothing changed: nothing is written.
+    before = _tree(feeds)
+    assert _cli(root, "run", "--once") == 0
+    assert _tree(feeds) == before
+
+    # The image is replaced, the article file is not: the article is read again and shows the new image;
+    # the old file stays (archived entries and caches may still ask for it).
+    old = image
+    (root / "articles" / "images" / "lead photo.png").write_bytes(DAWN.read_bytes())
+    assert _cli(root, "run", "--once") == 0
+    new = _img(feeds, "fr/newsroom/lead.html")
+    assert new != old and (feeds / new).read_bytes() == DAWN.read_bytes()
+    assert (feeds / old).exists()
+
+    # A lost image file is republished by verify --repair, from the store.
+    (feeds / new).unlink()
+    assert _cli(root, "verify") == 1
+    assert _cli(root, "verify", "--repair") == 0
+    assert (feeds / new).read_bytes() == DAWN.read_bytes()
+
+
+def test_an_image_added_after_its_article_is_picked_up(make_instance: Callable[..., Path]) -> None:
+    root = make_instance(targets=("fr",), engine="pseudo")
+    _ship(root, None)
+    assert _cli(root, "run", "--once") == 0  # stored without the image; the problem is logged
+    page = (root / "feeds" / "en" / "newsroom" / "lead.html").read_bytes()
+    assert b"<img" not in page
+    shutil.copy(FERRY, root / "articles" / "images" / "lead photo.png")
+    assert _cli(root, "run", "--once") == 0
+    image = _img(root / "feeds", "en/newsroom/lead.html")
+    assert (root / "feeds" / image).read_bytes() == FERRY.read_bytes()
+
+
+def test_the_bucket_gets_the_image_with_its_headers(s3: S3Bucket, make_instance: Callable[..., Path]) -> None:
+    root = make_instance(targets=("fr",), engine="pseudo", extra=s3.publish_toml())
+    _ship(root, FERRY)
+    assert _cli(root, "run", "--once") == 0
+    page = s3.get("fr/newsroom/lead.html")["data"].decode()
+    (src,) = re.findall(r'<img src="([^"]+)"', page)
+    image = urljoin(FEEDS_URL + "fr/newsroom/lead.html", src)[len(FEEDS_URL) :]
+    got = s3.get(image)
+    assert got["data"] == FERRY.read_bytes()
+    assert (got["ContentType"], got["CacheControl"]) == ("image/png", MEDIA_CACHE_CONTROL)
+    puts = s3.count("PUT")
+    assert _cli(root, "run", "--once") == 0
+    assert s3.count("PUT") == puts
