@@ -8,6 +8,7 @@ link out of the folder, bounded by the source's max_image_bytes) and never decod
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -113,6 +114,30 @@ def test_links_inside_the_folder_follow_the_source_policy(tmp_path: Path) -> Non
     assert len(out) == 1 and "outside the folder" in out[0].message
     anywhere = _poll(folder, symlinks="anywhere")
     assert [type(i) for i in anywhere] == [ArticleInput]
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("images/\n.png", "does not exist"),
+        ("images/x.png\x00", "is not a file name"),
+        ("images/a|b.png", "does not exist"),
+        ("images/" + "a" * 500 + ".png", "does not exist"),  # longer than a file name may be
+        ("~/x.png", "does not exist"),  # no home directories: a folder called "~"
+        ("%2e%2e/x.png", "does not exist"),  # a file name as written, not URL-decoded
+        (".", "lies outside the folder"),
+        ("images/../../x.png", "lies outside the folder"),
+    ],
+)
+def test_odd_image_names_are_problems_not_crashes(tmp_path: Path, written: str, message: str) -> None:
+    (tmp_path / "images").mkdir()
+    (tmp_path / "a.json").write_text(
+        json.dumps({"title": "T", "date": "2026-03-03", "image": written, "body": "x"}), encoding="utf-8"
+    )
+    problem, stored = _poll(tmp_path)
+    assert isinstance(stored, ArticleInput) and stored.image == ""
+    assert isinstance(problem, Problem) and message in problem.message
+    assert "\n" not in problem.message  # a name cannot forge a log line
 
 
 def test_absolute_image_urls_keep_working(tmp_path: Path) -> None:

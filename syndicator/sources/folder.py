@@ -24,7 +24,7 @@ from syndicator.errors import BadItem
 from syndicator.models import ArticleInput, MediaFile, Problem, Unchanged
 from syndicator.sanitize import clean_html
 from syndicator.settings_table import MAX_FILE_BYTES, MAX_IMAGE_BYTES
-from syndicator.sources import SourceContext, read_item, register
+from syndicator.sources import FIELD_LIMITS, SourceContext, read_item, register
 from syndicator.sources.extract import decode_html, extract_article
 from syndicator.sources.files import FileLimits, read_file
 from syndicator.sources.images import BadImage, image_file, image_signature, is_file_reference
@@ -165,7 +165,8 @@ def lead_image(
     try:
         media, _ = image_file(written, article, Path(cfg.options["path"]), image_limits(cfg))
     except BadImage as exc:
-        return "", None, (f"image {written!r} {exc}; the article is stored without it",)
+        shown = written if len(written) <= 200 else written[:200] + "…"
+        return "", None, (f"image {shown!r} {exc}; the article is stored without it",)
     return media.path, media, ()
 
 
@@ -260,7 +261,8 @@ def from_fields(
     image, tag = _as_text(meta, "image"), ""
     media: MediaFile | None = None
     notes: tuple[str, ...] = ()
-    if is_file_reference(image):
+    # A longer value is refused with the article, as an overlong URL is (sources.check_bounds).
+    if is_file_reference(image) and len(image) <= FIELD_LIMITS["image"]:
         tag = image_tag(path, image)  # before the image is read: a change meanwhile shows next poll
         image, media, notes = lead_image(image, path, cfg)
     return ArticleInput(
