@@ -299,3 +299,16 @@ def test_the_bucket_gets_the_image_with_its_headers(s3: S3Bucket, make_instance:
     puts = s3.count("PUT")
     assert _cli(root, "run", "--once") == 0
     assert s3.count("PUT") == puts
+
+
+def test_a_bad_image_stays_reported_until_fixed(
+    make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_instance(targets=("fr",), engine="pseudo")
+    _ship(root, IMAGES / "images" / "logo.svg", "images/logo.svg")
+    assert _cli(root, "run", "--once") == 0
+    assert _cli(root, "run", "--once") == 0  # the article file did not change: it is read again all the same
+    capsys.readouterr()
+    assert _cli(root, "status", "--json") == 0
+    assert "image 'images/logo.svg' is an SVG image" in capsys.readouterr().out
+    assert b"<img" not in (root / "feeds" / "en" / "newsroom" / "lead.html").read_bytes()

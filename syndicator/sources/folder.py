@@ -332,6 +332,9 @@ class FolderSource:
             # One file never stops the folder: whatever goes wrong is a Problem naming it.
             item = read_item(self.cfg, str(path), partial(parse_article, path, self.cfg, self.ctx))
             if isinstance(item, ArticleInput):
-                # "file:<stat>:<key>", then "|<image>|<its signature>" when it names an image file.
-                item = replace(item, version_tag=tag + item.key + item.version_tag if tag else "")
+                # "file:<stat>:<key>", then "|<image>|<its signature>" when it names an image file. A file
+                # with a problem (an image that cannot be published) gets none: like a file that cannot be
+                # read, it is read on every poll, so its problem stays reported until it is fixed.
+                whole = tag + item.key + item.version_tag if tag and not item.notes else ""
+                item = replace(item, version_tag=whole)
             yield item
