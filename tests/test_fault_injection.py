@@ -78,7 +78,8 @@ def _scenario(root: Path) -> None:
     shutil.copy(DATA / "images" / "images" / "ferry.png", root / "articles" / "images" / "lead.png")
     story = root / "articles" / f"story-{AFTER - 1:02d}.md"
     story.write_text(
-        story.read_text(encoding="utf-8").replace("\nid:", "\nimage: images/lead.png\nid:", 1), encoding="utf-8"
+        story.read_text(encoding="utf-8").replace("\nid:", "\nimage: images/lead.png\nid:", 1),
+        encoding="utf-8",
     )
     write_article(root / "articles", "story-01", "Story 1", "Story number 1, corrected. It is news.", day=2)
     write_article(root / "articles", "story-06", "Story 6", "Story number 6, updated. It is news.", day=7)
