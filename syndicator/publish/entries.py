@@ -24,7 +24,7 @@ from syndicator.sanitize import plain_text, safe_url
 
 # Bump when the bytes a given input produces change (templates, links, fields): every language is then
 # republished once in full, archives included (see publish/publisher.py).
-FORMAT_VERSION = "4"
+FORMAT_VERSION = "5"
 STYLESHEET_FILE = "feed.xsl"
 
 # (tag, language) -> the tag in that language. By default a tag that is a glossary term takes the glossary's
