@@ -37,6 +37,7 @@ _NORMALIZE = (
     (re.compile(rf"^{_LANG}/archive/\d+/"), "<lang>/archive/<n>/"),
     (re.compile(rf"^{_LANG}/[^/]+/[^/]+\.html(\.gz)?$"), r"<lang>/<source>/<entry>.html\1"),
     (re.compile(rf"^{_LANG}/"), "<lang>/"),
+    (re.compile(r"^media/[0-9a-f]+\."), "media/<hash>."),
 )
 
 

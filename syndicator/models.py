@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,34 @@ def printable(text: str) -> str:
 
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+MEDIA_DIR = "media"  # published images live at feeds/media/<hash>.<ext>; articles refer to them so
+MEDIA_NAME_HEX = 32  # hex digits of the SHA-256 in a media file's name (128 bits: no two images collide)
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """An image a source read with its article (a drop folder's `image: images/ferry.jpg`), published by
+    Syndicator itself under a name made from its bytes: a name never changes meaning, so caches keep it."""
+
+    data: bytes = field(repr=False)
+    extension: str  # "jpg", "png", "gif" or "webp": decided by the bytes, never by the file name
+
+    @property
+    def sha256(self) -> str:
+        """The hex SHA-256 of the bytes: the store's key."""
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def path(self) -> str:
+        """Where it is published, relative to the site (feeds_url): media/<hash prefix>.<ext>."""
+        return media_path(self.sha256, self.extension)
+
+
+def media_path(sha256: str, extension: str) -> str:
+    """The site-relative path of stored media: media/<first MEDIA_NAME_HEX hex digits>.<ext>."""
+    return f"{MEDIA_DIR}/{sha256[:MEDIA_NAME_HEX]}.{extension}"
 
 
 @dataclass(frozen=True)
@@ -48,6 +77,11 @@ class ArticleInput:
     # Keys earlier versions may have stored this article under (a feed id resolved against the feed URL): an
     # article found under one is re-keyed to `key`, so an upgrade keeps every identity.
     aliases: tuple[str, ...] = ()
+    # The lead image's bytes when the source holds them (a drop folder's relative `image:`); `image` is then
+    # its media path (MediaFile.path). None: `image` is a URL or empty.
+    image_file: MediaFile | None = None
+    # What was wrong with it that did not stop it being stored (an unreadable image): reported as Problems.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ SELECTOR_FIELDS: Final = ("links", "title", "date", "author", "image", "body")
 SYMLINK_POLICIES: Final = ("inside", "anywhere", "never")
 # Largest drop-folder file read (bytes): the folder source's default, and the cap on correction files.
 MAX_FILE_BYTES: Final = 10_000_000
+MAX_IMAGE_BYTES: Final = 5_000_000  # a news lead image is well under 1 MB; 5 MB allows a camera's JPEG
 
 # Every kind a Setting may have, with the Python type its value has in the config objects;
 # config/parsers.py has one parser per kind, and a test checks each field's annotation against this.
@@ -656,6 +657,14 @@ SOURCE_OPTIONS: dict[str, tuple[Setting, ...]] = {
             "int",
             MAX_FILE_BYTES,
             "Largest file read from the folder (bytes); a bigger one is reported and not read.",
+            minimum=1024,
+        ),
+        Setting(
+            "max_image_bytes",
+            "int",
+            MAX_IMAGE_BYTES,
+            "Largest lead image an article names by a path beside it (image: images/ferry.jpg), in bytes; "
+            "a bigger one is reported and the article stored without it.",
             minimum=1024,
         ),
         Setting(

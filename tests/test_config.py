@@ -163,6 +163,7 @@ def test_defaults(instance: Path) -> None:
     assert dict(source.options) == {
         "path": root / "articles",
         "max_file_bytes": 10_000_000,
+        "max_image_bytes": 5_000_000,
         "symlinks": "inside",
         "watch": True,
     }

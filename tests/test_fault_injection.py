@@ -33,7 +33,7 @@ from syndicator import faults
 from syndicator.cli import main
 from syndicator.config import load_config
 from syndicator.store import Store
-from tests.conftest import build_instance
+from tests.conftest import DATA, build_instance
 from tests.support.published import history, keys
 from tests.support.service import LIVENESS, REPO, write_article
 
@@ -69,10 +69,18 @@ def baseline(tmp_path_factory: pytest.TempPathFactory, model_files: Callable[[st
 
 
 def _scenario(root: Path) -> None:
-    """What the interrupted cycle has to do: four new articles (archive pages roll over), an edit of an
-    archived and of a current article (retranslation), and a human correction."""
+    """What the interrupted cycle has to do: four new articles (archive pages roll over), one of them with a
+    lead image shipped beside it, an edit of an archived and of a current article (retranslation), and a human
+    correction."""
     for n in range(BEFORE, AFTER):
         _story(root, n)
+    (root / "articles" / "images").mkdir(exist_ok=True)
+    shutil.copy(DATA / "images" / "images" / "ferry.png", root / "articles" / "images" / "lead.png")
+    story = root / "articles" / f"story-{AFTER - 1:02d}.md"
+    story.write_text(
+        story.read_text(encoding="utf-8").replace("\nid:", "\nimage: images/lead.png\nid:", 1),
+        encoding="utf-8",
+    )
     write_article(root / "articles", "story-01", "Story 1", "Story number 1, corrected. It is news.", day=2)
     write_article(root / "articles", "story-06", "Story 6", "Story number 6, updated. It is news.", day=7)
     correction = root / "corrections" / "fr" / "newsroom" / "story-03.md"
@@ -162,6 +170,8 @@ def test_every_write_and_commit_killed_before_after_or_failing(
         (faults.COMMIT, "TranslationsMixin.save_translation"),
         (faults.COMMIT, "TranslationMemoryMixin.translation_memory_store"),
         (faults.COMMIT, "PublishingMixin.commit_publish"),
+        (faults.COMMIT, "MediaMixin.save_media"),
+        (faults.WRITE, "media/<hash>.png"),
     } <= names, sorted(names)
 
     runs = [(mode, k) for k in kinds for mode in faults.MODES]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin
@@ -25,7 +26,7 @@ from syndicator.localize import Catalogs
 from syndicator.models import DONE, FAILED, NO_MODEL, PENDING
 from syndicator.publish import empty
 from syndicator.publish.pages import relative_url
-from tests.conftest import REPO
+from tests.conftest import DATA, REPO
 
 FEEDS_URL = "https://news.example.org/feeds/"
 HTML = "{http://www.w3.org/1999/xhtml}"
@@ -238,16 +239,19 @@ def test_every_link_from_a_page_to_our_site_is_relative(make_instance: Callable[
     and hreflang alternates stay absolute (search engines require it). Pages have no <a> without href and no
     <img> without alt (Nu HTML Checker)."""
     root = make_instance(targets=("fr", "ar"), engine="pseudo", extra="\n[publish]\nmax_entries = 2\n")
-    # An article whose lead image we serve ourselves, and one with no upstream URL (its original is ours).
+    # An article whose lead image we serve ourselves (shipped beside it in the drop folder, published at
+    # media/<hash>.png), and one with no upstream URL (its original is ours).
+    (root / "articles" / "images").mkdir()
+    shutil.copy(DATA / "images" / "images" / "ferry.png", root / "articles" / "images" / "lead.png")
     (root / "articles" / "own-image.json").write_text(
         json.dumps({"title": "Our own image", "date": "2026-03-04T10:00:00Z", "body_html": "<p>Text.</p>",
-                    "image": f"{FEEDS_URL}media/lead.png"}),
+                    "image": "images/lead.png"}),
         encoding="utf-8",
     )  # fmt: skip
     assert _run(root, "run", "--once") == 0
     feeds = root / "feeds"
-    (feeds / "media").mkdir()
-    (feeds / "media" / "lead.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (image,) = [p.relative_to(feeds).as_posix() for p in (feeds / "media").iterdir()]
+    assert (feeds / image).read_bytes() == (root / "articles" / "images" / "lead.png").read_bytes()
     published = {p.relative_to(feeds).as_posix() for p in feeds.rglob("*") if p.is_file()}
     documents = {rel: (feeds / rel).read_bytes() for rel in sorted(published) if rel.endswith(".html")}
     documents |= {
@@ -274,10 +278,10 @@ def test_every_link_from_a_page_to_our_site_is_relative(make_instance: Callable[
         assert all(i.get("alt") is not None for i in doc.iter(f"{HTML}img")), name
     assert checked > 100
     page = documents["fr/newsroom/own-image.html"].decode()
-    assert 'src="../../media/lead.png"' in page  # the lead image we serve
+    assert f'src="../../{image}"' in page  # the lead image we serve
     assert 'href="../../en/newsroom/own-image.html"' in page  # the original, ours too
     # Feeds keep absolute URLs: readers resolve nothing against a page.
-    assert f"{FEEDS_URL}media/lead.png" in (feeds / "fr" / "atom.xml").read_text(encoding="utf-8")
+    assert f"{FEEDS_URL}{image}" in (feeds / "fr" / "atom.xml").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from syndicator.cli import main
 from syndicator.config import Config, load_config
 from syndicator.errors import ConfigError
 from syndicator.objectstore import ObjectStore, ObjectStoreError, S3Options
+from syndicator.publish.media import MEDIA_CACHE_CONTROL
 from syndicator.publish.objects import DIGEST, ObjectWriter, object_writer
 from syndicator.publish.writer import (
     UNCHANGED,
@@ -117,6 +118,9 @@ def test_each_object_carries_its_headers(s3: S3Bucket) -> None:
         "fr/feed.xsl": ("application/xslt+xml; charset=utf-8", "public, max-age=300", None),
         "fr/rss.xml.gz": ("application/rss+xml; charset=utf-8", "public, max-age=300", "gzip"),
         "fr/archive/7/notes.bin": ("application/octet-stream", "public, max-age=300", None),
+        # Content-addressed images (publish/media.py): their own type, no charset, a year.
+        "media/0123456789abcdef0123456789abcdef.webp": ("image/webp", MEDIA_CACHE_CONTROL, None),
+        "media/lead.png": ("application/octet-stream", "public, max-age=300", None),  # not one of ours
     }
     for rel in cases:
         writer.write(rel, gzip.compress(xml) if rel.endswith(".gz") else xml)

@@ -17,12 +17,16 @@ import pytest
 
 from syndicator.cli import main
 from syndicator.config import load_config
+from syndicator.publish.media import MEDIA_CACHE_CONTROL
 from syndicator.publish.writer import LocalFolderWriter
 from syndicator.serve.headers import FEED_POLICY, PAGE_POLICY, STATUS_POLICY
 from tests.conftest import DATA, REPO, write_config
 from tests.support.servers import builtin_server, fetch, nginx_binary, nginx_server, parse_head, raw_exchange
 
 SECRET = "secret-outside-the-feeds-folder"
+# A published image as the publisher names it (media/<hash>.<ext>); the bytes need only start as a PNG does.
+IMAGE = "media/" + "0123456789abcdef" * 2 + ".png"
+IMAGE_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +44,7 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
     feeds = LocalFolderWriter(root / "feeds")
     feeds.write("extra/list.opml", b'<?xml version="1.0"?>\n<opml version="2.0"><body/></opml>\n' * 10)
     feeds.write("extra/style.xsl", b'<?xml version="1.0"?>\n<xsl:stylesheet version="1.0"/>\n' * 10)
+    feeds.write(IMAGE, IMAGE_BYTES)
     (root / "secret.txt").write_text(SECRET, encoding="utf-8")
     os.symlink(root / "secret.txt", root / "feeds" / "en" / "leak.xml")
     os.symlink(root, root / "feeds" / "up")
@@ -103,6 +108,18 @@ def test_archive_pages_may_be_cached_longer(server: str, instance: Path, rel: st
     assert gzip.decompress(r.body) == _file(instance, rel)
     assert fetch(server, "/feeds/fr/rss.xml").headers["cache-control"] == "public, max-age=300"
     assert r.headers.get("x-content-type-options") == "nosniff"
+
+
+def test_published_images_are_typed_and_cached_for_a_year(server: str, instance: Path) -> None:
+    r = fetch(server, f"/feeds/{IMAGE}", headers={"Accept-Encoding": "gzip"})
+    assert r.status == 200
+    assert r.headers["content-type"] == "image/png"  # no charset: not text
+    assert (
+        r.headers["cache-control"] == MEDIA_CACHE_CONTROL
+    )  # content-addressed: its name never changes meaning
+    assert r.headers.get("x-content-type-options") == "nosniff"
+    assert r.headers.get("content-encoding") is None  # images are compressed already
+    assert r.body == IMAGE_BYTES
 
 
 def test_if_none_match_gives_304(server: str) -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from syndicator.models import DONE, FAILED, PENDING, ArticleInput, Translation
+from syndicator.models import DONE, FAILED, PENDING, ArticleInput, MediaFile, Translation
 from syndicator.store import Store
 from syndicator.store.schema import KEY_BYTES, articles, translations
 
@@ -280,3 +280,19 @@ def test_article_languages_are_read_without_the_articles_in_chunks(store: Store)
     ids = [add(store, f"k{n}") for n in range(1203)]
     languages = store.article_languages([*ids, *ids[:3], 999_999])  # repeats and an unknown id
     assert languages == dict.fromkeys(ids, "en")
+
+
+# -- media --------------------------------------------------------------------------------------------------------
+
+
+def test_images_are_kept_once_by_their_bytes(store: Store) -> None:
+    """Every byte value survives the database (bytea, BLOB); the same bytes stored twice are one row."""
+    image = MediaFile(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 3, "png")
+    assert store.save_media(image) == image.path
+    assert store.save_media(MediaFile(image.data, "png")) == image.path
+    other = MediaFile(b"GIF89a" + b"\x00\xff" * 10, "gif")
+    store.save_media(other)
+    assert store.media_names() == sorted([image.path, other.path])
+    found = store.media_files([image.path, other.path, "media/" + "0" * 32 + ".png"])
+    assert found == {image.path: image, other.path: other}
+    assert found[image.path].data == image.data

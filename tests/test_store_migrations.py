@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from syndicator.cli import main
 from syndicator.errors import StoreError
-from syndicator.models import ArticleInput
+from syndicator.models import ArticleInput, MediaFile
 from syndicator.store import Store, connect
 from syndicator.store.base import write_transaction
 from syndicator.store.migrate import known_revisions, upgrade
@@ -110,7 +110,7 @@ def rows(engine: Engine, columns_of: dict[str, list[str]] | None = None) -> dict
 # (0006); claims (0002) too.
 LATER_COLUMNS = ("claimed_by", "claimed_until", "poll_started", "modified", "upstream_key")
 LATER_TRANSLATION_COLUMNS = ("unknown_ratio", "tags", "revised")
-LATER_TABLES = ("publish_journal", "polls")
+LATER_TABLES = ("publish_journal", "polls", "media")
 
 
 def old_columns() -> dict[str, list[str]]:
@@ -360,12 +360,19 @@ def test_migrate_to_copies_an_instance_into_postgresql_and_back(
     assert main(["-q", "--config", config, "migrate", "--to", target]) == 1
     assert "already holds" in capsys.readouterr().err
 
-    # And back into SQLite (a backup of a PostgreSQL store).
+    # And back into SQLite (a backup of a PostgreSQL store), with more images than one copy batch holds.
+    store = Store(target)
+    try:
+        for n in range(20):
+            store.save_media(MediaFile(b"\x89PNG\r\n\x1a\n" + bytes([n]) * 5000, "png"))
+    finally:
+        store.close()
     back = f"sqlite:///{tmp_path / 'back.db'}"
     assert main(["-q", "--config", config, "--set", f"store.url={target}", "migrate", "--to", back]) == 0
     source, copy = connect(target), connect(back)
     try:
         assert rows(copy) == rows(source)
+        assert len(rows(copy)["media"]) == 20
     finally:
         source.dispose()
         copy.dispose()

@@ -15,6 +15,7 @@ from syndicator.pipeline.context import Context
 from syndicator.publish.audit import start_up_repairs
 from syndicator.publish.empty import why_empty
 from syndicator.publish.entries import STYLESHEET_FILE, EntryBuilder, entry_path
+from syndicator.publish.media import compressible
 from syndicator.publish.precompress import delete_with_copies, write_gzip_copy
 from syndicator.publish.publisher import Repairs, publish_language
 from syndicator.publish.site import HEADLINES, Headline, LanguageListing, root_files
@@ -166,7 +167,7 @@ def _write(ctx: Context, relpath: str, data: bytes, report: CycleReport) -> bool
     written = ctx.writer.write(relpath, data)
     if written:
         report.written.append(relpath)
-    if ctx.config.serve.gzip_files:
+    if ctx.config.serve.gzip_files and compressible(relpath):
         # Checked when unchanged too: a crash between a file and its copy is mended here.
         write_gzip_copy(ctx.writer, relpath, data, changed=written)
     return written

@@ -18,6 +18,7 @@ from syndicator.markup import Markup, render_fragment, safe_html
 from syndicator.models import Article, Translation
 from syndicator.publish.empty import EXPLAINED
 from syndicator.publish.feeds import Alternate, FeedChannel, FeedEntry
+from syndicator.publish.media import is_media_file
 from syndicator.publish.pages import relative_url
 from syndicator.sanitize import plain_text, safe_url
 
@@ -208,7 +209,8 @@ class EntryBuilder:
         title, summary, body = plain_text(title), plain_text(summary), safe_html(body)
         own_url = self.url(entry_path(article, language))
         original_url = safe_url(article.url) or self.url(entry_path(article, article.language))
-        image = safe_url(article.image)
+        # An image Syndicator publishes itself (media/<hash>.<ext>) is one of our files; any other is a URL.
+        image = self.url(article.image) if is_media_file(article.image) else safe_url(article.image)
         alternates = tuple(
             Alternate(lang, self.url(entry_path(article, lang)), native_name(lang))
             for lang in sorted(available)

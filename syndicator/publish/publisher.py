@@ -36,6 +36,7 @@ from syndicator.models import Article, Translation
 from syndicator.publish.empty import why_empty
 from syndicator.publish.entries import EntryBuilder, Localized, entry_dates, entry_path
 from syndicator.publish.feeds import FeedChannel, FeedEntry, build_all
+from syndicator.publish.media import is_media_file
 from syndicator.publish.pages import entry_page
 from syndicator.publish.writer import FeedWriter
 from syndicator.store import Store
@@ -365,6 +366,7 @@ class LanguagePublisher:
                 if self.delete(relpath):
                     self.outcome.deleted.append(relpath)
         versions = self._public(versions)
+        self._media(versions)  # before the pages that show them
         for (article, _), item in zip(versions, self._localized(versions), strict=True):
             relpath = entry_path(article, self.language)
             page = entry_page(
@@ -378,6 +380,21 @@ class LanguagePublisher:
             )
             self._write(relpath, page)
             self.outcome.pages_built += 1
+
+    def _media(self, versions: VersionList) -> None:
+        """Publish the images these entries show that Syndicator holds (media/<hash>.<ext>). Written with
+        the entry pages, so a repaired or rebuilt page brings its image back; content-addressed, so an
+        unchanged one is skipped by the writer. Images are never removed: archived entries and other
+        languages' pages may still show one after its article changed image (see docs/feeds.md)."""
+        names = {a.image for a, _ in versions if is_media_file(a.image)} - self._built
+        if not names:
+            return
+        found = self.store.media_files(names)
+        for name in sorted(names):
+            if name in found:
+                self._write(name, found[name].data)
+            else:  # the store lost it (a copy made without the media table): the page links a missing file
+                log.warning("%s: the store holds no image %s; its entries show none", self.language, name)
 
     def _archive(self, page: int, last: int, versions: VersionList) -> None:
         channel = replace(

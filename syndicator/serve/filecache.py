@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 
-from syndicator.publish.media import BINARY_TYPE, GZIP_SUFFIX, media_type
+from syndicator.publish.media import BINARY_TYPE, GZIP_SUFFIX, compressible, media_type
 from syndicator.publish.writer import UNCHANGED, FeedSource, Stored, normalize_relpath
 from syndicator.serve.headers import policy_for
 
@@ -153,7 +153,7 @@ def build_entry(
     if policy:  # pages and the feeds browsers style (X-Content-Type-Options is on every response: server.py)
         common.append(("content-security-policy", policy))
     bodies = {"identity": data}
-    if compress and len(data) >= MIN_COMPRESS and ctype != BINARY_TYPE:
+    if compress and len(data) >= MIN_COMPRESS and ctype != BINARY_TYPE and compressible(relpath):
         # mtime=0 keeps the gzip bytes a function of the content alone.
         gz = gzip.compress(data, compresslevel=9, mtime=0)
         if len(gz) < len(data):

@@ -15,7 +15,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from syndicator.config import Config
-from syndicator.publish.media import ARCHIVE_DOCUMENT, MEDIA_TYPES, NAMED_TYPES
+from syndicator.publish.media import (
+    ARCHIVE_DOCUMENT,
+    IMAGE_TYPES,
+    MEDIA_CACHE_CONTROL,
+    MEDIA_FILE,
+    MEDIA_TYPES,
+    NAMED_TYPES,
+)
 from syndicator.publish.writer import split_target, target_kind
 from syndicator.serve.headers import CSP, FEED_POLICY, NOSNIFF, PAGE_POLICY
 
@@ -67,6 +74,20 @@ def _archive_regex(prefix: str) -> str:
     """An nginx location regex matching RFC 5005 archive documents under prefix (publish/media.py's rule)."""
     rule = ARCHIVE_DOCUMENT.pattern.lstrip("^").removesuffix("$")
     return f"^{prefix}{rule}$"
+
+
+def _media_location(prefix: str) -> str:
+    """The location of published images (publish/media.py's MEDIA_FILE rule): their own types, a year's cache.
+    Quoted: nginx requires it of a regex holding braces."""
+    rule = MEDIA_FILE.pattern.lstrip("^").removesuffix("\\Z")
+    types = " ".join(f"{media} {ext[1:]};" for ext, media in IMAGE_TYPES.items())
+    return f"""\
+        # Images Syndicator publishes, named by their content: a name never changes meaning.
+        location ~ "^{prefix}{rule}$" {{
+            types {{ {types} }}
+            default_type application/octet-stream;
+{_headers(MEDIA_CACHE_CONTROL, "", " " * 12)}
+        }}"""
 
 
 def _application(prefix: str, upstream: str) -> str:
@@ -162,6 +183,7 @@ server {{
         gzip_types {" ".join(_TEXT_TYPES)};
         # Hidden names are the publisher's temp files.
         location ~ /[.] {{ return 404; }}
+{_media_location(prefix)}
         # RFC 5005 archive pages: serve.archive_max_age (before the feed names: the first regex wins).
         location ~ {_archive_regex(prefix)} {{
             types {{ }} default_type application/xml;

@@ -31,6 +31,9 @@ class FileLimits:
 
     max_bytes: int = MAX_FILE_BYTES
     symlinks: str = "inside"  # one of SYMLINK_POLICIES
+    setting: str = (
+        "max_file_bytes"  # the source option that sets max_bytes, for the hint when a file is too big
+    )
 
     def __post_init__(self) -> None:
         if self.symlinks not in SYMLINK_POLICIES:
@@ -62,8 +65,36 @@ def _too_big(size: int | None, limits: FileLimits) -> RefusedFile:
     what = f"is {size:,} bytes" if size is not None else "grew while it was read"
     return RefusedFile(
         f"{what}, more than the limit of {limits.max_bytes:,}; not read",
-        hint="raise the source's max_file_bytes if such files are expected",
+        hint=f"raise the source's {limits.setting} if such files are expected",
     )
+
+
+def resolve_inside(root: Path, base: Path, written: str, limits: FileLimits) -> Path:
+    """The file `written` (a relative path, as an article names its image) names from the folder `base`
+    inside `root`; RefusedFile when it is absolute, leaves `root` (by '..' or through a symbolic link the
+    policy does not follow) or cannot be a file name. The file itself is then read with `read_file`."""
+    if not written or "\x00" in written:
+        raise RefusedFile("is not a file name")
+    if os.path.isabs(written):
+        raise RefusedFile(
+            "is an absolute path; give it relative to the article's file (e.g. images/ferry.jpg)"
+        )
+    top = os.path.abspath(root)
+    path = os.path.normpath(os.path.join(os.path.abspath(base), written))
+    if not Path(path).is_relative_to(top) or path == top:
+        raise RefusedFile("lies outside the folder; not read", hint="keep images inside the drop folder")
+    real = os.path.realpath(path)
+    if real != os.path.join(os.path.realpath(top), os.path.relpath(path, top)):  # a link on the way
+        if limits.symlinks == "never":
+            raise RefusedFile(
+                "goes through a symbolic link; not read", hint='set symlinks = "inside" on the source'
+            )
+        if limits.symlinks == "inside" and not Path(real).is_relative_to(os.path.realpath(top)):
+            raise RefusedFile(
+                f"is reached through a symbolic link to {real}, outside the folder; not read",
+                hint='move the file into the folder, or set symlinks = "anywhere" on the source',
+            )
+    return Path(path)
 
 
 def read_file(path: Path, root: Path, limits: FileLimits) -> FileData:

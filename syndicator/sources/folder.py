@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -20,12 +21,13 @@ from markdown_it import MarkdownIt
 from syndicator import __version__
 from syndicator.config import SourceConfig
 from syndicator.errors import BadItem
-from syndicator.models import ArticleInput, Problem, Unchanged
+from syndicator.models import ArticleInput, MediaFile, Problem, Unchanged
 from syndicator.sanitize import clean_html
-from syndicator.settings_table import MAX_FILE_BYTES
-from syndicator.sources import SourceContext, read_item, register
+from syndicator.settings_table import MAX_FILE_BYTES, MAX_IMAGE_BYTES
+from syndicator.sources import FIELD_LIMITS, SourceContext, read_item, register
 from syndicator.sources.extract import decode_html, extract_article
 from syndicator.sources.files import FileLimits, read_file
+from syndicator.sources.images import BadImage, image_file, image_signature, is_file_reference
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,8 @@ def is_article_file(folder: Path, path: Path) -> bool:
 
 
 def version_tag(size: int, mtime_ns: int, inode: int, reading: str) -> str:
-    """A drop-folder file's version tag, to which the key it gave is appended ("file:…:key")."""
+    """A drop-folder file's version tag, to which the key it gave is appended ("file:…:key"), and the state
+    of the image it names, if any ("file:…:key|images/ferry.jpg|<signature>": see image_tag)."""
     return f"file:{size:x}-{mtime_ns:x}-{inode:x}-{reading}:"
 
 
@@ -129,6 +132,49 @@ def file_limits(cfg: SourceConfig) -> FileLimits:
         max_bytes=int(cfg.options.get("max_file_bytes", MAX_FILE_BYTES)),
         symlinks=str(cfg.options.get("symlinks", "inside")),
     )
+
+
+def image_limits(cfg: SourceConfig) -> FileLimits:
+    """The folder source's limits for the images its articles name (max_image_bytes, symlinks)."""
+    return FileLimits(
+        max_bytes=int(cfg.options.get("max_image_bytes", MAX_IMAGE_BYTES)),
+        symlinks=str(cfg.options.get("symlinks", "inside")),
+        setting="max_image_bytes",
+    )
+
+
+def _image_place(article: Path, written: str) -> Path:
+    """Where an image written relative to an article's file would be (for its signature; reading it checks
+    far more)."""
+    return Path(os.path.normpath(os.path.join(article.parent, written.replace("\0", ""))))
+
+
+def image_tag(article: Path, written: str) -> str:
+    """The part of an article file's version tag that stands for its image file: "|<as written>|<signature>".
+    A changed, added or removed image changes it, so its article is read again."""
+    return f"|{written}|{image_signature(_image_place(article, written))}"
+
+
+def changed_image(article: Path, remembered: str) -> bool:
+    """Whether the image an unchanged article file names is no longer the one its remembered tag saw."""
+    _key, bar, image = remembered.partition("|")
+    if not bar:
+        return False
+    written, _, signature = image.rpartition("|")
+    return image_signature(_image_place(article, written)) != signature
+
+
+def lead_image(
+    written: str, article: Path, cfg: SourceConfig
+) -> tuple[str, MediaFile | None, tuple[str, ...]]:
+    """An article's `image` naming a file beside it → (its media path, the image, notes). A file that cannot
+    be published is a note naming it; the article is stored without an image."""
+    try:
+        media, _ = image_file(written, article, Path(cfg.options["path"]), image_limits(cfg))
+    except BadImage as exc:
+        shown = written if len(written) <= 200 else written[:200] + "…"
+        return "", None, (f"image {shown!r} {exc}; the article is stored without it",)
+    return media.path, media, ()
 
 
 def parse_article(path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleInput:
@@ -219,6 +265,13 @@ def from_fields(
     if not isinstance(tags, list) or not all(isinstance(t, str | int) for t in tags):
         raise BadArticle("'tags' must be a list of words")
     language = _as_text(meta, "language") or str(cfg.language)
+    image, tag = _as_text(meta, "image"), ""
+    media: MediaFile | None = None
+    notes: tuple[str, ...] = ()
+    # A longer value is refused with the article, as an overlong URL is (sources.check_bounds).
+    if is_file_reference(image) and len(image) <= FIELD_LIMITS["image"]:
+        tag = image_tag(path, image)  # before the image is read: a change meanwhile shows next poll
+        image, media, notes = lead_image(image, path, cfg)
     return ArticleInput(
         source=cfg.name,
         key=key,
@@ -229,10 +282,14 @@ def from_fields(
         summary=_as_text(meta, "summary"),
         author=_as_text(meta, "author"),
         tags=tuple(str(t).strip() for t in tags if str(t).strip()),
-        image=_as_text(meta, "image"),
+        image=image,
         url=_as_text(meta, "url"),
         origin=str(path),
         modified=modified,
+        image_file=media,
+        notes=notes,
+        # Completed by the folder's poll (FolderSource.poll): the file's own tag and key come first.
+        version_tag=tag,
     )
 
 
@@ -276,11 +333,15 @@ class FolderSource:
                 st = None  # a dangling link, a file gone meanwhile: read_item names what is wrong
             tag = version_tag(st.st_size, st.st_mtime_ns, st.st_ino, reading) if st is not None else ""
             known = remembered.get(str(path), "")
-            if tag and known.startswith(tag):
-                yield Unchanged(self.name, known[len(tag) :], str(path), known)
+            if tag and known.startswith(tag) and not changed_image(path, known[len(tag) :]):
+                yield Unchanged(self.name, known[len(tag) :].partition("|")[0], str(path), known)
                 continue
             # One file never stops the folder: whatever goes wrong is a Problem naming it.
             item = read_item(self.cfg, str(path), partial(parse_article, path, self.cfg, self.ctx))
-            yield (
-                replace(item, version_tag=tag + item.key) if tag and isinstance(item, ArticleInput) else item
-            )
+            if isinstance(item, ArticleInput):
+                # "file:<stat>:<key>", then "|<image>|<its signature>" when it names an image file. A file
+                # with a problem (an image that cannot be published) gets none: like a file that cannot be
+                # read, it is read on every poll, so its problem stays reported until it is fixed.
+                whole = tag + item.key + item.version_tag if tag and not item.notes else ""
+                item = replace(item, version_tag=whole)
+            yield item

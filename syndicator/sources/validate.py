@@ -9,7 +9,8 @@ kind cannot skip it. What it guarantees to the rest of the pipeline:
   that does not is left out and reported);
 - title, summary, author and tags are plain text (markup stripped, entities decoded to a fixed point,
   control characters removed), of bounded length; the body is sanitized HTML of bounded length;
-- the article URL and image URL are http(s) or empty; the key is short and has no control characters.
+- the article URL and image URL are http(s) or empty, or the image is the media path of the image file the
+  source read with the article (`ArticleInput.image_file`, checked by its bytes in sources/images.py); the key is short and has no control characters.
 
 An item that breaks a rule it cannot be repaired from (language, date, key, empty title, oversized body)
 becomes a Problem naming the file or URL and what to do; the others are repaired (a bad URL dropped, an
@@ -121,6 +122,11 @@ def _url(value: str, field: str, notes: list[str]) -> str:
     return url
 
 
+def _own_media(item: ArticleInput) -> bool:
+    """Whether the image is the file the source read with the article (a media path made from its bytes)."""
+    return item.image_file is not None and item.image == item.image_file.path
+
+
 def _date(published: datetime, now: datetime) -> datetime:
     if published.tzinfo is None or published.utcoffset() is None:
         raise Rejected(f"date {published.isoformat()} has no time zone")
@@ -142,7 +148,7 @@ def _date(published: datetime, now: datetime) -> datetime:
 
 def validate(item: ArticleInput, configured: Sequence[str], now: datetime) -> tuple[ArticleInput, list[str]]:
     """The item cleaned, and notes on what was repaired; Rejected when it cannot be stored."""
-    notes: list[str] = []
+    notes: list[str] = list(item.notes)  # what the source found wrong but not fatal (an unreadable image)
     if not item.key or len(item.key) > MAX_KEY or _KEY_BAD.search(item.key):
         raise Rejected(
             f"id {item.key[:80]!r} must be 1 to {MAX_KEY} characters without spaces or control characters"
@@ -180,9 +186,11 @@ def validate(item: ArticleInput, configured: Sequence[str], now: datetime) -> tu
         tags=tags,
         body_html=body,
         url=_url(item.url, "url", notes),
-        image=_url(item.image, "image", notes),
+        image=item.image if _own_media(item) else _url(item.image, "image", notes),
         published=published,
         modified=modified,
+        image_file=item.image_file if _own_media(item) else None,
+        notes=(),
     ), notes
 
 

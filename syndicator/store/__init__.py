@@ -23,6 +23,7 @@ from syndicator.store.base import write_transaction
 from syndicator.store.claims import ClaimsMixin
 from syndicator.store.corrections import CorrectionsMixin
 from syndicator.store.locks import HeldLock, LocksMixin
+from syndicator.store.media import MediaMixin
 from syndicator.store.migrate import check
 from syndicator.store.publishing import PublishingMixin
 from syndicator.store.pulls import PullsMixin
@@ -90,6 +91,7 @@ class Store(
     PullsMixin,
     ServiceMixin,
     LocksMixin,
+    MediaMixin,
 ):
     """Durable state of one instance; every method is one transaction."""
 

@@ -239,7 +239,8 @@ def _copy_table(
     src: Connection, dst: Connection, table: Any, progress: Callable[[str, int], None] | None
 ) -> int:
     copied = 0
-    result = src.execution_options(yield_per=COPY_ROWS).execute(select(table).order_by(*table.primary_key))
+    rows_per = int(table.info.get("copy_rows", COPY_ROWS))  # fewer for tables of large values (media)
+    result = src.execution_options(yield_per=rows_per).execute(select(table).order_by(*table.primary_key))
     for chunk in result.partitions():
         rows = [
             {k: clean_text(v) if isinstance(v, str) else v for k, v in row._mapping.items()} for row in chunk

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -228,6 +229,21 @@ publish_journal = Table(
     Column("started", DateTime, nullable=False),
 )
 
+# Images published by Syndicator itself (a drop folder's lead images), content-addressed: `name` is the path
+# articles refer to and the file is published at (media/<hash prefix>.<ext>, models.media_path). Rows are
+# only added: an image no longer used by any article stays (archived entries may still show it).
+media = Table(
+    "media",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("first_seen", DateTime, nullable=False),
+    # Rows of up to an image each (sources' max_image_bytes): copied a few at a time (store/migrate.py).
+    info={"copy_rows": 8},
+)
+
 # "What changed since" must not scan every article: these make it an index range, and the newest-N query
 # of each feed a walk down the published index that stops after N rows.
 Index("ix_articles_published", articles.c.published, articles.c.id)
@@ -252,7 +268,7 @@ Index(
 
 # The code's schema revision: the newest migration in store/migrations/versions (a test keeps them equal).
 # A store at another revision is upgraded by `syndicator migrate` (store/migrate.py).
-REVISION = "0006"
+REVISION = "0007"
 
 # Values that are keys of a unique index stay well below PostgreSQL's btree entry limit (about 2.7 kB):
 # longer ones are stored as their hash, which keeps them unique and findable.
