@@ -1,5 +1,6 @@
 """`syndicator` whose engines (pseudo, and the real Argos and Apertium pairs) take SLOW_PSEUDO_DELAY seconds per
-batch: long work to interrupt (a service, or a `syndicator worker` killed in the middle of a task)."""
+batch: long work to interrupt (a service, or a `syndicator worker` killed in the middle of a task). Argos
+documents reach the model through ArgosQueue.submit (batches queued into CTranslate2), so that is slowed too."""
 
 from __future__ import annotations
 
@@ -29,6 +30,17 @@ def _slowed(cls: Any) -> None:
 
 for _cls in (pseudo.PseudoPair, argos.ArgosPair, apertium.ApertiumPair):
     _slowed(_cls)
+
+_submit = argos.ArgosQueue.submit
+
+
+def _slow_submit(self: Any, batch: Sequence[object]) -> Any:
+    print(SLOW_BATCH_STARTED, file=sys.stderr, flush=True)
+    time.sleep(DELAY)
+    return _submit(self, batch)
+
+
+argos.ArgosQueue.submit = _slow_submit  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
