@@ -173,7 +173,8 @@ def _crash_run(
             if life == 1:
                 threading.Thread(target=newsroom, daemon=True).start()
             record = root / f"points-{life}.tsv"
-            with ServiceProcess(root, slow=slow, env={faults.ENV: f"record {record}"}) as service:
+            env = {faults.ENV: f"record {record}", "SLOW_ARGOS_QUEUE_DELAY": str(slow)}
+            with ServiceProcess(root, slow=slow, env=env) as service:
                 reached = _reached(record, aim, time.monotonic() + LIVENESS)
                 # Short: a translate stage lasts a few slowed batches, a publish a fraction of a second.
                 time.sleep(rng.uniform(0.0, 0.05 if aim == PUBLISH else 0.08))

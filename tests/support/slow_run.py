@@ -1,6 +1,6 @@
 """`syndicator` whose engines (pseudo, and the real Argos and Apertium pairs) take SLOW_PSEUDO_DELAY seconds per
 batch: long work to interrupt (a service, or a `syndicator worker` killed in the middle of a task). Argos
-documents reach the model through ArgosQueue.submit (batches queued into CTranslate2), so that is slowed too."""
+documents reach the model through ArgosQueue.submit, slowed by SLOW_ARGOS_QUEUE_DELAY when it is set."""
 
 from __future__ import annotations
 
@@ -31,16 +31,19 @@ def _slowed(cls: Any) -> None:
 for _cls in (pseudo.PseudoPair, argos.ArgosPair, apertium.ApertiumPair):
     _slowed(_cls)
 
+# Opt-in (the crash test's aimed kills): Celery worker tests time their kills against the unslowed queue.
+QUEUE_DELAY = float(os.environ.get("SLOW_ARGOS_QUEUE_DELAY", "0"))
 _submit = argos.ArgosQueue.submit
 
 
 def _slow_submit(self: Any, batch: Sequence[object]) -> Any:
     print(SLOW_BATCH_STARTED, file=sys.stderr, flush=True)
-    time.sleep(DELAY)
+    time.sleep(QUEUE_DELAY)
     return _submit(self, batch)
 
 
-argos.ArgosQueue.submit = _slow_submit  # type: ignore[method-assign]
+if QUEUE_DELAY:
+    argos.ArgosQueue.submit = _slow_submit  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
