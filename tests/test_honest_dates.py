@@ -28,7 +28,7 @@ from syndicator.cli import main
 from syndicator.models import ArticleInput
 from syndicator.store.articles import modified
 from tests.conftest import DATA, build_instance, write_config
-from tests.support.feedserver import serve_folder
+from tests.support.feedserver import rsstail, serve_folder
 
 EXPECTED = tomllib.loads((DATA / "dates" / "expected.toml").read_text(encoding="utf-8"))
 TITLES = {
@@ -126,16 +126,10 @@ def _newsboat(stage: Stage, lang: str, name: str, home: Path) -> Shown:
 
 def _rsstail(stage: Stage, lang: str, name: str, field: str) -> Shown:
     """rsstail's one-shot listing with dates (-p): for Atom it shows `updated`, for RSS pubDate."""
-    with serve_folder(stage.feeds) as base:
-        result = subprocess.run(
-            ["rsstail", "-1", "-p", "-N", "-n", "100", "-u", f"{base}{lang}/{name}"],
-            env={"LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"},
-            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
+    output = rsstail(stage.feeds, f"{lang}/{name}", "-p")
     shown: Shown = {}
     title = ""
-    for line in (line.strip() for line in result.stdout.splitlines()):
+    for line in (line.strip() for line in output.splitlines()):
         try:  # rsstail writes a wrong weekday for Atom dates, which parsing ignores
             date = email.utils.parsedate_to_datetime(line)
         except (TypeError, ValueError):

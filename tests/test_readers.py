@@ -19,7 +19,7 @@ from lxml import etree
 
 from syndicator.cli import main
 from tests.conftest import DATA, build_instance
-from tests.support.feedserver import serve_folder
+from tests.support.feedserver import rsstail, serve_folder
 
 LANGUAGES = ("en", "fr", "ar", "zh", "ru")
 SCHEMA = DATA / "schema" / "atom.rnc"
@@ -197,15 +197,9 @@ def test_newsboat_shows_every_language_without_merging(feeds: Path, tmp_path: Pa
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_rsstail_opens_each_entry_in_the_feeds_language(feeds: Path, lang: str) -> None:
     """rsstail (libmrss) takes an Atom entry's FIRST alternate link, feedparser and newsboat the last."""
-    with serve_folder(feeds) as base:
-        result = subprocess.run(
-            ["rsstail", "-1", "-l", "-N", "-n", "100", "-u", f"{base}{lang}/atom.xml"],
-            env={"LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"},
-            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    links = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("https://")]
-    assert len(links) == MAX_ENTRIES, result.stdout
+    output = rsstail(feeds, f"{lang}/atom.xml", "-l")
+    links = [line.strip() for line in output.splitlines() if line.strip().startswith("https://")]
+    assert len(links) == MAX_ENTRIES, output
     assert all(link.startswith(f"https://news.example.org/feeds/{lang}/") for link in links), links
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,3 +30,15 @@ def serve_folder(folder: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def rsstail(folder: Path, relpath: str, *flags: str) -> str:
+    """rsstail's one-shot listing (`-1 -N -n 100` plus `flags`) of a feed in `folder`, served over HTTP."""
+    with serve_folder(folder) as base:
+        result = subprocess.run(
+            ["rsstail", "-1", *flags, "-N", "-n", "100", "-u", f"{base}{relpath}"],
+            env={"LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
