@@ -171,17 +171,23 @@ def test_a_worker_killed_mid_task_loses_nothing_and_translates_once(
     (article, language) is stored once, as the embedded path translates it, and published once."""
     reference = _reference(model_files, tmp_path)
     root = cluster(targets=("fr",))
-    slow = _start(cluster, worker(root, ["en-fr"], publish=kill == "pool-process", slow=3.0))
+    hold = tmp_path / "hold"
+    hold.touch()  # the task stops right after claiming its articles, until the kill has landed
+    slow = _start(cluster, worker(root, ["en-fr"], publish=kill == "pool-process", hold=hold))
     (task,) = _send_pending(root)
-    wait_for(lambda: f"under claim {task}" in slow.log(), "the worker to start translating")
+    inside = Path(f"{hold}.inside")
+    wait_for(inside.exists, "the worker to take its claim")
     if kill == "pool-process":
+        assert int(inside.read_text()) in slow.children()  # the task runs in the pool process
         (child,) = slow.children()
         os.kill(child, signal.SIGKILL)
-        wait_for(lambda: slow.log().count(f"under claim {task}") == 2, "the task to be redelivered")
+        hold.unlink()
+        wait_for(lambda: f"under claim {task}" in slow.log(), "the task to be redelivered")
         assert "WorkerLostError" in slow.log()
         finisher = slow
     else:
         slow.kill9()
+        hold.unlink()
         finisher = _start(cluster, worker(root, ["en-fr"], publish=True))
         wait_for(lambda: f"under claim {task}" in finisher.log(), "the task to be redelivered")
     wait_for(_all_done(root, "fr", 3), "every translation to be stored")

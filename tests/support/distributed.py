@@ -37,15 +37,17 @@ def distributed_toml(
 class Process:
     """A `syndicator` command in a subprocess of its own process group, its output in a file."""
 
-    def __init__(self, root: Path, *command: str, slow: float = 0.0, name: str = "") -> None:
+    def __init__(
+        self, root: Path, *command: str, slow: float = 0.0, name: str = "", env: dict[str, str] | None = None
+    ) -> None:
         self.root = root
         self.log_path = root / f"{name or command[0]}-{uuid.uuid4().hex[:8]}.log"
         self._log: IO[bytes] = self.log_path.open("wb")
         runner = [sys.executable, str(SLOW_RUN)] if slow else [sys.executable, "-m", "syndicator"]
-        env = {**os.environ, "PYTHONPATH": str(REPO), "SLOW_PSEUDO_DELAY": str(slow)}
+        environ = {**os.environ, "PYTHONPATH": str(REPO), "SLOW_PSEUDO_DELAY": str(slow), **(env or {})}
         self.proc = subprocess.Popen(
             [*runner, "--config", str(root / "config" / "syndicator.toml"), *command],
-            cwd=root, stdout=self._log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            cwd=root, stdout=self._log, stderr=subprocess.STDOUT, env=environ, start_new_session=True,
         )  # fmt: skip
 
     @property
@@ -86,10 +88,16 @@ class Process:
         self._log.close()
 
 
-def worker(root: Path, pairs: Sequence[str], *, publish: bool = False, slow: float = 0.0) -> Process:
-    """`syndicator worker --pairs …` (and --publish)."""
+def worker(
+    root: Path, pairs: Sequence[str], *, publish: bool = False, slow: float = 0.0, hold: Path | None = None
+) -> Process:
+    """`syndicator worker --pairs …` (and --publish). With `hold`, its tasks stop right after claiming their
+    articles while that file exists (tests/support/slow_run.py): a place to kill it mid-task."""
     args = ["worker", "--pairs", ",".join(pairs), *(["--publish"] if publish else [])]
-    return Process(root, *args, slow=slow, name="worker-" + "+".join(pairs))
+    env = {"SLOW_HOLD_FILE": str(hold)} if hold else {}
+    return Process(
+        root, *args, slow=slow or (0.01 if hold else 0.0), name="worker-" + "+".join(pairs), env=env
+    )
 
 
 def stop_all(processes: Sequence[Process]) -> None:

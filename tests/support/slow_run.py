@@ -1,6 +1,10 @@
 """`syndicator` whose engines (pseudo, and the real Argos and Apertium pairs) take SLOW_PSEUDO_DELAY seconds per
 batch: long work to interrupt (a service, or a `syndicator worker` killed in the middle of a task). Argos
-documents reach the model through ArgosQueue.submit, slowed by SLOW_ARGOS_QUEUE_DELAY when it is set."""
+documents reach the model through ArgosQueue.submit, slowed by SLOW_ARGOS_QUEUE_DELAY when it is set.
+
+SLOW_HOLD_FILE names a file: while it exists, whoever has just claimed articles (a worker's task, inside its
+unit) writes `<file>.inside` and waits. A test kills the holder there, removes the file, and the redelivered
+task runs on: a kill that lands mid-task every time, whatever the speed of the model."""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from syndicator.cli import main
+from syndicator.store import Store
 from syndicator.translate import apertium, argos, pseudo
 from tests.support.service import SLOW_BATCH_STARTED
 
@@ -44,6 +50,23 @@ def _slow_submit(self: Any, batch: Sequence[object]) -> Any:
 
 if QUEUE_DELAY:
     argos.ArgosQueue.submit = _slow_submit  # type: ignore[method-assign]
+
+HOLD = os.environ.get("SLOW_HOLD_FILE", "")
+_claim = Store.claim
+
+
+def _held_claim(self: Any, *args: Any, **kwargs: Any) -> Any:
+    taken = _claim(self, *args, **kwargs)
+    hold = Path(HOLD)
+    if taken and hold.exists():
+        Path(HOLD + ".inside").write_text(str(os.getpid()), encoding="utf-8")
+        while hold.exists():
+            time.sleep(0.05)
+    return taken
+
+
+if HOLD:
+    Store.claim = _held_claim  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
