@@ -557,7 +557,12 @@ def contender(name: str) -> tuple[str, str, dict[str, Any], dict[str, str]]:
         return "pipeline", "default", {}, {}
     if name.startswith("pipeline-bt-"):
         return "pipeline", name[len("pipeline-") :], {}, {}
-    raise SystemExit(f"unknown contender {name!r}: one of {', '.join(DEFAULT_CONTENDERS)}, pipeline-bt-N")
+    if name.startswith("pipeline-arenas-"):
+        # glibc reads MALLOC_ARENA_MAX itself, and the pipeline leaves the arenas alone when it is set.
+        return "pipeline", "default", {}, {"MALLOC_ARENA_MAX": name[len("pipeline-arenas-") :]}
+    raise SystemExit(
+        f"unknown contender {name!r}: one of {', '.join(DEFAULT_CONTENDERS)}, pipeline-bt-N, pipeline-arenas-N"
+    )
 
 
 DESCRIPTIONS = {

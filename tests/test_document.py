@@ -51,11 +51,11 @@ def test_memory_means_each_sentence_goes_to_the_model_once(tmp_path: Path) -> No
     articles = [_article(i, f"<p>Shared sentence. Unique {i}.</p>") for i in range(3)]
     translate_articles(pair, articles, store, batch_size=100)
     # title, two summary sentences, the shared sentence and "Unique 8001." (numbers are placeholders, so
-    # the three unique sentences are one to the model): one batch of 5
-    assert pair.calls == [5]
+    # the three unique sentences are one to the model): 5 sent once, the last send cut even for two workers
+    assert pair.calls == [3, 2]
     edited = _article(1, "<p>Shared sentence. Changed now.</p>")
     (res,) = translate_articles(pair, [edited], store)
-    assert pair.calls == [5, 1]
+    assert pair.calls == [3, 2, 1]
     assert res.body_html == "<p>[fr] Shared sentence. [fr] Changed now.</p>"
     size, hits, misses = store.translation_memory_stats()["en>fr"]
     assert (size, misses) == (6, 6) and hits == 4
@@ -121,7 +121,8 @@ def test_placeholders_share_memory_across_numbers(tmp_path: Path) -> None:
     pair = PseudoPair("en", "fr")
     articles = [_article(i, f"<p>Tickets cost {i + 3} dollars on May {i + 10}.</p>") for i in range(3)]
     results = translate_articles(pair, articles, store, faithful=_faithful())
-    assert pair.calls == [4]  # title, two summary sentences, and "Tickets cost 8001 dollars 8002." once
+    # Title, two summary sentences, and "Tickets cost 8001 dollars 8002." once (cut even for two workers).
+    assert pair.calls == [2, 2]
     assert [r.body_html for r in results] == [
         f"<p>[fr] Tickets cost {i + 3} dollars le {i + 10} mai.</p>" for i in range(3)
     ]

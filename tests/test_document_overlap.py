@@ -6,16 +6,19 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from syndicator.cli import main
 from syndicator.config import TranslationConfig
 from syndicator.models import Article
 from syndicator.store import Store
-from syndicator.translate import EngineOptions
+from syndicator.translate import EngineOptions, cut_batch, even_budget
 from syndicator.translate.argos import ArgosEngine
 from syndicator.translate.document import translate_articles
 from syndicator.translate.packages import install
@@ -92,12 +95,12 @@ def test_model_works_while_later_articles_are_split(tmp_path: Path) -> None:
     assert pair.overlapped
     assert any(name.startswith("translate-batch") for name in pair.threads)
 
-    # The same as one model call after all the splitting: outputs, and each new sentence sent once.
+    # The same as sending everything after all the splitting: outputs, and each new sentence sent once.
     single = _Recording("en", "fr")
     store = Store(f"sqlite:///{tmp_path}/b.db")
     expected = translate_articles(single, articles, store, batch_size=1000)
     assert results == expected
-    assert len(single.calls) == 1
+    assert len(single.calls) == 2  # one send at the end, cut even for the two workers
     assert sorted(pair.sent) == sorted(single.sent)
     assert len(pair.sent) == len(set(pair.sent)) == 1 + 2 + 12 * 3  # shared, One., Two., per article: 3
     assert sorted(pair.calls)[1:] == [4] * (len(pair.calls) - 1)  # full batches and one remainder
@@ -174,3 +177,54 @@ def test_cli_run_with_batches_of_one_stores_the_same_translations(
         db.close()
     assert len(stored[1]) == 3 and {row[1] for row in stored[1]} == {"done"}
     assert stored[1] == stored[64]
+
+
+class _LosesFirstPlaceholders(_Recording):
+    """Drops the placeholders of the first article's block, so that block goes to a second round; the batch
+    with the last article's first round finishes only once that second round has reached the model."""
+
+    def __init__(self, source: str, target: str) -> None:
+        super().__init__(source, target)
+        self.second_round_sent = threading.Event()
+        self.overlapped = False
+
+    def translate_batch(self, sentences: Sequence[str]) -> list[str]:
+        if any("Zero" in s and "here" in s for s in sentences):
+            return [f"[{self.target}] lost" if "Zero" in s else f"[{self.target}] {s}" for s in sentences]
+        if any(s in ("Zero costs", "here and", "there today.") for s in sentences):
+            self.second_round_sent.set()
+        if any("Last" in s for s in sentences):
+            # Rounds one after the other would never get there: the wait would run out, the assertion fail.
+            self.overlapped = self.second_round_sent.wait(timeout=60)
+        return super().translate_batch(sentences)
+
+
+def test_a_second_round_starts_while_the_first_round_is_still_translated(tmp_path: Path) -> None:
+    articles = [replace(_article(0), body_html="<p>Zero costs 5 here and 6 there today.</p>")]
+    articles += [_article(i) for i in range(1, 8)]
+    articles.append(replace(_article(8), body_html="<p>Last one, at last.</p>"))
+    pair = _LosesFirstPlaceholders("en", "fr")
+    results = translate_articles(pair, articles, Store(f"sqlite:///{tmp_path}/a.db"), batch_size=2)
+    assert pair.overlapped
+    # The lost block came back node by node, its numbers as they were.
+    assert results[0].body_html == "<p>[fr] Zero costs 5 [fr] here and 6 [fr] there today.</p>"
+
+
+@given(
+    costs=st.lists(st.integers(min_value=1, max_value=300), min_size=1, max_size=200),
+    budget=st.integers(min_value=1, max_value=4096),
+    workers=st.integers(min_value=1, max_value=8),
+)
+def test_the_last_batches_are_cut_even_so_no_worker_waits_on_one_big_batch(
+    costs: list[int], budget: int, workers: int
+) -> None:
+    costs.sort()
+    total = sum(costs)
+    share = even_budget(costs, budget, workers)
+    rest = costs
+    while rest:
+        n = cut_batch(rest, share)
+        batch, rest = rest[-n:], rest[:-n]
+        # Each fits the model's budget and is no more than a worker's share (a sentence alone may be more).
+        padded = len(batch) * batch[-1]
+        assert n == 1 or padded <= min(budget, -(-total // workers))

@@ -71,6 +71,15 @@ def cut_batch(costs: Sequence[int], budget: int) -> int:
     return max(1, min(len(costs), budget // longest))
 
 
+def even_budget(costs: Sequence[int], budget: int, workers: int) -> int:
+    """The budget for the last batches of a run (`costs` sorted): cut into a multiple of `workers` batches of
+    about equal cost, so that no worker sits idle while another finishes one big last batch."""
+    total = sum(max(1, c) for c in costs)
+    batches = max(1, -(-total // max(1, budget)))
+    even = -(-batches // workers) * workers
+    return max(1, min(budget, -(-total // even)))
+
+
 class MarkReader(Protocol):
     """An engine that marks words it could not translate (Apertium: *, #, @) in what translate_batch returns."""
 

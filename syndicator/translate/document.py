@@ -24,7 +24,16 @@ from lxml import etree
 
 from syndicator.glossary import EMPTY, Glossary
 from syndicator.models import Article
-from syndicator.translate import ModelQueue, PairTranslator, Pending, Signals, cut_batch, mark_reader, quality
+from syndicator.translate import (
+    ModelQueue,
+    PairTranslator,
+    Pending,
+    Signals,
+    cut_batch,
+    even_budget,
+    mark_reader,
+    quality,
+)
 from syndicator.translate.headline import capitalize_first, proper_nouns, sentence_case, title_words
 from syndicator.translate.names import known_names
 from syndicator.translate.protect import TOKEN_RE, Protected, Protector, globalize, localize
@@ -502,9 +511,13 @@ class _Batcher:
         if not self.pending:
             return
         self.pending.sort(key=lambda p: p[0])
+        # The last batches are the ones a worker can be left idle beside: cut them even, a share per worker.
+        budget = self.queue.budget
+        if final:
+            budget = even_budget([p[0] for p in self.pending], budget, self.queue.workers)
         while self.pending and (final or self._queued() < self.queue.depth):
             costs = [p[0] for p in self.pending]
-            n = cut_batch(costs, self.queue.budget)
+            n = cut_batch(costs, budget)
             if not final:
                 if n == len(costs) and (n + 1) * costs[-1] <= self.queue.budget:
                     break  # more sentences are coming: wait for a full batch
@@ -513,6 +526,14 @@ class _Batcher:
             batch, self.pending = self.pending[-n:], self.pending[:-n]
             sent = [(key, text) for _, key, text, _ in batch]
             self.flights.append((sent, self.queue.submit([prepared for *_, prepared in batch])))
+
+    def send_all(self) -> None:
+        """Send every sentence waiting for a batch, without waiting for the model."""
+        self._feed(final=True)
+
+    def collect_one(self) -> None:
+        """Wait for the oldest batch in flight (if any), and take every finished one."""
+        self._collect(wait=False, oldest=True)
 
     def finish(self) -> None:
         """Send what is left and wait until every sentence claimed so far is in `done`."""
@@ -525,10 +546,12 @@ class _Batcher:
         self.pending, self.flights = [], []
         self.queue.close()
 
-    def _collect(self, wait: bool) -> None:
+    def _collect(self, wait: bool, oldest: bool = False) -> None:
+        """Take the finished batches' outputs (`wait`: every batch's; `oldest`: the oldest's, and any other
+        finished)."""
         still = []
-        for sent, pending in self.flights:
-            if not (wait or pending.done()):
+        for i, (sent, pending) in enumerate(self.flights):
+            if not (wait or (oldest and i == 0) or pending.done()):
                 still.append((sent, pending))
                 continue
             outputs = pending.result()
@@ -587,6 +610,26 @@ def _common_words(pair: PairTranslator, articles: Sequence[Article]) -> frozense
     return None if known is None else frozenset(known)
 
 
+def _second_round(batcher: _Batcher, docs: Sequence[_Document], first: Sequence[Sequence[str]]) -> None:
+    """Send the rest of the first round, then each document's second round (the runs whose placeholders did
+    not survive, node by node) as soon as its first round is back: the model goes on with other documents'
+    first round meanwhile instead of waiting, idle, for the slowest batch of it."""
+    batcher.send_all()
+    waiting = list(range(len(docs)))
+    while waiting:
+        back = not batcher.flights  # then every sentence sent is back
+        ready = [i for i in waiting if back or all(k in batcher.done for k in first[i])]
+        if not ready:
+            batcher.collect_one()
+            continue
+        taken = set(ready)
+        waiting = [i for i in waiting if i not in taken]
+        with stage("restore"):
+            again = [s for i in ready for s in docs[i].second_round(batcher.done)]
+        batcher.add(again)
+    batcher.finish()
+
+
 def translate_articles(
     pair: PairTranslator,
     articles: Sequence[Article],
@@ -599,6 +642,7 @@ def translate_articles(
     docs: list[_Document] = []
     results: dict[int, TranslatedText] = {}
     done: dict[str, str] = {}
+    first: list[list[str]] = []  # each document's first-round keys
     batcher = _Batcher(pair, translation_memory, batch_size, done)
     common = _common_words(pair, articles)
     try:
@@ -613,18 +657,16 @@ def translate_articles(
                 )
                 continue
             docs.append(doc)
-            group += doc.first_round()
+            wanted = doc.first_round()
+            first.append([sentence_key(s) for s in wanted])
+            group += wanted
             # A batch's worth of sentences, or the model idle: look them up, let the model start on them
             # while the next articles are split.
             if len(group) >= batch_size or (group and batcher.hungry()):
                 batcher.add(group)
                 group = []
         batcher.add(group)
-        batcher.finish()
-        with stage("restore"):
-            again = [s for doc in docs for s in doc.second_round(done)]
-        batcher.add(again)
-        batcher.finish()
+        _second_round(batcher, docs, first)
     finally:
         batcher.close()
     with stage("restore"):
