@@ -21,9 +21,11 @@ log = logging.getLogger("syndicator")
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
 
 
-def _global_options(parser: argparse.ArgumentParser, late: bool) -> None:
+def _global_options(parser: argparse.ArgumentParser, late: bool, dest: str = "set_late") -> None:
     """The options every command takes. `late` declares them again for after the command's name
-    (`syndicator serve --set serve.port=8081`): defaults suppressed, so they only override what was given."""
+    (`syndicator serve --set serve.port=8081`): defaults suppressed, so they only override what was given.
+    `dest`: where a late --set goes; each level of sub-commands needs its own (argparse copies a
+    sub-command's values over its parent's, so `models --set a=1 list --set b=2` would lose a=1)."""
     suppressed: Any = argparse.SUPPRESS  # typeshed wants each option's own default type
     quiet: dict[str, Any] = {"default": suppressed} if late else {}
     parser.add_argument(
@@ -35,7 +37,7 @@ def _global_options(parser: argparse.ArgumentParser, late: bool) -> None:
     parser.add_argument(
         "--set",
         action="append",
-        dest="set_late" if late else "set",
+        dest=dest if late else "set",
         default=suppressed if late else [],
         metavar="KEY=VALUE",
         help="override a setting, e.g. --set publish.max_entries=20",
@@ -65,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     _global_options(parser, late=False)
     late = argparse.ArgumentParser(add_help=False)
     _global_options(late, late=True)
+    inner = argparse.ArgumentParser(add_help=False)  # the same, after a sub-command's action: `models list`
+    _global_options(inner, late=True, dest="set_inner")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("check", parents=[late], help="validate the configuration and exit (0 valid, 2 invalid)")
     run = sub.add_parser(
@@ -91,10 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable output")
     models = sub.add_parser("models", parents=[late], help="translation models: list, install, remove")
     msub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
-    msub.add_parser("list", parents=[late], help="installed packages and which configured pairs lack one")
+    msub.add_parser("list", parents=[inner], help="installed packages and which configured pairs lack one")
     install = msub.add_parser(
         "install",
-        parents=[late],
+        parents=[inner],
         help="install local .argosmodel files, or with --online the packages for languages",
     )
     install.add_argument("files", nargs="+", metavar="FILE|LANG")
@@ -103,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="download the packages for these target languages (and pivot halves) from translation.index_url",
     )
-    remove = msub.add_parser("remove", parents=[late], help="remove installed packages, e.g. en-fr")
+    remove = msub.add_parser("remove", parents=[inner], help="remove installed packages, e.g. en-fr")
     remove.add_argument("pairs", nargs="+", metavar="PAIR")
     migrate = sub.add_parser(
         "migrate",
@@ -140,7 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     partners.add_argument("--json", action="store_true", help="machine-readable output")
     psub = partners.add_subparsers(dest="partners_command", metavar="ACTION")
     padd = psub.add_parser(
-        "add", parents=[late], help="add a partner to config/partners.toml and print its new token once"
+        "add", parents=[inner], help="add a partner to config/partners.toml and print its new token once"
     )
     padd.add_argument("name")
     padd.add_argument("--languages", default="", help="comma-separated languages (default: all)")
@@ -176,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
-    args.set = [*args.set, *getattr(args, "set_late", [])]
+    args.set = [*args.set, *getattr(args, "set_late", []), *getattr(args, "set_inner", [])]
     setup_logging(args.debug, args.quiet, args.log_format)
     try:
         if args.command == "settings":

@@ -126,6 +126,10 @@ class Scheduler:
             name=f"pick up {name}",
             replace_existing=True,
             next_run_time=datetime.now(UTC),
+            # One running and one waiting for the source's lock: a file that settles while a pickup poll is
+            # under way gets a poll after it (with one instance APScheduler would skip it, and the file wait
+            # for the next scheduled poll); more would only wait behind the one waiting.
+            max_instances=2,
         )
 
     def request_processing(self, delay: timedelta = DEBOUNCE) -> None:

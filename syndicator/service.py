@@ -30,7 +30,7 @@ from syndicator.publish.writer import writer_settings
 from syndicator.runner import Abandoned, Runner, make_runner
 from syndicator.scheduler import PICKUP_DEBOUNCE, Scheduler
 from syndicator.serve.server import start_in_background
-from syndicator.sources.folder import is_article_file
+from syndicator.sources.folder import is_watched_file
 from syndicator.translate.corrections import is_correction_file
 from syndicator.watcher import Folder, FolderWatcher
 
@@ -48,8 +48,8 @@ def watched_folders(config: Config) -> list[Folder]:
     settle = config.run.settle.total_seconds()
     folders = [
         # Resolved: the kernel reports events under the real path, which accepts() compares with.
-        Folder(SOURCE_PREFIX + cfg.name, Path(os.path.realpath(cfg.options["path"])), is_article_file,
-               settle=settle)
+        Folder(SOURCE_PREFIX + cfg.name, Path(os.path.realpath(cfg.options["path"])), is_watched_file,
+               recursive=True, settle=settle)
         for cfg in config.sources
         if cfg.enabled and cfg.kind == "folder" and cfg.options.get("watch", True)
     ]  # fmt: skip
@@ -221,7 +221,11 @@ class Service:
         report = CycleReport()
         left = False
         in_process = ctx.config.run.runner == "in-process"
-        fresh = self._take_fresh() if in_process else set()
+        # Taken whatever the runner, so the set never grows: news-first ordering is the in-process runner's
+        # (Celery workers take the queues in their own order).
+        fresh = self._take_fresh()
+        if not in_process:
+            fresh = set()
         if not fresh:
             self._corrections_waiting.clear()  # this pass applies them (translate's first step)
         log.info("processing: %d translation(s) pending", len(ctx.store.pending()))

@@ -102,8 +102,8 @@ class Folder:
     key: str
     path: Path
     accepts: Callable[[Path, Path], bool]
+    settle: float  # seconds: run.settle
     recursive: bool = False
-    settle: float = 1.0
 
 
 Changed = Callable[[str, list[Path]], None]  # (folder key, settled paths)

@@ -58,6 +58,17 @@ def test_global_options_also_follow_the_command(
     assert "site.titel" in err and "site.title:" not in err  # both --set lists were read, the good one passed
 
 
+def test_settings_given_at_every_level_of_a_sub_command_all_count(
+    make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`models --set … list --set …`: a sub-command's own options must not replace its parent's."""
+    root = make_instance()
+    args = ["--config", _config(root), "--set", "publish.max_entries=lots", "models", "--set", "site.titel=B"]
+    assert main([*args, "list", "--set", "site.title=C"]) == 2
+    err = capsys.readouterr().err
+    assert "publish.max_entries" in err and "site.titel" in err
+
+
 def test_each_problem_is_shown_once_and_quiet_means_quiet(
     make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from babel.localedata import locale_identifiers
 
 from syndicator.config import (
     REQUIRED,
@@ -21,6 +22,7 @@ from syndicator.config import (
     settings_help,
     settings_markdown,
 )
+from syndicator.config.languages import bcp47, is_language, language_key
 from syndicator.errors import ConfigError, SyndicatorError
 from syndicator.settings_table import EXAMPLE_TOML
 from tests.support.edits import replaced
@@ -334,11 +336,19 @@ def test_config_is_frozen(instance: Path) -> None:
 @pytest.mark.parametrize(
     ("code", "published"),
     [("pt-BR", "pt-BR"), ("pt_BR", "pt-BR"), ("zh-Hant", "zh-Hant"), ("sr-Latn", "sr-Latn"), ("es-419", "es-419"),
-     ("fil", "fil"), ("fr_FR", "fr-FR"), ("FR", "fr"), ("zh_hant", "zh-Hant")],
+     ("fil", "fil"), ("fr_FR", "fr-FR"), ("FR", "fr"), ("zh_hant", "zh-Hant"), ("iw", "he"), ("no", "no"),
+     ("nb", "nb")],
 )  # fmt: skip
 def test_language_codes_are_published_in_bcp47(code: str, published: str, instance: Path) -> None:
     text = replaced(MINIMAL, "[[source]]", f'[languages]\ntargets = ["{code}"]\n\n[[source]]')
     assert load_config(write_config(instance, text)).languages.targets == (published,)
+
+
+def test_every_code_babel_knows_has_a_spelling_and_a_key() -> None:
+    """CLDR names likely locales Babel has no data for ("no" → no_Latn_NO): no code may crash the config."""
+    for ident in locale_identifiers():
+        assert is_language(bcp47(ident)), ident
+        assert language_key(ident) == language_key(bcp47(ident)), ident
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import textwrap
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import feedparser
 import pytest
@@ -176,6 +178,27 @@ def test_pull_statistics_and_report(
     text = capsys.readouterr().out
     assert "ngo:" in text and "STOPPED PULLING" in text
     assert "quiet:" in text and "never pulled" in text
+
+
+def test_a_restricted_entrys_image_reaches_its_partner(instance: Path) -> None:
+    """Media are published for restricted entries too: a partner's enclosure must not be a dead link."""
+    image = Path(__file__).parent / "data" / "images" / "images" / "ferry.png"
+    (instance / "articles" / "images").mkdir(exist_ok=True)
+    shutil.copy(image, instance / "articles" / "images" / "stall.png")
+    (instance / "articles" / "stall.md").write_text(
+        "---\ntitle: A new stall\ndate: 2026-03-04T10:00:00Z\ntags: [culture]\nimage: images/stall.png\n---\n"
+        "Crafts.\n",
+        encoding="utf-8",
+    )
+    assert _cli(instance, "run", "--once") == 0
+    assert b"stall" not in (instance / "feeds" / "fr" / "atom.xml").read_bytes()
+    with builtin_server(load_config(instance / "config" / "syndicator.toml")) as srv:
+        feed = feedparser.parse(fetch(srv.url, f"/feeds/p/{TOKEN_A}/fr/atom.xml").body)
+        (entry,) = [e for e in feed.entries if e.id.endswith("stall.html")]
+        (href,) = [link.href for link in entry.links if link.rel == "enclosure"]
+        path = urlsplit(href).path
+        got = fetch(srv.url, path)
+        assert got.status == 200 and got.body == image.read_bytes(), path
 
 
 def test_partners_add_prints_a_token_that_works(instance: Path, capsys: pytest.CaptureFixture[str]) -> None:

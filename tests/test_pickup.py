@@ -81,3 +81,29 @@ def test_a_copied_file_reaches_the_feeds_within_seconds(make_instance: Callable[
         # Only the watcher can explain it: the one scheduled poll ran at start-up.
         assert "poll" not in log.split(f"picked up {source.name}")[0].rsplit("\n", 1)[-1]
         assert service.terminate() == 0
+
+
+def test_an_image_copied_after_its_article_reaches_the_feeds_within_seconds(
+    make_instance: Callable[..., Path],
+) -> None:
+    """The lead image lives in a sub-folder (articles/images/): copying it there is a change of its article,
+    picked up like a dropped file, not left for the next scheduled poll."""
+    root = make_instance(articles=(), targets=("fr",), engine="pseudo")
+    config = root / "config" / "syndicator.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('every = "5m"', 'every = "1h"'), "utf-8")
+    folder = root / "articles"
+    (folder / "images").mkdir()
+    (folder / "lead.md").write_text(
+        "---\ntitle: A ferry at dawn\ndate: 2026-03-05T07:00:00Z\nimage: images/lead.png\n---\nText.\n",
+        encoding="utf-8",
+    )
+    page = root / "feeds" / "en" / "newsroom" / "lead.html"
+    with ServiceProcess(root) as service:
+        wait_for(page.exists, "the article published without its image")
+        wait_for(lambda: f"watching {folder.resolve()}" in service.log(), "the drop folder watched")
+        assert b"<img" not in page.read_bytes()
+        start = time.monotonic()
+        shutil.copy(DATA / "images" / "images" / "ferry.png", folder / "images" / "lead.png")
+        shown = _within(start + SOURCE_DEADLINE, lambda: b"<img" in page.read_bytes())
+        assert shown is not None, f"no image {SOURCE_DEADLINE:.0f}s after the copy\n" + service.log()
+        assert service.terminate() == 0

@@ -14,7 +14,7 @@ import pytest
 
 from syndicator.config import load_config
 from syndicator.service import CORRECTIONS, watched_folders
-from syndicator.sources.folder import is_article_file
+from syndicator.sources.folder import is_article_file, is_watched_file
 from syndicator.translate.corrections import is_correction_file
 from syndicator.watcher import Folder, FolderWatcher, Settler
 from tests.support.service import wait_for
@@ -102,6 +102,24 @@ def test_zero_settle_hands_on_at_the_first_look(tmp_path: Path) -> None:
 def test_names_the_watcher_and_the_poll_agree_on(tmp_path: Path, name: str, read: bool) -> None:
     assert is_article_file(tmp_path, tmp_path / name) is read
     assert is_article_file(tmp_path, tmp_path / "sub" / "story.md") is False  # not recursive
+
+
+@pytest.mark.parametrize(
+    ("relpath", "watched"),
+    [
+        ("story.md", True),
+        ("images/ferry.png", True),  # a lead image: its article is read again
+        ("images/2026/ferry", True),  # images are known by their bytes, not their names
+        ("ferry.JPEG", True),  # an image beside the articles
+        ("notes.txt", False),  # beside the articles, neither an article nor an image
+        ("images/.ferry.png.tmp", False),
+        (".git/objects/ab", False),
+        ("story.md~", False),
+    ],
+)
+def test_what_a_folder_sources_watch_hands_on(tmp_path: Path, relpath: str, watched: bool) -> None:
+    assert is_watched_file(tmp_path, tmp_path / relpath) is watched
+    assert not is_watched_file(tmp_path / "articles", tmp_path / "elsewhere.png")
 
 
 def test_correction_names(tmp_path: Path) -> None:
@@ -271,6 +289,8 @@ def test_the_service_watches_what_the_config_names(make_instance: Callable[..., 
     assert set(folders) == {"source:newsroom", CORRECTIONS}
     assert folders["source:newsroom"].path == (root / "articles").resolve()
     assert folders["source:newsroom"].settle == 1.0
+    # Recursive: a lead image replaced in articles/images/ changes its article.
+    assert folders["source:newsroom"].recursive and folders["source:newsroom"].accepts is is_watched_file
     assert folders[CORRECTIONS].recursive and folders[CORRECTIONS].accepts is is_correction_file
     quiet = load_config(root / "config" / "syndicator.toml", overrides={"run.watch": "false"})
     assert watched_folders(quiet) == []

@@ -7,7 +7,7 @@ import functools
 import re
 
 from babel import Locale, UnknownLocaleError
-from babel.core import get_global
+from babel.core import get_global, parse_locale
 from babel.languages import get_official_languages
 from babel.localedata import locale_identifiers
 
@@ -21,10 +21,19 @@ def language_id(code: str) -> str:
         return code
 
 
+@functools.lru_cache(maxsize=256)
 def bcp47(code: str) -> str:
-    """The BCP 47 spelling of a code Babel knows: "fr_FR" → "fr-FR", "zh_hant" → "zh-Hant" (xml:lang, hreflang
-    and JSON Feed's language are BCP 47; Babel and gettext take the same code with underscores)."""
-    return language_id(code).replace("_", "-")
+    """The BCP 47 spelling of a code Babel knows: "fr_FR" → "fr-FR", "zh_hant" → "zh-Hant", "iw" → "he"
+    (xml:lang, hreflang and JSON Feed's language are BCP 47; Babel and gettext take underscores). Only the
+    subtags the code has: Babel's alias table would also add a region ("iw" → "he_IL")."""
+    try:
+        given = parse_locale(code.replace("-", "_"))
+        loc = Locale.parse(code.replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+    territory, script, variant = given[1:4]
+    parts = (loc.language, loc.script if script else None, loc.territory if territory else None, variant)
+    return "-".join(part for part in parts if part)
 
 
 @functools.lru_cache(maxsize=256)
@@ -38,8 +47,10 @@ def language_key(code: str) -> str:
     likely = get_global("likely_subtags")
     probes = [f"{loc.language}_{loc.script}" if loc.script else "",
               f"{loc.language}_{loc.territory}" if loc.territory else "", loc.language]  # fmt: skip
-    full = next((Locale.parse(likely[p]) for p in probes if p in likely), loc)
-    parts = (loc.language, loc.script or full.script, loc.territory or full.territory, loc.variant)
+    # Parsed, not looked up: CLDR names likely locales Babel has no data for ("no" → "no_Latn_NO").
+    full = next((parse_locale(likely[p]) for p in probes if p in likely), ("", None, None, None))
+    territory, script = full[1], full[2]
+    parts = (loc.language, loc.script or script, loc.territory or territory, loc.variant)
     return "_".join(part for part in parts if part)
 
 

@@ -27,7 +27,13 @@ from syndicator.settings_table import MAX_FILE_BYTES, MAX_IMAGE_BYTES
 from syndicator.sources import FIELD_LIMITS, SourceContext, read_item, register
 from syndicator.sources.extract import decode_html, extract_article
 from syndicator.sources.files import FileLimits, read_file
-from syndicator.sources.images import BadImage, image_file, image_signature, is_file_reference
+from syndicator.sources.images import (
+    IMAGE_EXTENSIONS,
+    BadImage,
+    image_file,
+    image_signature,
+    is_file_reference,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,23 @@ def is_article_file(folder: Path, path: Path) -> bool:
     Editors' temp files (`.x.md.swp`, `x.md~`, `#x.md#`, `.x.md.tmp`) never count; the watcher applies the
     same rule to its events (syndicator/watcher.py)."""
     return path.parent == folder and path.suffix.lower() in SUFFIXES and not path.name.startswith(".")
+
+
+_IMAGE_SUFFIXES = tuple(f".{e}" for e in (*IMAGE_EXTENSIONS, "jpeg"))
+
+
+def is_watched_file(folder: Path, path: Path) -> bool:
+    """What a watch of the folder source `folder` hands on: its article files, and the files their images may
+    be (any file in a sub-folder, an image file beside the articles): a replaced image changes its article.
+    Hidden files and folders never count."""
+    if is_article_file(folder, path):
+        return True
+    if not path.is_relative_to(folder):
+        return False
+    inside = path.relative_to(folder).parts
+    if not inside or any(part.startswith(".") for part in inside):
+        return False
+    return len(inside) > 1 or path.suffix.lower() in _IMAGE_SUFFIXES
 
 
 def version_tag(size: int, mtime_ns: int, inode: int, reading: str) -> str:
