@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -376,3 +377,36 @@ def test_migrate_to_copies_an_instance_into_postgresql_and_back(
     finally:
         source.dispose()
         copy.dispose()
+
+
+# -- 0008: language codes in their BCP 47 spelling -------------------------------------------------------------
+
+
+def test_a_store_of_underscore_codes_keeps_its_rows_under_the_bcp47_spelling(
+    empty_url: str, engine_of: Callable[[str], Engine]
+) -> None:
+    """An instance configured as "pt_BR" (and "iw") before codes were read as BCP 47: its translations, memory
+    and publish state answer to "pt-BR" and "he" after the upgrade, instead of being queued again."""
+    engine = engine_of(empty_url)
+    alembic(engine, "upgrade", "head")
+    store = Store(empty_url)
+    try:
+        when = datetime(2026, 3, 1, tzinfo=UTC)
+        store.upsert_article(ArticleInput("site", "bridge", "en", "Bridge", "<p>Open.</p>", when), "h")
+        store.upsert_article(ArticleInput("site", "ponte", "pt_BR", "Ponte", "<p>Aberta.</p>", when), "p")
+        assert store.ensure_languages(["en", "pt_BR", "iw", "fr"]) > 0
+        store.translation_memory_store("en>pt_BR", "m", [("h1", "Open.", "Aberta.")])
+        store.record_publish("pt_BR", 3)
+    finally:
+        store.close()
+    alembic(engine, "downgrade", "0007")
+    alembic(engine, "upgrade", "head")
+    store = Store(empty_url)
+    try:
+        assert set(store.counts()) == {"en", "pt-BR", "he", "fr"}
+        assert {a.language for a in store.articles()} == {"en", "pt-BR"}
+        assert store.translation_memory_lookup("en>pt-BR", "m", ["h1"]) == {"h1": "Aberta."}
+        assert "publish:pt-BR" in store.states("publish:")
+        assert store.ensure_languages(["en", "pt-BR", "he", "fr"]) == 0  # nothing queued again
+    finally:
+        store.close()

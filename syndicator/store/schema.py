@@ -268,7 +268,7 @@ Index(
 
 # The code's schema revision: the newest migration in store/migrations/versions (a test keeps them equal).
 # A store at another revision is upgraded by `syndicator migrate` (store/migrate.py).
-REVISION = "0007"
+REVISION = "0008"
 
 # Values that are keys of a unique index stay well below PostgreSQL's btree entry limit (about 2.7 kB):
 # longer ones are stored as their hash, which keeps them unique and findable.
