@@ -225,6 +225,10 @@ class PipelineWorker:
         translation = self.translation
         if variant.startswith("bt-"):
             translation = replace(translation, batch_tokens=int(variant[3:]))
+        if variant.startswith("pool-"):  # a tuning knob that is not a setting (translate/document.py)
+            from syndicator.translate import document
+
+            document.POOL_BATCHES = int(variant[5:])
         self.pair.options = replace(self.options, translation=translation)
 
     def run(self, variant: str) -> dict[str, Any]:
@@ -557,11 +561,13 @@ def contender(name: str) -> tuple[str, str, dict[str, Any], dict[str, str]]:
         return "pipeline", "default", {}, {}
     if name.startswith("pipeline-bt-"):
         return "pipeline", name[len("pipeline-") :], {}, {}
+    if name.startswith("pipeline-pool-"):
+        return "pipeline", name[len("pipeline-") :], {}, {}
     if name.startswith("pipeline-arenas-"):
         # glibc reads MALLOC_ARENA_MAX itself, and the pipeline leaves the arenas alone when it is set.
         return "pipeline", "default", {}, {"MALLOC_ARENA_MAX": name[len("pipeline-arenas-") :]}
     raise SystemExit(
-        f"unknown contender {name!r}: one of {', '.join(DEFAULT_CONTENDERS)}, pipeline-bt-N, pipeline-arenas-N"
+        f"unknown contender {name!r}: one of {', '.join(DEFAULT_CONTENDERS)}, pipeline-bt-N, pipeline-pool-N, pipeline-arenas-N"
     )
 
 

@@ -56,8 +56,10 @@ _NO_SPACE_LANGS = {"zh", "ja", "th", "lo", "km", "my"}
 # (a call returns only when all its sub-batches are done, so one call at a time leaves cores idle).
 _IN_FLIGHT = 2
 # Batches' worth of sentences kept waiting while every worker is busy: the more to choose from, the more even
-# the lengths within a batch (less padding); too many and the model waits for them at the start.
-_POOL = 3
+# the lengths within a batch (less padding: pools of 45 sentences padded 6% more tokens than one sort of all
+# 200, pools of 90 3% more); too many and the model waits for them at the start. 6 measured best of 3, 6, 12
+# (pipeline-pool-N in bench/translate_throughput.py).
+POOL_BATCHES = 6
 
 
 class TranslationMemory(Protocol):
@@ -521,7 +523,7 @@ class _Batcher:
             if not final:
                 if n == len(costs) and (n + 1) * costs[-1] <= self.queue.budget:
                     break  # more sentences are coming: wait for a full batch
-                if self._queued() >= self.queue.workers and sum(costs) < _POOL * self.queue.budget:
+                if self._queued() >= self.queue.workers and sum(costs) < POOL_BATCHES * self.queue.budget:
                     break  # every worker has a batch: let the pool grow, for batches of more even lengths
             batch, self.pending = self.pending[-n:], self.pending[:-n]
             sent = [(key, text) for _, key, text, _ in batch]
