@@ -9,7 +9,7 @@ the measured drops start while they are being translated. Latency = first sight 
 feeds/<lang>/atom.xml minus the moment the copy finished.
 Also: the backlog's translation rate (articles/s) and the service's CPU time per phase (from /proc).
 
-Run: .venv/bin/python bench/drop_latency.py [--drops 20] [--backlog 500] [--json FILE]
+Run: .venv/bin/python bench/drop_latency.py [--drops 20] [--backlog 3000] [--json FILE]
      .venv/bin/python bench/drop_latency.py --quick    # 3 drops, a backlog of 10: proves the script works
 Needs the Debian packages apertium and apertium-eng-spa (exits 77 without them). The machine is shared and has
 2 cores: absolute numbers are noisy.
@@ -38,7 +38,7 @@ from syndicator.store import Store
 from tests.conftest import REPO, write_config
 
 DROPS = 20
-BACKLOG = 500
+BACKLOG = 3000  # Apertium translates 500 before 20 drops are through: the backlog must outlast them
 HANG_GUARD = 900.0  # seconds one drop may take before the run gives up on it (a hang, not a measurement)
 LOOK = 0.02  # seconds between looks at the feeds
 LANGS = ("en", "es")

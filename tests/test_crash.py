@@ -138,6 +138,7 @@ def _crash_run(
     seed: int,
     slow: float,
     at_least: int,
+    hold_translate: bool = False,
 ) -> None:
     rng = random.Random(seed)
     (root / "feeds").mkdir(exist_ok=True)
@@ -174,11 +175,28 @@ def _crash_run(
                 threading.Thread(target=newsroom, daemon=True).start()
             record = root / f"points-{life}.tsv"
             env = {faults.ENV: f"record {record}", "SLOW_ARGOS_QUEUE_DELAY": str(slow)}
+            held = hold_translate and aim == TRANSLATE
+            if held:
+                # A real model translates these few sentences in milliseconds and saves them all at the end of
+                # the stage: a timed kill lands in publishing. The service stops after its first saved
+                # translation until the kill (tests/support/slow_run.py).
+                hold = root / f"hold-{life}"
+                hold.touch()
+                env |= {"SLOW_HOLD_FILE": str(hold), "SLOW_HOLD_AFTER": "save_translation"}
             with ServiceProcess(root, slow=slow, env=env) as service:
-                reached = _reached(record, aim, time.monotonic() + LIVENESS)
-                # Short: a translate stage lasts a few slowed batches, a publish a fraction of a second.
-                time.sleep(rng.uniform(0.0, 0.05 if aim == PUBLISH else 0.08))
+                if held:
+                    inside = Path(f"{hold}.inside")
+                    deadline = time.monotonic() + LIVENESS
+                    while not inside.exists() and time.monotonic() < deadline:
+                        time.sleep(0.01)
+                    reached = inside.exists()
+                else:
+                    reached = _reached(record, aim, time.monotonic() + LIVENESS)
+                    # Short: a translate stage lasts a few slowed batches, a publish a fraction of a second.
+                    time.sleep(rng.uniform(0.0, 0.05 if aim == PUBLISH else 0.08))
                 service.kill9()
+                if held:
+                    hold.unlink()
             assert reached, f"life {life}: the service never reached its {aim} stage"
             last = _points(record)[-1]
             finished = "published:" in service.log().split("processing:")[-1]
@@ -242,7 +260,7 @@ def test_kill_9_with_a_real_tiny_argos_model(tmp_path: Path, model_files: Callab
     config = str(root / "config" / "syndicator.toml")
     assert main(["-q", "--config", config, "models", "install", str(model_files("en", "fr"))]) == 0
     # Slowed like the pseudo run: the tiny model translates an article in milliseconds, faster than an aimed kill.
-    _crash_run(root, ("en", "fr"), ("en",), kills=4, seed=11, slow=0.1, at_least=1)
+    _crash_run(root, ("en", "fr"), ("en",), kills=4, seed=11, slow=0.1, at_least=1, hold_translate=True)
     store = Store(load_config(root / "config" / "syndicator.toml").store.url)
     try:
         counts = store.counts()

@@ -2,9 +2,10 @@
 batch: long work to interrupt (a service, or a `syndicator worker` killed in the middle of a task). Argos
 documents reach the model through ArgosQueue.submit, slowed by SLOW_ARGOS_QUEUE_DELAY when it is set.
 
-SLOW_HOLD_FILE names a file: while it exists, whoever has just claimed articles (a worker's task, inside its
-unit) writes `<file>.inside` and waits. A test kills the holder there, removes the file, and the redelivered
-task runs on: a kill that lands mid-task every time, whatever the speed of the model."""
+SLOW_HOLD_FILE names a file: while it exists, whoever has just returned from the store method SLOW_HOLD_AFTER
+(default `claim`: a worker's task, inside its unit) writes `<file>.inside` and waits. A test kills the holder
+there and removes the file (a redelivered task then runs on): a kill that lands inside a stage every time,
+whatever the speed of the model."""
 
 from __future__ import annotations
 
@@ -52,21 +53,24 @@ if QUEUE_DELAY:
     argos.ArgosQueue.submit = _slow_submit  # type: ignore[method-assign]
 
 HOLD = os.environ.get("SLOW_HOLD_FILE", "")
-_claim = Store.claim
+HOLD_AFTER = os.environ.get("SLOW_HOLD_AFTER", "claim")
 
 
-def _held_claim(self: Any, *args: Any, **kwargs: Any) -> Any:
-    taken = _claim(self, *args, **kwargs)
-    hold = Path(HOLD)
-    if taken and hold.exists():
-        Path(HOLD + ".inside").write_text(str(os.getpid()), encoding="utf-8")
-        while hold.exists():
-            time.sleep(0.05)
-    return taken
+def _holding(method: Any) -> Any:
+    def held(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = method(self, *args, **kwargs)
+        hold = Path(HOLD)
+        if result != [] and hold.exists():  # a claim that took nothing is no task under way
+            Path(HOLD + ".inside").write_text(str(os.getpid()), encoding="utf-8")
+            while hold.exists():
+                time.sleep(0.05)
+        return result
+
+    return held
 
 
 if HOLD:
-    Store.claim = _held_claim  # type: ignore[method-assign]
+    setattr(Store, HOLD_AFTER, _holding(getattr(Store, HOLD_AFTER)))
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
