@@ -250,7 +250,7 @@ class TranslationConfig(Section):
     )
     batch_tokens: int = setting(
         "int",
-        1024,
+        1536,
         "Argos: source tokens per model batch, padding included (sentences × the longest). Sentences are "
         "sorted by length, cut into such batches, and each CTranslate2 worker takes the next one as it "
         "finishes (tuned by bench/translate_throughput.py).",
