@@ -26,6 +26,7 @@ from syndicator.errors import SyndicatorError
 from syndicator.leadership import Leadership
 from syndicator.models import CycleReport
 from syndicator.pipeline import Context, collect, execute_unit, publish, rebuild_context, translate
+from syndicator.pipeline.units import ARTICLES_PER_UNIT
 from syndicator.publish.writer import writer_settings
 from syndicator.runner import Abandoned, Runner, make_runner
 from syndicator.scheduler import PICKUP_DEBOUNCE, Scheduler
@@ -35,6 +36,8 @@ from syndicator.translate.corrections import is_correction_file
 from syndicator.watcher import Folder, FolderWatcher
 
 log = logging.getLogger(__name__)
+# New or changed articles translated and published before the backlog: at most one unit's worth.
+NEWS_FIRST = ARTICLES_PER_UNIT
 
 SLOT_TOLERANCE = timedelta(seconds=1)  # clocks and timers are not exact: a poll this early still counts
 CORRECTIONS = "corrections"  # the watched corrections folder's key (sources' folders are "source:<name>")
@@ -226,6 +229,10 @@ class Service:
         fresh = self._take_fresh()
         if not in_process:
             fresh = set()
+        if len(fresh) > NEWS_FIRST:
+            # A backlog arrived at once (a first poll, an archive dropped in): its latest articles go first and
+            # are published; the rest is translated as backlog, which gives way to the next dropped file.
+            fresh = set(sorted(fresh)[-NEWS_FIRST:])
         if not fresh:
             self._corrections_waiting.clear()  # this pass applies them (translate's first step)
         log.info("processing: %d translation(s) pending", len(ctx.store.pending()))

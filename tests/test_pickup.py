@@ -107,3 +107,30 @@ def test_an_image_copied_after_its_article_reaches_the_feeds_within_seconds(
         shown = _within(start + SOURCE_DEADLINE, lambda: b"<img" in page.read_bytes())
         assert shown is not None, f"no image {SOURCE_DEADLINE:.0f}s after the copy\n" + service.log()
         assert service.terminate() == 0
+
+
+def test_news_in_a_big_first_poll_is_published_before_the_backlog_is_done(
+    make_instance: Callable[..., Path],
+) -> None:
+    """The service starts on a folder of 300 unpublished articles and a file written last: the first pass
+    translates and publishes only the latest articles (the newest file among them) and the rest follows as
+    backlog. Before, all 301 were "news" together and no translated feed changed until every one was done."""
+    from syndicator.config import load_config
+    from syndicator.store import Store
+    from tests.support.service import write_article
+
+    root = make_instance(articles=(), targets=("fr",), engine="pseudo")
+    folder = root / "articles"
+    for n in range(300):
+        write_article(folder, f"old-{n:03d}", f"Old story {n}", "Old news. It waited.")
+    write_article(folder, "zz-latest", "Just in", "Breaking news.")  # read last: the newest article
+    store_url = load_config(root / "config" / "syndicator.toml").store.url
+    with ServiceProcess(root, slow=0.5) as service:  # each batch of the pseudo engine takes 0.5 s
+        wait_for(lambda: any("zz-latest" in link for link in _links(root, "fr")), "the newest file in French")
+        store = Store(store_url)
+        try:
+            pending = len(store.pending("fr"))
+        finally:
+            store.close()
+        assert pending > 0, "the backlog was done first\n" + service.log()
+        assert service.terminate() == 0

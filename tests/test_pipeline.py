@@ -96,3 +96,32 @@ def test_publish_failure_keeps_previous_feeds(
     report = _cycle(root)
     assert "fr/atom.xml" in report.written
     assert "every Saturday" in (root / "feeds" / "fr" / "atom.xml").read_text(encoding="utf-8")
+
+
+def test_the_latest_stored_articles_are_translated_first_in_every_language(
+    make_instance: Callable[..., Path],
+) -> None:
+    """A backlog is planned latest first, a unit of each language in turn: a file dropped while a backlog waits
+    (or picked up with it) is in the first units, not behind every older article of every language."""
+    from syndicator.models import CycleReport
+    from syndicator.pipeline import collect
+    from syndicator.pipeline.units import ARTICLES_PER_UNIT, plan
+    from tests.support.service import write_article
+
+    root = make_instance(articles=(), targets=("fr", "de"), engine="pseudo")
+    for n in range(2 * ARTICLES_PER_UNIT + 5):
+        write_article(root / "articles", f"old-{n:03d}", f"Old {n}", "Old news.")
+    ctx = open_context(load_config(root / "config" / "syndicator.toml"))
+    try:
+        collect(ctx, CycleReport())
+        write_article(root / "articles", "dropped", "Just in", "Breaking news.")
+        collect(ctx, CycleReport())
+        dropped = ctx.store.article_by_key("newsroom", "dropped")
+        assert dropped is not None
+        units = plan(ctx)
+    finally:
+        ctx.close()
+    assert [u.target for u in units] == ["de", "fr"] * 3
+    for unit in units[:2]:
+        assert unit.article_ids[0] == dropped.id
+        assert list(unit.article_ids) == sorted(unit.article_ids, reverse=True)

@@ -40,13 +40,17 @@ def plan(ctx: Context, *, unclaimed: bool = False, only: Collection[int] | None 
     # Languages only: a backlog's articles are loaded a unit at a time, by the unit that translates them.
     languages = ctx.store.article_languages(i for i, _ in pending)
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for article_id, target in pending:
+    # Latest stored first: a file dropped while a backlog waits (or in the same poll as one) is in the first
+    # unit of its pairs, not behind thousands of older articles; and the current feeds fill before archives.
+    for article_id, target in sorted(pending, key=lambda p: -p[0]):
         groups[(languages[article_id], target)].append(article_id)
-    return [
-        Unit(src, tgt, tuple(ids[i : i + ARTICLES_PER_UNIT]))
+    ranked = [
+        (rank, Unit(src, tgt, tuple(ids[i : i + ARTICLES_PER_UNIT])))
         for (src, tgt), ids in sorted(groups.items())
-        for i in range(0, len(ids), ARTICLES_PER_UNIT)
+        for rank, i in enumerate(range(0, len(ids), ARTICLES_PER_UNIT))
     ]
+    # Every pair's first unit, then every pair's second...: no language waits for another's whole backlog.
+    return [unit for _, unit in sorted(ranked, key=lambda r: r[0])]
 
 
 def run_unit(ctx: Context, unit: Unit, *, claim: str | None = None) -> UnitResult:
