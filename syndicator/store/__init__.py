@@ -9,6 +9,8 @@ added in SQL, and pending work is claimed (claims.py), so no process-local lock 
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,7 +75,17 @@ def connect(url: str) -> Engine:
         # The busy timeout first: switching a fresh file to WAL takes a lock that another process starting at
         # the same moment may hold for an instant.
         cur.execute("PRAGMA busy_timeout=10000")
-        cur.execute("PRAGMA journal_mode=WAL")
+        # SQLite does not always call the busy handler for the switch to WAL (it answers "locked" at once
+        # when waiting could deadlock with another process doing the same): retry it here for as long.
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                cur.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
