@@ -173,7 +173,8 @@ class RawWorker:
 
 class PipelineWorker:
     """What a cycle does for one pair: translate_articles through ArgosEngine, memory on a fresh SQLite,
-    profiled per stage. The variant "default" uses the settings' defaults; "bt-N" sets batch_tokens to N."""
+    profiled per stage. The variant "default" uses the settings' defaults; "bt-N" sets batch_tokens to N,
+    "pool-N" the pool of batches (POOL_BATCHES)."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
         from datetime import UTC, datetime
@@ -181,7 +182,7 @@ class PipelineWorker:
         from syndicator.config import TranslationConfig
         from syndicator.glossary import load_glossary
         from syndicator.models import Article
-        from syndicator.translate import EngineOptions
+        from syndicator.translate import EngineOptions, document
         from syndicator.translate.argos import ArgosEngine
         from syndicator.translate.document import Faithful
 
@@ -212,6 +213,7 @@ class PipelineWorker:
         ]  # fmt: skip
         self.rounds = 0
         self.store: Any = None
+        self.pool = document.POOL_BATCHES
 
     def prepare(self, variant: str) -> None:
         """Not timed: a fresh memory (creating the schema is not part of a cycle), the variant's settings."""
@@ -225,10 +227,11 @@ class PipelineWorker:
         translation = self.translation
         if variant.startswith("bt-"):
             translation = replace(translation, batch_tokens=int(variant[3:]))
-        if variant.startswith("pool-"):  # a tuning knob that is not a setting (translate/document.py)
-            from syndicator.translate import document
+        # A tuning knob that is not a setting. One process runs every pipeline variant in turn: each round
+        # sets it again, to the variant's value or the default, so that no variant's value leaks into another's.
+        from syndicator.translate import document
 
-            document.POOL_BATCHES = int(variant[5:])
+        document.POOL_BATCHES = int(variant[5:]) if variant.startswith("pool-") else self.pool
         self.pair.options = replace(self.options, translation=translation)
 
     def run(self, variant: str) -> dict[str, Any]:
