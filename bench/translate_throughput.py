@@ -442,9 +442,13 @@ def worker_main(kind: str, spec: dict[str, Any]) -> None:
                 if hasattr(worker, "prepare"):
                     worker.prepare(variant)
                 start, cpu = time.perf_counter(), time.process_time()
+                usage = resource.getrusage(resource.RUSAGE_SELF)
                 foreign = worker.cpu() if kind == "libre" else 0.0
                 reply = worker.run(variant)
                 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+                after = resource.getrusage(resource.RUSAGE_SELF)
+                # Page faults and kernel time: what malloc handing scratch memory back and forth costs.
+                reply |= {"faults": after.ru_minflt - usage.ru_minflt, "sys": after.ru_stime - usage.ru_stime}
                 if kind == "libre":  # the server's CPU, not the client's
                     cpu = worker.cpu() - foreign
                 print(json.dumps({"seconds": seconds, "cpu": cpu, **reply}), flush=True)
@@ -672,6 +676,11 @@ def throughput(
         result["raw_output_tokens"] = statistics.median(x["output_tokens"] for x in extra_out[best_raw])
     libres = [k for k in runs if k.startswith("libre-")]
     best_libre = max(libres, key=lambda k: rate[k]) if libres else None
+    for name in [k for k in runs if not k.startswith("libre-")]:  # LibreTranslate's faults are its server's
+        result.setdefault("page_faults", {})[name] = statistics.median(x["faults"] for x in extra_out[name])
+        result.setdefault("kernel_ms", {})[name] = (
+            1000 * statistics.median(x["sys"] for x in extra_out[name]) / n
+        )
     for name in [k for k in runs if k.startswith("pipeline")]:
         stages = extra_out[name]
         keys = stages[0]["stages"]
@@ -730,6 +739,11 @@ def summarize_throughput(label: str, t: dict[str, Any]) -> list[str]:
         lines.append(
             f"{name}: the model busy {t['model_busy'][name]:.0%} of its workers' time (model CPU / wall × "
             "workers; on a quiet machine the rest is a worker waiting for a batch)"
+        )
+    for name, faults in t.get("page_faults", {}).items():
+        lines.append(
+            f"{name}: {faults:,.0f} page faults per pass, {t['kernel_ms'][name]:.2f} ms of kernel CPU per sentence "
+            "(medians; part of its CPU above)"
         )
     for name, ratios in t.get("ratios", {}).items():
         for key, value in ratios.items():
