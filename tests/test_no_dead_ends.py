@@ -219,6 +219,42 @@ def test_the_styled_view_shows_date_notice_summary_and_the_way_back(
             assert not li.find(f"{HTML}a").get("href").startswith("http")
 
 
+SUMMARY = """Tom & Jerry's <b>"quoted"</b> &amp; 5 < 6 > 4; a lone & and &nosuch; too."""
+
+
+def _summaries(page: str) -> list[str]:
+    """Each entry's last paragraph (its summary) as the browser shows it: text, markup never live."""
+    doc = html5lib.parse(page, treebuilder="lxml").getroot()
+    assert not doc.findall(f".//{HTML}ol//{HTML}b")
+    return ["".join(list(li.iter(f"{HTML}p"))[-1].itertext()) for li in doc.iter(f"{HTML}li")]
+
+
+def test_the_styled_rss_view_shows_the_summary_as_written_without_disable_output_escaping(
+    make_instance: Callable[..., Path],
+) -> None:
+    """The RSS <description> is the summary escaped once more; Firefox ignores disable-output-escaping, so
+    the stylesheet decodes it itself: the RSS and Atom views show the same text in every browser."""
+    root = make_instance(targets=("fr",), engine="pseudo")
+    article = (DATA / "articles" / "2026-03-01-harbour-bridge.md").read_text(encoding="utf-8")
+    summary_line = "summary: " + json.dumps(SUMMARY)  # YAML reads a JSON string
+    edited = re.sub(r"(?m)^summary: .*$", lambda _: summary_line, article)
+    (root / "articles" / "2026-03-01-harbour-bridge.md").write_text(edited, encoding="utf-8")
+    assert _run(root, "run", "--once") == 0
+    feeds = root / "feeds"
+    for lang in ("en", "fr"):
+        assert not etree.parse(str(feeds / lang / "feed.xsl")).xpath("//@disable-output-escaping")
+        rss, atom = (
+            _summaries(_styled(feeds, f"{lang}/rss.xml")),
+            _summaries(_styled(feeds, f"{lang}/atom.xml")),
+        )
+        assert rss == atom and len(rss) == 3, lang
+    # The text as the feed has it (markup in a summary is dropped as the article is read; the rest stays).
+    atom = etree.parse(str(feeds / "en" / "atom.xml"))
+    written = {e.text for e in atom.iter("{http://www.w3.org/2005/Atom}summary")}
+    shown = """Tom & Jerry's "quoted" & 5 < 6 > 4; a lone & and &nosuch; too."""
+    assert shown in written and shown in _summaries(_styled(feeds, "en/rss.xml"))
+
+
 # -- local preview stays local ------------------------------------------------------------------------------
 
 

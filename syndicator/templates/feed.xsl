@@ -26,6 +26,39 @@
       <xsl:otherwise><xsl:value-of select="$url"/></xsl:otherwise>
     </xsl:choose>
   </xsl:template>
+  <!-- Text escaped once for HTML (markupsafe's escape: &amp; &lt; &gt; &#34; &#39;) back to the text. -->
+  <xsl:template name="unescape">
+    <xsl:param name="text"/>
+    <xsl:choose>
+      <xsl:when test="contains($text, '&amp;')">
+        <xsl:value-of select="substring-before($text, '&amp;')"/>
+        <xsl:variable name="rest" select="substring-after($text, '&amp;')"/>
+        <xsl:variable name="name" select="substring-before($rest, ';')"/>
+        <xsl:variable name="char">
+          <xsl:choose>
+            <xsl:when test="$name = 'amp'">&amp;</xsl:when>
+            <xsl:when test="$name = 'lt'">&lt;</xsl:when>
+            <xsl:when test="$name = 'gt'">&gt;</xsl:when>
+            <xsl:when test="$name = 'quot' or $name = '#34'">&quot;</xsl:when>
+            <xsl:when test="$name = 'apos' or $name = '#39'">&apos;</xsl:when>
+          </xsl:choose>
+        </xsl:variable>
+        <xsl:choose>
+          <xsl:when test="string($char)">
+            <xsl:value-of select="$char"/>
+            <xsl:call-template name="unescape">
+              <xsl:with-param name="text" select="substring-after($rest, ';')"/>
+            </xsl:call-template>
+          </xsl:when>
+          <xsl:otherwise>
+            <xsl:text>&amp;</xsl:text>
+            <xsl:call-template name="unescape"><xsl:with-param name="text" select="$rest"/></xsl:call-template>
+          </xsl:otherwise>
+        </xsl:choose>
+      </xsl:when>
+      <xsl:otherwise><xsl:value-of select="$text"/></xsl:otherwise>
+    </xsl:choose>
+  </xsl:template>
   <xsl:template match="/">
     <html lang="{{ language }}" dir="{{ direction }}">
       <head>
@@ -63,10 +96,10 @@
               </xsl:for-each>
               <!-- An RSS <description> is the summary only beside content:encoded (else feedgen puts the content
                    there), and it is the plain text escaped once more for readers that render it as HTML
-                   (feeds.py): entities, never markup, so it is written out as it is. Browsers without
-                   disable-output-escaping (Firefox) show the entities; the Atom view is exact everywhere. -->
+                   (feeds.py): its entities are decoded here, and the text is written out escaped like any
+                   other (disable-output-escaping would do it in one step, but Firefox ignores it). -->
               <xsl:for-each select="description[../content:encoded]">
-                <p><xsl:value-of select="." disable-output-escaping="yes"/></p>
+                <p><xsl:call-template name="unescape"><xsl:with-param name="text" select="."/></xsl:call-template></p>
               </xsl:for-each>
             </li>
           </xsl:for-each>
