@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from syndicator import __version__
 from syndicator.config import Config, format_duration, load_config, settings_help, settings_markdown
-from syndicator.errors import ConfigError, SyndicatorError
+from syndicator.errors import ConfigError, InstanceBusy, SyndicatorError
 from syndicator.logs import FORMATS, setup_logging
 
 log = logging.getLogger("syndicator")
@@ -81,6 +83,25 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument(
         "--rebuild", action="store_true", help="rewrite every page and archive, not only changes"
     )
+    withdraw = sub.add_parser(
+        "withdraw",
+        parents=[late],
+        help="take an article down from every feed, entry page and the landing page (--undo puts it back)",
+        description="Take an article down: it leaves every language's feeds, archives, entry pages, partner "
+        "feeds and the landing page, and stays in the store, so its source offering it again does not bring "
+        "it back. Removing a drop file does not do this. With a running service the change is published "
+        "within a minute; otherwise at once.",
+    )
+    withdraw.add_argument(
+        "source", metavar="SOURCE", help="the source's name ([[source]] name in the config)"
+    )
+    withdraw.add_argument(
+        "article",
+        metavar="ID",
+        help="the article's id in its source, as logged when it was stored ('new article ID from …')",
+    )
+    withdraw.add_argument("--reason", default="", help="why, for the record (`status` lists takedowns)")
+    withdraw.add_argument("--undo", action="store_true", help="put a withdrawn article back")
     verify = sub.add_parser(
         "verify",
         parents=[late],
@@ -329,6 +350,39 @@ def cmd_publish(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_withdraw(config: Config, args: argparse.Namespace) -> int:
+    """Mark an article taken down (or back), then publish, unless a running service will."""
+    from syndicator.lock import lock_instance
+    from syndicator.models import CycleReport
+    from syndicator.pipeline import open_context, publish
+
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(lock_instance(config, "withdraw"))
+            running = False
+        except InstanceBusy:
+            running = True  # the service's housekeeping sees the change and republishes
+        ctx = open_context(config)
+        held.callback(ctx.close)
+        now = None if args.undo else datetime.now(UTC)
+        article = ctx.store.withdraw(args.source, args.article, "" if args.undo else args.reason, now)
+        if article is None:
+            raise SyndicatorError(
+                f"no article {args.article!r} from source {args.source!r} in the store",
+                hint="the id is the one logged as 'new article ID from …' (a drop file's `id:`, else its name)",
+            )
+        what = f"{args.source}/{args.article} ({article.title})"
+        if running:
+            print(f"{'put back' if args.undo else 'withdrawn'}: {what}; the running service republishes it "
+                  "within a minute")  # fmt: skip
+            return EXIT_OK
+        report = CycleReport()
+        publish(ctx, report)
+    print(f"{'put back' if args.undo else 'withdrawn'}: {what}; {len(report.written)} file(s) written, "
+          f"{len(report.deleted)} removed")  # fmt: skip
+    return EXIT_OK
+
+
 def cmd_verify(config: Config, args: argparse.Namespace) -> int:
     """Compare the published tree with the store; with --repair, republish what is wrong and check again."""
     from syndicator.integrity import repair, require_clean, verify
@@ -543,6 +597,7 @@ COMMANDS: dict[str, Any] = {
     "run": cmd_run,
     "publish": cmd_publish,
     "verify": cmd_verify,
+    "withdraw": cmd_withdraw,
     "status": cmd_status,
     "models": cmd_models,
     "migrate": cmd_migrate,

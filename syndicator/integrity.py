@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from syndicator.errors import StoreError, VerifyError
 from syndicator.models import CycleReport
-from syndicator.partners import public
+from syndicator.partners import shown
 from syndicator.pipeline import Context, publish
 from syndicator.publish.audit import Finding, LanguageAudit, PublishedFiles, audit_language, audit_site
 from syndicator.publish.entries import EntryBuilder
@@ -61,7 +61,7 @@ def verify(ctx: Context) -> Verification:
     files = PublishedFiles(ctx.writer, config.site.feeds_url)
     for language in config.languages.all:
         result.languages[language] = audit_language(
-            ctx.store, ctx.writer, builder, language, lambda tags: public(tags, restricted),
+            ctx.store, ctx.writer, builder, language, lambda article: shown(article, restricted),
             gzip_files=config.serve.gzip_files, files=files,
         )  # fmt: skip
     result.site = audit_site(ctx.writer, config.site.feeds_url, config.languages.all, files=files)
