@@ -44,9 +44,10 @@ class Verification:
     def summary(self) -> str:
         """One line: what was checked and how many problems."""
         problems = len(self.findings) + (self.integrity != "ok")
+        entries = f"{self.entries} entr{'y' if self.entries == 1 else 'ies'}"
         return (
             f"store integrity: {self.integrity}; {len(self.languages)} language(s), {self.documents} feed "
-            f"document(s), {self.entries} entr(y/ies) checked; {problems} problem(s)"
+            f"document(s), {entries} checked; {problems} problem(s)"
         )
 
 

@@ -228,7 +228,10 @@ class PartnerRegistry:
                     self._current = load_partners(self.path, self.languages)
                     self._last_good_restricted = self._current.restricted
                     self.error = ""
-                    log.info("partners: %d loaded from %s", len(self._current.partners), self.path)
+                    if stamp == (-1, -1):
+                        log.info("partners: none (no %s)", self.path)
+                    else:
+                        log.info("partners: %d loaded from %s", len(self._current.partners), self.path)
                 except ConfigError as exc:
                     # Fail closed: a half-edited file must not keep a revoked token alive.
                     self._current = PartnerList(restricted=self._last_good_restricted)
