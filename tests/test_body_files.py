@@ -265,3 +265,41 @@ def test_verify_names_a_fix_that_works_when_repair_cannot(
     assert _cli(root, "run", "--once") == 0
     assert _cli(root, "verify", "--repair") == 0
     assert (feeds / image).read_bytes() == FERRY.read_bytes()
+
+
+def test_hostile_links_through_the_whole_pipeline(
+    make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Every hostile link of HOSTILE in one article, run through the CLI: the article is published in every
+    language, no published file holds a byte of a file outside the folder or a hostile URL, each link is
+    reported by the article's file and the link as written."""
+    root = make_instance(articles=(), targets=("fr",), engine="pseudo")
+    folder = root / "articles"
+    (folder / "images").mkdir()
+    secret = b"\x89PNG\r\n\x1a\nTOP-SECRET-BYTES"
+    (root / "secret.png").write_bytes(secret)
+    os.symlink(root, folder / "up")
+    (folder / "images" / "notes.html").write_text("<script>alert(1)</script>", encoding="utf-8")
+    bodies = " ".join(body for body, _ in HOSTILE).replace("article.md", "inline-img.md")
+    _article(root, f"Before {bodies} after.")
+    assert _cli(root, "run", "--once") == 0
+    feeds = root / "feeds"
+    published = _everything(feeds)
+    for lang in LANGUAGES:
+        assert (feeds / lang / "newsroom" / "inline-img.html").exists()
+    assert "TOP-SECRET" not in published
+    assert not (feeds / "media").exists() or not any((feeds / "media").iterdir())
+    for hostile in ("etc/passwd", "secret.png", "notes.html", "onerror", "alert(1)", "file:", "..%2f"):
+        assert hostile not in published, hostile
+    capsys.readouterr()
+    assert _cli(root, "status", "--json") == 0
+    status = capsys.readouterr().out
+    for written in (
+        "../../etc/passwd",
+        "/etc/passwd",
+        "%2e%2e/%2e%2e/etc/passwd",
+        "up/secret.png",
+        "nope.png",
+    ):
+        assert f"'{written}'" in status, written
+    assert _cli(root, "verify") == 0

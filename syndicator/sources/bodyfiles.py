@@ -75,7 +75,8 @@ def publish_body_files(html: str, article: Path, root: Path, limits: FileLimits)
     for element, attribute in [(el, "src") for el in tree.iter("img")] + [
         (el, "href") for el in tree.iter("a")
     ]:
-        written = local_path(element.get(attribute, ""))
+        value = element.get(attribute, "")
+        written = local_path(value)  # the path it names; messages quote the link as written
         if not written:
             continue
         what = "image" if element.tag == "img" else "link to"
@@ -85,10 +86,7 @@ def publish_body_files(html: str, article: Path, root: Path, limits: FileLimits)
             typed = image_type if element.tag == "img" else linked_type
             media, _ = image_file(written, article, root, limits, typed)
         except BadImage as exc:
-            hint = f" ({exc.hint})" if exc.hint else ""
-            out.notes.append(
-                f"body {what} {_shown(written)} {exc.message}{hint}; left out of the published article"
-            )
+            out.notes.append(f"body {what} {_shown(value.strip())} {exc}; left out of the published article")
             if element.tag == "img":
                 element.drop_tree()  # keeps the text after it
             else:
