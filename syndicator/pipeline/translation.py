@@ -63,7 +63,9 @@ def translate(
         progress.close()
     for lang, n in sorted(report.no_model.items()):
         level = logging.DEBUG if lang in ctx.no_model_warned else logging.WARNING
-        log.log(level, "%s: %d article(s) wait for a translation model (see: syndicator models list)", lang, n)
+        log.log(
+            level, "%s: %d article(s) wait for a translation model (see: syndicator models list)", lang, n
+        )
     # A full pass says which languages still wait; a news pass only adds to them.
     waiting = set(report.no_model)
     ctx.no_model_warned = waiting if only is None else ctx.no_model_warned | waiting
