@@ -12,11 +12,19 @@ never refused; and accept() still takes a file descriptor for every connection) 
 - an idle deadline between requests (`serve.keepalive_timeout`) that bytes do not extend either;
 - a send watchdog (`serve.send_timeout`): a response whose bytes stop leaving the buffer is aborted;
 - header limits (`serve.max_header_bytes`, `serve.max_headers`): `431` and close, without reading the rest;
+- pipelining bounded like nginx's: uvicorn parses every request of a read at once and queues a task for each
+  (300 pipelined requests are 300 queued requests, whatever the client reads). Here the parser is fed a slice at
+  a time and stops as soon as one request waits behind the one being answered; the rest of the read is kept
+  unparsed (at most PIPELINE_READAHEAD bytes, else the connection is closed) and reading stays paused until
+  the response before it is complete. A client that does not read so holds one response and one read;
+- a response for a connection the server has already closed (send watchdog, eviction) is dropped quietly and
+  counted (`QuietCycle`): uvicorn would raise from the transport and log a traceback for each;
 
 and per server (`Guard`), a connection cap below the open-file limit. A connection over the cap closes the
-connection that has waited longest for a request (idle keep-alive, or still sending its headers), so a flood of
-slow clients cannot lock out a client that sends its request at once; when every connection is busy with a
-request, the new one is answered `503` at once. The cap leaves room below RLIMIT_NOFILE for one listen backlog
+connection that has waited longest for a request (idle keep-alive, or still sending its headers), or else the
+one whose client has longest not read its response (the transport's buffer over its high-water mark), so a
+flood of slow or non-reading clients cannot lock out a client that sends its request at once; when every
+connection is busy with a request that is still moving, the new one is answered `503` at once. The cap leaves room below RLIMIT_NOFILE for one listen backlog
 of connections accepted in a burst and for the rest of the process (store, logs, fetches), so accept() never
 meets EMFILE.
 """
@@ -30,9 +38,10 @@ import resource
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn._types import ASGISendEvent
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from syndicator.config import ServeConfig
 
@@ -42,7 +51,16 @@ HEAD, IDLE, BUSY, CLOSING = "head", "idle", "busy", "closing"  # a connection's 
 WARN_EVERY = 60.0  # seconds between warnings about the connection cap (a flood must not flood the log)
 RETRY_AFTER = b"5"  # seconds, in a 503 for too many connections
 # Why the server closed or refused a connection (metrics, /status).
-REASONS = ("header_timeout", "idle_timeout", "send_timeout", "too_large", "malformed", "evicted", "refused")
+REASONS = (
+    "header_timeout", "idle_timeout", "send_timeout", "too_large", "malformed", "pipelined", "evicted", "refused"
+)  # fmt: skip
+# The parser is fed this many bytes at a time, so at most one slice of requests is parsed ahead of the one being
+# answered (a few dozen of the smallest requests; a browser's request is a few hundred bytes).
+PARSE_SLICE = 512
+# Pipelined request bytes kept unparsed per connection while a response is under way; more and it is closed
+# (RFC 9112 9.3.2: a pipelining client retries what was not answered). nginx reads ahead about as much
+# (large_client_header_buffers 4 x 8k).
+PIPELINE_READAHEAD = 64 * 1024
 
 
 def open_file_limit() -> int:
@@ -109,17 +127,22 @@ class Guard:
         self.open = 0  # admitted and not yet closed or evicted
         # Connections waiting for a request (idle, or receiving headers), longest-waiting first.
         self.waiting: dict[GuardedProtocol, None] = {}
+        # Busy connections whose client does not read (write buffer over the high-water mark), longest first.
+        self.stalled: dict[GuardedProtocol, None] = {}
+        self.dropped = 0  # responses not sent: the server had already closed the connection
         self.closed: Counter[str] = Counter()  # by reason, for /metrics and /status
         self._warned_at = 0.0
         self._warned: Counter[str] = Counter()
 
     def admit(self, conn: GuardedProtocol) -> bool:
-        """Count a new connection in, closing the longest-waiting one at the cap; False: refuse it."""
+        """Count a new connection in, closing the longest-waiting (else longest-stalled) one at the cap;
+        False: refuse it."""
         if self.open >= self.limits.max_connections:
-            if not self.waiting:
+            victims = self.waiting or self.stalled
+            if not victims:
                 self.note("refused")
                 return False
-            victim = next(iter(self.waiting))
+            victim = next(iter(victims))
             victim.evict()
             self.note("evicted")
         self.open += 1
@@ -130,6 +153,7 @@ class Guard:
         """A counted connection is gone."""
         self.open -= 1
         self.waiting.pop(conn, None)
+        self.stalled.pop(conn, None)
 
     def metrics(self) -> list[str]:
         """Prometheus lines: open connections, the cap, connections the server closed or refused."""
@@ -145,6 +169,11 @@ class Guard:
         ]
         for reason in REASONS:
             out.append(f'syndicator_http_connections_closed_total{{reason="{reason}"}} {self.closed[reason]}')
+        out += [
+            "# HELP syndicator_http_responses_dropped_total Responses not sent: the connection was already closed.",
+            "# TYPE syndicator_http_responses_dropped_total counter",
+            f"syndicator_http_responses_dropped_total {self.dropped}",
+        ]
         return out
 
     def note(self, reason: str) -> None:
@@ -164,6 +193,26 @@ class Guard:
             self._warned.clear()
 
 
+class QuietCycle(RequestResponseCycle):
+    """uvicorn's request-response cycle, quiet when the server has closed the connection under it.
+
+    uvicorn marks a cycle disconnected only in connection_lost, which the loop runs after close() or abort();
+    a task woken in between (a write resumed, a pipelined request started) would write to a closed transport,
+    which raises and logs "Exception in ASGI application". A client that went away is an expected outcome:
+    its response is dropped and counted, never logged.
+    """
+
+    guard: Guard
+
+    async def send(self, message: ASGISendEvent) -> None:
+        while self.flow.write_paused and not self.disconnected:  # the client is slow: wait for room first
+            await self.flow.drain()
+        if not self.disconnected and not self.response_complete and self.transport.is_closing():
+            self.disconnected = True
+            self.guard.dropped += 1
+        await super().send(message)
+
+
 class GuardedProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with deadlines, header limits and the connection cap (see the module)."""
 
@@ -180,6 +229,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._header_count = 0
         self._unsent = 0  # output still buffered when the deadline was armed (the send watchdog's baseline)
         self._since = 0.0  # loop time the current wait for a request (HEAD or IDLE) began
+        self._held = b""  # pipelined bytes received but not yet parsed (a response is under way)
 
     @classmethod
     def bound_to(cls, guard: Guard) -> type[GuardedProtocol]:
@@ -206,6 +256,32 @@ class GuardedProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused or not self._admitted:
             return
+        if self._held:  # reading had resumed before the held requests were parsed: keep the order
+            self._hold(self._held + data)
+            return
+        self._feed(data)
+
+    def _feed(self, data: bytes) -> None:
+        """Parse `data` a slice at a time, holding back what follows a queued pipelined request."""
+        for start in range(0, len(data), PARSE_SLICE):
+            self._parse(data[start : start + PARSE_SLICE])
+            if self._refused or self.transport.is_closing():
+                return
+            if self.pipeline and start + PARSE_SLICE < len(data):
+                self._hold(data[start + PARSE_SLICE :])
+                return
+
+    def _hold(self, data: bytes) -> None:
+        """Keep pipelined bytes unparsed, reading paused, until the response before them is complete."""
+        if len(data) > PIPELINE_READAHEAD:
+            self._held = b""
+            self.guard.note("pipelined")
+            self.transport.abort()  # (a client that pipelines this much retries what was not answered)
+            return
+        self._held = data
+        self.flow.pause_reading()
+
+    def _parse(self, data: bytes) -> None:
         if self._phase != BUSY:
             self._head_bytes += len(data)
         super().data_received(data)
@@ -222,8 +298,19 @@ class GuardedProtocol(HttpToolsProtocol):
         """Close this waiting connection to make room for a new one (its descriptor is freed at once)."""
         self.guard.release(self)
         self._admitted = False
+        self._held = b""
         self._disarm()
         self.transport.abort()
+
+    def pause_writing(self) -> None:
+        """The client reads more slowly than the response is written: evictable at the cap from now on."""
+        super().pause_writing()
+        if self._admitted:
+            self.guard.stalled[self] = None
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self.guard.stalled.pop(self, None)
 
     # Parser callbacks (httptools calls them from data_received).
 
@@ -261,6 +348,9 @@ class GuardedProtocol(HttpToolsProtocol):
         self.guard.waiting.pop(self, None)
         self._arm(limits.send_timeout)
         super().on_headers_complete()
+        if type(self.cycle) is RequestResponseCycle:  # (not for an upgrade, which leaves the cycle as it was)
+            self.cycle.__class__ = QuietCycle  # same fields, a send that knows a closed connection
+            cast(QuietCycle, self.cycle).guard = self.guard
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:
@@ -285,6 +375,9 @@ class GuardedProtocol(HttpToolsProtocol):
             self._head_bytes = 0
             self.guard.waiting[self] = None  # waits again: the newest
             self._wait_for_request(IDLE)
+            if self._held:  # the next pipelined requests, held back while this response was under way
+                held, self._held = self._held, b""
+                self._feed(held)
 
     # Deadlines.
 
