@@ -47,6 +47,7 @@ def _send_buffer_max() -> int:
 
 BIG = max(16 * 1024 * 1024, 4 * _send_buffer_max())  # a response the socket buffers cannot swallow whole
 DEADLINE = 60.0  # seconds any waiting in these tests may take before it counts as a failure
+MID = 36 * 1024  # a feed's size in the pipelining attack: many times what a 2 KB receive buffer takes
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +55,7 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = build_instance(tmp_path_factory.mktemp("limits") / "instance", targets=("fr",), engine="pseudo")
     assert main(["-q", "--config", str(root / "config" / "syndicator.toml"), "run", "--once"]) == 0
     (root / "feeds" / "big.bin").write_bytes(os.urandom(BIG))  # incompressible: sent as it is
+    (root / "feeds" / "mid.bin").write_bytes(os.urandom(MID))
     return root
 
 
@@ -306,3 +308,67 @@ def test_1100_slow_clients_with_1024_descriptors_leave_a_request_answered_within
     assert served.proc.returncode == 0, served.output
     assert "Too many open files" not in served.output and "EMFILE" not in served.output, served.output
     print(f"/healthz answered in {elapsed * 1000:.1f} ms under 1,100 slow connections")
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MB (Linux /proc)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)[1]) / 1024  # type: ignore[index]
+
+
+def _pipelining_non_reader(port: int, requests: int) -> socket.socket:
+    """A client with a 2 KB receive buffer that sends `requests` pipelined GETs in one write and never reads."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    sock.settimeout(DEADLINE)
+    sock.connect(("127.0.0.1", port))
+    with contextlib.suppress(OSError):  # the server may already have closed it to make room
+        sock.sendall(b"GET /feeds/mid.bin HTTP/1.1\r\nHost: x\r\n\r\n" * requests)
+    return sock
+
+
+def test_pipelining_clients_that_never_read_hold_little_memory_and_leave_healthz_answered(
+    instance: Path,
+) -> None:
+    """The attack of 1,100 such clients, scaled down: 200 clients, each 300 pipelined requests for a 36 KB
+    file, against a cap of 96 connections (256 descriptors). Before, each queued all 300 requests (hundreds of
+    MB), every connection stayed busy (new clients, /healthz too, got 503) and each one the send watchdog
+    closed logged a traceback."""
+    clients, requests = 200, 300
+    _raise_own_descriptor_limit(clients + 200)
+    config = instance / "config" / "syndicator.toml"
+    with serve_process(config, 256, "serve.send_timeout=2s") as served:
+        pid = served.proc.pid
+        before = _rss_mb(pid)
+        hogs: list[socket.socket] = []
+        peak = before
+        try:
+            for _ in range(clients):
+                hogs.append(_pipelining_non_reader(served.port, requests))
+                peak = max(peak, _rss_mb(pid))
+            worst = 0.0
+            for _ in range(5):  # while the watchdog aborts the stalled ones and newcomers evict them
+                started = time.monotonic()
+                health = fetch(served.base, "/healthz")
+                worst = max(worst, time.monotonic() - started)
+                assert health.status == 200, health
+                peak = max(peak, _rss_mb(pid))
+                time.sleep(1)
+            metrics = fetch(served.base, "/metrics").body.decode()
+        finally:
+            for sock in hogs:
+                sock.close()
+    closed = lambda reason: int(  # noqa: E731
+        re.search(rf'^syndicator_http_connections_closed_total{{reason="{reason}"}} (\d+)$', metrics, re.M)[1]  # type: ignore[index]
+    )
+    print(
+        f"{clients} pipelining non-readers: RSS {before:.0f} -> peak {peak:.0f} MB; /healthz worst {worst:.2f} s; "
+        f"evicted {closed('evicted')}, send_timeout {closed('send_timeout')}"
+    )
+    assert closed("evicted") > 0  # the cap was reached, and non-reading connections made room
+    assert peak - before < 48, f"server memory grew {peak - before:.0f} MB"  # before: hundreds of MB
+    assert worst < 10.0, f"/healthz took {worst:.1f} s"  # generous: a functional bound, not a timing one
+    assert served.proc.returncode == 0, served.output
+    assert "Traceback" not in served.output and "Exception in ASGI" not in served.output, served.output[
+        -3000:
+    ]

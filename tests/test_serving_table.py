@@ -21,7 +21,15 @@ from syndicator.publish.media import MEDIA_CACHE_CONTROL
 from syndicator.publish.writer import LocalFolderWriter
 from syndicator.serve.headers import FEED_POLICY, PAGE_POLICY, STATUS_POLICY
 from tests.conftest import DATA, REPO, write_config
-from tests.support.servers import builtin_server, fetch, nginx_binary, nginx_server, parse_head, raw_exchange
+from tests.support.servers import (
+    builtin_server,
+    fetch,
+    nginx_binary,
+    nginx_server,
+    parse_head,
+    raw_exchange,
+    split_responses,
+)
 
 SECRET = "secret-outside-the-feeds-folder"
 # A published image as the publisher names it (media/<hash>.<ext>); the bytes need only start as a PNG does.
@@ -280,3 +288,19 @@ def test_the_root_leads_to_the_landing_page(server: str, path: str) -> None:
     assert r.headers.get("x-content-type-options") == "nosniff"
     landing = fetch(server, "/feeds/")
     assert landing.status == 200 and b'href="index.opml"' in landing.body
+
+
+def test_pipelined_requests_are_all_answered_in_order(server: str, instance: Path) -> None:
+    """Many requests in one write (more than the built-in server parses ahead): every one answered, in order;
+    the last asks to close, so the exchange ends."""
+    paths = ["/feeds/en/rss.xml", "/feeds/fr/atom.xml", "/feeds/missing.xml", "/feeds/en/feed.json"] * 25
+    methods = ["HEAD" if i % 7 == 3 else "GET" for i in range(len(paths))]
+    data = b"".join(
+        f"{method} {path} HTTP/1.1\r\nHost: x\r\n{'Connection: close' if i == len(paths) - 1 else 'X: y'}\r\n\r\n".encode()
+        for i, (method, path) in enumerate(zip(methods, paths, strict=True))
+    )
+    responses = split_responses(raw_exchange(server, data), methods)
+    assert [r.status for r in responses] == [404 if "missing" in p else 200 for p in paths]
+    for response, path, method in zip(responses, paths, methods, strict=True):
+        if method == "GET" and "missing" not in path:
+            assert response.body == _file(instance, path.removeprefix("/feeds/")), path

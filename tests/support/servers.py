@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import io
 import os
 import resource
 import shutil
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from syndicator.config import Config
 from syndicator.localize import Catalogs
@@ -61,6 +63,31 @@ def raw_exchange(base: str, data: bytes, timeout: float = 30) -> bytes:
         return b"".join(chunks)
 
 
+class _Replay(io.BytesIO):
+    """Bytes already received, as the socket http.client reads responses from: one stream for all of them,
+    which http.client's close after each response must not end."""
+
+    def makefile(self, mode: str) -> io.BytesIO:
+        return self
+
+    def close(self) -> None:
+        pass
+
+
+def split_responses(data: bytes, methods: list[str]) -> list[Response]:
+    """The responses, in order, in the bytes one connection received for pipelined requests of `methods`."""
+    replay, responses = _Replay(data), []
+    for method in methods:
+        resp = http.client.HTTPResponse(cast(socket.socket, replay), method=method)
+        try:
+            resp.begin()
+        except http.client.RemoteDisconnected:
+            break  # the server closed: the rest were not answered
+        body = resp.read()
+        responses.append(Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body))
+    return responses
+
+
 def parse_head(response: bytes) -> tuple[int, dict[str, str]]:
     """Status code and lower-cased headers of a raw HTTP/1.1 response."""
     head = response.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
@@ -92,8 +119,9 @@ class ServeProcess:
 
 
 @contextmanager
-def serve_process(config_file: Path, nofile: int | None = None) -> Iterator[ServeProcess]:
-    """`syndicator serve` on a free port, with RLIMIT_NOFILE (soft and hard) set to `nofile` if given.
+def serve_process(config_file: Path, nofile: int | None = None, *settings: str) -> Iterator[ServeProcess]:
+    """`syndicator serve` on a free port, with RLIMIT_NOFILE (soft and hard) set to `nofile` if given and
+    `settings` ("serve.x=y") as --set overrides.
 
     Yields once it answers /healthz; stopped with SIGTERM afterwards (output and exit code kept).
     """
@@ -104,7 +132,10 @@ def serve_process(config_file: Path, nofile: int | None = None) -> Iterator[Serv
             resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "syndicator", "--config", str(config_file), "--set", f"serve.port={port}", "serve"],
+        [
+            sys.executable, "-m", "syndicator", "--config", str(config_file), "--set", f"serve.port={port}",
+            *(arg for setting in settings for arg in ("--set", setting)), "serve",
+        ],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=limit,
     )  # fmt: skip
     served = ServeProcess(proc, f"http://127.0.0.1:{port}", port)
