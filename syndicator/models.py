@@ -71,6 +71,9 @@ class ArticleInput:
     # When the source says the article last changed (Atom/RSS `updated`, front matter `updated`/`modified`,
     # `article:modified_time`), timezone-aware; None when it does not say.
     modified: datetime | None = None
+    # `published` and `modified` as the source wrote them ("Fri, 31 Dec 9999 23:59:59 -1400"), so a problem
+    # with either quotes what the upstream or editor wrote, not a parser's reading of it; "" when unknown.
+    dates_written: tuple[str, str] = ("", "")
     # The version tag of what it was read from (a drop-folder file's stat and key), remembered once the
     # article is stored, so an unchanged file is not read again: "" when the source has none.
     version_tag: str = ""

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from lxml.cssselect import CSSSelector
 
 from syndicator.errors import BadItem
 from syndicator.sanitize import clean_html
+from syndicator.sources.dates import read_date
 from syndicator.sources.ids import join_url, split_url
 
 log = logging.getLogger(__name__)
@@ -100,25 +101,9 @@ def _text(el: Any) -> str:
 
 
 def parse_date(value: str, tz: ZoneInfo) -> datetime | None:
-    """An ISO 8601 or common written date → aware datetime (site time zone when no offset); None if unreadable."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    moment: datetime | None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            from dateutil import parser as dateparser
-
-            moment = dateparser.parse(value, fuzzy=False)
-        except (ValueError, OverflowError, TypeError):
-            return None
-    if moment is None:
-        return None
-    if isinstance(moment, date) and not isinstance(moment, datetime):
-        moment = datetime.combine(moment, time(0, 0))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+    """An ISO 8601 or common written date → aware datetime (site time zone when no offset); None if unreadable
+    (the page is then dated otherwise), BadDate when its offset is beyond ±14:00 (sources/dates.py)."""
+    return read_date(value or "", tz)
 
 
 def _meta(tree: Any, names: tuple[str, ...], linked: str = "datePublished", any_time: bool = True) -> str:
