@@ -346,7 +346,9 @@ def parse_html_file(
         "image": ex.image,
         "language": language,
     }
-    return from_fields(meta, ex.body_html, path, cfg, ctx)
+    article = from_fields(meta, ex.body_html, path, cfg, ctx)
+    written = ex.dates_written if ex.published else ("", ex.dates_written[1])
+    return replace(article, dates_written=written, notes=article.notes + ex.notes)
 
 
 def _page_language(lang: str, cfg: SourceConfig, ctx: SourceContext) -> str:
