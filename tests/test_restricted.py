@@ -183,3 +183,27 @@ def test_writer_delete_is_atomic_idempotent_and_bounded(tmp_path: Path) -> None:
     assert store.delete("never/was.html") is False
     with pytest.raises(ValueError):
         store.delete("../outside.html")
+
+
+def test_static_site_tag_keys_restrict_too(root: Path) -> None:
+    """Hugo/Jekyll `categories`, Jekyll `category`, `tag` and `keywords` are read as tags (docs/sources.md), so
+    an article restricted under any of them never reaches a published file."""
+    for key, value in (("categories", "[embargoed]"), ("category", "Embargoed"), ("tag", "embargoed"),
+                       ("keywords", '"harbour, EMBARGOED"')):  # fmt: skip
+        (root / "articles" / f"{key}.md").write_text(
+            f"---\ntitle: {SECRET} under {key}\ndate: 2026-02-01T08:00:00+08:00\n{key}: {value}\n---\n{SECRET}.\n",
+            encoding="utf-8",
+        )
+    assert _cli(root, "run", "--once") == 0
+    assert _leaks(root) == []
+    store = Store(load_config(root / "config" / "syndicator.toml").store.url)
+    try:  # stored, restricted by the tags read from those keys: not dropped unread
+        tags = {
+            a.title.split()[-1]: {t.casefold() for t in a.tags} for a in store.articles() if SECRET in a.title
+        }
+    finally:
+        store.close()
+    assert (
+        tags == {k: {"embargoed"} | ({"harbour"} if k == "keywords" else set()) for k in tags}
+        and len(tags) == 4
+    )
