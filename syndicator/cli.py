@@ -475,7 +475,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     """Serve feeds/ in the foreground."""
     from syndicator.glossary import load_glossary
     from syndicator.localize import Catalogs
-    from syndicator.serve.server import FeedServer
+    from syndicator.serve.server import FeedServer, listen_hint
     from syndicator.store import Store
 
     _check_partners(config)
@@ -487,7 +487,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
         except OSError as exc:
             raise SyndicatorError(
                 f"cannot listen on {config.serve.host}:{config.serve.port}: {exc.strerror or exc}",
-                hint="pick another port with --set serve.port=N",
+                hint=listen_hint(exc),
             ) from exc
         server.serve_forever()  # it logs where it serves, once
     finally:

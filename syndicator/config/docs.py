@@ -40,6 +40,8 @@ def _type_label(setting: Setting) -> str:
     label = labels[setting.kind]
     if isinstance(setting.minimum, timedelta):
         return f"{label} ≥ {format_duration(setting.minimum)}"
+    if setting.minimum is not None and setting.maximum is not None:
+        return f"{label} from {setting.minimum} to {setting.maximum}"
     if setting.minimum is not None:
         return f"{label} ≥ {setting.minimum}"
     return label

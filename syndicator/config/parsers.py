@@ -190,9 +190,16 @@ def _parse_urls(value: Any, setting: Setting, root: Path) -> tuple[str, ...]:
 
 def _parse_int(value: Any, setting: Setting, root: Path) -> int:
     _expect(value, int, "an integer", setting)
+    _check_range(value, setting)
+    return int(value)
+
+
+def _check_range(value: int | float, setting: Setting) -> None:
+    """Refuse a number outside the setting's [minimum, maximum]."""
     if setting.minimum is not None and value < setting.minimum:
         raise Invalid(f"must be at least {setting.minimum}, got {value}")
-    return int(value)
+    if setting.maximum is not None and value > setting.maximum:
+        raise Invalid(f"must be at most {setting.maximum}, got {value}")
 
 
 def _parse_bool(value: Any, setting: Setting, root: Path) -> bool:
@@ -250,8 +257,7 @@ def _parse_choice(value: Any, setting: Setting, root: Path) -> str:
 def _parse_number(value: Any, setting: Setting, root: Path) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         _expect(value, float, "a number", setting)
-    if setting.minimum is not None and value < setting.minimum:
-        raise Invalid(f"must be at least {setting.minimum}, got {value}")
+    _check_range(value, setting)
     return float(value)
 
 
