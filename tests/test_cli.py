@@ -164,3 +164,15 @@ def test_partners_add_names_the_bad_argument_not_a_temp_file(
     assert all(e in err for e in expected), err
     assert ".tmp" not in err and "partner[0]" not in err and 'name = "' not in err
     assert not list((root / "config").glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("row", [s for s in SETTINGS if s.kind == "duration"], ids=lambda s: s.key)
+def test_an_absurd_duration_is_refused_not_a_traceback(
+    row: Setting, make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A duration is added to a date somewhere: too long ones overflowed (in parsing, or later mid-run)."""
+    config = str(make_instance() / "config" / "syndicator.toml")
+    for value in ("36501d", "99999999999999999d"):
+        assert main(["--config", config, "--set", f"{row.key}={value}", "check"]) == 2
+        err = capsys.readouterr().err
+        assert f"{row.key}: '{value}' is too long" in err and "Traceback" not in err

@@ -194,6 +194,11 @@ def _parse_int(value: Any, setting: Setting, root: Path) -> int:
     return int(value)
 
 
+# Every duration is added to a date somewhere (a schedule, a retry, an expiry): far enough out, that raises
+# OverflowError mid-run. No interval, timeout or cache age means anything past a century.
+MAX_DURATION = timedelta(days=36500)
+
+
 def _check_range(value: int | float, setting: Setting) -> None:
     """Refuse a number outside the setting's [minimum, maximum]."""
     if setting.minimum is not None and value < setting.minimum:
@@ -233,12 +238,16 @@ def _parse_duration(value: Any, setting: Setting, root: Path) -> timedelta:
     _expect(value, str, "a duration string", setting)
     try:
         duration = parse_duration(str(value))
+    except OverflowError:  # "99999999999999999d": past what a timedelta holds
+        raise Invalid(f"{value!r} is too long", f"the maximum is {format_duration(MAX_DURATION)}") from None
     except ValueError:
         raise Invalid(
             f"{value!r} is not a duration", 'write it like "30s", "5m", "2h", "1d" or "1h30m"'
         ) from None
     if setting.minimum is not None and duration < setting.minimum:
         raise Invalid(f"{value!r} is too short", f"the minimum is {format_duration(setting.minimum)}")
+    if duration > MAX_DURATION:
+        raise Invalid(f"{value!r} is too long", f"the maximum is {format_duration(MAX_DURATION)}")
     return duration
 
 
