@@ -264,3 +264,24 @@ def test_a_correction_into_the_source_language_of_a_foreign_article(
     assert f"problem: {same_language}: the article is written in fr: nothing to correct" in out
     titles = [e.title for e in _entries(instance, "en")]
     assert "A note from the town hall" in titles
+
+
+def _categories(root: Path, key: str, lang: str = "fr") -> list[str]:
+    entry = next(e for e in _entries(root, lang) if key in e.id)
+    return [t.term for t in entry.get("tags", [])]
+
+
+def test_a_correction_keeps_the_languages_tags(instance: Path) -> None:
+    """A correction that says nothing about tags turned the entry's categories back into English: it keeps
+    the translated ones; one that gives tags has them (in the article's order)."""
+    assert _run(instance, "run", "--once") == 0
+    machine = _categories(instance, "harbour-bridge")
+    assert len(machine) == 2 and machine != ["transport", "bridge"]  # the engine's (tiny model's) words
+    body = "---\ntitle: Le pont rouvre\n---\nLe pont du port a rouvert.\n"
+    _correct(instance, body, key="harbour-bridge")
+    assert _run(instance, "run", "--once") == 0
+    assert _categories(instance, "harbour-bridge") == machine
+    _correct(instance, body.replace("---\nLe", "tags: [transports, pont]\n---\nLe"), key="harbour-bridge")
+    assert _run(instance, "run", "--once") == 0
+    assert _categories(instance, "harbour-bridge") == ["transports", "pont"]
+    assert sorted(_categories(instance, "harbour-bridge", "en")) == ["bridge", "transport"]
