@@ -19,8 +19,7 @@ from syndicator.models import DONE, FAILED, NO_MODEL, Translation
 from syndicator.pipeline.context import Context
 from syndicator.runner import Unit, UnitResult
 from syndicator.store.claims import CLAIM_LEASE
-from syndicator.translate import PairTranslator, quality
-from syndicator.translate.apertium import install_hint
+from syndicator.translate import PairTranslator, no_model_reason, quality
 from syndicator.translate.document import translate_articles
 
 log = logging.getLogger(__name__)
@@ -110,15 +109,8 @@ def _run_unit(ctx: Context, unit: Unit, claim: str | None) -> dict[str, int]:
     else:
         error = ""
     if pair is None:
-        engine = ctx.config.translation.engines.get(unit.target, ctx.config.translation.engine)
-        pivot = ctx.config.translation.pivot
-        via = "" if pivot in (unit.source, unit.target) else f" (directly or through {pivot})"
-        install = (
-            f"install the Debian package {install_hint(unit.source, unit.target)}"
-            if engine == "apertium"
-            else "install one with: syndicator models install FILE.argosmodel"
-        )
-        error = error or f"no {engine} model for {unit.source} → {unit.target}{via}; {install}"
+        engine = ctx.config.translation.engine_for(unit.target)
+        error = error or no_model_reason(engine, unit.source, unit.target, ctx.config.translation.pivot)
         for a in articles:
             if ctx.store.save_translation(
                 Translation(a.id, unit.target, NO_MODEL, engine=engine, error=error, updated=now), claim=claim
