@@ -283,7 +283,8 @@ class TranslationConfig(Section):
     retry_after: timedelta = setting(
         "duration",
         timedelta(minutes=10),
-        "Wait before retrying a failed translation; doubles with each failure, at most a day. 0s: next cycle.",
+        "Wait before retrying a failed translation (a crash, a full disk); doubles with each failure, at most a "
+        "day. 0s: next cycle. Refusals by the quality gate wait for a change instead (docs/translation-quality.md).",
         minimum=timedelta(0),
     )
     length_ratio: tuple[float, float] = setting(

@@ -195,6 +195,8 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             retries = [tr.next_retry for tr in failed if tr.next_retry is not None]
             row["attempts"] = max((tr.attempts for tr in failed), default=0)
             row["next_retry"] = min(retries) if retries else None
+            # Refused by the quality gate: retried only when what they depend on changes (translate/quality.py).
+            row["refused"] = sum(1 for tr in failed if tr.depends)
         stale, broken = corrections.inspect(store, config.translation.corrections_dir, config.languages.all)
         reviewed = store.corrections()
         translation_memory = {
@@ -292,6 +294,11 @@ def format_status(data: dict[str, Any]) -> str:
                 f"    words the engine marked unknown: {ratio['mean']:.1%} on average, {ratio['max']:.1%} at most"
             )
         lines += [f"    {e}" for e in row["errors"]]
+        if row.get("refused"):
+            lines.append(
+                f"    {row['refused']} refused by the quality gate (reasons above): tried again when the engine, "
+                "model, glossary or gate settings change, or the article does"
+            )
         if row["failed"] and row.get("next_retry"):
             lines.append(
                 f"    failed ones are retried from {row['next_retry']:%Y-%m-%d %H:%M} UTC "

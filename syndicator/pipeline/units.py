@@ -97,6 +97,12 @@ def _keep_renewing(ctx: Context, owner: str) -> threading.Event:
     return done
 
 
+def refusal_key(ctx: Context, pair: PairTranslator, source: str, target: str) -> str:
+    """What a refusal of source → target by this pair depends on (quality.depends_on), from the context."""
+    glossary = ctx.faithful.glossary.for_language(target)
+    return quality.depends_on(pair, glossary, ctx.faithful.names, ctx.config.translation, source, target)
+
+
 def _run_unit(ctx: Context, unit: Unit, claim: str | None) -> dict[str, int]:
     outcome = {DONE: 0, FAILED: 0, NO_MODEL: 0}
     now = ctx.clock()
@@ -131,10 +137,13 @@ def _run_unit(ctx: Context, unit: Unit, claim: str | None) -> dict[str, int]:
         crash = f"{type(exc).__name__}: {exc}"
     by_id = {a.id: a for a in articles}
     t = ctx.config.translation
+    depends = refusal_key(ctx, pair, unit.source, unit.target)
     for i, article in enumerate(articles):
         res = results[i] if results is not None else None
+        refused = False
         if res is not None and not res.error:
-            # Never publish damage as if it were fine: a gate failure is retried later, with backoff.
+            # Never publish damage as if it were fine. A refusal is not retried on a timer: the same engine,
+            # model, glossary and bounds give the same verdict (it waits for `depends` to change).
             res.error = quality.check(
                 [quality.Field("title", article.title, res.title),
                  quality.Field("summary", article.summary, res.summary),
@@ -142,6 +151,7 @@ def _run_unit(ctx: Context, unit: Unit, claim: str | None) -> dict[str, int]:
                 unit.source, unit.target, t,
             ) or quality.signal_problem(res.signals, pair.engine, t.max_unknown_for(unit.target))  # fmt: skip
             if res.error:
+                refused = True
                 log.warning("%s %s/%s: %s", unit.target, article.source, article.key, res.error)
         status = DONE if res is not None and not res.error else FAILED
         saved = ctx.store.save_translation(
@@ -160,6 +170,7 @@ def _run_unit(ctx: Context, unit: Unit, claim: str | None) -> dict[str, int]:
                 error=(res.error if res else crash),
                 source_hash=by_id[article.id].content_hash,
                 updated=now,
+                depends=depends if refused else "",
             ),
             backoff=quality.backoff(t.retry_after),
             claim=claim,
