@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from syndicator.errors import StoreError, VerifyError
 from syndicator.models import CycleReport
-from syndicator.partners import public
+from syndicator.partners import shown
 from syndicator.pipeline import Context, publish
 from syndicator.publish.audit import Finding, LanguageAudit, PublishedFiles, audit_language, audit_site
 from syndicator.publish.entries import EntryBuilder
@@ -44,9 +44,10 @@ class Verification:
     def summary(self) -> str:
         """One line: what was checked and how many problems."""
         problems = len(self.findings) + (self.integrity != "ok")
+        entries = f"{self.entries} entr{'y' if self.entries == 1 else 'ies'}"
         return (
             f"store integrity: {self.integrity}; {len(self.languages)} language(s), {self.documents} feed "
-            f"document(s), {self.entries} entr(y/ies) checked; {problems} problem(s)"
+            f"document(s), {entries} checked; {problems} problem(s)"
         )
 
 
@@ -61,7 +62,7 @@ def verify(ctx: Context) -> Verification:
     files = PublishedFiles(ctx.writer, config.site.feeds_url)
     for language in config.languages.all:
         result.languages[language] = audit_language(
-            ctx.store, ctx.writer, builder, language, lambda tags: public(tags, restricted),
+            ctx.store, ctx.writer, builder, language, lambda article: shown(article, restricted),
             gzip_files=config.serve.gzip_files, files=files,
         )  # fmt: skip
     result.site = audit_site(ctx.writer, config.site.feeds_url, config.languages.all, files=files)
@@ -82,11 +83,23 @@ def repair(ctx: Context, found: Verification) -> list[str]:
     return report.written
 
 
-def require_clean(found: Verification) -> None:
-    """Raise VerifyError when problems remain (the CLI turns it into exit code 1)."""
+def require_clean(found: Verification, repaired: bool = False) -> None:
+    """Raise VerifyError when problems remain (the CLI turns it into exit code 1). The hint names what fixes
+    them: `verify --repair` while republishing from the store can, else what the admin must do instead
+    (`repaired`: --repair has just run, so whatever is left is beyond it)."""
     problems = len(found.findings) + (found.integrity != "ok")
-    if problems:
-        raise VerifyError(
-            f"{problems} problem(s) in the store or the published tree",
-            hint="`syndicator verify --repair` republishes the documents concerned from the store",
+    if not problems:
+        return
+    fixes = list(dict.fromkeys(f.fix for f in found.findings if f.fix))
+    if found.integrity != "ok":  # --repair refuses to repair from a broken store
+        hint = "restore data/syndicator.db from a backup, then run `syndicator publish --rebuild`"
+    elif repaired or all(f.fix for f in found.findings):
+        hint = "; ".join(fixes) or (
+            "republishing from the store did not fix these: run `syndicator publish --rebuild`, and if they "
+            "remain, report them with this output"
         )
+    else:
+        hint = "`syndicator verify --repair` republishes the documents concerned from the store"
+        if fixes:
+            hint += "; it cannot fix every one: " + "; ".join(fixes)
+    raise VerifyError(f"{problems} problem(s) in the store or the published tree", hint=hint)

@@ -108,8 +108,9 @@ def rows(engine: Engine, columns_of: dict[str, list[str]] | None = None) -> dict
 
 # Added after revision 0002's time: publish_journal (0003), translations.unknown_ratio and .tags (0004),
 # source_state.poll_started and polls (0005), articles.modified and .upstream_key and translations.revised
-# (0006); claims (0002) too.
-LATER_COLUMNS = ("claimed_by", "claimed_until", "poll_started", "modified", "upstream_key")
+# (0006), articles.withdrawn_at and .withdrawn_reason (0009), translations.depends (0010); claims (0002) too.
+LATER_COLUMNS = ("claimed_by", "claimed_until", "poll_started", "modified", "upstream_key", "withdrawn_at",
+                 "withdrawn_reason")  # fmt: skip
 LATER_TRANSLATION_COLUMNS = ("unknown_ratio", "tags", "revised", "depends")
 LATER_TABLES = ("publish_journal", "polls", "media")
 
@@ -412,13 +413,13 @@ def test_a_store_of_underscore_codes_keeps_its_rows_under_the_bcp47_spelling(
         store.close()
 
 
-# -- 0009: what a refusal depended on ----------------------------------------------------------------------------
+# -- 0010: what a refusal depended on ----------------------------------------------------------------------------
 
 
 def test_failed_rows_from_before_refusals_keep_their_timed_retries(
     empty_url: str, engine_of: Callable[[str], Engine]
 ) -> None:
-    """Rows failed before 0009 have no fingerprint: they are retried on their timer as before, while a
+    """Rows failed before 0010 have no fingerprint: they are retried on their timer as before, while a
     refusal recorded after it waits for a change (not for the clock)."""
     engine = engine_of(empty_url)
     alembic(engine, "upgrade", "head")
@@ -432,7 +433,7 @@ def test_failed_rows_from_before_refusals_keep_their_timed_retries(
             store.save_translation(Translation(i, "fr", FAILED, error="gate"), backoff=lambda n: timedelta(0))
     finally:
         store.close()
-    alembic(engine, "downgrade", "0008")
+    alembic(engine, "downgrade", "0009")
     alembic(engine, "upgrade", "head")
     store = Store(empty_url)
     try:

@@ -1,4 +1,4 @@
-"""What a refused translation depended on (issue: short articles refused and retried for nothing).
+"""What a refused translation depended on (short articles refused, then retried for nothing).
 
 A translation the quality gate refused is not retried on a timer any more: the same engine, model, glossary
 and gate settings give the same output and the same refusal. `depends` holds a fingerprint of those
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
