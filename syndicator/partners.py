@@ -267,7 +267,12 @@ def partner_block(name: str, token_hash: str, languages: Sequence[str]) -> str:
 
 
 def add_partner(path: Path, name: str, languages: Sequence[str], all_languages: Sequence[str]) -> str:
-    """Append a partner with a new token to the file (validated first); return the token."""
+    """Append a partner with a new token to the file (validated first); return the token.
+
+    The arguments are checked first, by themselves: an error about them names the argument, never the temp
+    file the new block is test-loaded from (which the user never wrote and cannot open).
+    """
+    _check_arguments(name, languages, all_languages)
     current = load_partners(path, all_languages)
     if current.by_name(name) is not None:
         raise ConfigError(
@@ -286,6 +291,25 @@ def add_partner(path: Path, name: str, languages: Sequence[str], all_languages: 
     finally:
         tmp.unlink(missing_ok=True)
     return token
+
+
+def _check_arguments(name: str, languages: Sequence[str], all_languages: Sequence[str]) -> None:
+    """Refuse a bad NAME or --languages value of `partners add`, naming the argument and a fix."""
+    if not _NAME.match(name):
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64] or "embassy-paris"
+        raise ConfigError(
+            f"partner name {name!r}: use letters, digits, '.', '_' and '-' (no spaces), at most 64",
+            hint=f"e.g. syndicator partners add {slug}",
+        )
+    published = {language_id(code) for code in all_languages}
+    for lang in languages:
+        if not is_language(lang):
+            raise ConfigError(f"--languages: unknown language {lang!r}", hint=language_hint(lang))
+        if language_id(lang) not in published:
+            raise ConfigError(
+                f"--languages: {lang!r} is not a published language",
+                hint=f"published languages: {', '.join(all_languages)}",
+            )
 
 
 _HEADER = """\

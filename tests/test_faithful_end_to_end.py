@@ -103,7 +103,20 @@ def test_missing_apertium_pair_is_no_model_with_the_package_to_install(
     errors = json.loads(capsys.readouterr().out)["languages"]
     fr = next(row for row in errors if row["language"] == "fr")
     assert "no apertium model for en → fr" in fr["errors"][0]
-    assert "apertium-eng-fra" in fr["errors"][0]
+    # Debian has no English→French pair: the hint says how to look and offers Argos, never a made-up name.
+    assert "apertium-eng-fra" not in fr["errors"][0]
+    assert "apt-cache search apertium" in fr["errors"][0] and 'fr = "argos"' in fr["errors"][0]
+    # `check` says so before any run.
+    assert _run(root, "check") == 0
+    assert 'fr is set to "apertium", but no installed Apertium mode' in capsys.readouterr().out
+
+    # Switched to Argos: status gives the current engine's reason, not Apertium's advice from the last run.
+    config = root / "config" / "syndicator.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('fr = "apertium"', 'fr = "argos"'))
+    assert _run(root, "status", "--json") == 0
+    rows = json.loads(capsys.readouterr().out)["languages"]
+    reasons = " ".join(next(row for row in rows if row["language"] == "fr")["errors"])
+    assert "no argos model for en → fr" in reasons and "apertium" not in reasons
 
 
 def test_tiny_argos_model_loses_placeholders_and_falls_back_safely(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
 import json
 import logging
@@ -504,6 +505,19 @@ class FeedServer:
         self.sock.close()
 
 
+def listen_hint(exc: OSError) -> str:
+    """What to change after a failed bind: the host when the address is wrong, else the port.
+
+    A host that does not resolve (socket.gaierror) or is not one of this machine's addresses
+    (EADDRNOTAVAIL) is the host's fault; pointing at the port then sends the operator the wrong way.
+    """
+    if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+        return "check serve.host: use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0"
+    if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+        return "pick another port with --set serve.port=N (ports below 1024 need root)"
+    return "check serve.host and serve.port"
+
+
 def start_in_background(ctx: Any) -> FeedServer | None:
     """Start the server for a pipeline Context (inside `syndicator run`), unless serve.enabled is off."""
     if not ctx.config.serve.enabled:
@@ -518,8 +532,8 @@ def start_in_background(ctx: Any) -> FeedServer | None:
     except OSError as exc:
         # Publishing matters more than serving (nginx may serve the files): say so loudly and go on.
         log.error(
-            "not serving: cannot listen on %s:%s (%s); set serve.port or serve.enabled = false",
-            serve.host, serve.port, exc.strerror or exc,
+            "not serving: cannot listen on %s:%s (%s); %s, or set serve.enabled = false",
+            serve.host, serve.port, exc.strerror or exc, listen_hint(exc),
         )  # fmt: skip
         return None
     ctx.publish_listeners.append(server.app.health.listener)
