@@ -4,8 +4,9 @@ Tokens are four-digit numbers, ``8001``, ``8002``…: numbers are the one kind o
 engine copies as it is. Letter tokens were measured to break (tests/test_token_scheme.py runs the proof on
 every English→X Apertium pair): apertium-en-gl split "ZXQ1" into "ZXQ/ZXq/ZxQ/Zxq1" and "ZXQ dito2",
 apertium-en-eo case-folded it after an abbreviation ("S-ro. Zxq1"); a number has no case, no inflection and no
-inner boundary. URLs, e-mail addresses, numbers, glossary terms, names, dates (rendered in the target locale)
-and inline HTML tags (links, emphasis) become tokens. `Protected.restore` refuses output in which a token is
+inner boundary. URLs, e-mail addresses, numbers (re-punctuated for the locale where unambiguous:
+translate/numbers.py), glossary terms, names, dates (rendered in the target locale) and inline HTML tags
+(links, emphasis) become tokens. `Protected.restore` refuses output in which a token is
 lost, duplicated, invented, split (a digit run the source did not have: "80 01", "8.001") or tags are
 crossed: the caller then falls back to a safer mode.
 """
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from syndicator.translate.amounts import find_amounts, render_amount
 from syndicator.translate.dates import find_dates, render
 from syndicator.translate.names import find_names
+from syndicator.translate.numbers import find_numbers, render_number
 
 # "8" then the token's number, at least three digits: 8001…8999, then 81000… (never ambiguous).
 TOKEN_PREFIX = "8"
@@ -29,7 +31,6 @@ TOKEN_RE = re.compile(r"(?<![\w.,])8(\d{3,})(?!\w|[.,]\d)")
 _DIGITS = re.compile(r"\d+")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]]")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-_NUMBER = re.compile(r"(?<![\w.,])[$€£¥]?\d+(?:[.,]\d+)*(?:\s?%)?(?!\w)")
 _TIGHT_BEFORE = re.compile(r"(\b8\d{3,}) (?=[.,;:!?)\]»”])")
 _TIGHT_AFTER = re.compile(r"(?<=[(\[«“]) (8\d{3,}\b)")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s*)$")
@@ -57,12 +58,19 @@ class Protector:
         terms: Sequence[tuple[str, str]] = (),
         skip: frozenset[str] = frozenset(),
         names: frozenset[str] | None = None,
+        unrendered: Sequence[str] = (),
     ) -> None:
-        """`skip`: kinds the engine keeps by itself ("number"); `names`: the article's known names
-        (names.known_names), or None when names beyond the glossary are not protected."""
+        """`terms`: glossary (term, rendering) pairs for this language; `unrendered`: glossary terms with no
+        rendering here (the engine translates them, whole); `skip`: kinds the engine keeps by itself
+        ("number"); `names`: the article's known names (names.known_names), or None when names beyond the
+        glossary are not protected."""
         self.language, self.year, self.skip, self.names = language, year, skip, names
-        self.terms = dict(terms)
-        alternatives = "|".join(re.escape(t) for t, _ in sorted(terms, key=lambda tr: -len(tr[0])))
+        self.terms: dict[str, str | None] = {t: None for t in unrendered}
+        self.terms.update(terms)
+        # One pattern for every term, longest first: a term the engine translates here still wins over a
+        # shorter rendered term inside it, and over any name found inside it (the name rule would otherwise
+        # freeze "Department of Culture" and leave "and Heritage" to the engine).
+        alternatives = "|".join(re.escape(t) for t in sorted(self.terms, key=lambda t: -len(t)))
         self._terms = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)") if alternatives else None
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
@@ -72,20 +80,29 @@ class Protector:
             candidates.append((0, m.start(), m.end(), m.group()))
         for m in _EMAIL.finditer(text):
             candidates.append((1, m.start(), m.end(), m.group()))
+        whole: list[tuple[int, int]] = []  # terms left to the engine: no name may cut into them
         if self._terms is not None:
             for m in self._terms.finditer(text):
-                candidates.append((2, m.start(), m.end(), self.terms[m.group()]))
+                rendering = self.terms[m.group()]
+                if rendering is None:
+                    whole.append(m.span())
+                else:
+                    candidates.append((2, m.start(), m.end(), rendering))
         for d in find_dates(text, self.year, self.language):
             candidates.append((3, d.start, d.end, render(d, self.language)))
         for a in find_amounts(text):
             candidates.append((4, a.start, a.end, render_amount(a, self.language)))
         if self.names is not None:
             for start, end in find_names(text, self.names):
-                candidates.append((5, start, end, text[start:end]))
-        # A number that looks like a token is always one (else the output could not be told apart).
-        numbers = _NUMBER if "number" not in self.skip else TOKEN_RE
-        for m in numbers.finditer(text):
-            candidates.append((6, m.start(), m.end(), m.group()))
+                if all(end <= s or start >= e for s, e in whole):
+                    candidates.append((5, start, end, text[start:end]))
+        # A number the locale writes otherwise ("2,000" → es "2000") is always protected, rendered; so is a
+        # number that looks like a token (else the output could not be told apart). Others only when the
+        # engine does not keep numbers by itself.
+        for n in find_numbers(text):
+            value = render_number(n, self.language)
+            if value != n.text or "number" not in self.skip or TOKEN_RE.search(n.text):
+                candidates.append((6, n.start, n.end, value))
         taken: list[tuple[int, int, str]] = []
         for _, start, end, value in sorted(candidates, key=lambda c: (c[0], c[1])):
             if all(end <= s or start >= e for s, e, _ in taken):
