@@ -23,6 +23,7 @@ from syndicator.translate.amounts import find_amounts, render_amount
 from syndicator.translate.dates import find_dates, render
 from syndicator.translate.names import find_names
 from syndicator.translate.numbers import find_numbers, render_number
+from syndicator.translate.times import find_times, render_time
 
 # "8" then the token's number, at least three digits: 8001…8999, then 81000… (never ambiguous).
 TOKEN_PREFIX = "8"
@@ -59,12 +60,15 @@ class Protector:
         skip: frozenset[str] = frozenset(),
         names: frozenset[str] | None = None,
         unrendered: Sequence[str] = (),
+        source: str = "en",
     ) -> None:
         """`terms`: glossary (term, rendering) pairs for this language; `unrendered`: glossary terms with no
         rendering here (the engine translates them, whole); `skip`: kinds the engine keeps by itself
         ("number"); `names`: the article's known names (names.known_names), or None when names beyond the
-        glossary are not protected."""
+        glossary are not protected; `source`: the text's language (numbers and times are read as English
+        writes them, so other sources keep theirs as written)."""
         self.language, self.year, self.skip, self.names = language, year, skip, names
+        self.english = source.split("-")[0].split("_")[0] == "en"
         self.terms: dict[str, str | None] = {t: None for t in unrendered}
         self.terms.update(terms)
         # One pattern for every term, longest first: a term the engine translates here still wins over a
@@ -90,6 +94,8 @@ class Protector:
                     candidates.append((2, m.start(), m.end(), rendering))
         for d in find_dates(text, self.year, self.language):
             candidates.append((3, d.start, d.end, render(d, self.language)))
+        for t in find_times(text, self.language) if self.english else []:
+            candidates.append((4, t.start, t.end, render_time(t, self.language)))
         for a in find_amounts(text):
             candidates.append((4, a.start, a.end, render_amount(a, self.language)))
         if self.names is not None:
@@ -100,7 +106,8 @@ class Protector:
         # number that looks like a token (else the output could not be told apart). Others only when the
         # engine does not keep numbers by itself.
         for n in find_numbers(text):
-            value = render_number(n, self.language)
+            # "1,250" is 1.25 in a Spanish source: only English numbers are read for re-punctuation.
+            value = render_number(n, self.language) if self.english else n.text
             if value != n.text or "number" not in self.skip or TOKEN_RE.search(n.text):
                 candidates.append((6, n.start, n.end, value))
         taken: list[tuple[int, int, str]] = []
