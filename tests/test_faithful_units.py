@@ -21,8 +21,10 @@ from syndicator.translate.dates import find_dates, render
 from syndicator.translate.document import Faithful, translate_articles
 from syndicator.translate.headline import capitalize_first, proper_nouns, sentence_case, title_words
 from syndicator.translate.names import find_names, known_names
+from syndicator.translate.numbers import find_numbers, render_number
 from syndicator.translate.protect import Protected, Protector, globalize, localize
 from syndicator.translate.sentences import split_sentences
+from syndicator.translate.times import find_times, render_time
 
 DATA = Path(__file__).resolve().parent / "data" / "faithful"
 LANGUAGES = ("es", "fr", "zh", "ar", "ru", "ca", "gl", "eo", "hr", "uk", "it")
@@ -216,6 +218,42 @@ def test_amounts_are_rendered_per_locale(case: dict[str, Any]) -> None:
     for language in ("es", "ca", "fr", "de", "hr", "en"):
         if language in case:
             assert render_amount(amount, language).replace("\xa0", " ") == case[language], language
+
+
+NUMBER_CASES = _cases("numbers.toml")
+NUMBER_LANGUAGES = ("es", "de", "fr", "ar", "it", "tr", "en", "ca", "gl", "eo", "zh", "ru")
+
+
+@pytest.mark.parametrize("case", NUMBER_CASES, ids=_ids(NUMBER_CASES, "text"))
+def test_numbers_take_the_locale_form_only_where_the_english_is_unambiguous(case: dict[str, Any]) -> None:
+    found = find_numbers(case["text"])
+    assert [n.text for n in found] == case["found"]
+    for language in NUMBER_LANGUAGES:
+        rendered = [render_number(n, language) for n in found]
+        if case.get("kept"):
+            assert rendered == case["found"], language
+        elif language in case:
+            assert rendered == case[language], language
+
+
+TIME_CASES = _cases("times.toml")
+
+
+@pytest.mark.parametrize("case", TIME_CASES, ids=_ids(TIME_CASES, "text"))
+def test_clock_times_are_found_and_rendered(case: dict[str, Any]) -> None:
+    found = find_times(case["text"], "es")
+    assert [case["text"][t.start : t.end] for t in found] == case["found"]
+    for language in ("es", "gl", "ca", "eo", "fr", "ar", "pt"):
+        if language in case:
+            rendered = [render_time(t, language) for t in find_times(case["text"], language)]
+            assert rendered == case[language], language
+
+
+def test_numbers_and_times_of_other_source_languages_stay_as_written() -> None:
+    # "1,250" is 1.25 and "2.000" two thousand in a Spanish source: never re-read as English.
+    prot = Protected(Protector("en", 2026, source="es"))
+    prot.add_text("Costó 1,250 euros, 2.000 km y 3,5% a las 7 p.m.")
+    assert prot.restore(prot.text, markup=False) == "Costó 1,250 euros, 2.000 km y 3,5% a las 7 p.m."
 
 
 def test_headline_keeps_what_the_engine_does_not_know_as_a_common_word() -> None:
