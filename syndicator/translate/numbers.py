@@ -30,7 +30,8 @@ from babel.numbers import format_currency, format_decimal, format_percent
 NUMBER = re.compile(r"(?<![\w.,])(?P<symbol>[$€£¥])?(?P<number>\d+(?:[.,]\d+)*)(?P<percent>\s?%)?(?!\w)")
 _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _DECIMAL = re.compile(r"\d+\.\d+")
-_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}  # as amounts.py reads them
+# Currency symbols as ISO codes (amounts.py reads them too). "$" is taken for US dollars.
+CURRENCY_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 # Words after a decimal that make it a measured quantity, never a time, a version or a section number.
 _QUANTITY = re.compile(
     r"\s?(?:percent|per\s+cent|percentage\s+points?|points?|times|"
@@ -82,16 +83,15 @@ def _read(text: str, m: re.Match[str]) -> FoundNumber:
         return found  # "2026", "2000", ids: exactly as written
     number = written.replace(",", "")
     decimals = len(number.partition(".")[2])
-    return FoundNumber(
-        m.start(), m.end(), m.group(), Decimal(number), decimals, _SYMBOLS.get(symbol or "", ""), percent
-    )
+    currency = CURRENCY_SYMBOLS.get(symbol or "", "")
+    return FoundNumber(m.start(), m.end(), m.group(), Decimal(number), decimals, currency, percent)
 
 
 def render_number(found: FoundNumber, language: str) -> str:
     """The number as `language` writes it (CLDR), or as written when its English form is ambiguous."""
     if found.value is None:
         return found.text
-    locale = _locale(language)
+    locale = cldr_locale(language)
     # "1,250" in Spanish is "1250": CLDR's minimum grouping, which Babel does not apply by itself.
     group = not (str(locale) in _MIN_GROUPING_TWO and abs(found.value) < 10000)
     if found.currency:
@@ -114,7 +114,8 @@ def _with_decimals(pattern: str, decimals: int) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _locale(language: str) -> Locale:
+def cldr_locale(language: str) -> Locale:
+    """Babel's locale for a language code ("pt-BR" too); English for a code CLDR does not know."""
     try:
         return Locale.parse(language.replace("-", "_"))
     except (UnknownLocaleError, ValueError):

@@ -9,13 +9,13 @@ anything and stays as written.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from datetime import time
 
-from babel import Locale, UnknownLocaleError
 from babel.dates import format_time
+
+from syndicator.translate.numbers import cldr_locale
 
 _H = r"(?:1[0-2]|0?[1-9])"
 _AMPM = r"[ap]\.?\s?m\b\.?"
@@ -75,7 +75,7 @@ def _clock(hour: str, minute: str | None, pm: bool) -> time:
 
 def render_time(found: FoundTime, language: str) -> str:
     """The time (or range) in the locale's short form, with "at" phrased when it was part of the span."""
-    locale = _locale(language)
+    locale = cldr_locale(language)
     text = format_time(found.last, "short", locale=locale)
     if found.first is not None:
         return f"{format_time(found.first, 'short', locale=locale)}–{text}"
@@ -83,11 +83,3 @@ def render_time(found: FoundTime, language: str) -> str:
         many, one = _AT[locale.language]
         return (one if found.last.hour == 1 else many).format(text)
     return text
-
-
-@functools.lru_cache(maxsize=256)
-def _locale(language: str) -> Locale:
-    try:
-        return Locale.parse(language.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse("en")
