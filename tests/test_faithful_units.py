@@ -12,6 +12,7 @@ from typing import Any
 
 import lxml.html
 import pytest
+from babel.numbers import parse_decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -234,6 +235,32 @@ def test_numbers_take_the_locale_form_only_where_the_english_is_unambiguous(case
             assert rendered == case["found"], language
         elif language in case:
             assert rendered == case[language], language
+
+
+_NUMBER_TEXT = st.lists(
+    st.one_of(
+        st.integers(0, 10**9).map(lambda n: f"{n:,}"),  # grouped
+        st.decimals(0, 10**6, places=2).map(lambda d: f"{d:,}"),
+        st.integers(0, 9999).map(str),  # no separators
+        st.sampled_from(["1.2.3", "7.30", "1,5", "10.0.0.1", "555-1234", "%", " percent", " km", "$", "€"]),
+        st.sampled_from([" ", " books ", ", ", " at ", "; "]),
+    ),
+    max_size=12,
+).map("".join)
+
+
+@given(_NUMBER_TEXT, st.sampled_from(NUMBER_LANGUAGES))
+@settings(max_examples=300, deadline=None)
+def test_a_rendered_number_keeps_its_value_and_an_ambiguous_one_its_text(text: str, language: str) -> None:
+    for n in find_numbers(text):
+        rendered = render_number(n, language)
+        if n.value is None:
+            assert rendered == n.text
+            continue
+        # The same digits, and read back in the target locale, the same value.
+        assert re.findall(r"\d", rendered) == re.findall(r"\d", n.text), (n.text, rendered)
+        if not (n.currency or n.percent):
+            assert parse_decimal(rendered, locale=language.replace("-", "_"), strict=True) == n.value
 
 
 TIME_CASES = _cases("times.toml")
