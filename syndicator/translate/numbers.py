@@ -28,8 +28,10 @@ from babel.numbers import format_currency, format_decimal, format_percent
 
 # What protect.py has always taken as a number: a currency symbol, digits with . or , inside, a percent sign.
 NUMBER = re.compile(r"(?<![\w.,])(?P<symbol>[$€£¥])?(?P<number>\d+(?:[.,]\d+)*)(?P<percent>\s?%)?(?!\w)")
-_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_DECIMAL = re.compile(r"\d+\.\d+")
+# A leading zero ("007", "01,000") makes a code, not a quantity: as written.
+_PLAIN = re.compile(r"0|[1-9]\d*")
+_GROUPED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
+_DECIMAL = re.compile(r"(?:0|[1-9]\d*)\.\d+")
 # Currency symbols as ISO codes (amounts.py reads them too). "$" is taken for US dollars.
 CURRENCY_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 # Words after a decimal that make it a measured quantity, never a time, a version or a section number.
@@ -69,7 +71,7 @@ def find_numbers(text: str) -> list[FoundNumber]:
 def _read(text: str, m: re.Match[str]) -> FoundNumber:
     written, symbol, percent = m.group("number"), m.group("symbol"), bool(m.group("percent"))
     found = FoundNumber(m.start(), m.end(), m.group(), None)
-    plain = written.isdigit()
+    plain = _PLAIN.fullmatch(written) is not None
     grouped = _GROUPED.fullmatch(written) is not None
     decimal = _DECIMAL.fullmatch(written) is not None
     if not (plain or grouped or decimal):
