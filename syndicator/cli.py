@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from syndicator import __version__
 from syndicator.config import Config, format_duration, load_config, settings_help, settings_markdown
-from syndicator.errors import ConfigError, SyndicatorError
+from syndicator.errors import ConfigError, InstanceBusy, SyndicatorError
 from syndicator.logs import FORMATS, setup_logging
 
 log = logging.getLogger("syndicator")
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
+
+
+def _command(commands: Any, name: str, **options: Any) -> argparse.ArgumentParser:
+    """A sub-command whose `--help` opens with what it does (its one-line help, as a sentence)."""
+    text = str(options.get("help", ""))
+    options.setdefault("description", text[:1].upper() + text[1:] + "." if text else None)
+    parser: argparse.ArgumentParser = commands.add_parser(name, **options)
+    return parser
 
 
 def _global_options(parser: argparse.ArgumentParser, late: bool, dest: str = "set_late") -> None:
@@ -70,18 +80,39 @@ def _parser() -> argparse.ArgumentParser:
     inner = argparse.ArgumentParser(add_help=False)  # the same, after a sub-command's action: `models list`
     _global_options(inner, late=True, dest="set_inner")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("check", parents=[late], help="validate the configuration and exit (0 valid, 2 invalid)")
-    run = sub.add_parser(
-        "run", parents=[late], help="poll, translate and publish on schedule (or once with --once)"
+    _command(sub, "check", parents=[late], help="validate the configuration and exit (0 valid, 2 invalid)")
+    run = _command(
+        sub, "run", parents=[late], help="poll, translate and publish on schedule (or once with --once)"
     )
     run.add_argument("--once", action="store_true", help="one full cycle, then exit")
-    publish = sub.add_parser(
-        "publish", parents=[late], help="publish what the store holds (no polling, no translating)"
+    publish = _command(
+        sub, "publish", parents=[late], help="publish what the store holds (no polling, no translating)"
     )
     publish.add_argument(
         "--rebuild", action="store_true", help="rewrite every page and archive, not only changes"
     )
-    verify = sub.add_parser(
+    withdraw = _command(
+        sub,
+        "withdraw",
+        parents=[late],
+        help="take an article down from every feed, entry page and the landing page (--undo puts it back)",
+        description="Take an article down: it leaves every language's feeds, archives, entry pages, partner "
+        "feeds and the landing page, and stays in the store, so its source offering it again does not bring "
+        "it back. Removing a drop file does not do this. With a running service the change is published "
+        "within a minute; otherwise at once.",
+    )
+    withdraw.add_argument(
+        "source", metavar="SOURCE", help="the source's name ([[source]] name in the config)"
+    )
+    withdraw.add_argument(
+        "article",
+        metavar="ID",
+        help="the article's id in its source, as logged when it was stored ('new article ID from …')",
+    )
+    withdraw.add_argument("--reason", default="", help="why, for the record (`status` lists takedowns)")
+    withdraw.add_argument("--undo", action="store_true", help="put a withdrawn article back")
+    verify = _command(
+        sub,
         "verify",
         parents=[late],
         help="check the store and that the published feeds hold every entry once (exit 1 if not)",
@@ -89,14 +120,15 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--repair", action="store_true", help="republish from the store what is found wrong, then check again"
     )
-    status = sub.add_parser(
-        "status", parents=[late], help="sources, translations per language, missing models"
+    status = _command(
+        sub, "status", parents=[late], help="sources, translations per language, missing models"
     )
     status.add_argument("--json", action="store_true", help="machine-readable output")
-    models = sub.add_parser("models", parents=[late], help="translation models: list, install, remove")
+    models = _command(sub, "models", parents=[late], help="translation models: list, install, remove")
     msub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
-    msub.add_parser("list", parents=[inner], help="installed packages and which configured pairs lack one")
-    install = msub.add_parser(
+    _command(msub, "list", parents=[inner], help="installed packages and which configured pairs lack one")
+    install = _command(
+        msub,
         "install",
         parents=[inner],
         help="install local .argosmodel files, or with --online the packages for languages",
@@ -107,9 +139,10 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="download the packages for these target languages (and pivot halves) from translation.index_url",
     )
-    remove = msub.add_parser("remove", parents=[inner], help="remove installed packages, e.g. en-fr")
+    remove = _command(msub, "remove", parents=[inner], help="remove installed packages, e.g. en-fr")
     remove.add_argument("pairs", nargs="+", metavar="PAIR")
-    migrate = sub.add_parser(
+    migrate = _command(
+        sub,
         "migrate",
         parents=[late],
         help="create or upgrade the store's schema (store.url); --to copies the store into another database",
@@ -119,7 +152,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="then copy every row into this new, empty database, e.g. postgresql+psycopg://syndicator@db/syndicator",
     )
-    worker = sub.add_parser(
+    worker = _command(
+        sub,
         "worker",
         parents=[late],
         help="translate on this machine for a distributed instance (run.runner = celery)",
@@ -133,23 +167,28 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--concurrency", type=int, default=1, help="worker processes, each with its own models (default 1)"
     )
-    sub.add_parser("settings", parents=[late], help="print every setting with its default (Markdown)")
-    init = sub.add_parser(
-        "init", parents=[late], help="create a new instance folder: config, catalogs, empty folders"
+    _command(sub, "settings", parents=[late], help="print every setting with its default (Markdown)")
+    init = _command(
+        sub, "init", parents=[late], help="create a new instance folder: config, catalogs, empty folders"
     )
-    init.add_argument("directory", type=Path, metavar="DIR")
-    sub.add_parser("serve", parents=[late], help="serve feeds/ over HTTP (syndicator run does this too)")
-    partners = sub.add_parser("partners", parents=[late], help="partner pull statistics; add a partner")
+    init.add_argument(
+        "directory", type=Path, metavar="DIR", help="the new instance's folder (created if missing)"
+    )
+    _command(sub, "serve", parents=[late], help="serve feeds/ over HTTP (syndicator run does this too)")
+    partners = _command(sub, "partners", parents=[late], help="partner pull statistics; add a partner")
     partners.add_argument("--days", type=int, default=7, help="period of the statistics (default 7)")
     partners.add_argument("--json", action="store_true", help="machine-readable output")
     psub = partners.add_subparsers(dest="partners_command", metavar="ACTION")
-    padd = psub.add_parser(
-        "add", parents=[inner], help="add a partner to config/partners.toml and print its new token once"
+    padd = _command(
+        psub,
+        "add",
+        parents=[inner],
+        help="add a partner to config/partners.toml and print its new token once",
     )
     padd.add_argument("name")
     padd.add_argument("--languages", default="", help="comma-separated languages (default: all)")
-    nginx = sub.add_parser(
-        "nginx-config", parents=[late], help="print an nginx server block serving feeds/ the same way"
+    nginx = _command(
+        sub, "nginx-config", parents=[late], help="print an nginx server block serving feeds/ the same way"
     )
     nginx.add_argument("--listen", default="80", help="nginx listen address (default 80)")
     nginx.add_argument("--upstream", default="", help="the built-in server's URL (default from [serve])")
@@ -326,6 +365,39 @@ def cmd_publish(config: Config, args: argparse.Namespace) -> int:
         finally:
             ctx.close()
     print(f"{len(report.written)} file(s) written to {config.publish.location}")
+    return EXIT_OK
+
+
+def cmd_withdraw(config: Config, args: argparse.Namespace) -> int:
+    """Mark an article taken down (or back), then publish, unless a running service will."""
+    from syndicator.lock import lock_instance
+    from syndicator.models import CycleReport
+    from syndicator.pipeline import open_context, publish
+
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(lock_instance(config, "withdraw"))
+            running = False
+        except InstanceBusy:
+            running = True  # the service's housekeeping sees the change and republishes
+        ctx = open_context(config)
+        held.callback(ctx.close)
+        now = None if args.undo else datetime.now(UTC)
+        article = ctx.store.withdraw(args.source, args.article, "" if args.undo else args.reason, now)
+        if article is None:
+            raise SyndicatorError(
+                f"no article {args.article!r} from source {args.source!r} in the store",
+                hint="the id is the one logged as 'new article ID from …' (a drop file's `id:`, else its name)",
+            )
+        what = f"{args.source}/{args.article} ({article.title})"
+        if running:
+            print(f"{'put back' if args.undo else 'withdrawn'}: {what}; the running service republishes it "
+                  "within a minute")  # fmt: skip
+            return EXIT_OK
+        report = CycleReport()
+        publish(ctx, report)
+    print(f"{'put back' if args.undo else 'withdrawn'}: {what}; {len(report.written)} file(s) written, "
+          f"{len(report.deleted)} removed")  # fmt: skip
     return EXIT_OK
 
 
@@ -543,6 +615,7 @@ COMMANDS: dict[str, Any] = {
     "run": cmd_run,
     "publish": cmd_publish,
     "verify": cmd_verify,
+    "withdraw": cmd_withdraw,
     "status": cmd_status,
     "models": cmd_models,
     "migrate": cmd_migrate,

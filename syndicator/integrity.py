@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from syndicator.errors import StoreError, VerifyError
 from syndicator.models import CycleReport
-from syndicator.partners import public
+from syndicator.partners import shown
 from syndicator.pipeline import Context, publish
 from syndicator.publish.audit import Finding, LanguageAudit, PublishedFiles, audit_language, audit_site
 from syndicator.publish.entries import EntryBuilder
@@ -44,9 +44,10 @@ class Verification:
     def summary(self) -> str:
         """One line: what was checked and how many problems."""
         problems = len(self.findings) + (self.integrity != "ok")
+        entries = f"{self.entries} entr{'y' if self.entries == 1 else 'ies'}"
         return (
             f"store integrity: {self.integrity}; {len(self.languages)} language(s), {self.documents} feed "
-            f"document(s), {self.entries} entr(y/ies) checked; {problems} problem(s)"
+            f"document(s), {entries} checked; {problems} problem(s)"
         )
 
 
@@ -61,7 +62,7 @@ def verify(ctx: Context) -> Verification:
     files = PublishedFiles(ctx.writer, config.site.feeds_url)
     for language in config.languages.all:
         result.languages[language] = audit_language(
-            ctx.store, ctx.writer, builder, language, lambda tags: public(tags, restricted),
+            ctx.store, ctx.writer, builder, language, lambda article: shown(article, restricted),
             gzip_files=config.serve.gzip_files, files=files,
         )  # fmt: skip
     result.site = audit_site(ctx.writer, config.site.feeds_url, config.languages.all, files=files)

@@ -136,6 +136,9 @@ class Article:
     # Its last significant change, as readers are shown it (the source's own time when it gives one);
     # None: never changed since `published`.
     modified: datetime | None = None
+    # When it was taken down (`syndicator withdraw`), and why; None while it is public.
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str = ""
 
 
 @dataclass(frozen=True)

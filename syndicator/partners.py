@@ -26,6 +26,7 @@ from syndicator.config.files import Problems, read_toml
 from syndicator.config.languages import is_language, language_hint, language_id
 from syndicator.config.tomllines import KeyPath
 from syndicator.errors import ConfigError
+from syndicator.models import Article
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,10 @@ class Partner:
         """Whether this partner may pull a language."""
         return language in all_languages and (not self.languages or language in self.languages)
 
+    def receives(self, article: Article, restricted: frozenset[str]) -> bool:
+        """Whether an article belongs in this partner's feeds: not taken down, and may_see its tags."""
+        return article.withdrawn_at is None and self.may_see(article.tags, restricted)
+
     def may_see(self, tags: Sequence[str], restricted: frozenset[str]) -> bool:
         """Whether an article with these tags belongs in this partner's feeds (compared normalized)."""
         tagset = normalize_tags(tags)
@@ -109,6 +114,11 @@ class PartnerList:
 def public(tags: Sequence[str], restricted: frozenset[str]) -> bool:
     """Whether an article with these tags may appear in the public feeds (compared normalized)."""
     return not (normalize_tags(tags) & normalize_tags(restricted))
+
+
+def shown(article: Article, restricted: frozenset[str]) -> bool:
+    """Whether an article belongs in the public feeds and pages: not taken down, no restricted tag."""
+    return article.withdrawn_at is None and public(article.tags, restricted)
 
 
 def load_partners(path: Path, languages: Sequence[str]) -> PartnerList:
@@ -218,7 +228,10 @@ class PartnerRegistry:
                     self._current = load_partners(self.path, self.languages)
                     self._last_good_restricted = self._current.restricted
                     self.error = ""
-                    log.info("partners: %d loaded from %s", len(self._current.partners), self.path)
+                    if stamp == (-1, -1):
+                        log.info("partners: none (no %s)", self.path)
+                    else:
+                        log.info("partners: %d loaded from %s", len(self._current.partners), self.path)
                 except ConfigError as exc:
                     # Fail closed: a half-edited file must not keep a revoked token alive.
                     self._current = PartnerList(restricted=self._last_good_restricted)
@@ -274,13 +287,13 @@ restricted = []
 
 
 def visible_versions(
-    store: Any, language: str, limit: int, keep: Callable[[Sequence[str]], bool]
+    store: Any, language: str, limit: int, keep: Callable[[Article], bool]
 ) -> list[tuple[Any, Any]]:
-    """The newest `limit` versions in a language whose tags pass keep (fetching more when some are cut)."""
+    """The newest `limit` versions in a language whose article passes keep (fetching more when some are cut)."""
     fetch = limit
     while True:
         versions = store.versions(language, fetch)
-        kept = [(a, t) for a, t in versions if keep(a.tags)]
+        kept = [(a, t) for a, t in versions if keep(a)]
         if len(kept) >= limit or len(versions) < fetch:
             return kept[:limit]
         fetch *= 2

@@ -88,6 +88,9 @@ class Service:
         self.shared_store = ctx.store.backend == "postgresql"
         self._term = threading.Lock()  # taking over and stepping down never overlap
         self._corrections_seen: list[tuple[str, int, int]] | None = None
+        self._withdrawn_seen: list[tuple[int, datetime | None]] | None = (
+            None  # takedowns seen by housekeeping
+        )
         # Articles new or changed since the last pass: translated and published before any older backlog.
         self._fresh: set[int] = set()
         self._fresh_lock = threading.Lock()
@@ -147,17 +150,21 @@ class Service:
         return False
 
     def work_due(self) -> bool:
-        """True when failed translations are due for a retry or the corrections folder changed."""
+        """True when failed translations are due for a retry, the corrections folder changed, or an article was
+        taken down or put back (`syndicator withdraw`, from another process): the next pass republishes."""
         ctx = self.ctx
         folder = ctx.config.translation.corrections_dir
         try:
             signature = sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*.md"))
             due = ctx.store.retries_due()
+            withdrawn = [(a.id, a.withdrawn_at) for a in ctx.store.withdrawn()]
         except (OSError, SyndicatorError) as exc:
             log.error("housekeeping failed: %s", exc)
             return False
         changed, self._corrections_seen = signature != self._corrections_seen, signature
-        return bool(due or changed)
+        taken_down = self._withdrawn_seen is not None and withdrawn != self._withdrawn_seen
+        self._withdrawn_seen = withdrawn
+        return bool(due or changed or taken_down)
 
     def files_changed(self, key: str, paths: list[Path]) -> None:
         """The watcher's news (on its thread): settled files in a drop folder or the corrections folder."""
@@ -175,8 +182,14 @@ class Service:
             shown = _relative(path, folder)
             if path.exists():
                 log.info("%s: picked up %s", where, shown)
-            else:
+            elif key == CORRECTIONS:
                 log.info("%s: %s was removed", where, shown)
+            else:
+                # Feeds keep what they published: a file cleared away after publishing is not a takedown.
+                log.info(
+                    "%s: %s was removed; its article stays published (to take it down: syndicator withdraw %s ID)",
+                    where, shown, key.removeprefix(SOURCE_PREFIX),
+                )  # fmt: skip
         if key == CORRECTIONS:
             self._corrections_waiting.set()  # a backlog pass gives way: the next pass applies them first
             self.scheduler.request_processing(PICKUP_DEBOUNCE)

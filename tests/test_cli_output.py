@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicator.cli import main
+from syndicator.cli import COMMANDS, main
 from syndicator.models import CycleReport
 
 # str(timedelta) ("0:05:00") beside the settings' own spelling ("5m") reads as two formats.
@@ -141,3 +141,28 @@ def test_serve_says_where_it_serves_once(make_instance: Callable[..., Path]) -> 
 def test_per_language_counts_read_as_text() -> None:
     assert CycleReport.per_language({}) == "none"
     assert CycleReport.per_language({"fr": 2, "es": 4, "ar": 0}) == "es 4, fr 2"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[name] for name in sorted(COMMANDS) if name != "models"]
+    + [
+        ["models", "list"],
+        ["models", "install"],
+        ["models", "remove"],
+        ["partners", "add"],
+        ["settings"],
+        ["init"],
+    ],
+)
+def test_every_sub_command_help_says_what_it_does(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    paragraphs = [p for p in out.split("\n\n") if p.strip()]
+    # usage, then a sentence of what it does, before the arguments
+    assert not paragraphs[1].startswith(("options:", "positional arguments:")), out
+    assert paragraphs[1].strip().endswith("."), out

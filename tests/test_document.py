@@ -145,3 +145,20 @@ def test_tiny_real_argos_model_takes_the_fallback_path(
     assert res.error == "" and res.fallbacks >= 1
     assert res.body_html.count('<a href="https://x.org/a">') == 1 and res.body_html.count("<li>") == 1
     assert not TOKEN_RE.search(res.body_html)
+
+
+def test_text_in_attributes_is_translated_and_code_is_not(tmp_path: Path) -> None:
+    """An image's alt and a link's title are text a reader meets (a screen reader reads the alt aloud): they
+    are translated, inside protected blocks too, each distinct text once; code keeps its own."""
+    store = Store(f"sqlite:///{tmp_path}/s.db")
+    body = (
+        '<p>The ferry <img src="media/f.png" alt="The new ferry at the port"> sails <a href="/x" '
+        'title="Timetable">daily</a>.</p><p><img src="media/g.png" alt="The new ferry at the port"></p>'
+        '<pre><code title="Timetable">x = 1</code></pre>'
+    )
+    pair = PseudoPair("en", "fr")
+    (res,) = translate_articles(pair, [_article(1, body)], store)
+    assert res.error == ""
+    assert res.body_html.count('alt="[fr] The new ferry at the port"') == 2
+    assert 'title="[fr] Timetable"' in res.body_html and '<code title="Timetable">' in res.body_html
+    assert 'src="media/f.png"' in res.body_html and 'src="media/g.png"' in res.body_html

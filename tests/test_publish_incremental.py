@@ -124,7 +124,7 @@ class Newsroom:
                 lang,
                 clock=self.clock,
                 rebuild=rebuild,
-                keep=lambda tags: not hide or hide not in tags,
+                keep=lambda article: not hide or hide not in article.tags,
                 extra_signature=hide,
                 tree=tree,
             )
@@ -138,7 +138,7 @@ class Newsroom:
         """Every language's documents hold articles 0..n-1 once each, and the verifier agrees."""
         for lang in self.config.languages.all:
             assert keys(history(self.writer.read, lang)) == [f"a{i:04d}" for i in range(n)], lang
-            audit = audit_language(self.store, self.writer, self.builder(), lang, lambda tags: True)
+            audit = audit_language(self.store, self.writer, self.builder(), lang, lambda article: True)
             assert audit.findings == [], audit.findings
 
     def feed(self, relpath: str) -> feedparser.FeedParserDict:

@@ -294,3 +294,8 @@ def test_browsers_get_feeds_they_can_style_and_the_landing_page(instance: Path) 
         )
         landing = fetch(server.url, "/feeds/")
         assert landing.status == 200 and b'href="index.opml"' in landing.body
+        # A wrong address is no dead end: the answer says where the feeds are, and that place answers.
+        lost = fetch(server.url, "/feeds/es/")
+        assert lost.status == 404 and b"landing page, /" in lost.body
+        home = fetch(server.url, "/")
+        assert home.status in (301, 302, 307, 308) or b'href="index.opml"' in home.body

@@ -87,3 +87,15 @@ def test_a_failing_source_is_named_with_its_url_in_run_and_status(
     data = json.loads(capsys.readouterr().out)
     wire = next(s for s in data["sources"] if s["name"] == "wire")
     assert wire["failures"] == 1 and wire["next_poll"] and wire["url"] == upstream.url("/feed.xml")
+
+
+def test_every_page_of_an_upstream_article_links_its_original(site: Path, upstream: Upstream) -> None:
+    """The source-language page too: a reader reaches the page the article came from, not only a translation."""
+    assert _run(site, "run", "--once") == 0
+    original = upstream.url("/news/school-garden.html")
+    pages = sorted((site / "feeds").glob("*/wire/*.html"))
+    garden = [p for p in pages if original.encode() in p.read_bytes()]
+    assert {p.parent.parent.name for p in garden} == {"en", "fr", "es"}, pages
+    entry = [e for e in feedparser.parse((site / "feeds" / "en" / "atom.xml").read_bytes()).entries
+             if e.title == "School garden blooms"]  # fmt: skip
+    assert original in entry[0].content[0].value  # the feeds carry the same content

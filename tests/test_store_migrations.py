@@ -108,8 +108,9 @@ def rows(engine: Engine, columns_of: dict[str, list[str]] | None = None) -> dict
 
 # Added after revision 0002's time: publish_journal (0003), translations.unknown_ratio and .tags (0004),
 # source_state.poll_started and polls (0005), articles.modified and .upstream_key and translations.revised
-# (0006); claims (0002) too.
-LATER_COLUMNS = ("claimed_by", "claimed_until", "poll_started", "modified", "upstream_key")
+# (0006), articles.withdrawn_at and .withdrawn_reason (0009); claims (0002) too.
+LATER_COLUMNS = ("claimed_by", "claimed_until", "poll_started", "modified", "upstream_key", "withdrawn_at",
+                 "withdrawn_reason")  # fmt: skip
 LATER_TRANSLATION_COLUMNS = ("unknown_ratio", "tags", "revised")
 LATER_TABLES = ("publish_journal", "polls", "media")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -114,6 +115,7 @@ def test_a_clean_tree_verifies(instance: Path, capsys: pytest.CaptureFixture[str
     assert _cli(instance, "verify") == 0
     out = capsys.readouterr().out
     assert "0 problem(s)" in out and "store integrity: ok" in out and "18 feed document(s)" in out
+    assert re.search(r"\b\d+ entries checked", out) and "(y/ies)" not in out
 
 
 @pytest.mark.parametrize(("case", "damage", "named", "at_start"), DAMAGE, ids=[d[0] for d in DAMAGE])

@@ -160,6 +160,8 @@ class Validator:
             if setting.derived:
                 return True, setting.default  # "" or None: the config class computes it from other settings
             raw = toml_form(setting.default)
+        if isinstance(raw, dict) and path[0] != "source":
+            raw = self._misplaced(raw, path)
         try:
             return True, PARSERS[setting.kind](raw, setting, self.root)
         except Invalid as exc:
@@ -168,6 +170,24 @@ class Validator:
             for item in exc.items:
                 self.problem((*path, *item.at), item.message, item.hint)
         return False, None
+
+    def _misplaced(self, table: dict[str, Any], path: KeyPath) -> dict[str, Any]:
+        """A setting's table (such as [translation.engines]) without the keys that are settings of its parent
+        table: TOML puts every key written below a table's header into that table, so a setting added at the end
+        of [translation] after [translation.engines] lands there. Each is reported with where it belongs."""
+        parent = key_text(path[:-1])
+        names = {s.name for s in SETTINGS if s.section == parent}
+        kept = {}
+        for key, value in table.items():
+            if key in names and key != path[-1]:
+                self.problem(
+                    (*path, key),
+                    f"{key!r} is a setting of [{parent}], not an entry of [{key_text(path)}]",
+                    f"move it above the [{key_text(path)}] header: TOML puts every key below a header into that table",
+                )
+            else:
+                kept[key] = value
+        return kept
 
     def _check_runner(self, values: dict[str, Any]) -> None:
         broker = values.get("run.broker") or ""

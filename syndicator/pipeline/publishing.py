@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from syndicator.errors import PublishError
 from syndicator.models import CycleReport
-from syndicator.partners import public, visible_versions
+from syndicator.partners import shown, visible_versions
 from syndicator.pipeline.context import Context
 from syndicator.publish.audit import start_up_repairs
 from syndicator.publish.empty import why_empty
@@ -121,6 +121,8 @@ def _publish_language(
     repairs: Repairs | None = None,
 ) -> None:
     restricted = ctx.restricted()
+    # A takedown changes what every document of the language holds: republished whole, like a new restriction.
+    withdrawn = ",".join(str(a.id) for a in ctx.store.withdrawn())
     xsl = build_stylesheet(language, ctx.catalogs, builder.url(f"{language}/"))
     _write(ctx, f"{language}/{STYLESHEET_FILE}", xsl, report)
     outcome = publish_language(
@@ -130,9 +132,9 @@ def _publish_language(
         language,
         clock=ctx.clock,
         rebuild=rebuild,
-        keep=lambda tags: public(tags, restricted),
+        keep=lambda article: shown(article, restricted),
         # Restricted tags change what is public; gzip copies are made as files pass through _write.
-        extra_signature=f"{sorted(restricted)}|gzip={ctx.config.serve.gzip_files}",
+        extra_signature=f"{sorted(restricted)}|withdrawn={withdrawn}|gzip={ctx.config.serve.gzip_files}",
         tree=ctx.writer,
         repairs=repairs,
         delete=lambda relpath: _delete(ctx, relpath, report),
@@ -145,7 +147,9 @@ def _publish_root(ctx: Context, builder: EntryBuilder, report: CycleReport) -> N
     listings = []
     for language in ctx.config.languages.all:
         channel = builder.channel(language)
-        versions = visible_versions(ctx.store, language, HEADLINES, lambda tags: public(tags, restricted))
+        versions = visible_versions(
+            ctx.store, language, HEADLINES, lambda article: shown(article, restricted)
+        )
         headlines = [
             Headline(translation.title if translation else article.title, entry_path(article, language))
             for article, translation in versions

@@ -24,6 +24,7 @@ from urllib.parse import urldefrag, urljoin
 import lxml.etree
 import lxml.html
 
+from syndicator.models import Article
 from syndicator.publish.entries import EntryBuilder, entry_path
 from syndicator.publish.feeds import ATOM_FILE, JSON_FILE, RSS_FILE
 from syndicator.publish.precompress import gzip_holds
@@ -198,7 +199,7 @@ def audit_language(
     tree: FeedWriter,
     builder: EntryBuilder,
     language: str,
-    keep: Callable[[Sequence[str]], bool],
+    keep: Callable[[Article], bool],
     *,
     gzip_files: bool = False,
     files: PublishedFiles | None = None,
@@ -215,7 +216,7 @@ def audit_language(
     last = max((p for p in placed.values() if p is not None), default=0)
     readable = set(store.readable_ids(language))
     articles = {a.id: a for a in store.articles(readable | set(placed))}
-    public = {i for i in readable if keep(articles[i].tags)}
+    public = {i for i in readable if keep(articles[i])}
     audit.entries = len(public)
     guid = {i: builder.url(entry_path(a, language)) for i, a in articles.items()}
     article_of = {g: i for i, g in guid.items()}

@@ -24,7 +24,7 @@ from syndicator.sanitize import plain_text, safe_url
 
 # Bump when the bytes a given input produces change (templates, links, fields): every language is then
 # republished once in full, archives included (see publish/publisher.py).
-FORMAT_VERSION = "6"
+FORMAT_VERSION = "7"
 STYLESHEET_FILE = "feed.xsl"
 
 # (tag, language) -> the tag in that language. By default a tag that is a glossary term takes the glossary's
@@ -241,6 +241,8 @@ class EntryBuilder:
             notice=notice,
             provenance=provenance_attributes(translation) if translation is not None else {},
             original_url=original_url,
+            # The source's own page (a feed or web source's link, a drop file's `url:`), for the original too.
+            source_url=safe_url(article.url),
             original_language=article.language,
             read_original=_(language, "Read the original"),
             image=image,

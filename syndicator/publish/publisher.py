@@ -46,12 +46,12 @@ log = logging.getLogger(__name__)
 ARCHIVE_DIR = "archive"
 VersionList = Sequence[tuple[Article, Translation | None]]
 Write = Callable[[str, bytes], bool]  # relpath, bytes -> whether the file changed (FeedWriter.write)
-Keep = Callable[[Sequence[str]], bool]  # an article's tags -> whether it may appear in public documents
+Keep = Callable[[Article], bool]  # whether an article may appear in these documents (its tags, a takedown)
 Delete = Callable[[str], bool]  # relpath -> whether a file was there (FeedWriter.delete)
 
 
-def _everything(tags: Sequence[str]) -> bool:
-    return True
+def _not_withdrawn(article: Article) -> bool:
+    return article.withdrawn_at is None  # a taken-down article leaves every document, whatever else is kept
 
 
 def _keep_files(relpath: str) -> bool:
@@ -143,7 +143,7 @@ class LanguagePublisher:
         language: str,
         *,
         clock: Callable[[], datetime],
-        keep: Keep = _everything,
+        keep: Keep = _not_withdrawn,
         extra_signature: str = "",
         tree: FeedWriter | None = None,
         delete: Delete = _keep_files,
@@ -227,7 +227,7 @@ class LanguagePublisher:
         # Entries leaving the current feed, and changed ones never filed (an article dated in the past, a
         # late translation), are filed oldest first into the open archive page. Nothing is ever unfiled.
         # Restricted entries are not filed at all: made public again, they are placed like new ones.
-        unfiled = {i for i, (a, _) in readable.items() if i not in placed and self.keep(a.tags)} - top_ids
+        unfiled = {i for i, (a, _) in readable.items() if i not in placed and self.keep(a)} - top_ids
         to_archive = sorted(
             left | unfiled,
             key=lambda i: (
@@ -273,7 +273,7 @@ class LanguagePublisher:
         assignments: dict[int, int | None] = {i: None for i in top_ids if filed.get(i) is None}
         # Never filed and restricted: left unfiled (see _incremental).
         candidates = [i for i in ordered if i not in top_ids and i not in filed]
-        hidden = {a.id for a, _ in self.store.versions_of(lang, candidates) if not self.keep(a.tags)}
+        hidden = {a.id for a, _ in self.store.versions_of(lang, candidates) if not self.keep(a)}
         for i in [*ordered, *stale]:
             if i in top_ids or filed.get(i) is not None or i in hidden:
                 continue
@@ -339,13 +339,13 @@ class LanguagePublisher:
         fetch = self.size
         while True:
             versions = self.store.versions(self.language, fetch)
-            kept = [v for v in versions if self.keep(v[0].tags)]
+            kept = [v for v in versions if self.keep(v[0])]
             if len(kept) >= self.size or len(versions) < fetch:
                 return kept[: self.size]
             fetch *= 2
 
     def _public(self, versions: VersionList) -> VersionList:
-        return [v for v in versions if self.keep(v[0].tags)]
+        return [v for v in versions if self.keep(v[0])]
 
     def _localized(self, versions: VersionList) -> list[Localized]:
         versions = self._public(versions)
@@ -361,7 +361,7 @@ class LanguagePublisher:
 
     def _entry_pages(self, versions: VersionList) -> None:
         for article, _ in versions:
-            if not self.keep(article.tags):  # out of public view: its page must not stay behind
+            if not self.keep(article):  # out of public view: its page must not stay behind
                 relpath = entry_path(article, self.language)
                 if self.delete(relpath):
                     self.outcome.deleted.append(relpath)
@@ -432,7 +432,7 @@ def publish_language(
     *,
     clock: Callable[[], datetime],
     rebuild: bool = False,
-    keep: Keep = _everything,
+    keep: Keep = _not_withdrawn,
     extra_signature: str = "",
     tree: FeedWriter | None = None,
     repairs: Repairs | None = None,

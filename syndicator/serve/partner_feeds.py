@@ -39,7 +39,7 @@ def build_partner_feeds(
     """RSS, Atom and JSON Feed bytes of one partner's feed in one language."""
     builder = EntryBuilder(config, catalogs, glossary=glossary)
     versions = visible_versions(
-        store, language, config.publish.max_entries, lambda tags: partner.may_see(tags, restricted)
+        store, language, config.publish.max_entries, lambda article: partner.receives(article, restricted)
     )
     available = store.done_languages([a.id for a, _ in versions])
     entries = []

@@ -163,6 +163,8 @@ class ArticlesMixin(StoreBase):
             updated=row.updated.replace(tzinfo=UTC),
             content_hash=row.content_hash,
             modified=aware_utc(row.modified),
+            withdrawn_at=aware_utc(row.withdrawn_at),
+            withdrawn_reason=row.withdrawn_reason,
         )
 
     def started(self) -> datetime | None:
@@ -181,6 +183,25 @@ class ArticlesMixin(StoreBase):
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return None if row is None else self._article(row)
+
+    def withdraw(self, source: str, key: str, reason: str, when: datetime | None) -> Article | None:
+        """Take an article down (`reason` for the record), or with `when` None put it back; None if there is no
+        such article. Its row, translations and memory stay: a source still offering it does not restore it."""
+        where = and_(articles.c.source == source, articles.c.key == key)
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(articles)
+                .where(where)
+                .values(withdrawn_at=None if when is None else naive_utc(when), withdrawn_reason=reason)
+            )
+        return self.article_by_key(source, key) if done.rowcount else None
+
+    def withdrawn(self) -> list[Article]:
+        """Every article taken down, the latest first."""
+        query = select(articles).where(articles.c.withdrawn_at.is_not(None))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(articles.c.withdrawn_at.desc(), articles.c.id)).all()
+        return [self._article(r) for r in rows]
 
 
 def modified(item: ArticleInput, now: datetime, *, edited: bool) -> datetime:

@@ -58,7 +58,11 @@ articles = Table(
     # stored by an earlier version under its id resolved against the feed URL keeps that key (it names its
     # published pages) and is found by this one, whatever host the feed moves to.
     Column("upstream_key", String(500), nullable=False, default="", server_default=""),
+    # Taken down (`syndicator withdraw`): out of every feed and page, kept in the store; NULL while public.
+    Column("withdrawn_at", DateTime, nullable=True),
+    Column("withdrawn_reason", Text, nullable=False, default="", server_default=""),
     UniqueConstraint("source", "key", name="uq_article_source_key"),
+    Index("ix_articles_withdrawn", "withdrawn_at"),
 )
 
 translations = Table(
@@ -268,7 +272,7 @@ Index(
 
 # The code's schema revision: the newest migration in store/migrations/versions (a test keeps them equal).
 # A store at another revision is upgraded by `syndicator migrate` (store/migrate.py).
-REVISION = "0008"
+REVISION = "0009"
 
 # Values that are keys of a unique index stay well below PostgreSQL's btree entry limit (about 2.7 kB):
 # longer ones are stored as their hash, which keeps them unique and findable.

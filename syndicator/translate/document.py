@@ -48,6 +48,8 @@ _EDGES = re.compile(r"^(\s*)(.*?)(\s*)\Z", re.DOTALL)
 _KEEP_TAGS = {"code", "pre", "kbd", "samp", "var", "script", "style"}
 # Inside a block these stay whole, as one token: code, images, line breaks.
 _ATOMIC = {"code", "kbd", "samp", "var", "img", "br", "wbr"}
+# Attributes whose text a reader sees (an image's description, a link's tooltip): translated too.
+_TEXT_ATTRIBUTES = ("alt", "title")
 _INLINE = {"a", "abbr", "b", "bdi", "bdo", "cite", "data", "del", "dfn", "em", "i", "ins", "mark", "q", "s",
            "small", "span", "strong", "sub", "sup", "time", "u"} | _ATOMIC  # fmt: skip
 # Scripts written without spaces between sentences.
@@ -261,6 +263,13 @@ class _Document:
         self.nodes: list[tuple[etree._Element, str, _Pieces]] = []
         self.blocks: list[_Run] = []
         self._walk(self.root)
+        # Text a reader meets in attributes (an image's alt, a link's title): translated like a headline, each
+        # distinct text once. Protected blocks carry their tags whole as placeholders, so the values are set
+        # on the rendered tree, where every element shows its original text again.
+        self.attributes: dict[str, _Run] = {}
+        for _, _, value in _text_attributes(self.root):
+            if value not in self.attributes:
+                self.attributes[value] = self._plain_run(value)
 
     def _plain_run(self, text: str) -> _Run:
         prot = Protected(self.protector)
@@ -294,7 +303,7 @@ class _Document:
                 self.nodes.append((child, "tail", _Pieces(child.tail, self.pair, self.protector)))
 
     def runs(self) -> list[_Run]:
-        return [self.title, self.summary, *self.tags, *self.blocks]
+        return [self.title, self.summary, *self.tags, *self.attributes.values(), *self.blocks]
 
     def first_round(self) -> list[str]:
         """Sentences to translate first: protected runs where possible, plain text elsewhere."""
@@ -342,6 +351,13 @@ class _Document:
             else:
                 for el, where, seg in run.nodes:
                     setattr(el, where, seg.join(done, target))
+        texts = {
+            source: run.result if run.result is not None else run.fallback[0].join(done, target)
+            for source, run in self.attributes.items()
+        }
+        for el, name, value in _text_attributes(self.root):
+            if value in texts:
+                el.set(name, texts[value].strip())
         body = (self.root.text or "") + "".join(
             lxml.html.tostring(child, encoding="unicode") for child in self.root
         )
@@ -363,6 +379,21 @@ class _Document:
             tags=tuple(tags),
             fallbacks=sum(1 for r in self.runs() if r.sentences and r.result is None),
         )
+
+
+def _text_attributes(root: etree._Element) -> list[tuple[etree._Element, str, str]]:
+    """(element, attribute, its text) for the attributes a reader sees as text, outside code."""
+    found = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in _KEEP_TAGS:
+            continue
+        if any(a.tag in _KEEP_TAGS for a in el.iterancestors()):
+            continue
+        for name in _TEXT_ATTRIBUTES:
+            value = (el.get(name) or "").strip()
+            if value:
+                found.append((el, name, value))
+    return found
 
 
 def _like(source: str, translated: str) -> str:

@@ -75,8 +75,10 @@ def choose(index: Sequence[IndexEntry], source: str, targets: Sequence[str], piv
         else:
             missing.append(f"{source} → {target}")
     if missing:
+        # A pivot is a way round only for pairs that do not start or end with it.
+        via = "" if all(pivot in m.split(" → ") for m in missing) else f" (directly or through {pivot})"
         raise TranslationError(
-            f"the package index has no package for {', '.join(missing)} (directly or through {pivot})",
+            f"the package index has no package for {', '.join(missing)}{via}",
             hint="use another engine for these languages (translation.engines) or install files by hand",
         )
     return list(chosen.values())
