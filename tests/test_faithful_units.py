@@ -221,6 +221,26 @@ def test_amounts_are_rendered_per_locale(case: dict[str, Any]) -> None:
             assert render_amount(amount, language).replace("\xa0", " ") == case[language], language
 
 
+INLINE_DATE_CASES = _cases("inline_dates.toml")
+
+
+@pytest.mark.parametrize("case", INLINE_DATE_CASES, ids=_ids(INLINE_DATE_CASES, "language"))
+def test_on_before_a_date_in_inline_markup_keeps_its_phrase(case: dict[str, Any]) -> None:
+    prot = Protected(Protector(case["language"], 2026))
+    prot.add_text("Schools open on ")
+    bold = prot.add_tag("open", "<b>")
+    prot.add_text("Thursday, August 20")
+    prot.pair(bold, prot.add_tag("close", "</b>"))
+    prot.add_text(". On ")
+    em = prot.add_tag("open", "<em>")
+    prot.add_text("May 3")
+    prot.pair(em, prot.add_tag("close", "</em>"))
+    prot.add_text(" it rains, on ")  # a void tag between "on" and the date: not joined
+    prot.add_tag("void", "<br>")
+    prot.add_text("May 4.")
+    assert prot.restore(prot.text, markup=True) == case["restored"]
+
+
 NUMBER_CASES = _cases("numbers.toml")
 NUMBER_LANGUAGES = ("es", "de", "fr", "ar", "it", "tr", "en", "ca", "gl", "eo", "zh", "ru")
 

@@ -17,7 +17,7 @@ import html
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from syndicator.translate.amounts import find_amounts, render_amount
 from syndicator.translate.dates import find_dates, render
@@ -35,6 +35,7 @@ _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _TIGHT_BEFORE = re.compile(r"(\b8\d{3,}) (?=[.,;:!?)\]»”])")
 _TIGHT_AFTER = re.compile(r"(?<=[(\[«“]) (8\d{3,}\b)")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s*)$")
+_ON_BEFORE_TAG = re.compile(r"(?<!\w)([Oo]n)(\s+)$")
 
 
 @dataclass
@@ -116,6 +117,19 @@ class Protector:
                 taken.append((start, end, value))
         return sorted(taken)
 
+    def on_phrase(self, text: str) -> tuple[str | None, str] | None:
+        """For "on" before a tag whose text opens with a date ("on <b>August 20</b>"): what "on" becomes, and
+        the date as rendered after "on". The phrase is "el" in Spanish ("el <b>20 de agosto</b>"), "" where
+        the language needs no preposition, None where it is not a plain prefix (Esperanto inflects the date:
+        "<b>la 20-an de aŭgusto</b>"). None when the text does not open with a date phrased after "on"."""
+        lead = len(text) - len(text.lstrip())
+        dates = find_dates(f"on {text[lead:]}", self.year, self.language)
+        if not dates or dates[0].start != 0 or dates[0].prep != "on":
+            return None
+        with_on = render(dates[0], self.language)
+        alone = render(replace(dates[0], prep=""), self.language)
+        return (with_on[: -len(alone)].strip() if with_on.endswith(alone) else None), with_on
+
     def pieces(self, text: str) -> list[tuple[str, bool, bool]]:
         """Text cut at its protected spans: (plain text, False, _) for the engine, (rendered span, True,
         whether the source began with a capital) kept.
@@ -146,6 +160,7 @@ class Protected:
     # Digit runs of the source outside protected spans: any other digits in the output are a split token.
     digits: Counter[str] = field(default_factory=Counter)
     _pending: list[Span] = field(default_factory=list)
+    _on_at: int | None = None  # the part that ends with "on", when only opening tags have come since
 
     def add_text(self, text: str) -> None:
         """Append source text, protecting what the protector finds in it."""
@@ -154,8 +169,14 @@ class Protected:
         for span in self._pending:
             span.space_after = text[:1].isspace()
         self._pending = []
+        on_date = None  # the date's rendering with "on" in it, when "on" went into the date's own span
+        if self._on_at is not None and self.protector is not None:
+            on_date = self._join_on(self._on_at, text)
+        self._on_at = None
         pos = 0
         for start, end, value in self.protector.spans(text) if self.protector else []:
+            if on_date is not None and not text[:start].strip():
+                value, on_date = on_date, None
             if pos > 0 and text[pos:start] in ("", ".", ","):
                 # Two spans touching ("$3" right after a term) or apart by a point ("OHA.HCL"): one token,
                 # or "8001.8002" would read as one number.
@@ -172,7 +193,23 @@ class Protected:
         if TOKEN_RE.search(text):
             self.usable = False
         self.digits.update(_DIGITS.findall(text))
+        self._on_at = len(self.parts) if _ON_BEFORE_TAG.search(text) else None
         self.parts.append(text)
+
+    def _join_on(self, at: int, text: str) -> str | None:
+        """ "on <b>August 20</b>": the date inside the tag is rendered alone, so "on" went to the engine on its
+        own ("encima"). It becomes the language's own phrase for it ("el"), or nothing where the language has
+        none; where the phrase changes the date itself, it goes into the date (returned: its rendering)."""
+        assert self.protector is not None
+        forms = self.protector.on_phrase(text)
+        if forms is None:
+            return None
+        phrase, with_on = forms
+        m = _ON_BEFORE_TAG.search(self.parts[at])
+        assert m is not None
+        replacement = self._token(Span(phrase, upper=m.group(1)[0].isupper())) if phrase else ""
+        self.parts[at] = self.parts[at][: m.start(1)] + replacement + m.group(2)
+        return with_on if phrase is None else None
 
     def add_tag(self, kind: str, markup: str) -> int:
         """Append an inline tag (or a whole element kept as is); returns its token number."""
@@ -181,6 +218,8 @@ class Protected:
         for earlier in self._pending:  # a tag right after a tag: no space between them
             earlier.space_after = False
         self._pending = [span]
+        if kind != "open":
+            self._on_at = None  # "on" then a closing tag or an image: not a date's preposition
         self.parts.append(f" {self._token(span)} ")
         return len(self.spans)
 
