@@ -414,7 +414,8 @@ def cmd_verify(config: Config, args: argparse.Namespace) -> int:
             for finding in found.findings:
                 print(f"  {finding}")
             print(found.summary())
-            if args.repair and (found.findings or found.integrity != "ok"):
+            repaired = args.repair and bool(found.findings or found.integrity != "ok")
+            if repaired:
                 written = repair(ctx, found)
                 print(f"repaired from the store: {len(written)} file(s) written to {config.publish.location}")
                 found = verify(ctx)
@@ -423,7 +424,7 @@ def cmd_verify(config: Config, args: argparse.Namespace) -> int:
                 print(found.summary())
         finally:
             ctx.close()
-    require_clean(found)
+    require_clean(found, repaired)
     return EXIT_OK
 
 

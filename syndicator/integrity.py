@@ -83,11 +83,23 @@ def repair(ctx: Context, found: Verification) -> list[str]:
     return report.written
 
 
-def require_clean(found: Verification) -> None:
-    """Raise VerifyError when problems remain (the CLI turns it into exit code 1)."""
+def require_clean(found: Verification, repaired: bool = False) -> None:
+    """Raise VerifyError when problems remain (the CLI turns it into exit code 1). The hint names what fixes
+    them: `verify --repair` while republishing from the store can, else what the admin must do instead
+    (`repaired`: --repair has just run, so whatever is left is beyond it)."""
     problems = len(found.findings) + (found.integrity != "ok")
-    if problems:
-        raise VerifyError(
-            f"{problems} problem(s) in the store or the published tree",
-            hint="`syndicator verify --repair` republishes the documents concerned from the store",
+    if not problems:
+        return
+    fixes = list(dict.fromkeys(f.fix for f in found.findings if f.fix))
+    if found.integrity != "ok":  # --repair refuses to repair from a broken store
+        hint = "restore data/syndicator.db from a backup, then run `syndicator publish --rebuild`"
+    elif repaired or all(f.fix for f in found.findings):
+        hint = "; ".join(fixes) or (
+            "republishing from the store did not fix these: run `syndicator publish --rebuild`, and if they "
+            "remain, report them with this output"
         )
+    else:
+        hint = "`syndicator verify --repair` republishes the documents concerned from the store"
+        if fixes:
+            hint += "; it cannot fix every one: " + "; ".join(fixes)
+    raise VerifyError(f"{problems} problem(s) in the store or the published tree", hint=hint)

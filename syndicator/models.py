@@ -80,6 +80,9 @@ class ArticleInput:
     # The lead image's bytes when the source holds them (a drop folder's relative `image:`); `image` is then
     # its media path (MediaFile.path). None: `image` is a URL or empty.
     image_file: MediaFile | None = None
+    # The files beside it that its body links (<img src>, <a href> to an image or a PDF), read with it: the
+    # body then names each by its media path (sources/bodyfiles.py), and they are stored before the article.
+    body_files: tuple[MediaFile, ...] = ()
     # What was wrong with it that did not stop it being stored (an unreadable image): reported as Problems.
     notes: tuple[str, ...] = ()
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from tests.conftest import DATA
 from tests.support.apertium import needs_mode
@@ -106,6 +107,40 @@ def test_an_image_copied_after_its_article_reaches_the_feeds_within_seconds(
         shutil.copy(DATA / "images" / "images" / "ferry.png", folder / "images" / "lead.png")
         shown = _within(start + SOURCE_DEADLINE, lambda: b"<img" in page.read_bytes())
         assert shown is not None, f"no image {SOURCE_DEADLINE:.0f}s after the copy\n" + service.log()
+        assert service.terminate() == 0
+
+
+@pytest.mark.parametrize(
+    ("written", "tag"),
+    [("images/ferry.png", b"<img"), ("timetable.pdf", b".pdf")],
+    ids=["body-image-in-a-sub-folder", "pdf-beside-the-article"],
+)
+def test_a_file_the_body_links_copied_after_its_article_reaches_the_feeds_within_seconds(
+    make_instance: Callable[..., Path], written: str, tag: bytes
+) -> None:
+    """A file the body links (an image in a sub-folder, a PDF beside the articles) arriving after its
+    article is a change of the article, picked up by the watch like the lead image."""
+    root = make_instance(articles=(), targets=("fr",), engine="pseudo")
+    config = root / "config" / "syndicator.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('every = "5m"', 'every = "1h"'), "utf-8")
+    folder = root / "articles"
+    (folder / "images").mkdir()
+    link = f"![The new ferry]({written})" if written.endswith(".png") else f"[The timetable]({written})"
+    (folder / "inline.md").write_text(
+        f"---\ntitle: A ferry at dawn\ndate: 2026-03-05T07:00:00Z\n---\nText {link}.\n", encoding="utf-8"
+    )
+    page = root / "feeds" / "en" / "newsroom" / "inline.html"
+    with ServiceProcess(root) as service:
+        wait_for(page.exists, "the article published without the file")
+        wait_for(lambda: f"watching {folder.resolve()}" in service.log(), "the drop folder watched")
+        assert tag not in page.read_bytes()
+        start = time.monotonic()
+        if written.endswith(".png"):
+            shutil.copy(DATA / "images" / "images" / "ferry.png", folder / written)
+        else:
+            (folder / written).write_bytes(b"%PDF-1.4\n% a timetable\n")
+        shown = _within(start + SOURCE_DEADLINE, lambda: tag in page.read_bytes())
+        assert shown is not None, f"not linked {SOURCE_DEADLINE:.0f}s after the copy\n" + service.log()
         assert service.terminate() == 0
 
 

@@ -125,3 +125,29 @@ def test_the_latest_stored_articles_are_translated_first_in_every_language(
     for unit in units[:2]:
         assert unit.article_ids[0] == dropped.id
         assert list(unit.article_ids) == sorted(unit.article_ids, reverse=True)
+
+
+def test_a_language_waiting_for_a_model_is_warned_about_once_while_it_waits(
+    make_instance: Callable[..., Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A service passes after every dropped file: one warning per language, not one per pass."""
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="syndicator")
+    root = make_instance(targets=("fr", "ar"))  # argos, no model installed
+    ctx = open_context(load_config(root / "config" / "syndicator.toml"))
+    try:
+        run_cycle(ctx)
+        warned = [r for r in caplog.records if "wait for a translation model" in r.getMessage()]
+        assert {r.getMessage().split(":")[0] for r in warned if r.levelno == logging.WARNING} == {"fr", "ar"}
+        caplog.clear()
+        for n in range(3):  # three more dropped files, a cycle each
+            (root / "articles" / f"drop-{n}.md").write_text(
+                f"---\ntitle: Drop {n}\ndate: 2026-03-0{n + 1}T10:00:00Z\n---\nDropped {n}.\n",
+                encoding="utf-8",
+            )
+            run_cycle(ctx)
+        again = [r for r in caplog.records if "wait for a translation model" in r.getMessage()]
+        assert len(again) == 6 and all(r.levelno == logging.DEBUG for r in again)
+    finally:
+        ctx.close()

@@ -111,6 +111,7 @@ def test_names_the_watcher_and_the_poll_agree_on(tmp_path: Path, name: str, read
         ("images/ferry.png", True),  # a lead image: its article is read again
         ("images/2026/ferry", True),  # images are known by their bytes, not their names
         ("ferry.JPEG", True),  # an image beside the articles
+        ("report.pdf", True),  # a PDF an article's body links, beside it
         ("notes.txt", False),  # beside the articles, neither an article nor an image
         ("images/.ferry.png.tmp", False),
         (".git/objects/ab", False),

@@ -43,6 +43,9 @@ class Context:
     queue_checked: bool = False
     # Whether this context has compared the published tree with the store yet (its first publish does).
     tree_checked: bool = False
+    # Target languages already warned about as waiting for a model: warned once while that lasts, not at
+    # every pass (`status` and each run's summary keep the counts).
+    no_model_warned: set[str] = field(default_factory=set)
 
     def engine_for(self, language: str) -> Engine:
         """The engine configured for a target language: the process's shared one (tests may put their own in

@@ -73,9 +73,10 @@ def store_item(
         # A stand-in date must not make a stored article look changed on every poll.
         stored = ctx.store.published_of(item.source, item.key, item.aliases)
         item = replace(item, published=stored) if stored is not None else item
-    if item.image_file is not None:
-        # The image first: a stored article never refers to an image the store does not hold.
-        ctx.store.save_media(item.image_file)
+    # The files first: a stored article never refers to a file the store does not hold.
+    for file in (item.image_file, *item.body_files):
+        if file is not None:
+            ctx.store.save_media(file)
     article_id, outcome = ctx.store.upsert_article(item, content_hash(item), canonical_url(item.url))
     attr = "duplicates" if outcome == "duplicate" else outcome
     setattr(report, attr, getattr(report, attr) + 1)

@@ -62,7 +62,13 @@ def translate(
             close()  # a runner stops the units it has not started (they stay pending)
         progress.close()
     for lang, n in sorted(report.no_model.items()):
-        log.warning("%s: %d article(s) wait for a translation model (see: syndicator models list)", lang, n)
+        level = logging.DEBUG if lang in ctx.no_model_warned else logging.WARNING
+        log.log(
+            level, "%s: %d article(s) wait for a translation model (see: syndicator models list)", lang, n
+        )
+    # A full pass says which languages still wait; a news pass only adds to them.
+    waiting = set(report.no_model)
+    ctx.no_model_warned = waiting if only is None else ctx.no_model_warned | waiting
     return interrupted
 
 

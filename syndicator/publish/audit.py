@@ -27,6 +27,7 @@ import lxml.html
 from syndicator.models import Article
 from syndicator.publish.entries import EntryBuilder, entry_path
 from syndicator.publish.feeds import ATOM_FILE, JSON_FILE, RSS_FILE
+from syndicator.publish.media import is_media_file
 from syndicator.publish.precompress import gzip_holds
 from syndicator.publish.publisher import ARCHIVE_DIR, Repairs, archive_folder, archive_page_of
 from syndicator.publish.writer import FeedWriter
@@ -47,6 +48,8 @@ class Finding:
     language: str  # "" for site-wide documents
     path: str  # the document (relpath under feeds/)
     message: str
+    # What the admin must do when republishing from the store (verify --repair) cannot fix it; "" when it can.
+    fix: str = ""
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -62,8 +65,8 @@ class LanguageAudit:
     documents: int = 0  # feed documents read
     entries: int = 0  # public entries expected
 
-    def add(self, path: str, message: str) -> None:
-        self.findings.append(Finding(self.language, path, message))
+    def add(self, path: str, message: str, fix: str = "") -> None:
+        self.findings.append(Finding(self.language, path, message, fix))
 
 
 def _document(language: str, page: int, name: str) -> str:
@@ -181,6 +184,7 @@ class PublishedFiles:
         self.tree = tree
         self.feeds_url = feeds_url
         self.files = set(tree.list())
+        self.held: set[str] | None = None  # the store's media paths (audit_language fills it in)
 
     def unresolved(self, base: str, urls: Iterable[str]) -> list[str]:
         """The links among urls (relative to the document at relpath `base`) into the tree with no file."""
@@ -192,6 +196,28 @@ class PublishedFiles:
                 if rel and rel not in self.files:
                     missing.append(url)
         return missing
+
+    def unfixable(self, base: str, dead: Iterable[str]) -> str:
+        """What the admin must do about dead links (from the document at `base`) that republishing cannot
+        bring back: published files (media/…) the store does not hold either. "" when republishing will do."""
+        lost = sorted(
+            {
+                rel
+                for url in dead
+                if is_media_file(
+                    rel := urldefrag(urljoin(self.feeds_url + base, url))[0][len(self.feeds_url) :]
+                )
+                and self.held is not None
+                and rel not in self.held
+            }
+        )
+        if not lost:
+            return ""
+        return (
+            f"the store does not hold {', '.join(lost)} either, so --repair cannot publish it: put the file "
+            "back beside its article in the drop folder and `touch` the article (the next run stores the "
+            "file again), or restore data/ from a backup; then run `syndicator verify --repair`"
+        )
 
 
 def audit_language(
@@ -207,6 +233,8 @@ def audit_language(
     """The full check of one language (reads every document and entry page of it)."""
     feeds_url = builder.config.site.feeds_url
     files = files or PublishedFiles(tree, feeds_url)
+    if files.held is None:
+        files.held = set(store.media_names())
     audit = check_structure(store, tree, language, feeds_url)
     if store.publish_mark(language) is None:
         audit.add(f"{language}/", "never published")
@@ -244,7 +272,11 @@ def audit_language(
             audit.repairs.entries.add(i)
             continue
         if dead := files.unresolved(path, _html_links(data)):
-            audit.add(path, f"links to files that do not exist: {', '.join(sorted(set(dead)))}")
+            audit.add(
+                path,
+                f"links to files that do not exist: {', '.join(sorted(set(dead)))}",
+                files.unfixable(path, dead),
+            )
             audit.repairs.entries.add(i)
     for path in sorted(files.files):
         if path.startswith(f"{language}/") and path.endswith(".html") and path.count("/") == 2:
@@ -297,7 +329,11 @@ def _audit_document(
             audit.add(path, f"RFC 5005 links are {parsed.history or 'none'}, not {want or 'none'}")
             bad = True
         if dead := files.unresolved(path, parsed.links):
-            audit.add(path, f"links to files that do not exist: {', '.join(sorted(set(dead)))}")
+            audit.add(
+                path,
+                f"links to files that do not exist: {', '.join(sorted(set(dead)))}",
+                files.unfixable(path, dead),
+            )
             bad = True
         if len(set(parsed.ids)) != len(parsed.ids):
             audit.add(path, "has an entry twice")

@@ -11,11 +11,14 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from markupsafe import escape
+
 from syndicator.config import Config
 from syndicator.glossary import EMPTY, Glossary
 from syndicator.localize import Catalogs, direction, display_date, locale, native_name
 from syndicator.markup import Markup, render_fragment, safe_html
 from syndicator.models import Article, Translation
+from syndicator.publish.bodylinks import linked_body
 from syndicator.publish.empty import EXPLAINED
 from syndicator.publish.feeds import Alternate, FeedChannel, FeedEntry
 from syndicator.publish.media import is_media_file
@@ -207,6 +210,14 @@ class EntryBuilder:
         else:
             title, summary, body = translation.title, translation.summary, translation.body_html
         title, summary, body = plain_text(title), plain_text(summary), safe_html(body)
+        here = entry_path(article, language)
+        feeds_url = self.config.site.feeds_url
+        # Files the body links that Syndicator publishes (media/<hash>.<ext>): absolute in feeds, relative on
+        # the entry's page, like the lead image. escape(): the URL goes into an attribute of sanitized HTML.
+        page_body = Markup(
+            linked_body(body, lambda path: str(escape(relative_url(self.url(path), here, feeds_url))))
+        )
+        body = Markup(linked_body(body, lambda path: str(escape(self.url(path)))))
         own_url = self.url(entry_path(article, language))
         original_url = safe_url(article.url) or self.url(entry_path(article, article.language))
         # An image Syndicator publishes itself (media/<hash>.<ext>) is one of our files; any other is a URL.
@@ -250,15 +261,14 @@ class EntryBuilder:
         )
         content = render_fragment("entry_content.html", **values)
         # On the entry's own page, links to what we publish are relative (pages.py); feeds keep them absolute.
-        here = entry_path(article, language)
-        feeds_url = self.config.site.feeds_url
         local = {
             "original_url": relative_url(original_url, here, feeds_url),
             "image": relative_url(image, here, feeds_url),
+            "body": page_body,
         }
         page_html = (
             content
-            if local == {"original_url": original_url, "image": image}
+            if local == {"original_url": original_url, "image": image, "body": body}
             else render_fragment("entry_content.html", **{**values, **local})
         )
         entry = FeedEntry(

@@ -39,6 +39,8 @@ IMAGE_TYPES = {
     ".png": "image/png",
     ".gif": "image/gif",
     ".webp": "image/webp",
+    # Not an image, but published the same way: a PDF an article's body links to (sources/bodyfiles.py).
+    ".pdf": "application/pdf",
 }
 BINARY_TYPE = "application/octet-stream"
 GZIP_SUFFIX = ".gz"  # precompressed copies beside the files (publish/precompress.py)
@@ -48,7 +50,8 @@ GZIP_SUFFIX = ".gz"  # precompressed copies beside the files (publish/precompres
 ARCHIVE_DOCUMENT = re.compile(r"^[^/]+/archive/\d+/(?:rss\.xml|atom\.xml|feed\.json)\Z")
 # Published images: media/<hash>.<ext> (models.media_path). A name made from the bytes never changes meaning,
 # so caches may keep them for a year without asking again.
-MEDIA_FILE = re.compile(rf"^{MEDIA_DIR}/[0-9a-f]{{{MEDIA_NAME_HEX}}}\.(?:jpg|png|gif|webp)\Z")
+MEDIA_EXTENSIONS = "|".join(ext[1:] for ext in IMAGE_TYPES)
+MEDIA_FILE = re.compile(rf"^{MEDIA_DIR}/[0-9a-f]{{{MEDIA_NAME_HEX}}}\.(?:{MEDIA_EXTENSIONS})\Z")
 MEDIA_MAX_AGE = 365 * 24 * 3600
 MEDIA_CACHE_CONTROL = f"public, max-age={MEDIA_MAX_AGE}, immutable"
 

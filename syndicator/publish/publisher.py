@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from syndicator.models import Article, Translation
+from syndicator.publish.bodylinks import body_media
 from syndicator.publish.empty import why_empty
 from syndicator.publish.entries import EntryBuilder, Localized, entry_dates, entry_path
 from syndicator.publish.feeds import FeedChannel, FeedEntry, build_all
@@ -388,7 +389,10 @@ class LanguagePublisher:
         the entry pages, so a repaired or rebuilt page brings its image back; content-addressed, so an
         unchanged one is skipped by the writer. Images are never removed: archived entries and other
         languages' pages may still show one after its article changed image (see docs/feeds.md)."""
-        names = {a.image for a, _ in versions if is_media_file(a.image)} - self._built
+        names = {a.image for a, _ in versions if is_media_file(a.image)}
+        # And the files their bodies link (sources/bodyfiles.py), in the original and the translation alike.
+        names |= body_media(text.body_html for a, t in versions for text in (a, t) if text is not None)
+        names -= self._built
         if not names:
             return
         found = self.store.media_files(names)

@@ -10,6 +10,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -141,6 +142,19 @@ def _meta(tree: Any, names: tuple[str, ...], linked: str = "datePublished", any_
     return ""
 
 
+def _absolute(element: Any, base: str) -> str:
+    """A selected element as HTML, its relative links and images resolved against the page's own URL: a
+    reader would resolve them against the entry's page, where no such file is."""
+    copy = deepcopy(element)
+    if base:
+        for el in copy.iter("a", "img"):
+            attribute = "src" if el.tag == "img" else "href"
+            value = el.get(attribute)
+            if value is not None and not value.strip().startswith("#"):
+                el.set(attribute, join_url(base, value))
+    return str(lxml.html.tostring(copy, encoding="unicode"))
+
+
 def _selected(tree: Any, selectors: Mapping[str, str], base: str) -> dict[str, str]:
     """Fields the site's CSS selectors find; missing or empty ones are left out."""
     out: dict[str, str] = {}
@@ -158,7 +172,7 @@ def _selected(tree: Any, selectors: Mapping[str, str], base: str) -> dict[str, s
         if src:
             out["image"] = join_url(base, src)
     if "body" in selectors and (found := _select(tree, selectors["body"])):
-        parts = [lxml.html.tostring(el, encoding="unicode") for el in found if hasattr(el, "tag")]
+        parts = [_absolute(el, base) for el in found if hasattr(el, "tag")]
         out["body"] = "".join(parts)
     return out
 

@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 import frontmatter
 import yaml
@@ -25,9 +26,11 @@ from syndicator.models import ArticleInput, MediaFile, Problem, Unchanged
 from syndicator.sanitize import clean_html
 from syndicator.settings_table import MAX_FILE_BYTES, MAX_IMAGE_BYTES
 from syndicator.sources import FIELD_LIMITS, SourceContext, read_item, register
+from syndicator.sources.bodyfiles import publish_body_files
 from syndicator.sources.extract import decode_html, extract_article
 from syndicator.sources.files import FileLimits, read_file
 from syndicator.sources.images import (
+    DOCUMENT_EXTENSIONS,
     IMAGE_EXTENSIONS,
     BadImage,
     image_file,
@@ -41,6 +44,9 @@ _markdown = MarkdownIt("commonmark", {"typographer": False}).enable("table").ena
 # \Z, not $: "$" also matches before a final newline, and a file name may end in one.
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}\Z")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
+# How files are read, beyond the code's version: changed when the same file reads differently, so every file
+# is read again once ("2": body links to files beside the article are published, sources/bodyfiles.py).
+READING = "2"
 SUFFIXES = (*MARKDOWN_SUFFIXES, ".html", ".htm", ".json")
 
 
@@ -51,12 +57,13 @@ def is_article_file(folder: Path, path: Path) -> bool:
     return path.parent == folder and path.suffix.lower() in SUFFIXES and not path.name.startswith(".")
 
 
-_IMAGE_SUFFIXES = tuple(f".{e}" for e in (*IMAGE_EXTENSIONS, "jpeg"))
+_IMAGE_SUFFIXES = tuple(f".{e}" for e in (*IMAGE_EXTENSIONS, "jpeg", *DOCUMENT_EXTENSIONS))
 
 
 def is_watched_file(folder: Path, path: Path) -> bool:
-    """What a watch of the folder source `folder` hands on: its article files, and the files their images may
-    be (any file in a sub-folder, an image file beside the articles): a replaced image changes its article.
+    """What a watch of the folder source `folder` hands on: its article files, and the files their images and
+    body links may be (any file in a sub-folder, an image or PDF beside the articles): a replaced or newly
+    arrived one changes its article.
     Hidden files and folders never count."""
     if is_article_file(folder, path):
         return True
@@ -70,7 +77,7 @@ def is_watched_file(folder: Path, path: Path) -> bool:
 
 def version_tag(size: int, mtime_ns: int, inode: int, reading: str) -> str:
     """A drop-folder file's version tag, to which the key it gave is appended ("file:…:key"), and the state
-    of the image it names, if any ("file:…:key|images/ferry.jpg|<signature>": see image_tag)."""
+    of each file it names, if any ("file:…:key|images%2Fferry.jpg|<signature>": see files_tag)."""
     return f"file:{size:x}-{mtime_ns:x}-{inode:x}-{reading}:"
 
 
@@ -167,24 +174,33 @@ def image_limits(cfg: SourceConfig) -> FileLimits:
 
 
 def _image_place(article: Path, written: str) -> Path:
-    """Where an image written relative to an article's file would be (for its signature; reading it checks
+    """Where a file written relative to an article's file would be (for its signature; reading it checks
     far more)."""
     return Path(os.path.normpath(os.path.join(article.parent, written.replace("\0", ""))))
 
 
+def files_tag(seen: list[tuple[str, str]]) -> str:
+    """The part of an article file's version tag that stands for the files it names (its lead image, then
+    what its body links): "|<as written, %-quoted>|<signature>" for each. A changed, added or removed file
+    changes it, so its article is read again."""
+    return "".join(f"|{quote(written, safe='')}|{signature}" for written, signature in seen)
+
+
 def image_tag(article: Path, written: str) -> str:
-    """The part of an article file's version tag that stands for its image file: "|<as written>|<signature>".
-    A changed, added or removed image changes it, so its article is read again."""
-    return f"|{written}|{image_signature(_image_place(article, written))}"
+    """files_tag of the lead image alone, its signature taken now (before it is read: a change meanwhile
+    shows next poll)."""
+    return files_tag([(written, image_signature(_image_place(article, written)))])
 
 
 def changed_image(article: Path, remembered: str) -> bool:
-    """Whether the image an unchanged article file names is no longer the one its remembered tag saw."""
-    _key, bar, image = remembered.partition("|")
-    if not bar:
-        return False
-    written, _, signature = image.rpartition("|")
-    return image_signature(_image_place(article, written)) != signature
+    """Whether a file an unchanged article file names is no longer the one its remembered tag saw."""
+    _key, *files = remembered.split("|")
+    if len(files) % 2:
+        return True  # a tag of an earlier format: read the article once more
+    return any(
+        image_signature(_image_place(article, unquote(written))) != signature
+        for written, signature in zip(files[::2], files[1::2], strict=True)
+    )
 
 
 def lead_image(
@@ -295,12 +311,15 @@ def from_fields(
     if is_file_reference(image) and len(image) <= FIELD_LIMITS["image"]:
         tag = image_tag(path, image)  # before the image is read: a change meanwhile shows next poll
         image, media, notes = lead_image(image, path, cfg)
+    linked = publish_body_files(body_html, path, Path(cfg.options["path"]), image_limits(cfg))
+    tag += files_tag(linked.seen)
+    notes += tuple(linked.notes)
     return ArticleInput(
         source=cfg.name,
         key=key,
         language=language,
         title=title,
-        body_html=body_html,
+        body_html=linked.html,
         published=published,
         summary=_as_text(meta, "summary"),
         author=_as_text(meta, "author"),
@@ -310,6 +329,7 @@ def from_fields(
         origin=str(path),
         modified=modified,
         image_file=media,
+        body_files=tuple(linked.files),
         notes=notes,
         # Completed by the folder's poll (FolderSource.poll): the file's own tag and key come first.
         version_tag=tag,
@@ -329,7 +349,7 @@ class FolderSource:
     def _reading(self) -> str:
         """What else decides how a file reads: the code's version and the settings the parser uses. A change
         of any of them makes every file's version tag differ, so each is read again once."""
-        settings = repr((__version__, self.cfg, str(self.ctx.timezone), self.ctx.languages))
+        settings = repr((__version__, READING, self.cfg, str(self.ctx.timezone), self.ctx.languages))
         return hashlib.sha256(settings.encode("utf-8")).hexdigest()[:16]
 
     def poll(self) -> Iterator[ArticleInput | Problem | Unchanged]:
@@ -362,7 +382,7 @@ class FolderSource:
             # One file never stops the folder: whatever goes wrong is a Problem naming it.
             item = read_item(self.cfg, str(path), partial(parse_article, path, self.cfg, self.ctx))
             if isinstance(item, ArticleInput):
-                # "file:<stat>:<key>", then "|<image>|<its signature>" when it names an image file. A file
+                # "file:<stat>:<key>", then "|<file>|<its signature>" for each file it names. A file
                 # with a problem (an image that cannot be published) gets none: like a file that cannot be
                 # read, it is read on every poll, so its problem stays reported until it is fixed.
                 whole = tag + item.key + item.version_tag if tag and not item.notes else ""

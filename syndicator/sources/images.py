@@ -10,6 +10,7 @@ script. Pixels are never decoded, so a picture's dimensions cost nothing here.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,6 +26,9 @@ _SIGNATURES = (
     (b"GIF89a", "gif"),
 )
 IMAGE_EXTENSIONS = ("jpg", "png", "gif", "webp")
+# What a link in an article's body (<a href>) may lead to besides an image: a PDF, typed by its bytes too. A
+# browser shows it in its viewer, never as a page of our site (an HTML file would run as one: refused).
+DOCUMENT_EXTENSIONS = ("pdf",)
 MISSING = "none"  # the signature of an image file that is not there (see image_signature)
 
 
@@ -63,6 +67,22 @@ def image_type(data: bytes) -> str:
     raise BadImage(f"is not a JPEG, PNG, GIF or WebP image (it starts with {data[:8]!r}); not published")
 
 
+def linked_type(data: bytes) -> str:
+    """The extension of a file an article's body links to (<a href>): an image's, or "pdf"; BadImage when it
+    is neither."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    try:
+        return image_type(data)
+    except BadImage as exc:
+        if not data:
+            raise
+        raise BadImage(
+            f"is not a JPEG, PNG, GIF or WebP image or a PDF (it starts with {data[:8]!r}); not published",
+            hint=exc.hint,
+        ) from None
+
+
 def image_signature(path: Path) -> str:
     """What says an image file changed (size, mtime in ns, inode), or MISSING: taken before it is read, and
     kept in its article's version tag, so a replaced image has its article read again."""
@@ -73,9 +93,12 @@ def image_signature(path: Path) -> str:
     return f"{st.st_size:x}-{st.st_mtime_ns:x}-{st.st_ino:x}"
 
 
-def image_file(written: str, article: Path, root: Path, limits: FileLimits) -> tuple[MediaFile, Path]:
+def image_file(
+    written: str, article: Path, root: Path, limits: FileLimits, typed: Callable[[bytes], str] = image_type
+) -> tuple[MediaFile, Path]:
     """The image an article names by `written` (relative to the article's file), and where it was read;
-    BadImage saying why it cannot be published."""
+    BadImage saying why it cannot be published. `typed` decides what the bytes may be (linked_type for a
+    link's target)."""
     try:
         path = resolve_inside(root, article.parent, written, limits)
         if not os.path.lexists(path):
@@ -87,4 +110,4 @@ def image_file(written: str, article: Path, root: Path, limits: FileLimits) -> t
         raise BadImage("does not exist", hint="put the image in the drop folder, or fix the path") from None
     except OSError as exc:
         raise BadImage(f"cannot be read: {exc.strerror or exc}") from None
-    return MediaFile(data, image_type(data)), path
+    return MediaFile(data, typed(data)), path
