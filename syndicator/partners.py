@@ -37,12 +37,23 @@ _TOP_KEYS = ("restricted", "partner")
 
 
 def normalize_tag(tag: str) -> str:
-    """A category as it is compared (restricted categories, partner grants): NFKC, casefolded, trimmed.
+    """A category as it is compared (restricted categories, partner grants): NFKC, casefolded, without marks
+    or invisible characters, spaces collapsed.
 
     "Embargoed", "EMBARGOED", "ｅｍｂａｒｇｏｅｄ" (fullwidth) and "embargoed " are one category; casefolding
-    can undo NFKC (e.g. "ǰ"), hence NFKC on both sides.
+    can undo NFKC (e.g. "ǰ"), hence NFKC on both sides. Nothing a reader cannot see makes another category: a
+    soft hyphen, a zero-width space or a bidi control inside "embargoed", or the dot Turkish "İ" leaves beside
+    its "i" once casefolded ("CONFİDENTİAL"). Marks go too ("café" is "cafe"): comparing more loosely errs on
+    the side of restricting.
     """
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", tag).casefold()).strip()
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", tag).casefold())
+    bare = "".join(c for c in unicodedata.normalize("NFKD", folded) if unicodedata.category(c) not in _UNSEEN)
+    return " ".join(unicodedata.normalize("NFKC", bare).split())
+
+
+# Unicode categories left out when categories are compared: marks (combining, enclosing), format characters
+# (soft hyphen, zero-width joiners and spaces, bidi controls), controls.
+_UNSEEN = frozenset({"Mn", "Me", "Cf", "Cc"})
 
 
 def normalize_tags(tags: Iterable[str]) -> frozenset[str]:

@@ -30,9 +30,9 @@ from babel import negotiate_locale
 from syndicator.config import Config
 from syndicator.glossary import EMPTY, Glossary
 from syndicator.localize import Catalogs
-from syndicator.models import CycleReport
+from syndicator.models import MEDIA_DIR, CycleReport
 from syndicator.partners import PartnerRegistry
-from syndicator.publish.media import cache_control
+from syndicator.publish.media import cache_control, is_media_file
 from syndicator.publish.writer import FeedSource, LocalFolderWriter, make_writer
 from syndicator.serve.filecache import WATCHED_RECHECK, CachedFile, FileCache, FolderWatcher, wants_html
 from syndicator.serve.guard import RETRY_AFTER, Guard, GuardedProtocol, Limits
@@ -253,10 +253,19 @@ class FeedApp:
     async def _partner(self, scope: Scope, send: Send, headers: dict[bytes, bytes], rest: str) -> None:
         parts = rest.split("/")
         auth = headers.get(b"authorization", b"").decode("latin-1")
-        if len(parts) == 3:  # <token>/<lang>/<file>
+        bearer = auth[:7].lower() == "bearer "
+        if (
+            len(parts) == 4 and parts[2] == MEDIA_DIR
+        ):  # <token>/<lang>/media/<file>: a restricted entry's file
+            token, language, _, name = parts
+            name, base = f"{MEDIA_DIR}/{name}", ""
+        elif len(parts) == 3 and parts[1] == MEDIA_DIR and bearer:  # <lang>/media/<file>, a bearer token
+            token, (language, _, name) = auth[7:].strip(), parts
+            name, base = f"{MEDIA_DIR}/{name}", ""
+        elif len(parts) == 3:  # <token>/<lang>/<file>
             token, language, name = parts
             base = f"{self.config.site.feeds_url}p/{token}/{language}/"
-        elif len(parts) == 2 and auth[:7].lower() == "bearer ":  # <lang>/<file> with a bearer token
+        elif len(parts) == 2 and bearer:  # <lang>/<file> with a bearer token
             token, (language, name) = auth[7:].strip(), parts
             base = f"{self.config.site.feeds_url}p/{language}/"
         else:
@@ -266,12 +275,20 @@ class FeedApp:
         partner = current.find(token) if token else None
         if (
             partner is None
-            or name not in FEED_FILES
+            or (name not in FEED_FILES and not (not base and is_media_file(name)))
             or not partner.may_read(language, self.config.languages.all)
         ):
             # Unknown, revoked and not-allowed all look the same: no hint which it was.
             self.counters.count("partner", 404)
             await self._not_found(send)
+            return
+        if not base:
+            media = await asyncio.to_thread(self.partner_feeds.media, name)
+            if media is None:
+                self.counters.count("partner", 404)
+                await self._not_found(send)
+                return
+            await self._file(scope, send, headers, media, "partner", partner.name)
             return
         cached = await asyncio.to_thread(
             self.partner_feeds.get, partner, current.restricted, language, name, base
