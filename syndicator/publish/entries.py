@@ -217,15 +217,16 @@ class EntryBuilder:
             title, summary, body = article.title, article.summary, article.body_html
         else:
             title, summary, body = translation.title, translation.summary, translation.body_html
-        title, summary, body = plain_text(title), plain_text(summary), safe_html(body)
+        title, summary = plain_text(title), plain_text(summary)
         here = entry_path(article, language)
         feeds_url = self.config.site.feeds_url
         # Files the body links that Syndicator publishes (media/<hash>.<ext>): absolute in feeds, relative on
-        # the entry's page, like the lead image. escape(): the URL goes into an attribute of sanitized HTML.
-        page_body = Markup(
+        # the entry's page, like the lead image; escape(): the URL goes into an attribute. The stored body
+        # (sanitized when it was read) is linked first, then sanitized again as it is placed.
+        page_body = safe_html(
             linked_body(body, lambda path: str(escape(relative_url(self.url(path), here, feeds_url))))
         )
-        body = Markup(linked_body(body, lambda path: str(escape(media(path)))))
+        body = safe_html(linked_body(body, lambda path: str(escape(media(path)))))
         own_url = self.url(entry_path(article, language))
         original_url = safe_url(article.url) or self.url(entry_path(article, article.language))
         # An image Syndicator publishes itself (media/<hash>.<ext>) is one of our files; any other is a URL.
