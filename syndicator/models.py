@@ -170,6 +170,9 @@ class Translation:
     unknown_ratio: float | None = None
     tags: tuple[str, ...] = ()  # the article's tags as the engine translated them, in the article's order
     revised: datetime | None = None  # when its text last changed (wall clock), as stored
+    # A quality-gate refusal: the fingerprint of what it depended on (translate/quality.py `depends_on`); it is
+    # retried only when that changes, not on a timer. "" for anything else (a crash is retried on a timer).
+    depends: str = ""
 
 
 PENDING, DONE, FAILED, NO_MODEL = "pending", "done", "failed", "no-model"

@@ -155,7 +155,16 @@ def test_a_partner_granted_the_category_gets_it_whatever_its_spelling(root: Path
         store.close()
 
 
-@pytest.mark.parametrize("spelling", ["Embargoed", "EMBARGOED", "ｅｍｂａｒｇｏｅｄ", " embargoed "])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "Embargoed", "EMBARGOED", "ｅｍｂａｒｇｏｅｄ", " embargoed ",
+        # What a reader cannot see (issue 10's attack): soft hyphen, zero-width space and joiner, bidi
+        # override and isolate, byte-order mark, a variation selector, a combining grapheme joiner.
+        "em\u00adbargoed", "embar\u200bgoed", "embargo\u200ded", "\u202eembargoed", "\u2067embargoed\u2069",
+        "\ufeffembargoed", "embargoed\ufe0f", "embar\u034fgoed", "embargoed\u00a0",
+    ],
+)  # fmt: skip
 def test_tags_compare_normalized(spelling: str) -> None:
     restricted = frozenset({"embargoed"})
     assert not public([spelling], restricted)
@@ -172,6 +181,9 @@ def test_normalization_handles_what_casefold_undoes() -> None:
     assert normalize_tag("ﬁle") == normalize_tag("FILE")
     assert normalize_tag("Straße") == normalize_tag("STRASSE")
     assert normalize_tag("\u212a") == "k"
+    # Turkish dotted capital I casefolds to "i" plus a combining dot.
+    assert normalize_tag("CONFİDENTİAL") == normalize_tag("Confidential") == "confidential"
+    assert normalize_tag("  two   words ") == "two words"
 
 
 def test_writer_delete_is_atomic_idempotent_and_bounded(tmp_path: Path) -> None:
