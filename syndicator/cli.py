@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -296,6 +297,11 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
             # One unit at a time here (the service runs translation.workers at once), or on the workers.
             ctx.runner = make_runner(config, lambda unit: execute_unit(ctx, unit))
             report = run_cycle(ctx)
+            # Standing refusals too, not only this cycle's: a refusal is not retried on a timer, so a later run
+            # would otherwise not mention the entries missing from a language's feed.
+            unpublished: dict[str, list[str]] = {}
+            for tr in ctx.store.failures():
+                unpublished.setdefault(tr.language, []).append(tr.error)
         finally:
             ctx.close()
     print(
@@ -310,6 +316,10 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
                  ("still queued", report.queued.get(lang, 0))) if n]  # fmt: skip
         if parts:
             print(f"  {lang}: {', '.join(parts)}")
+        if errors := unpublished.get(lang):
+            # Reasons carry each article's own numbers ("length ratio 0.56"): one example, the most common.
+            reason = Counter(errors).most_common(1)[0][0]
+            print(f"  {lang}: {len(errors)} not published (refused or failed), e.g. {reason}")
     for lang, n in sorted(report.corrected.items()):
         print(f"  {lang}: {n} human correction(s) applied")
     # Each problem is shown once: the warnings logged above are not repeated (unless -q hid them).
@@ -548,7 +558,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     """Serve feeds/ in the foreground."""
     from syndicator.glossary import load_glossary
     from syndicator.localize import Catalogs
-    from syndicator.serve.server import FeedServer
+    from syndicator.serve.server import FeedServer, listen_hint
     from syndicator.store import Store
 
     _check_partners(config)
@@ -560,7 +570,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
         except OSError as exc:
             raise SyndicatorError(
                 f"cannot listen on {config.serve.host}:{config.serve.port}: {exc.strerror or exc}",
-                hint="pick another port with --set serve.port=N",
+                hint=listen_hint(exc),
             ) from exc
         server.serve_forever()  # it logs where it serves, once
     finally:

@@ -65,6 +65,10 @@ class Glossary:
         found = [(t.text, r) for t in self.terms if (r := t.render(language)) is not None]
         return sorted(found, key=lambda tr: -len(tr[0]))
 
+    def unrendered(self, language: str) -> list[str]:
+        """Terms with no rendering in a language: the engine translates them there, but only whole."""
+        return [t.text for t in self.terms if t.render(language) is None]
+
 
 EMPTY = Glossary()
 

@@ -71,6 +71,9 @@ class ArticleInput:
     # When the source says the article last changed (Atom/RSS `updated`, front matter `updated`/`modified`,
     # `article:modified_time`), timezone-aware; None when it does not say.
     modified: datetime | None = None
+    # `published` and `modified` as the source wrote them ("Fri, 31 Dec 9999 23:59:59 -1400"), so a problem
+    # with either quotes what the upstream or editor wrote, not a parser's reading of it; "" when unknown.
+    dates_written: tuple[str, str] = ("", "")
     # The version tag of what it was read from (a drop-folder file's stat and key), remembered once the
     # article is stored, so an unchanged file is not read again: "" when the source has none.
     version_tag: str = ""
@@ -167,6 +170,9 @@ class Translation:
     unknown_ratio: float | None = None
     tags: tuple[str, ...] = ()  # the article's tags as the engine translated them, in the article's order
     revised: datetime | None = None  # when its text last changed (wall clock), as stored
+    # A quality-gate refusal: the fingerprint of what it depended on (translate/quality.py `depends_on`); it is
+    # retried only when that changes, not on a timer. "" for anything else (a crash is retried on a timer).
+    depends: str = ""
 
 
 PENDING, DONE, FAILED, NO_MODEL = "pending", "done", "failed", "no-model"

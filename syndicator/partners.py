@@ -37,12 +37,23 @@ _TOP_KEYS = ("restricted", "partner")
 
 
 def normalize_tag(tag: str) -> str:
-    """A category as it is compared (restricted categories, partner grants): NFKC, casefolded, trimmed.
+    """A category as it is compared (restricted categories, partner grants): NFKC, casefolded, without marks
+    or invisible characters, spaces collapsed.
 
     "Embargoed", "EMBARGOED", "ｅｍｂａｒｇｏｅｄ" (fullwidth) and "embargoed " are one category; casefolding
-    can undo NFKC (e.g. "ǰ"), hence NFKC on both sides.
+    can undo NFKC (e.g. "ǰ"), hence NFKC on both sides. Nothing a reader cannot see makes another category: a
+    soft hyphen, a zero-width space or a bidi control inside "embargoed", or the dot Turkish "İ" leaves beside
+    its "i" once casefolded ("CONFİDENTİAL"). Marks go too ("café" is "cafe"): comparing more loosely errs on
+    the side of restricting.
     """
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", tag).casefold()).strip()
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", tag).casefold())
+    bare = "".join(c for c in unicodedata.normalize("NFKD", folded) if unicodedata.category(c) not in _UNSEEN)
+    return " ".join(unicodedata.normalize("NFKC", bare).split())
+
+
+# Unicode categories left out when categories are compared: marks (combining, enclosing), format characters
+# (soft hyphen, zero-width joiners and spaces, bidi controls), controls.
+_UNSEEN = frozenset({"Mn", "Me", "Cf", "Cc"})
 
 
 def normalize_tags(tags: Iterable[str]) -> frozenset[str]:
@@ -256,7 +267,12 @@ def partner_block(name: str, token_hash: str, languages: Sequence[str]) -> str:
 
 
 def add_partner(path: Path, name: str, languages: Sequence[str], all_languages: Sequence[str]) -> str:
-    """Append a partner with a new token to the file (validated first); return the token."""
+    """Append a partner with a new token to the file (validated first); return the token.
+
+    The arguments are checked first, by themselves: an error about them names the argument, never the temp
+    file the new block is test-loaded from (which the user never wrote and cannot open).
+    """
+    _check_arguments(name, languages, all_languages)
     current = load_partners(path, all_languages)
     if current.by_name(name) is not None:
         raise ConfigError(
@@ -275,6 +291,25 @@ def add_partner(path: Path, name: str, languages: Sequence[str], all_languages: 
     finally:
         tmp.unlink(missing_ok=True)
     return token
+
+
+def _check_arguments(name: str, languages: Sequence[str], all_languages: Sequence[str]) -> None:
+    """Refuse a bad NAME or --languages value of `partners add`, naming the argument and a fix."""
+    if not _NAME.match(name):
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64] or "embassy-paris"
+        raise ConfigError(
+            f"partner name {name!r}: use letters, digits, '.', '_' and '-' (no spaces), at most 64",
+            hint=f"e.g. syndicator partners add {slug}",
+        )
+    published = {language_id(code) for code in all_languages}
+    for lang in languages:
+        if not is_language(lang):
+            raise ConfigError(f"--languages: unknown language {lang!r}", hint=language_hint(lang))
+        if language_id(lang) not in published:
+            raise ConfigError(
+                f"--languages: {lang!r} is not a published language",
+                hint=f"published languages: {', '.join(all_languages)}",
+            )
 
 
 _HEADER = """\

@@ -83,6 +83,9 @@ class Setting:
     help: str
     choices: tuple[str, ...] = ()
     minimum: Any = None  # int, float or timedelta, for "int", "number" and "duration"
+    # The natural upper end, where one exists (a TCP port, a share): a value past it is refused at load with
+    # the key named, instead of crashing the code that uses it (a bind() OverflowError).
+    maximum: Any = None
     # Defaults computed from other settings are "" or None and describe themselves here.
     default_doc: str = ""
 
@@ -116,10 +119,11 @@ def setting(
     *,
     choices: tuple[str, ...] = (),
     minimum: Any = None,
+    maximum: Any = None,
     default_doc: str = "",
 ) -> Any:
     """Declare one setting as a dataclass field (typed Any so `x: int = setting(...)` checks, as field() does)."""
-    row = Setting("", kind, default, help, choices, minimum, default_doc)
+    row = Setting("", kind, default, help, choices, minimum, maximum, default_doc)
     metadata = {_ROW: row}
     if default is REQUIRED:
         return field(metadata=metadata)
@@ -279,7 +283,8 @@ class TranslationConfig(Section):
     retry_after: timedelta = setting(
         "duration",
         timedelta(minutes=10),
-        "Wait before retrying a failed translation; doubles with each failure, at most a day. 0s: next cycle.",
+        "Wait before retrying a failed translation (a crash, a full disk); doubles with each failure, at most a "
+        "day. 0s: next cycle. Refusals by the quality gate wait for a change instead (docs/translation-quality.md).",
         minimum=timedelta(0),
     )
     length_ratio: tuple[float, float] = setting(
@@ -301,6 +306,7 @@ class TranslationConfig(Section):
         "Quality gate: the largest share of an article's words the engine may mark as unknown or "
         "untranslatable (Apertium's *, #, @); above it the translation fails.",
         minimum=0,
+        maximum=1,
     )
     max_unknown_ratios: Mapping[str, float] = setting(
         "language_ratios",
@@ -400,7 +406,9 @@ class ServeConfig(Section):
 
     enabled: bool = setting("bool", True, "Start the built-in HTTP server inside `syndicator run`.")
     host: str = setting("str", "127.0.0.1", "Address the built-in server listens on.")
-    port: int = setting("int", 8080, "TCP port of the built-in server (0 picks a free one).", minimum=0)
+    port: int = setting(
+        "int", 8080, "TCP port of the built-in server (0 picks a free one).", minimum=0, maximum=65535
+    )
     path: str = setting(
         "str",
         "",

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from syndicator.config import Config, format_duration, last_reload_error
 from syndicator.errors import SyndicatorError
 from syndicator.localize import Catalogs
-from syndicator.models import PENDING, TRANSLATION_STATUSES
+from syndicator.models import NO_MODEL, PENDING, TRANSLATION_STATUSES
 from syndicator.store import Store, utcnow
-from syndicator.translate import EngineOptions, corrections, shared_engine
+from syndicator.translate import EngineOptions, corrections, no_model_reason, shared_engine
 
 HISTORY_DAYS = 14  # days the status page charts
 
@@ -36,11 +37,31 @@ def coverage(config: Config) -> list[dict[str, str]]:
     return rows
 
 
+def _reasons(config: Config, lang: str, errors: list[tuple[str, str, int]], covered: str) -> list[str]:
+    """The most common reasons a language's translations are unfinished. A no-model reason was recorded
+    under the config of its time: it is said again for the engine configured now (a language switched from
+    Apertium to Argos must not keep Apertium's advice), or dropped when a model covers the pair now."""
+    if not covered:  # not a configured target (an article in another language into the site's): as recorded
+        return [f"{status} ({n} article(s)): {err}" for status, err, n in errors]
+    lines = [f"{status} ({n} article(s)): {err}" for status, err, n in errors if status != NO_MODEL]
+    waiting = sum(n for status, _, n in errors if status == NO_MODEL)
+    if waiting:
+        if covered == "missing":
+            t = config.translation
+            reason = no_model_reason(t.engine_for(lang), config.languages.source, lang, t.pivot)
+        elif covered.startswith("unusable"):
+            reason = covered
+        else:
+            reason = f"a model covers it now ({covered}): they are queued again on the next cycle"
+        lines.append(f"{NO_MODEL} ({waiting} article(s)): {reason}")
+    return lines
+
+
 def config_warnings(config: Config) -> list[str]:
     """What a valid config allows but production should not run with (`check`, start-up and `status` say it)."""
     t = config.translation
     pseudo = [lang for lang in config.languages.targets if t.engines.get(lang, t.engine) == "pseudo"]
-    warnings = catalog_warnings(config)
+    warnings = apertium_warnings(config) + catalog_warnings(config)
     if not pseudo:
         return warnings
     where = "translation.engine" if t.engine == "pseudo" else "translation.engines"
@@ -49,6 +70,29 @@ def config_warnings(config: Config) -> list[str]:
         'translations (a test double and a layout preview); use "argos" or "apertium" in production',
         *warnings,
     ]
+
+
+def apertium_warnings(config: Config) -> list[str]:
+    """One line per language set to Apertium that no installed mode covers: valid, but its articles would
+    only wait for a model."""
+    t, source = config.translation, config.languages.source
+    targets = [lang for lang in config.languages.targets if t.engine_for(lang) == "apertium"]
+    if not targets:
+        return []
+    from syndicator.translate.apertium import install_hint
+
+    engine = shared_engine("apertium", EngineOptions.of(config))
+    return [
+        f'{_engine_key(t.engines, lang)}: {lang} is set to "apertium", but no installed Apertium mode '
+        f"translates {source} → {lang}; {install_hint(source, lang)}"
+        for lang in targets
+        if engine.pair(source, lang) is None
+    ]
+
+
+def _engine_key(engines: Mapping[str, str], lang: str) -> str:
+    """The setting that chose a language's engine, for messages."""
+    return "translation.engines" if lang in engines else "translation.engine"
 
 
 def catalog_warnings(config: Config) -> list[str]:
@@ -127,6 +171,8 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             where = {"url": str(cfg.options["url"])} if "url" in cfg.options else {}
             sources.append({"name": cfg.name, "kind": cfg.kind, "every": format_duration(cfg.every), "enabled": cfg.enabled,
                             "scheduled": scheduled[0] if scheduled else "", **where, **state})  # fmt: skip
+        models = coverage(config)
+        covered = {m["target"]: m["covered"] for m in models}
         languages = []
         for lang in config.languages.all:
             row: dict[str, Any] = {"language": lang, "original": lang == config.languages.source}
@@ -139,7 +185,7 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             row["last_publish"] = published[1] if published else None
             publish_failed = service.get(f"publish_error:{lang}")
             row["publish_error"] = publish_failed[0] if publish_failed else ""
-            row["errors"] = [f"{status} ({n} article(s)): {err}" for status, err, n in store.errors(lang, 3)]
+            row["errors"] = _reasons(config, lang, store.errors(lang, 3), covered.get(lang, ""))
             languages.append(row)
         failures: dict[str, list[Any]] = {}
         for tr in store.failures():
@@ -149,6 +195,8 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             retries = [tr.next_retry for tr in failed if tr.next_retry is not None]
             row["attempts"] = max((tr.attempts for tr in failed), default=0)
             row["next_retry"] = min(retries) if retries else None
+            # Refused by the quality gate: retried only when what they depend on changes (translate/quality.py).
+            row["refused"] = sum(1 for tr in failed if tr.depends)
         stale, broken = corrections.inspect(store, config.translation.corrections_dir, config.languages.all)
         reviewed = store.corrections()
         translation_memory = {
@@ -156,7 +204,6 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
                    "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None}
             for pair, (size, hits, misses) in store.translation_memory_stats().items()
         }  # fmt: skip
-        models = coverage(config)
 
         return {
             "config": str(config.file),
@@ -247,6 +294,11 @@ def format_status(data: dict[str, Any]) -> str:
                 f"    words the engine marked unknown: {ratio['mean']:.1%} on average, {ratio['max']:.1%} at most"
             )
         lines += [f"    {e}" for e in row["errors"]]
+        if row.get("refused"):
+            lines.append(
+                f"    {row['refused']} refused by the quality gate (reasons above): tried again when the engine, "
+                "model, glossary or gate settings change, or the article does"
+            )
         if row["failed"] and row.get("next_retry"):
             lines.append(
                 f"    failed ones are retried from {row['next_retry']:%Y-%m-%d %H:%M} UTC "

@@ -11,7 +11,7 @@ import pytest
 
 from syndicator.config import TranslationConfig
 from syndicator.translate import EngineOptions, make_engine
-from syndicator.translate.apertium import ApertiumEngine, ApertiumPair
+from syndicator.translate.apertium import ApertiumEngine, ApertiumPair, install_hint, known_package
 from syndicator.translate.sentences import split_sentences
 
 
@@ -78,7 +78,23 @@ def test_pair_identity_and_missing_pair(tmp_path: Path, caplog: pytest.LogCaptur
     assert ("en", "es") in {(m.source, m.target) for m in engine.describe()}
     with caplog.at_level(logging.WARNING):
         assert engine.pair("en", "fr") is None
-    assert "apertium-eng-fra" in caplog.text  # Debian has no such package (yet)
+    # Debian has no such package: the hint must not invent "apertium-eng-fra".
+    assert "apertium-eng-fra" not in caplog.text and "apt-cache search apertium" in caplog.text
+
+
+@pytest.mark.parametrize(("source", "target"), [("en", "es"), ("es", "en"), ("en", "ca"), ("en", "gl"),
+                                                ("en", "eo"), ("en", "hr"), ("en", "sr"), ("en", "bs")])  # fmt: skip
+def test_every_package_a_hint_names_exists(source: str, target: str) -> None:
+    """The class behind "install apertium-eng-fra": a hint names only packages Debian really has (these
+    are installed here from scripts/apt-packages.txt), and names none for a pair it does not know."""
+    package = known_package(source, target)
+    assert package is not None and package in install_hint(source, target)
+    installed = subprocess.run(["dpkg-query", "-W", package], capture_output=True, text=True, check=False)
+    if installed.returncode != 0 and shutil.which("dpkg-query") is None:
+        pytest.skip("not a Debian system")
+    assert installed.returncode == 0, f"{package} is not a package here: {installed.stderr}"
+    for unknown in (("en", "fr"), ("en", "de"), ("fr", "en")):
+        assert known_package(*unknown) is None and "apertium-" not in install_hint(*unknown)
 
 
 @needs_apertium

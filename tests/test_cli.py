@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from syndicator.cli import main
+from syndicator.config import SETTINGS
+from syndicator.settings_table import Setting
 from tests.support.edits import replaced
 
 
@@ -111,3 +113,66 @@ def test_one_pseudo_language_is_named_and_a_real_engine_is_not_warned_about(
     assert "warning" not in capsys.readouterr().out
     assert main(["--config", config, "--set", "translation.engines.de=pseudo", "check"]) == 0
     assert 'warning: translation.engines = "pseudo" for de:' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("row", [s for s in SETTINGS if s.maximum is not None], ids=lambda s: s.key)
+def test_a_value_past_a_settings_natural_range_is_refused_at_load(
+    row: Setting, make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`check --set serve.port=99999` said OK and serve/run then crashed in bind(): every setting with a
+    natural upper end is refused at load, naming the key, by every command."""
+    config = str(make_instance() / "config" / "syndicator.toml")
+    too_big = row.maximum + 1 if row.kind == "int" else row.maximum + 0.5
+    for command in (["check"], ["serve"], ["run", "--once"]):
+        assert main(["--config", config, "--set", f"{row.key}={too_big}", *command]) == 2
+        err = capsys.readouterr().err
+        assert f"{row.key}" in err and f"must be at most {row.maximum}" in err
+        assert "Traceback" not in err
+    assert main(["--config", config, "--set", f"{row.key}={row.maximum}", "check"]) == 0
+
+
+def test_a_bind_failure_for_a_bad_host_hints_at_the_host(
+    make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(make_instance() / "config" / "syndicator.toml")
+    sets = ["--set", "serve.host=256.1.1.1", "--set", "serve.port=0"]
+    assert main(["--config", config, *sets, "serve"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot listen on 256.1.1.1:0" in err and "check serve.host" in err and "serve.port=N" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["Embassy of Testland", "--languages", "fr"],
+            ["partner name 'Embassy of Testland'", "embassy-of-testland"],
+        ),
+        (["embassy-paris", "--languages", "xx"], ["--languages: unknown language 'xx'"]),
+        (["embassy-paris", "--languages", "de"], ["--languages: 'de' is not a published language"]),
+    ],
+)
+def test_partners_add_names_the_bad_argument_not_a_temp_file(
+    args: list[str],
+    expected: list[str],
+    make_instance: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = make_instance(targets=("fr",))
+    assert main(["--config", str(root / "config" / "syndicator.toml"), "partners", "add", *args]) == 2
+    err = capsys.readouterr().err
+    assert all(e in err for e in expected), err
+    assert ".tmp" not in err and "partner[0]" not in err and 'name = "' not in err
+    assert not list((root / "config").glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("row", [s for s in SETTINGS if s.kind == "duration"], ids=lambda s: s.key)
+def test_an_absurd_duration_is_refused_not_a_traceback(
+    row: Setting, make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A duration is added to a date somewhere: too long ones overflowed (in parsing, or later mid-run)."""
+    config = str(make_instance() / "config" / "syndicator.toml")
+    for value in ("36501d", "99999999999999999d"):
+        assert main(["--config", config, "--set", f"{row.key}={value}", "check"]) == 2
+        err = capsys.readouterr().err
+        assert f"{row.key}: '{value}' is too long" in err and "Traceback" not in err

@@ -68,9 +68,12 @@ def test_spanish_through_apertium_keeps_names_numbers_links_and_dates(
     assert "Grace Long" in text and "Mucho tiempo" not in text
     assert "(OHA)" in text and "*OHA" not in text
     assert "Autoridad Portuaria del Océano" in text
-    # Numbers, URLs and e-mail addresses intact
-    for kept in ("3.5", "1,250", "60%", "https://news.example.org/ferry", "ferry@oha.example.org"):
+    # URLs and e-mail addresses intact; numbers and times in Spanish form ("1,250" would read as 1.25)
+    for kept in ("https://news.example.org/ferry", "ferry@oha.example.org"):
         assert kept in text, kept
+    for spanish in ("3,5 dólares", "1250 residentes", "60\u00a0%", "a las 6:00", "a las 23:00"):
+        assert spanish in text, spanish
+    assert "1,250" not in text and "3.5" not in text and "p.m." not in text
     # Dates read as Spanish dates; the title was sentence-cased and its date rendered too
     assert "3 de marzo de 2026" in text and "Marcha" not in text
     assert "del 12 al 14 de mayo" in text
@@ -78,19 +81,20 @@ def test_spanish_through_apertium_keeps_names_numbers_links_and_dates(
     assert "Autoridad Portuaria del Océano (OHA)" in entry.summary
     _no_placeholder_published(root)
     # An edit that changes a date and a number. The sentence memory is keyed by the text with placeholders:
-    # the sentence with the new date is a memory hit; the one with the new number is not (Apertium keeps
-    # numbers by itself, so they are not placeholders there): exactly one sentence goes to Apertium again.
+    # the sentence with the new date is a memory hit, and so is the one with the new number (Apertium keeps
+    # numbers by itself, but "1,300" is written "1300" in Spanish, so it is a placeholder): nothing goes to
+    # Apertium again.
     store = Store(f"sqlite:///{root / 'data' / 'syndicator.db'}")
     size, _, misses = store.translation_memory_stats()["en>es"]
     article = root / "articles" / "2026-03-02-ferry-opening.md"
     edit_file(article, "1,250 residents", "1,300 residents")
     edit_file(article, "from May 12 to 14", "from June 2 to 4")
     assert _run(root, "run", "--once") == 0
-    assert store.translation_memory_stats()["en>es"][::2] == (size + 1, misses + 1)
+    assert store.translation_memory_stats()["en>es"][::2] == (size, misses)
     text = lxml.html.fragment_fromstring(
         _entry(root, "es").content[0].value, create_parent="div"
     ).text_content()
-    assert "1,300 residentes" in text and "del 2 al 4 de junio" in text
+    assert "1300 residentes" in text and "del 2 al 4 de junio" in text
 
 
 def test_missing_apertium_pair_is_no_model_with_the_package_to_install(
@@ -103,7 +107,20 @@ def test_missing_apertium_pair_is_no_model_with_the_package_to_install(
     errors = json.loads(capsys.readouterr().out)["languages"]
     fr = next(row for row in errors if row["language"] == "fr")
     assert "no apertium model for en → fr" in fr["errors"][0]
-    assert "apertium-eng-fra" in fr["errors"][0]
+    # Debian has no English→French pair: the hint says how to look and offers Argos, never a made-up name.
+    assert "apertium-eng-fra" not in fr["errors"][0]
+    assert "apt-cache search apertium" in fr["errors"][0] and 'fr = "argos"' in fr["errors"][0]
+    # `check` says so before any run.
+    assert _run(root, "check") == 0
+    assert 'fr is set to "apertium", but no installed Apertium mode' in capsys.readouterr().out
+
+    # Switched to Argos: status gives the current engine's reason, not Apertium's advice from the last run.
+    config = root / "config" / "syndicator.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('fr = "apertium"', 'fr = "argos"'))
+    assert _run(root, "status", "--json") == 0
+    rows = json.loads(capsys.readouterr().out)["languages"]
+    reasons = " ".join(next(row for row in rows if row["language"] == "fr")["errors"])
+    assert "no argos model for en → fr" in reasons and "apertium" not in reasons
 
 
 def test_tiny_argos_model_loses_placeholders_and_falls_back_safely(

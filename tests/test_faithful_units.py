@@ -12,6 +12,7 @@ from typing import Any
 
 import lxml.html
 import pytest
+from babel.numbers import parse_decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,8 +22,10 @@ from syndicator.translate.dates import find_dates, render
 from syndicator.translate.document import Faithful, translate_articles
 from syndicator.translate.headline import capitalize_first, proper_nouns, sentence_case, title_words
 from syndicator.translate.names import find_names, known_names
+from syndicator.translate.numbers import find_numbers, render_number
 from syndicator.translate.protect import Protected, Protector, globalize, localize
 from syndicator.translate.sentences import split_sentences
+from syndicator.translate.times import find_times, render_time
 
 DATA = Path(__file__).resolve().parent / "data" / "faithful"
 LANGUAGES = ("es", "fr", "zh", "ar", "ru", "ca", "gl", "eo", "hr", "uk", "it")
@@ -216,6 +219,88 @@ def test_amounts_are_rendered_per_locale(case: dict[str, Any]) -> None:
     for language in ("es", "ca", "fr", "de", "hr", "en"):
         if language in case:
             assert render_amount(amount, language).replace("\xa0", " ") == case[language], language
+
+
+INLINE_DATE_CASES = _cases("inline_dates.toml")
+
+
+@pytest.mark.parametrize("case", INLINE_DATE_CASES, ids=_ids(INLINE_DATE_CASES, "language"))
+def test_on_before_a_date_in_inline_markup_keeps_its_phrase(case: dict[str, Any]) -> None:
+    prot = Protected(Protector(case["language"], 2026))
+    prot.add_text("Schools open on ")
+    bold = prot.add_tag("open", "<b>")
+    prot.add_text("Thursday, August 20")
+    prot.pair(bold, prot.add_tag("close", "</b>"))
+    prot.add_text(". On ")
+    em = prot.add_tag("open", "<em>")
+    prot.add_text("May 3")
+    prot.pair(em, prot.add_tag("close", "</em>"))
+    prot.add_text(" it rains, on ")  # a void tag between "on" and the date: not joined
+    prot.add_tag("void", "<br>")
+    prot.add_text("May 4.")
+    assert prot.restore(prot.text, markup=True) == case["restored"]
+
+
+NUMBER_CASES = _cases("numbers.toml")
+NUMBER_LANGUAGES = ("es", "de", "fr", "ar", "it", "tr", "en", "ca", "gl", "eo", "zh", "ru")
+
+
+@pytest.mark.parametrize("case", NUMBER_CASES, ids=_ids(NUMBER_CASES, "text"))
+def test_numbers_take_the_locale_form_only_where_the_english_is_unambiguous(case: dict[str, Any]) -> None:
+    found = find_numbers(case["text"])
+    assert [n.text for n in found] == case["found"]
+    for language in NUMBER_LANGUAGES:
+        rendered = [render_number(n, language) for n in found]
+        if case.get("kept"):
+            assert rendered == case["found"], language
+        elif language in case:
+            assert rendered == case[language], language
+
+
+_NUMBER_TEXT = st.lists(
+    st.one_of(
+        st.integers(0, 10**9).map(lambda n: f"{n:,}"),  # grouped
+        st.decimals(0, 10**6, places=2).map(lambda d: f"{d:,}"),
+        st.integers(0, 9999).map(str),  # no separators
+        st.sampled_from(["1.2.3", "7.30", "1,5", "10.0.0.1", "555-1234", "%", " percent", " km", "$", "€"]),
+        st.sampled_from([" ", " books ", ", ", " at ", "; "]),
+    ),
+    max_size=12,
+).map("".join)
+
+
+@given(_NUMBER_TEXT, st.sampled_from(NUMBER_LANGUAGES))
+@settings(max_examples=300, deadline=None)
+def test_a_rendered_number_keeps_its_value_and_an_ambiguous_one_its_text(text: str, language: str) -> None:
+    for n in find_numbers(text):
+        rendered = render_number(n, language)
+        if n.value is None:
+            assert rendered == n.text
+            continue
+        # The same digits, and read back in the target locale, the same value.
+        assert re.findall(r"\d", rendered) == re.findall(r"\d", n.text), (n.text, rendered)
+        if not (n.currency or n.percent):
+            assert parse_decimal(rendered, locale=language.replace("-", "_"), strict=True) == n.value
+
+
+TIME_CASES = _cases("times.toml")
+
+
+@pytest.mark.parametrize("case", TIME_CASES, ids=_ids(TIME_CASES, "text"))
+def test_clock_times_are_found_and_rendered(case: dict[str, Any]) -> None:
+    found = find_times(case["text"], "es")
+    assert [case["text"][t.start : t.end] for t in found] == case["found"]
+    for language in ("es", "gl", "ca", "eo", "fr", "ar", "pt"):
+        if language in case:
+            rendered = [render_time(t, language) for t in find_times(case["text"], language)]
+            assert rendered == case[language], language
+
+
+def test_numbers_and_times_of_other_source_languages_stay_as_written() -> None:
+    # "1,250" is 1.25 and "2.000" two thousand in a Spanish source: never re-read as English.
+    prot = Protected(Protector("en", 2026, source="es"))
+    prot.add_text("Costó 1,250 euros, 2.000 km y 3,5% a las 7 p.m.")
+    assert prot.restore(prot.text, markup=False) == "Costó 1,250 euros, 2.000 km y 3,5% a las 7 p.m."
 
 
 def test_headline_keeps_what_the_engine_does_not_know_as_a_common_word() -> None:

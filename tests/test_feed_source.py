@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from syndicator.models import CycleReport
 from syndicator.pipeline import Context, collect
+from tests.conftest import DATA
 from tests.support.edits import replaced
 from tests.support.instances import Clock, open_instance, source_toml
 from tests.support.upstream import HANGS, Reply, Upstream, fixture
@@ -174,3 +177,37 @@ def test_backoff_grows_and_is_capped(wire: Context, upstream: Upstream, clock: C
     assert delays[0] < delays[1] < delays[2] < delays[3]  # 1m, 2m, 4m, 8m (every = 1m), ±10% jitter
     assert max(delays) <= 6 * 3600 * 1.1  # http.max_backoff = 6h
     assert wire.store.source_states()["wire"]["failures"] == 12
+
+
+FEED_DATES = DATA / "feed-dates"
+FEED_DATES_EXPECTED = json.loads((FEED_DATES / "expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", [n for n in FEED_DATES_EXPECTED if not n.startswith("_")])
+def test_feed_dates_are_the_entries_own_or_a_named_problem(
+    wire: Context, upstream: Upstream, name: str
+) -> None:
+    """tests/data/feed-dates: an entry whose date is written but unusable (out of range, an offset beyond
+    ±14:00, unreadable) is a problem quoting the date as written and is not stored, never dated "now"; the
+    feed's other entries are stored with their own dates; an entry that writes no date gets a stand-in."""
+    expected = FEED_DATES_EXPECTED[name]
+    feed_url = upstream.url("/feed.xml")
+    body = (FEED_DATES / name).read_bytes().replace(b"{base}", upstream.base.encode())
+    before = datetime.now(UTC) - timedelta(seconds=2)
+    upstream.set("/feed.xml", Reply(body=body))
+    report = _collect(wire)
+    stored = {a.title: a for a in wire.store.articles() if a.source == "wire"}
+    assert set(stored) == set(expected["stored"])
+    for title, date in expected["stored"].items():
+        if date == "guessed":
+            assert stored[title].published >= before, title
+        else:
+            assert stored[title].published == datetime.fromisoformat(date), title
+    if "Bad modification" in stored:  # its unusable `updated` was left out: never changed since published
+        assert stored["Bad modification"].modified in (None, stored["Bad modification"].published)
+    problems = [p for p in report.problems if p.source == "wire"]
+    for want in expected["problems"]:
+        assert any(
+            feed_url in p.origin and want["where"] in p.origin and want["says"] in p.message for p in problems
+        ), (want, problems)
+    assert len(problems) == len(expected["problems"]), problems

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -102,3 +103,32 @@ def test_json_article_fields(tmp_path: Path) -> None:
         "wire-2026-0307", "Tram line opens", "Wire desk", ("transport",)
     )  # fmt: skip
     assert "<strong>new tram line</strong>" in article.body_html and "script" not in article.body_html
+
+
+FRONT_MATTER = Path(__file__).parent / "data" / "drop-fields"
+FRONT_MATTER_EXPECTED = json.loads((FRONT_MATTER / "expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", [n for n in FRONT_MATTER_EXPECTED if not n.startswith("_")])
+def test_front_matter_keys_are_read_or_reported(tmp_path: Path, name: str) -> None:
+    """tests/data/drop-fields: static-site generators' tag keys (`categories`, `category`, `tag`,
+    `keywords`) are tags, so a restricted category given under them is matched; any other unknown key is
+    one note naming the file and the key, with a hint, and the article is still stored. Dates with an offset
+    beyond ±14:00 or out of range are problems quoting them as written, in every kind of file."""
+    expected = FRONT_MATTER_EXPECTED[name]
+    shutil.copy(FRONT_MATTER / name, tmp_path / name)
+    items = _poll(tmp_path)
+    problems = [i for i in items if isinstance(i, Problem)]
+    assert all(p.origin == str(tmp_path / name) for p in problems), problems
+    if "rejected" in expected:
+        assert not [i for i in items if isinstance(i, ArticleInput)]
+        assert len(problems) == 1 and expected["rejected"] in problems[0].message, problems
+        return
+    (article,) = [i for i in items if isinstance(i, ArticleInput)]
+    for field, value in expected["fields"].items():
+        got = getattr(article, field)
+        got = list(got) if isinstance(got, tuple) else got.isoformat() if isinstance(got, datetime) else got
+        assert got == value, field
+    assert len(problems) == len(expected["notes"]), problems
+    for problem, words in zip(problems, expected["notes"], strict=True):
+        assert words in problem.message

@@ -55,36 +55,35 @@ def instance(make_instance: Callable[..., Path], model_files: Callable[..., Path
     return root
 
 
-def test_failing_gate_keeps_entries_out_and_is_retried_later(
+def test_failing_gate_keeps_entries_out_and_waits_for_a_change(
     instance: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    now_ok = ("translation.retry_after=0s",)  # a failure may be retried from the next cycle on
+    now_ok = ("translation.retry_after=0s",)  # a timed retry would be due at once
     assert _run(instance, "run", "--once", sets=(FAILING_BOUNDS, *now_ok)) == 0
     out = capsys.readouterr().out
     assert "fr: 3 failed" in out and "ar: 3 failed" in out
     assert _entries(instance, "fr") == [] and len(_entries(instance, "en")) == 3
     assert _run(instance, "status") == 0
     status = capsys.readouterr().out
-    assert "3 failed" in status and "length ratio" in status and "retried from" in status
+    assert "3 failed" in status and "length ratio" in status and "3 refused by the quality gate" in status
 
-    # One retry per cycle, each counted.
+    # The same model, glossary and bounds give the same verdict: no retry, however often or late.
     assert _run(instance, "run", "--once", sets=(FAILING_BOUNDS, *now_ok)) == 0
-    assert _attempts(instance, "fr") == [("failed", 2)] * 3
-    assert _run(instance, "run", "--once", sets=(FAILING_BOUNDS,)) == 0  # now 10m × 2² until the next try
-    assert _attempts(instance, "fr") == [("failed", 3)] * 3
-    # Before the retry time nothing is retried, even though the gate would pass now.
-    assert _run(instance, "run", "--once") == 0
-    assert _attempts(instance, "fr") == [("failed", 3)] * 3
-    assert _entries(instance, "fr") == []
-
-    # A day later (the store's clock) the retry passes and publishes, with the attempts reset.
-    later = utcnow() + timedelta(days=1)
-    ctx = open_context(load_config(instance / "config" / "syndicator.toml"), clock=lambda: later)
+    assert _attempts(instance, "fr") == [("failed", 1)] * 3
+    later = utcnow() + timedelta(days=2)
+    ctx = open_context(
+        load_config(instance / "config" / "syndicator.toml", overrides=dict([FAILING_BOUNDS.split("=", 1)])),
+        clock=lambda: later,
+    )
     try:
-        report = run_cycle(ctx)
+        assert run_cycle(ctx).translated == {}
     finally:
         ctx.close()
-    assert report.translated == {"fr": 3, "ar": 3}
+    assert _attempts(instance, "fr") == [("failed", 1)] * 3
+    assert _entries(instance, "fr") == []
+
+    # The bounds they were judged by changed: they are tried again, pass and are published, attempts reset.
+    assert _run(instance, "run", "--once") == 0
     assert _attempts(instance, "fr") == [("done", 0)] * 3
     assert len(_entries(instance, "fr")) == 3
 
@@ -242,7 +241,14 @@ def test_the_service_wakes_up_for_due_retries_and_new_corrections(instance: Path
         assert not service.work_due()  # nothing due, nothing new
         _correct(instance)
         assert service.work_due()
+        # Refusals wait for a change, not a timer…
         ctx.store.clock = lambda: utcnow() + timedelta(hours=1)
+        assert not service.work_due()
+        # …while a failure with a retry time (an engine crash, a full disk) is due when its time comes.
+        db = sqlite3.connect(instance / "data" / "syndicator.db")
+        with db:
+            db.execute("UPDATE translations SET depends = '' WHERE status = 'failed'")
+        db.close()
         assert service.work_due()
     finally:
         ctx.close()
@@ -264,3 +270,24 @@ def test_a_correction_into_the_source_language_of_a_foreign_article(
     assert f"problem: {same_language}: the article is written in fr: nothing to correct" in out
     titles = [e.title for e in _entries(instance, "en")]
     assert "A note from the town hall" in titles
+
+
+def _categories(root: Path, key: str, lang: str = "fr") -> list[str]:
+    entry = next(e for e in _entries(root, lang) if key in e.id)
+    return [t.term for t in entry.get("tags", [])]
+
+
+def test_a_correction_keeps_the_languages_tags(instance: Path) -> None:
+    """A correction that says nothing about tags turned the entry's categories back into English: it keeps
+    the translated ones; one that gives tags has them (in the article's order)."""
+    assert _run(instance, "run", "--once") == 0
+    machine = _categories(instance, "harbour-bridge")
+    assert len(machine) == 2 and machine != ["transport", "bridge"]  # the engine's (tiny model's) words
+    body = "---\ntitle: Le pont rouvre\n---\nLe pont du port a rouvert.\n"
+    _correct(instance, body, key="harbour-bridge")
+    assert _run(instance, "run", "--once") == 0
+    assert _categories(instance, "harbour-bridge") == machine
+    _correct(instance, body.replace("---\nLe", "tags: [transports, pont]\n---\nLe"), key="harbour-bridge")
+    assert _run(instance, "run", "--once") == 0
+    assert _categories(instance, "harbour-bridge") == ["transports", "pont"]
+    assert sorted(_categories(instance, "harbour-bridge", "en")) == ["bridge", "transport"]

@@ -180,25 +180,43 @@ def test_pull_statistics_and_report(
     assert "quiet:" in text and "never pulled" in text
 
 
-def test_a_restricted_entrys_image_reaches_its_partner(instance: Path) -> None:
-    """Media are published for restricted entries too: a partner's enclosure must not be a dead link."""
+def test_a_restricted_entrys_files_reach_its_partner_and_nobody_else(instance: Path) -> None:
+    """A restricted entry's image (and the files its body links) never reach feeds/: the partner's feed links
+    them under its own URL, served from the store to its token only; public feeds and folders never hold them."""
     image = Path(__file__).parent / "data" / "images" / "images" / "ferry.png"
     (instance / "articles" / "images").mkdir(exist_ok=True)
     shutil.copy(image, instance / "articles" / "images" / "stall.png")
     (instance / "articles" / "stall.md").write_text(
         "---\ntitle: A new stall\ndate: 2026-03-04T10:00:00Z\ntags: [culture]\nimage: images/stall.png\n---\n"
-        "Crafts.\n",
+        "Crafts. ![The stall](images/stall.png)\n",
         encoding="utf-8",
     )
     assert _cli(instance, "run", "--once") == 0
     assert b"stall" not in (instance / "feeds" / "fr" / "atom.xml").read_bytes()
+    published = [p for p in (instance / "feeds").rglob("*") if p.is_file()]
+    assert not [p for p in published if p.read_bytes() == image.read_bytes()]  # not under any name
     with builtin_server(load_config(instance / "config" / "syndicator.toml")) as srv:
-        feed = feedparser.parse(fetch(srv.url, f"/feeds/p/{TOKEN_A}/fr/atom.xml").body)
+        body = fetch(srv.url, f"/feeds/p/{TOKEN_A}/fr/atom.xml").body
+        feed = feedparser.parse(body)
         (entry,) = [e for e in feed.entries if e.id.endswith("stall.html")]
         (href,) = [link.href for link in entry.links if link.rel == "enclosure"]
         path = urlsplit(href).path
+        assert path.startswith(f"/feeds/p/{TOKEN_A}/fr/media/"), path
+        assert path.encode() in body.replace(b"&amp;", b"&")  # the body's image too, under the same URL
         got = fetch(srv.url, path)
         assert got.status == 200 and got.body == image.read_bytes(), path
+        assert got.headers["content-type"] == "image/png" and got.headers["cache-control"].startswith(
+            "private"
+        )
+        name = path.rsplit("/", 1)[1]
+        for wrong in (
+            f"/feeds/media/{name}",  # not public
+            f"/feeds/p/not-a-token/fr/media/{name}",
+            f"/feeds/p/{TOKEN_A}/fr/media/{'0' * 32}.png",  # no such file
+            f"/feeds/p/{TOKEN_A}/fr/media/../atom.xml",
+            f"/feeds/p/{TOKEN_A}/fr/media/{name[:-4]}.html",
+        ):
+            assert fetch(srv.url, wrong).status == 404, wrong
 
 
 def test_partners_add_prints_a_token_that_works(instance: Path, capsys: pytest.CaptureFixture[str]) -> None:

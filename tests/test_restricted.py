@@ -155,7 +155,16 @@ def test_a_partner_granted_the_category_gets_it_whatever_its_spelling(root: Path
         store.close()
 
 
-@pytest.mark.parametrize("spelling", ["Embargoed", "EMBARGOED", "ｅｍｂａｒｇｏｅｄ", " embargoed "])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "Embargoed", "EMBARGOED", "ｅｍｂａｒｇｏｅｄ", " embargoed ",
+        # What a reader cannot see (issue 10's attack): soft hyphen, zero-width space and joiner, bidi
+        # override and isolate, byte-order mark, a variation selector, a combining grapheme joiner.
+        "em\u00adbargoed", "embar\u200bgoed", "embargo\u200ded", "\u202eembargoed", "\u2067embargoed\u2069",
+        "\ufeffembargoed", "embargoed\ufe0f", "embar\u034fgoed", "embargoed\u00a0",
+    ],
+)  # fmt: skip
 def test_tags_compare_normalized(spelling: str) -> None:
     restricted = frozenset({"embargoed"})
     assert not public([spelling], restricted)
@@ -172,6 +181,9 @@ def test_normalization_handles_what_casefold_undoes() -> None:
     assert normalize_tag("ﬁle") == normalize_tag("FILE")
     assert normalize_tag("Straße") == normalize_tag("STRASSE")
     assert normalize_tag("\u212a") == "k"
+    # Turkish dotted capital I casefolds to "i" plus a combining dot.
+    assert normalize_tag("CONFİDENTİAL") == normalize_tag("Confidential") == "confidential"
+    assert normalize_tag("  two   words ") == "two words"
 
 
 def test_writer_delete_is_atomic_idempotent_and_bounded(tmp_path: Path) -> None:
@@ -183,3 +195,27 @@ def test_writer_delete_is_atomic_idempotent_and_bounded(tmp_path: Path) -> None:
     assert store.delete("never/was.html") is False
     with pytest.raises(ValueError):
         store.delete("../outside.html")
+
+
+def test_static_site_tag_keys_restrict_too(root: Path) -> None:
+    """Hugo/Jekyll `categories`, Jekyll `category`, `tag` and `keywords` are read as tags (docs/sources.md), so
+    an article restricted under any of them never reaches a published file."""
+    for key, value in (("categories", "[embargoed]"), ("category", "Embargoed"), ("tag", "embargoed"),
+                       ("keywords", '"harbour, EMBARGOED"')):  # fmt: skip
+        (root / "articles" / f"{key}.md").write_text(
+            f"---\ntitle: {SECRET} under {key}\ndate: 2026-02-01T08:00:00+08:00\n{key}: {value}\n---\n{SECRET}.\n",
+            encoding="utf-8",
+        )
+    assert _cli(root, "run", "--once") == 0
+    assert _leaks(root) == []
+    store = Store(load_config(root / "config" / "syndicator.toml").store.url)
+    try:  # stored, restricted by the tags read from those keys: not dropped unread
+        tags = {
+            a.title.split()[-1]: {t.casefold() for t in a.tags} for a in store.articles() if SECRET in a.title
+        }
+    finally:
+        store.close()
+    assert (
+        tags == {k: {"embargoed"} | ({"harbour"} if k == "keywords" else set()) for k in tags}
+        and len(tags) == 4
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from syndicator.cli import main
 from syndicator.errors import StoreError
-from syndicator.models import ArticleInput, MediaFile
+from syndicator.models import FAILED, ArticleInput, MediaFile, Translation
 from syndicator.store import Store, connect
 from syndicator.store.base import write_transaction
 from syndicator.store.migrate import known_revisions, upgrade
@@ -108,10 +108,10 @@ def rows(engine: Engine, columns_of: dict[str, list[str]] | None = None) -> dict
 
 # Added after revision 0002's time: publish_journal (0003), translations.unknown_ratio and .tags (0004),
 # source_state.poll_started and polls (0005), articles.modified and .upstream_key and translations.revised
-# (0006), articles.withdrawn_at and .withdrawn_reason (0009); claims (0002) too.
+# (0006), articles.withdrawn_at and .withdrawn_reason (0009), translations.depends (0010); claims (0002) too.
 LATER_COLUMNS = ("claimed_by", "claimed_until", "poll_started", "modified", "upstream_key", "withdrawn_at",
                  "withdrawn_reason")  # fmt: skip
-LATER_TRANSLATION_COLUMNS = ("unknown_ratio", "tags", "revised")
+LATER_TRANSLATION_COLUMNS = ("unknown_ratio", "tags", "revised", "depends")
 LATER_TABLES = ("publish_journal", "polls", "media")
 
 
@@ -409,5 +409,38 @@ def test_a_store_of_underscore_codes_keeps_its_rows_under_the_bcp47_spelling(
         assert store.translation_memory_lookup("en>pt-BR", "m", ["h1"]) == {"h1": "Aberta."}
         assert "publish:pt-BR" in store.states("publish:")
         assert store.ensure_languages(["en", "pt-BR", "he", "fr"]) == 0  # nothing queued again
+    finally:
+        store.close()
+
+
+# -- 0010: what a refusal depended on ----------------------------------------------------------------------------
+
+
+def test_failed_rows_from_before_refusals_keep_their_timed_retries(
+    empty_url: str, engine_of: Callable[[str], Engine]
+) -> None:
+    """Rows failed before 0010 have no fingerprint: they are retried on their timer as before, while a
+    refusal recorded after it waits for a change (not for the clock)."""
+    engine = engine_of(empty_url)
+    alembic(engine, "upgrade", "head")
+    store = Store(empty_url)
+    try:
+        when = datetime(2026, 3, 1, tzinfo=UTC)
+        ids = [store.upsert_article(ArticleInput("site", k, "en", k, "<p>Open.</p>", when), k)[0]
+               for k in ("old", "new")]  # fmt: skip
+        store.ensure_languages(["fr"])
+        for i in ids:
+            store.save_translation(Translation(i, "fr", FAILED, error="gate"), backoff=lambda n: timedelta(0))
+    finally:
+        store.close()
+    alembic(engine, "downgrade", "0009")
+    alembic(engine, "upgrade", "head")
+    store = Store(empty_url)
+    try:
+        assert store.retries_due() == 2  # "" for both: timed, as before
+        store.save_translation(Translation(ids[1], "fr", FAILED, error="gate", depends="x" * 64))
+        assert store.retries_due() == 1 and store.refused() == [("en", "fr", "x" * 64)]
+        assert store.retry_refused("en", "fr", "x" * 64) == 0  # nothing changed
+        assert store.retry_refused("en", "fr", "y" * 64) == 1  # the engine, model, glossary or bounds did
     finally:
         store.close()

@@ -39,8 +39,10 @@ def _item(fields: dict[str, Any]) -> ArticleInput:
     base: dict[str, Any] = {"source": "newsroom", "key": "story", "language": "en", "title": "Bridge opens",
                             "body_html": "<p>Open.</p>", "published": "2026-03-01T10:00:00+08:00"}  # fmt: skip
     base.update({k: _value(v) for k, v in fields.items()})
-    if isinstance(base["published"], str):
-        base["published"] = datetime.fromisoformat(base["published"])
+    for name in ("published", "modified"):
+        if isinstance(base.get(name), str):
+            base[name] = datetime.fromisoformat(base[name])
+    base["dates_written"] = tuple(base.get("dates_written", ("", "")))
     base["tags"] = tuple(base.get("tags", ()))
     return ArticleInput(**base)
 

@@ -190,9 +190,21 @@ def _parse_urls(value: Any, setting: Setting, root: Path) -> tuple[str, ...]:
 
 def _parse_int(value: Any, setting: Setting, root: Path) -> int:
     _expect(value, int, "an integer", setting)
+    _check_range(value, setting)
+    return int(value)
+
+
+# Every duration is added to a date somewhere (a schedule, a retry, an expiry): far enough out, that raises
+# OverflowError mid-run. No interval, timeout or cache age means anything past a century.
+MAX_DURATION = timedelta(days=36500)
+
+
+def _check_range(value: int | float, setting: Setting) -> None:
+    """Refuse a number outside the setting's [minimum, maximum]."""
     if setting.minimum is not None and value < setting.minimum:
         raise Invalid(f"must be at least {setting.minimum}, got {value}")
-    return int(value)
+    if setting.maximum is not None and value > setting.maximum:
+        raise Invalid(f"must be at most {setting.maximum}, got {value}")
 
 
 def _parse_bool(value: Any, setting: Setting, root: Path) -> bool:
@@ -226,12 +238,16 @@ def _parse_duration(value: Any, setting: Setting, root: Path) -> timedelta:
     _expect(value, str, "a duration string", setting)
     try:
         duration = parse_duration(str(value))
+    except OverflowError:  # "99999999999999999d": past what a timedelta holds
+        raise Invalid(f"{value!r} is too long", f"the maximum is {format_duration(MAX_DURATION)}") from None
     except ValueError:
         raise Invalid(
             f"{value!r} is not a duration", 'write it like "30s", "5m", "2h", "1d" or "1h30m"'
         ) from None
     if setting.minimum is not None and duration < setting.minimum:
         raise Invalid(f"{value!r} is too short", f"the minimum is {format_duration(setting.minimum)}")
+    if duration > MAX_DURATION:
+        raise Invalid(f"{value!r} is too long", f"the maximum is {format_duration(MAX_DURATION)}")
     return duration
 
 
@@ -250,8 +266,7 @@ def _parse_choice(value: Any, setting: Setting, root: Path) -> str:
 def _parse_number(value: Any, setting: Setting, root: Path) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         _expect(value, float, "a number", setting)
-    if setting.minimum is not None and value < setting.minimum:
-        raise Invalid(f"must be at least {setting.minimum}, got {value}")
+    _check_range(value, setting)
     return float(value)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection
 from syndicator.errors import SyndicatorError
 from syndicator.models import DONE, FAILED, NO_MODEL, CycleReport
 from syndicator.pipeline.context import Context
-from syndicator.pipeline.units import plan
+from syndicator.pipeline.units import plan, refusal_key
 from syndicator.progress import BacklogProgress
 from syndicator.runner import QUEUED
 from syndicator.translate import corrections
@@ -33,6 +33,7 @@ def translate(
     if only is None:
         apply_corrections(ctx, report)
         _retry_newly_covered(ctx, report)
+        _retry_changed_refusals(ctx)
         retried = ctx.store.retry_due()
         if retried:
             log.info("retrying %d failed translation(s)", retried)
@@ -93,3 +94,17 @@ def _retry_newly_covered(ctx: Context, report: CycleReport) -> None:
             ctx.store.retry_no_model(source, target)
         else:
             report.no_model[target] = report.no_model.get(target, 0) + waiting
+
+
+def _retry_changed_refusals(ctx: Context) -> None:
+    """Queue again the refusals whose engine, model, glossary or gate settings changed since (the only
+    retries that can give another verdict; an article's own change queues it by itself)."""
+    for source, target in sorted({(src, tgt) for src, tgt, _ in ctx.store.refused()}):
+        try:
+            pair = ctx.engine_for(target).pair(source, target)
+        except SyndicatorError:
+            pair = None
+        # No model now: queued too, so its unit records the missing model instead of an outdated verdict.
+        depends = refusal_key(ctx, pair, source, target) if pair is not None else ""
+        if n := ctx.store.retry_refused(source, target, depends):
+            log.info("%s: retrying %d refused translation(s): what they depend on changed", target, n)

@@ -19,8 +19,7 @@ from syndicator.models import DONE, FAILED, NO_MODEL, Translation
 from syndicator.pipeline.context import Context
 from syndicator.runner import Unit, UnitResult
 from syndicator.store.claims import CLAIM_LEASE
-from syndicator.translate import PairTranslator, quality
-from syndicator.translate.apertium import install_hint
+from syndicator.translate import PairTranslator, no_model_reason, quality
 from syndicator.translate.document import translate_articles
 
 log = logging.getLogger(__name__)
@@ -98,6 +97,12 @@ def _keep_renewing(ctx: Context, owner: str) -> threading.Event:
     return done
 
 
+def refusal_key(ctx: Context, pair: PairTranslator, source: str, target: str) -> str:
+    """What a refusal of source → target by this pair depends on (quality.depends_on), from the context."""
+    glossary = ctx.faithful.glossary.for_language(target)
+    return quality.depends_on(pair, glossary, ctx.faithful.names, ctx.config.translation, source, target)
+
+
 def _run_unit(ctx: Context, unit: Unit, claim: str | None) -> dict[str, int]:
     outcome = {DONE: 0, FAILED: 0, NO_MODEL: 0}
     now = ctx.clock()
@@ -110,15 +115,8 @@ def _run_unit(ctx: Context, unit: Unit, claim: str | None) -> dict[str, int]:
     else:
         error = ""
     if pair is None:
-        engine = ctx.config.translation.engines.get(unit.target, ctx.config.translation.engine)
-        pivot = ctx.config.translation.pivot
-        via = "" if pivot in (unit.source, unit.target) else f" (directly or through {pivot})"
-        install = (
-            f"install the Debian package {install_hint(unit.source, unit.target)}"
-            if engine == "apertium"
-            else "install one with: syndicator models install FILE.argosmodel"
-        )
-        error = error or f"no {engine} model for {unit.source} → {unit.target}{via}; {install}"
+        engine = ctx.config.translation.engine_for(unit.target)
+        error = error or no_model_reason(engine, unit.source, unit.target, ctx.config.translation.pivot)
         for a in articles:
             if ctx.store.save_translation(
                 Translation(a.id, unit.target, NO_MODEL, engine=engine, error=error, updated=now), claim=claim
@@ -139,10 +137,13 @@ def _run_unit(ctx: Context, unit: Unit, claim: str | None) -> dict[str, int]:
         crash = f"{type(exc).__name__}: {exc}"
     by_id = {a.id: a for a in articles}
     t = ctx.config.translation
+    depends = refusal_key(ctx, pair, unit.source, unit.target)
     for i, article in enumerate(articles):
         res = results[i] if results is not None else None
+        refused = False
         if res is not None and not res.error:
-            # Never publish damage as if it were fine: a gate failure is retried later, with backoff.
+            # Never publish damage as if it were fine. A refusal is not retried on a timer: the same engine,
+            # model, glossary and bounds give the same verdict (it waits for `depends` to change).
             res.error = quality.check(
                 [quality.Field("title", article.title, res.title),
                  quality.Field("summary", article.summary, res.summary),
@@ -150,6 +151,7 @@ def _run_unit(ctx: Context, unit: Unit, claim: str | None) -> dict[str, int]:
                 unit.source, unit.target, t,
             ) or quality.signal_problem(res.signals, pair.engine, t.max_unknown_for(unit.target))  # fmt: skip
             if res.error:
+                refused = True
                 log.warning("%s %s/%s: %s", unit.target, article.source, article.key, res.error)
         status = DONE if res is not None and not res.error else FAILED
         saved = ctx.store.save_translation(
@@ -168,6 +170,7 @@ def _run_unit(ctx: Context, unit: Unit, claim: str | None) -> dict[str, int]:
                 error=(res.error if res else crash),
                 source_hash=by_id[article.id].content_hash,
                 updated=now,
+                depends=depends if refused else "",
             ),
             backoff=quality.backoff(t.retry_after),
             claim=claim,

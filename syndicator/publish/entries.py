@@ -201,27 +201,36 @@ class EntryBuilder:
         return replace(channel, subtitle=subtitle)
 
     def localize(
-        self, article: Article, language: str, translation: Translation | None, available: set[str]
+        self,
+        article: Article,
+        language: str,
+        translation: Translation | None,
+        available: set[str],
+        media: Callable[[str], str] | None = None,
     ) -> Localized:
-        """One version of an article as a feed entry; `available` are the languages it can be read in."""
+        """One version of an article as a feed entry; `available` are the languages it can be read in.
+        `media` makes the URL of a file Syndicator publishes (media/<hash>.<ext>) in the feed (default: in
+        feeds/; a partner feed serves a restricted entry's files itself)."""
+        media = media or self.url
         _ = self.catalogs.gettext
         if translation is None:
             title, summary, body = article.title, article.summary, article.body_html
         else:
             title, summary, body = translation.title, translation.summary, translation.body_html
-        title, summary, body = plain_text(title), plain_text(summary), safe_html(body)
+        title, summary = plain_text(title), plain_text(summary)
         here = entry_path(article, language)
         feeds_url = self.config.site.feeds_url
         # Files the body links that Syndicator publishes (media/<hash>.<ext>): absolute in feeds, relative on
-        # the entry's page, like the lead image. escape(): the URL goes into an attribute of sanitized HTML.
-        page_body = Markup(
+        # the entry's page, like the lead image; escape(): the URL goes into an attribute. The stored body
+        # (sanitized when it was read) is linked first, then sanitized again as it is placed.
+        page_body = safe_html(
             linked_body(body, lambda path: str(escape(relative_url(self.url(path), here, feeds_url))))
         )
-        body = Markup(linked_body(body, lambda path: str(escape(self.url(path)))))
+        body = safe_html(linked_body(body, lambda path: str(escape(media(path)))))
         own_url = self.url(entry_path(article, language))
         original_url = safe_url(article.url) or self.url(entry_path(article, article.language))
         # An image Syndicator publishes itself (media/<hash>.<ext>) is one of our files; any other is a URL.
-        image = self.url(article.image) if is_media_file(article.image) else safe_url(article.image)
+        image = media(article.image) if is_media_file(article.image) else safe_url(article.image)
         alternates = tuple(
             Alternate(lang, self.url(entry_path(article, lang)), native_name(lang))
             for lang in sorted(available)

@@ -366,10 +366,10 @@ class LanguagePublisher:
                 relpath = entry_path(article, self.language)
                 if self.delete(relpath):
                     self.outcome.deleted.append(relpath)
-        # Restricted entries' images too: partner feeds link them (a name made of the bytes' hash tells
-        # nothing and cannot be guessed). Before the pages that show them.
-        self._media(versions)
+        # Public entries' files only: a restricted entry's never reach feeds/ (partner feeds serve them under
+        # the partner's URL, serve/partner_feeds.py). Before the pages that show them.
         versions = self._public(versions)
+        self._media(versions)
         for (article, _), item in zip(versions, self._localized(versions), strict=True):
             relpath = entry_path(article, self.language)
             page = entry_page(

@@ -17,7 +17,7 @@ from typing import Any
 from syndicator.config import Config
 from syndicator.glossary import EMPTY, Glossary
 from syndicator.localize import Catalogs
-from syndicator.partners import Partner, visible_versions
+from syndicator.partners import Partner, shown, visible_versions
 from syndicator.publish.entries import EntryBuilder
 from syndicator.publish.feeds import build_all
 from syndicator.serve.filecache import CachedFile, build_entry
@@ -38,6 +38,10 @@ def build_partner_feeds(
 ) -> dict[str, bytes]:
     """RSS, Atom and JSON Feed bytes of one partner's feed in one language."""
     builder = EntryBuilder(config, catalogs, glossary=glossary)
+
+    def own(path: str) -> str:  # a restricted entry's files, served with the feed (PartnerFeedCache.media)
+        return feed_base + path
+
     versions = visible_versions(
         store, language, config.publish.max_entries, lambda article: partner.receives(article, restricted)
     )
@@ -45,7 +49,8 @@ def build_partner_feeds(
     entries = []
     for article, translation in versions:
         langs = ({article.language} | available[article.id]) & set(config.languages.all)
-        entries.append(builder.localize(article, language, translation, langs).entry)
+        media = None if shown(article, restricted) else own
+        entries.append(builder.localize(article, language, translation, langs, media=media).entry)
     # Alternates would point at public feeds without this partner's entries; hubs know no private URLs; the
     # browser stylesheet lives beside the public feeds only.
     public = builder.channel(language)
@@ -71,6 +76,14 @@ class PartnerFeedCache:
         self._built: dict[tuple[Any, ...], tuple[float, dict[str, CachedFile]]] = {}
         self._lock = threading.Lock()
         self.builds = 0
+
+    def media(self, name: str) -> CachedFile | None:
+        """A file of a restricted entry (media/<hash>.<ext>) as the store holds it: restricted entries' files
+        never reach feeds/, so partner feeds link them here, under the partner's own URL."""
+        found = self.store.media_files([name]).get(name)
+        if found is None:
+            return None
+        return build_entry(name, found.data, 0.0, self.cache_control, compress=False)
 
     def clear(self, _changed: object = None) -> None:
         """Forget every built feed (after a publish)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
 import json
 import logging
@@ -30,9 +31,9 @@ from babel import negotiate_locale
 from syndicator.config import Config
 from syndicator.glossary import EMPTY, Glossary
 from syndicator.localize import Catalogs
-from syndicator.models import CycleReport
+from syndicator.models import MEDIA_DIR, CycleReport
 from syndicator.partners import PartnerRegistry
-from syndicator.publish.media import cache_control
+from syndicator.publish.media import cache_control, is_media_file
 from syndicator.publish.writer import FeedSource, LocalFolderWriter, make_writer
 from syndicator.serve.filecache import WATCHED_RECHECK, CachedFile, FileCache, FolderWatcher, wants_html
 from syndicator.serve.guard import RETRY_AFTER, Guard, GuardedProtocol, Limits
@@ -253,10 +254,19 @@ class FeedApp:
     async def _partner(self, scope: Scope, send: Send, headers: dict[bytes, bytes], rest: str) -> None:
         parts = rest.split("/")
         auth = headers.get(b"authorization", b"").decode("latin-1")
-        if len(parts) == 3:  # <token>/<lang>/<file>
+        bearer = auth[:7].lower() == "bearer "
+        if (
+            len(parts) == 4 and parts[2] == MEDIA_DIR
+        ):  # <token>/<lang>/media/<file>: a restricted entry's file
+            token, language, _, name = parts
+            name, base = f"{MEDIA_DIR}/{name}", ""
+        elif len(parts) == 3 and parts[1] == MEDIA_DIR and bearer:  # <lang>/media/<file>, a bearer token
+            token, (language, _, name) = auth[7:].strip(), parts
+            name, base = f"{MEDIA_DIR}/{name}", ""
+        elif len(parts) == 3:  # <token>/<lang>/<file>
             token, language, name = parts
             base = f"{self.config.site.feeds_url}p/{token}/{language}/"
-        elif len(parts) == 2 and auth[:7].lower() == "bearer ":  # <lang>/<file> with a bearer token
+        elif len(parts) == 2 and bearer:  # <lang>/<file> with a bearer token
             token, (language, name) = auth[7:].strip(), parts
             base = f"{self.config.site.feeds_url}p/{language}/"
         else:
@@ -266,12 +276,20 @@ class FeedApp:
         partner = current.find(token) if token else None
         if (
             partner is None
-            or name not in FEED_FILES
+            or (name not in FEED_FILES and not (not base and is_media_file(name)))
             or not partner.may_read(language, self.config.languages.all)
         ):
             # Unknown, revoked and not-allowed all look the same: no hint which it was.
             self.counters.count("partner", 404)
             await self._not_found(send)
+            return
+        if not base:
+            media = await asyncio.to_thread(self.partner_feeds.media, name)
+            if media is None:
+                self.counters.count("partner", 404)
+                await self._not_found(send)
+                return
+            await self._file(scope, send, headers, media, "partner", partner.name)
             return
         cached = await asyncio.to_thread(
             self.partner_feeds.get, partner, current.restricted, language, name, base
@@ -487,6 +505,19 @@ class FeedServer:
         self.sock.close()
 
 
+def listen_hint(exc: OSError) -> str:
+    """What to change after a failed bind: the host when the address is wrong, else the port.
+
+    A host that does not resolve (socket.gaierror) or is not one of this machine's addresses
+    (EADDRNOTAVAIL) is the host's fault; pointing at the port then sends the operator the wrong way.
+    """
+    if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+        return "check serve.host: use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0"
+    if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+        return "pick another port with --set serve.port=N (ports below 1024 need root)"
+    return "check serve.host and serve.port"
+
+
 def start_in_background(ctx: Any) -> FeedServer | None:
     """Start the server for a pipeline Context (inside `syndicator run`), unless serve.enabled is off."""
     if not ctx.config.serve.enabled:
@@ -501,8 +532,8 @@ def start_in_background(ctx: Any) -> FeedServer | None:
     except OSError as exc:
         # Publishing matters more than serving (nginx may serve the files): say so loudly and go on.
         log.error(
-            "not serving: cannot listen on %s:%s (%s); set serve.port or serve.enabled = false",
-            serve.host, serve.port, exc.strerror or exc,
+            "not serving: cannot listen on %s:%s (%s); %s, or set serve.enabled = false",
+            serve.host, serve.port, exc.strerror or exc, listen_hint(exc),
         )  # fmt: skip
         return None
     ctx.publish_listeners.append(server.app.health.listener)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from lxml.cssselect import CSSSelector
 
 from syndicator.errors import BadItem
 from syndicator.sanitize import clean_html
+from syndicator.sources.dates import BadDate, read_date
 from syndicator.sources.ids import join_url, split_url
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ class Extracted:
     image: str = ""
     language: str = ""  # <html lang>, when present
     modified: datetime | None = None  # when the page says the article last changed
+    dates_written: tuple[str, str] = ("", "")  # published and modified as the page writes them
+    notes: tuple[str, ...] = ()  # what was wrong but did not stop it (an unusable modification date)
 
 
 def decode_html(content: bytes, declared: str | None = None) -> str:
@@ -100,25 +103,9 @@ def _text(el: Any) -> str:
 
 
 def parse_date(value: str, tz: ZoneInfo) -> datetime | None:
-    """An ISO 8601 or common written date → aware datetime (site time zone when no offset); None if unreadable."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    moment: datetime | None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            from dateutil import parser as dateparser
-
-            moment = dateparser.parse(value, fuzzy=False)
-        except (ValueError, OverflowError, TypeError):
-            return None
-    if moment is None:
-        return None
-    if isinstance(moment, date) and not isinstance(moment, datetime):
-        moment = datetime.combine(moment, time(0, 0))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+    """An ISO 8601 or common written date → aware datetime (site time zone when no offset); None if unreadable
+    (the page is then dated otherwise), BadDate when its offset is beyond ±14:00 (sources/dates.py)."""
+    return read_date(value or "", tz)
 
 
 def _meta(tree: Any, names: tuple[str, ...], linked: str = "datePublished", any_time: bool = True) -> str:
@@ -220,9 +207,23 @@ def extract_article(
     plain = _text(parse_html(body_html)) if body_html else ""
     if not plain:
         raise ExtractError("no article text found (add a 'body' selector for this site)")
-    published = parse_date(picked.get("date", ""), tz) or parse_date(_meta(tree, _DATE_META), tz)
-    if published is None and meta is not None and meta.date:
-        published = parse_date(str(meta.date), tz)
+    # The first date the page writes that can be read, kept as written for problems (validate.py).
+    written = ""
+    published = None
+    for candidate in (picked.get("date", ""), _meta(tree, _DATE_META), str(meta.date or "") if meta else ""):
+        try:
+            published = parse_date(candidate, tz)
+        except BadDate as exc:
+            raise BadDate(f"{exc} (not stored)") from None
+        if published is not None:
+            written = candidate
+            break
+    written_modified = _meta(tree, _MODIFIED_META, "dateModified", any_time=False)
+    notes: tuple[str, ...] = ()
+    try:
+        modified = parse_date(written_modified, tz)
+    except BadDate as exc:  # the page stands on its publication date, as in validate.py
+        modified, notes = None, (f"modification {exc}; left out",)
     image = picked.get("image") or (join_url(url, meta.image) if meta and meta.image else "")
     author = picked.get("author") or (meta.author if meta and meta.author else "")
     return Extracted(
@@ -232,7 +233,9 @@ def extract_article(
         author=(author or "").strip()[:300],
         image=image if split_url(image).scheme in ("http", "https") else "",
         language=(tree.get("lang") or "").strip(),
-        modified=parse_date(_meta(tree, _MODIFIED_META, "dateModified", any_time=False), tz),
+        modified=modified,
+        dates_written=(written.strip(), written_modified.strip() if modified else ""),
+        notes=notes,
     )
 
 

@@ -18,8 +18,9 @@ from syndicator.config import SourceConfig
 from syndicator.errors import BadItem, SourceError
 from syndicator.http import Validators
 from syndicator.models import ArticleInput, Problem
-from syndicator.sanitize import clean_html
+from syndicator.sanitize import clean_html, safe_url
 from syndicator.sources import SourceContext, read_item, register
+from syndicator.sources.dates import BadDate, check_date, read_date, unreadable
 from syndicator.sources.extract import parse_html
 from syndicator.sources.ids import join_url, stable_key
 from syndicator.sources.language import detect_language
@@ -100,17 +101,36 @@ def _plain(value: str) -> str:
     return " ".join(parse_html(value).text_content().split())
 
 
-def _moment(
-    entry: Any, names: tuple[str, ...] = ("published_parsed", "updated_parsed", "created_parsed")
-) -> datetime | None:
-    for name in names:
-        value = dict.get(entry, name)  # not entry.get: feedparser maps published→updated with a warning
-        if value:
-            try:
-                return datetime(*tuple(value)[:6]).replace(tzinfo=UTC)
-            except (TypeError, ValueError):
-                continue
-    return None
+def _parsed(entry: Any, name: str) -> datetime | None:
+    """feedparser's own reading of a date field (in UTC), for the forms only it knows."""
+    value = dict.get(entry, f"{name}_parsed")  # not entry.get: feedparser maps published→updated
+    if not value:
+        return None
+    try:
+        return datetime(*tuple(value)[:6]).replace(tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def _written(entry: Any, name: str) -> str:
+    value = dict.get(entry, name)
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _moment(entry: Any, name: str, now: datetime) -> datetime | None:
+    """The date an entry writes under `name` (published, updated, created), its own offset kept; None when it
+    writes none; BadDate quoting it when it cannot be read or is out of range (sources/dates.py).
+
+    Read from the text, not from feedparser's `*_parsed`: that folds every offset into UTC (an offset of
+    "+9900" moves the date by 99 hours), misreads RSS years ("0001" becomes 1400) and drops what it cannot
+    convert, which made such an entry look undated and dated "now"."""
+    written = _written(entry, name)
+    if not written:
+        return _parsed(entry, name)
+    moment = read_date(written, UTC) or _parsed(entry, name)
+    if moment is None:
+        raise unreadable(written)
+    return check_date(moment, now, written)
 
 
 def _image(entry: Any, base: str) -> str:
@@ -154,6 +174,10 @@ def entry_article(
     written_link = str(entry.get("link") or "")
     link = join_url(origin, written_link) if written_link else ""
     guid = str(entry.get("id") or "")
+    if entry.get("guidislink") and not safe_url(link):
+        # feedparser copies the id into `link` when the entry has none: an id such as "urn:uuid:…" or
+        # "tag:…" names the entry, it is no web address, and no link was left out by dropping it.
+        link = ""
     contents = entry.get("content") or []
     summary_detail = entry.get("summary_detail") or {"value": entry.get("summary") or ""}
     summary_raw = _resolved_html(summary_detail, origin)
@@ -172,9 +196,22 @@ def entry_article(
         stable_key(join_url(base, guid) if guid else "", join_url(base, written_link), title)
         for base in (origin, *earlier)
     )
-    published = _moment(entry)
+    # The first date the entry writes is its publication date: one it writes but that cannot be used is a
+    # problem (the entry is not stored, as a drop file with such a date is not), never a stand-in "now".
+    now = datetime.now(UTC)
+    name = next((n for n in ("published", "updated", "created") if _written(entry, n)), "")
+    try:
+        published = _moment(entry, name, now) if name else None
+    except BadDate as exc:
+        raise BadItem(f"{exc} (not stored)") from None
     # Only an `updated` besides a publication date is a change; alone, it is the publication date.
-    changed = _moment(entry, ("updated_parsed",)) if dict.get(entry, "published_parsed") else None
+    changed: datetime | None = None
+    notes: tuple[str, ...] = ()
+    if name == "published":
+        try:
+            changed = _moment(entry, "updated", now)
+        except BadDate as exc:  # the entry stands without it, as in sources/validate.py
+            notes = (f"modification {exc}; left out",)
     return ArticleInput(
         source=cfg.name,
         key=key,
@@ -191,6 +228,8 @@ def entry_article(
         url=link,
         origin=link or f"{origin} ({guid or title[:60]})",
         date_guessed=published is None,
+        dates_written=(_written(entry, name) if name else "", _written(entry, "updated") if changed else ""),
+        notes=notes,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import logging
@@ -81,6 +82,79 @@ def version_tag(size: int, mtime_ns: int, inode: int, reading: str) -> str:
     return f"file:{size:x}-{mtime_ns:x}-{inode:x}-{reading}:"
 
 
+# The keys an article file is read by. Static-site generators name some of them differently, and editors who
+# move posts over keep their keys, so those spellings are read as what they mean rather than dropped:
+# - tags: Hugo and Jekyll file subjects under `categories` (Jekyll also `category`), Hugo, Hexo and Eleventy
+#   under `keywords`, and `tag` is the singular slip. All are labels of what the article is about, and a
+#   restricted category (partners.toml) is matched against tags: read as tags, `categories: [embargoed]`
+#   keeps the article restricted instead of publishing it. Every one given is merged, none wins.
+# - summary: `description` (Hugo, Jekyll) when there is no `summary`;
+# - the modification time: `lastmod` (Hugo) besides `updated`/`modified`; the language: `lang`.
+# Any other key is reported once per file, with the nearest known key as a hint: the article is stored, but an
+# editor whose `embargo: true` or `authr:` is not read learns it from the report, not from a reader.
+TAG_KEYS = ("tags", "tag", "categories", "category", "keywords")
+SUMMARY_KEYS = ("summary", "description")
+UPDATED_KEYS = ("updated", "modified", "lastmod")
+LANGUAGE_KEYS = ("language", "lang")
+FIELD_KEYS = ("title", "date", "id", "author", "image", "url", *TAG_KEYS, *SUMMARY_KEYS, *UPDATED_KEYS,
+              *LANGUAGE_KEYS)  # fmt: skip
+JSON_KEYS = (*FIELD_KEYS, "body", "body_html")
+# Keys that mean "do not publish this" in static-site generators: nothing in the drop folder is held back by a
+# key, so the hint says how to hold an article back.
+_HOLD_BACK_KEYS = {"draft", "published", "unlisted", "private", "hidden", "embargo", "embargoed"}
+# Other generators' names for a key that is read under another name: the hint names it.
+_SYNONYMS = {"pubdate": "date", "publishdate": "date", "created": "date", "authors": "author", "cover": "image",
+             "featured_image": "image", "thumbnail": "image", "link": "url", "subtitle": "summary",
+             "excerpt": "summary", "locale": "language"}  # fmt: skip
+MAX_KEY_NOTES = 10  # a file with thousands of keys is reported by its first ones and a count
+
+
+def unknown_keys(meta: dict[Any, Any], known: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """Notes for the keys of `meta` that are not read (`what`: "front matter key" or "key"), each with a hint:
+    the nearest known key, or how to hold an article back for a key that meant that elsewhere."""
+    unknown = [str(k) for k in meta if str(k) not in known]
+    notes = []
+    for key in unknown[:MAX_KEY_NOTES]:
+        shown = key if len(key) <= 60 else key[:60] + "…"
+        if key.lower() == "published" and not isinstance(meta[key], bool):
+            hint = "the publication date is 'date'"  # Jekyll's `published: false` holds back; a date does not
+        elif key.lower() in _HOLD_BACK_KEYS:
+            hint = (
+                "every file in the folder is published: keep the file out of the folder until it is due, "
+                "or give it a tag of a restricted category (partners.toml 'restricted')"
+            )
+        elif key.lower() in known:
+            hint = f"keys are lower case: did you mean {key.lower()!r}?"
+        elif key.lower() in _SYNONYMS:
+            hint = f"did you mean {_SYNONYMS[key.lower()]!r}?"
+        elif close := difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.6):
+            hint = f"did you mean {close[0]!r}?"
+        else:
+            hint = f"the keys read are {', '.join(known)}"
+        notes.append(f"{what} {shown!r} is not read ({hint}); the article is stored without it")
+    if len(unknown) > MAX_KEY_NOTES:
+        notes.append(f"{len(unknown) - MAX_KEY_NOTES} more {what}s are not read")
+    return tuple(notes)
+
+
+def _first(meta: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    """The first of `keys` that `meta` gives a value for."""
+    return next((key for key in keys if meta.get(key) not in (None, "")), None)
+
+
+def _tags(meta: dict[str, Any]) -> list[str]:
+    """The labels under every tag key (TAG_KEYS), merged: a list, or words separated by commas."""
+    tags: list[str] = []
+    for key in TAG_KEYS:
+        value = meta.get(key) or []
+        if isinstance(value, str | int):
+            value = [t.strip() for t in str(value).split(",")]
+        if not isinstance(value, list) or not all(isinstance(t, str | int) for t in value):
+            raise BadArticle(f"'{key}' must be a list of words")
+        tags += [str(t).strip() for t in value if str(t).strip()]
+    return tags
+
+
 class BadArticle(BadItem):
     """A file that cannot become an article; the message says what is wrong."""
 
@@ -108,6 +182,10 @@ def _as_datetime(value: Any, ctx: SourceContext, name: str = "date") -> datetime
         raise BadArticle(f"missing '{name}' in front matter (e.g. {name}: 2026-03-03T09:30:00+08:00)")
     # A date without an offset means the newsroom's own clock.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=ctx.timezone)
+
+
+def _written(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _as_text(meta: dict[str, Any], key: str) -> str:
@@ -225,7 +303,8 @@ def parse_article(path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleI
     if suffix == ".json":
         return parse_json(file.data, path, cfg, ctx)
     meta, content = parse_markdown(file.data)
-    return from_fields(meta, render_markdown(content), path, cfg, ctx)
+    article = from_fields(meta, render_markdown(content), path, cfg, ctx)
+    return replace(article, notes=article.notes + unknown_keys(meta, FIELD_KEYS, "front matter key"))
 
 
 def parse_json(data: bytes, path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleInput:
@@ -248,7 +327,8 @@ def parse_json(data: bytes, path: Path, cfg: SourceConfig, ctx: SourceContext) -
         if not isinstance(markdown, str):
             raise BadArticle("'body' must be text (Markdown)")
         html = render_markdown(markdown)
-    return from_fields(meta, html, path, cfg, ctx)
+    article = from_fields(meta, html, path, cfg, ctx)
+    return replace(article, notes=article.notes + unknown_keys(meta, JSON_KEYS, "key"))
 
 
 def parse_html_file(
@@ -266,7 +346,9 @@ def parse_html_file(
         "image": ex.image,
         "language": language,
     }
-    return from_fields(meta, ex.body_html, path, cfg, ctx)
+    article = from_fields(meta, ex.body_html, path, cfg, ctx)
+    written = ex.dates_written if ex.published else ("", ex.dates_written[1])
+    return replace(article, dates_written=written, notes=article.notes + ex.notes)
 
 
 def _page_language(lang: str, cfg: SourceConfig, ctx: SourceContext) -> str:
@@ -287,7 +369,7 @@ def from_fields(
         raise BadArticle("missing 'title' in front matter")
     published = _as_datetime(meta.get("date"), ctx)
     # When the newsroom says the article last changed (a correction, an update): what readers are shown.
-    changed = next((name for name in ("updated", "modified") if meta.get(name) not in (None, "")), None)
+    changed = _first(meta, UPDATED_KEYS)
     modified = _as_datetime(meta[changed], ctx, changed) if changed else None
     given = _as_text(meta, "id")
     key = given or path.stem
@@ -298,12 +380,8 @@ def from_fields(
             f"the file name gives the 'id' {key!r}, which may hold only letters, digits, '.', '_' and '-' "
             "(rename the file or set 'id' in the front matter)"
         )
-    tags = meta.get("tags") or []
-    if isinstance(tags, str):
-        tags = [t.strip() for t in tags.split(",")]
-    if not isinstance(tags, list) or not all(isinstance(t, str | int) for t in tags):
-        raise BadArticle("'tags' must be a list of words")
-    language = _as_text(meta, "language") or str(cfg.language)
+    tags = _tags(meta)
+    language = _as_text(meta, _first(meta, LANGUAGE_KEYS) or "language") or str(cfg.language)
     image, tag = _as_text(meta, "image"), ""
     media: MediaFile | None = None
     notes: tuple[str, ...] = ()
@@ -321,13 +399,15 @@ def from_fields(
         title=title,
         body_html=linked.html,
         published=published,
-        summary=_as_text(meta, "summary"),
+        summary=_as_text(meta, _first(meta, SUMMARY_KEYS) or "summary"),
         author=_as_text(meta, "author"),
-        tags=tuple(str(t).strip() for t in tags if str(t).strip()),
+        tags=tuple(tags),
         image=image,
         url=_as_text(meta, "url"),
         origin=str(path),
         modified=modified,
+        # As written, for problems: a YAML date the parser already read is quoted in ISO 8601.
+        dates_written=(_written(meta.get("date")), _written(meta[changed]) if changed else ""),
         image_file=media,
         body_files=tuple(linked.files),
         notes=notes,

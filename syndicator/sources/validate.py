@@ -5,8 +5,9 @@ kind cannot skip it. What it guarantees to the rest of the pipeline:
 
 - the language is a BCP 47 tag Babel knows, in canonical form ("fr_FR" → "fr-FR"; "iw" → "he"), and one
   of the configured languages when it is a variant of one ("fr-FR" → "fr" when "fr" is configured);
-- the date converts to UTC and lies between 1900 and `MAX_DAYS_AHEAD` days from now (a modification date
-  that does not is left out and reported);
+- the date has an offset of at most ±14:00, converts to UTC and lies between 1900 and `MAX_DAYS_AHEAD` days
+  from now (sources/dates.py; a modification date that does not is left out and reported), and problems
+  quote it as the source wrote it (`ArticleInput.dates_written`);
 - title, summary, author and tags are plain text (markup stripped, entities decoded to a fixed point,
   control characters removed), of bounded length; the body is sanitized HTML of bounded length;
 - the article URL and image URL are http(s) or empty, or the image is the media path of the image file the
@@ -23,12 +24,13 @@ import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from babel import Locale, UnknownLocaleError
 
 from syndicator.models import ArticleInput, Problem, Unchanged
 from syndicator.sanitize import clean_html, plain_text, safe_url
+from syndicator.sources.dates import BadDate, check_date
 
 MAX_TITLE = 1_000  # characters
 MAX_SUMMARY = 5_000
@@ -38,8 +40,6 @@ MAX_TAGS = 50
 MAX_URL = 2_048
 MAX_KEY = 200
 MAX_BODY = 1_000_000  # characters of sanitized HTML: far beyond any news article, far below a bomb
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-MAX_DAYS_AHEAD = 31  # an embargoed article may be dated a little ahead; years ahead is a typo
 
 # C0/C1 controls (tab and newline are whitespace, kept where text may have lines), lone surrogates and
 # noncharacters: nothing a reader can show, and XML 1.0 cannot carry most of them.
@@ -127,23 +127,11 @@ def _own_media(item: ArticleInput) -> bool:
     return item.image_file is not None and item.image == item.image_file.path
 
 
-def _date(published: datetime, now: datetime) -> datetime:
-    if published.tzinfo is None or published.utcoffset() is None:
-        raise Rejected(f"date {published.isoformat()} has no time zone")
+def _date(published: datetime, now: datetime, written: str) -> datetime:
     try:
-        utc = published.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise Rejected(
-            f"date {published.isoformat()} is out of range in UTC; give a real date, e.g. 2026-03-03T09:30:00+08:00"
-        ) from None
-    if utc < EARLIEST:
-        raise Rejected(f"date {published.isoformat()} is before 1900: check the year")
-    if utc > now + timedelta(days=MAX_DAYS_AHEAD):
-        raise Rejected(
-            f"date {published.isoformat()} is more than {MAX_DAYS_AHEAD} days ahead: check the year, "
-            "or add the article when it is due"
-        )
-    return published
+        return check_date(published, now, written)
+    except BadDate as exc:
+        raise Rejected(str(exc)) from None
 
 
 def validate(item: ArticleInput, configured: Sequence[str], now: datetime) -> tuple[ArticleInput, list[str]]:
@@ -159,11 +147,12 @@ def validate(item: ArticleInput, configured: Sequence[str], now: datetime) -> tu
             f"language {item.language[:40]!r} is not a language code (BCP 47, e.g. 'fr' or 'pt-BR'); "
             "fix the article's 'language' or leave it out to use the source's"
         )
-    published = _date(item.published, now)
+    written_published, written_modified = item.dates_written
+    published = _date(item.published, now, written_published)
     modified = item.modified
     if modified is not None:
         try:
-            modified = _date(modified, now)
+            modified = _date(modified, now, written_modified)
         except Rejected as exc:  # the article stands without it: dated by its publication, or when edited
             notes.append(f"modification {exc}; left out")
             modified = None

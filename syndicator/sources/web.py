@@ -57,6 +57,8 @@ def page_article(
         origin=link,
         date_guessed=published is None,
         modified=ex.modified,
+        dates_written=ex.dates_written if ex.published else ("", ex.dates_written[1]),
+        notes=ex.notes,
     )
 
 

@@ -96,6 +96,10 @@ translations = Table(
     Column("unknown_ratio", Float, nullable=True),
     # The article's tags as the engine translated them (JSON list, in the article's order).
     Column("tags", Text, nullable=False, default="[]", server_default="[]"),
+    # A refusal by the quality gate: the fingerprint of what it depended on (engine, model, glossary, gate
+    # settings; translate/quality.py `depends_on`). Such a row is not retried on a timer, only when the
+    # fingerprint changes (pipeline/translation.py) or its article does. "" for every other row.
+    Column("depends", String(64), nullable=False, default="", server_default=""),
 )
 
 # Human corrections applied: which file version was checked against which version of the article.
@@ -272,7 +276,7 @@ Index(
 
 # The code's schema revision: the newest migration in store/migrations/versions (a test keeps them equal).
 # A store at another revision is upgraded by `syndicator migrate` (store/migrate.py).
-REVISION = "0009"
+REVISION = "0010"
 
 # Values that are keys of a unique index stay well below PostgreSQL's btree entry limit (about 2.7 kB):
 # longer ones are stored as their hash, which keeps them unique and findable.

@@ -14,6 +14,17 @@ from syndicator.store.articles import ArticlesMixin
 from syndicator.store.schema import articles, aware_utc, clean_text, naive_utc, readable, translations
 
 
+def _due(now: Any) -> Any:
+    """Failed translations whose retry time has come: timed ones (a crash, a full disk), never refusals,
+    which wait for a change of what they depend on (retry_refused)."""
+    return and_(
+        translations.c.status == FAILED,
+        translations.c.depends == "",
+        # No retry time (recorded before retries were timed): due now.
+        translations.c.next_retry.is_(None) | (translations.c.next_retry <= now),
+    )
+
+
 class TranslationsMixin(ArticlesMixin):
     """Translations: the queue per article and language, outcomes and readable versions."""
 
@@ -115,13 +126,34 @@ class TranslationsMixin(ArticlesMixin):
         """Put failed translations whose retry time has come back to pending; return how many."""
         now = naive_utc(self.clock())
         with self._tx() as conn:
+            result = conn.execute(update(translations).where(_due(now)).values(status=PENDING))
+            return int(result.rowcount or 0)
+
+    def refused(self) -> list[tuple[str, str, str]]:
+        """(source language, target language, depends) of the refusals waiting for a change."""
+        query = (
+            select(articles.c.language, translations.c.language, translations.c.depends)
+            .join(articles, articles.c.id == translations.c.article_id)
+            .where(and_(translations.c.status == FAILED, translations.c.depends != ""))
+            .distinct()
+        )
+        with self.engine.connect() as conn:
+            return [(str(src), str(tgt), str(dep)) for src, tgt, dep in conn.execute(query)]
+
+    def retry_refused(self, source: str, target: str, depends: str) -> int:
+        """Queue again the refusals source → target made under another fingerprint than `depends` (the engine,
+        model, glossary or gate settings changed since); return how many."""
+        ids = select(articles.c.id).where(articles.c.language == source)
+        with self._tx() as conn:
             result = conn.execute(
                 update(translations)
                 .where(
                     and_(
                         translations.c.status == FAILED,
-                        # No retry time (recorded before retries were timed): due now.
-                        translations.c.next_retry.is_(None) | (translations.c.next_retry <= now),
+                        translations.c.language == target,
+                        translations.c.depends != "",
+                        translations.c.depends != depends,
+                        translations.c.article_id.in_(ids),
                     )
                 )
                 .values(status=PENDING)
@@ -131,12 +163,7 @@ class TranslationsMixin(ArticlesMixin):
     def retries_due(self) -> int:
         """How many failed translations may be retried now (read only)."""
         now = naive_utc(self.clock())
-        query = select(func.count()).where(
-            and_(
-                translations.c.status == FAILED,
-                translations.c.next_retry.is_(None) | (translations.c.next_retry <= now),
-            )
-        )
+        query = select(func.count()).where(_due(now))
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
@@ -208,10 +235,11 @@ class TranslationsMixin(ArticlesMixin):
                 ).scalar()
                 if attempts is None:
                     return False
-                when = self.clock() + backoff(attempts) if backoff is not None else None
+                when = self.clock() + backoff(attempts) if backoff is not None and not tr.depends else None
                 values["next_retry"] = naive_utc(when) if when is not None else None
+                values["depends"] = tr.depends
             elif tr.status == DONE:
-                values.update(attempts=0, next_retry=None, reviewed=tr.reviewed)
+                values.update(attempts=0, next_retry=None, reviewed=tr.reviewed, depends="")
             if tr.status == DONE:
                 text = {"title": clean_text(tr.title), "summary": clean_text(tr.summary),
                         "body_html": clean_text(tr.body_html)}  # fmt: skip
@@ -274,6 +302,7 @@ class TranslationsMixin(ArticlesMixin):
             next_retry=aware_utc(row.next_retry),
             unknown_ratio=row.unknown_ratio,
             tags=_tags(row.tags),
+            depends=row.depends,
         )
 
     def unknown_ratios(self) -> dict[str, tuple[float, float]]:

@@ -191,6 +191,19 @@ def shared_engine(name: str, options: EngineOptions) -> Engine:
         return engine
 
 
+def no_model_reason(engine: str, source: str, target: str, pivot: str) -> str:
+    """Why source → target has no model under `engine`, and what to do: recorded with the waiting
+    translations and recomputed by `status` from the current config (never an old engine's advice)."""
+    via = "" if pivot in (source, target) else f" (directly or through {pivot})"
+    if engine == "apertium":
+        from syndicator.translate.apertium import install_hint
+
+        install = install_hint(source, target)
+    else:
+        install = "install one with: syndicator models install FILE.argosmodel"
+    return f"no {engine} model for {source} → {target}{via}; {install}"
+
+
 class PivotTranslator:
     """Two pair translators chained through a pivot language (e.g. zh → en → fr)."""
 

@@ -8,16 +8,15 @@ with a currency, CLDR's short currency form: es "3500 M US$", de "3,5 Mrd. $".
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from babel import Locale, UnknownLocaleError
 from babel.numbers import format_compact_currency, format_compact_decimal
 
+from syndicator.translate.numbers import CURRENCY_SYMBOLS, cldr_locale
+
 _SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
-_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 _WORDS = {"dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP", "pounds": "GBP",
           "yen": "JPY", "usd": "USD", "eur": "EUR", "gbp": "GBP"}  # fmt: skip
 _AMOUNT = re.compile(
@@ -46,7 +45,7 @@ def find_amounts(text: str) -> list[FoundAmount]:
         number = m.group("number").replace(",", "")
         value = Decimal(number) * _SCALES[m.group("scale").lower()]
         symbol, word = m.group("symbol"), m.group("word")
-        currency = _SYMBOLS.get(symbol or "", "") or _WORDS.get((word or "").lower(), "")
+        currency = CURRENCY_SYMBOLS.get(symbol or "", "") or _WORDS.get((word or "").lower(), "")
         decimals = len(number.partition(".")[2])
         found.append(FoundAmount(m.start(), m.end(), value, currency, decimals))
     return found
@@ -54,7 +53,7 @@ def find_amounts(text: str) -> list[FoundAmount]:
 
 def render_amount(amount: FoundAmount, language: str) -> str:
     """The amount as `language` writes it (CLDR compact long form; short form with a currency)."""
-    locale = _locale(language)
+    locale = cldr_locale(language)
     if amount.currency:
         return format_compact_currency(
             amount.value, amount.currency, locale=locale, fraction_digits=amount.decimals
@@ -62,11 +61,3 @@ def render_amount(amount: FoundAmount, language: str) -> str:
     return format_compact_decimal(
         amount.value, format_type="long", locale=locale, fraction_digits=amount.decimals
     )
-
-
-@functools.lru_cache(maxsize=256)
-def _locale(language: str) -> Locale:
-    try:
-        return Locale.parse(language.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse("en")

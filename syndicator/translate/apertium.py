@@ -256,8 +256,7 @@ class ApertiumEngine:
         if mode is None:
             self._warn_once(
                 f"{source}-{target}",
-                f"no apertium mode for {source} → {target}; install the Debian package "
-                f"{install_hint(source, target)} (see: apt-cache search apertium)",
+                f"no apertium mode for {source} → {target}; {install_hint(source, target)}",
             )
             return None
         return ApertiumPair(binary, mode, source, target, self._version(mode), self.timeout)
@@ -289,13 +288,25 @@ def _analyser(mode: str) -> tuple[str, ...] | None:
     return ("lt-proc", first[-1])
 
 
+def known_package(source: str, target: str) -> str | None:
+    """The Debian package known to ship source → target (either direction: a package carries both), or None.
+
+    Only the pairs the project documents and tests (docs/translation.md): a name built from the language codes
+    is often not a package at all (Debian has no apertium-eng-fra), and naming one sends people hunting."""
+    src, tgt = source.split("-")[0], target.split("-")[0]
+    return _PACKAGES.get((src, tgt)) or _PACKAGES.get((tgt, src))
+
+
 def install_hint(source: str, target: str) -> str:
-    """The Debian package that would provide a pair, e.g. apertium-eng-spa."""
-    known = _PACKAGES.get((source.split("-")[0], target.split("-")[0]))
+    """What to do about a missing source → target Apertium pair: the package when one is known to exist,
+    else how to look for one, and the Argos engine."""
+    known = known_package(source, target)
     if known:
-        return known
-    src, tgt = (_ISO3.get(x.split("-")[0], x) for x in (source, target))
-    return f"apertium-{src}-{tgt}"
+        return f"install the Debian package {known}"
+    return (
+        f"no Apertium package known to cover {source} → {target} (look with: apt-cache search apertium); or "
+        f'translate it with Argos: [translation.engines] {target} = "argos"'
+    )
 
 
 def _mtime_ns(path: Path) -> int | None:

@@ -99,7 +99,8 @@ def _bytes(file: CorrectionFile) -> bytes:
     return read_file(file.path, file.path.parents[2], FileLimits()).data
 
 
-def _read(file: CorrectionFile) -> tuple[str, str, str]:
+def _read(file: CorrectionFile) -> tuple[str, str, str, tuple[str, ...] | None]:
+    """Title, summary, body and the tags the file gives (None when it says nothing about tags)."""
     meta, content = parse_markdown(_bytes(file))
     title = text_field(meta, "title")
     if not title:
@@ -107,7 +108,14 @@ def _read(file: CorrectionFile) -> tuple[str, str, str]:
     body = render_markdown(content)
     if not body:
         raise BadArticle("the body is empty: write the corrected article text below the front matter")
-    return title, text_field(meta, "summary"), body
+    tags = meta.get("tags")
+    if tags is None:
+        return title, text_field(meta, "summary"), body, None
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.split(",")]
+    if not isinstance(tags, list) or not all(isinstance(t, str | int) for t in tags):
+        raise BadArticle("'tags' must be a list of words (the article's tags in this language, in its order)")
+    return title, text_field(meta, "summary"), body, tuple(str(t).strip() for t in tags)
 
 
 def inspect(store: Store, folder: Path, languages: Sequence[str]) -> tuple[list[str], list[Problem]]:
@@ -160,16 +168,21 @@ def apply(store: Store, folder: Path, languages: Sequence[str], now: datetime) -
             if current is not None and current.reviewed and current.status == DONE:
                 continue  # in place already: nothing to do
         try:
-            title, summary, body = _read(file)
+            title, summary, body, given_tags = _read(file)
         except BadItem as exc:
             outcome.problems.append(Problem(ORIGIN, str(file.path), str(exc)))
             continue
         except OSError as exc:
             outcome.problems.append(Problem(ORIGIN, str(file.path), f"cannot read: {exc.strerror or exc}"))
             continue
+        # Tags are matched to the article's by position (publish/entries.py). A correction that names none
+        # keeps the ones translated before it: without them the language's categories fell back to English.
+        if given_tags is None:
+            before = store.translations_for([article.id], file.language).get(article.id)
+            given_tags = before.tags if before is not None else ()
         store.apply_correction(
             Translation(article.id, file.language, DONE, title=title, summary=summary, body_html=body,
-                        engine=HUMAN, model_version=f"file:{file_hash[:12]}", source_hash=article.content_hash,
+                        tags=given_tags, engine=HUMAN, model_version=f"file:{file_hash[:12]}", source_hash=article.content_hash,
                         updated=now, reviewed=True),
             str(file.path), file_hash,
         )  # fmt: skip

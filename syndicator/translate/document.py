@@ -243,9 +243,12 @@ class _Document:
         known = (
             known_names(f"{article.summary}\n{body_text}") if faithful.protect and faithful.names else None
         )
-        self.protector = (
-            Protector(pair.target, article.published.year, terms, skip, known) if faithful.protect else None
-        )
+        self.protector = None
+        if faithful.protect:
+            unrendered = faithful.glossary.unrendered(pair.target)
+            self.protector = Protector(
+                pair.target, article.published.year, terms, skip, known, unrendered, pair.source
+            )
         # A summary or body that repeats the Title Case headline is no evidence that its words are names.
         evidence = f"{article.summary} {body_text}".replace(article.title, " ") if article.title else ""
         names = proper_nouns(evidence)

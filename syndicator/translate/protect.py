@@ -4,8 +4,9 @@ Tokens are four-digit numbers, ``8001``, ``8002``…: numbers are the one kind o
 engine copies as it is. Letter tokens were measured to break (tests/test_token_scheme.py runs the proof on
 every English→X Apertium pair): apertium-en-gl split "ZXQ1" into "ZXQ/ZXq/ZxQ/Zxq1" and "ZXQ dito2",
 apertium-en-eo case-folded it after an abbreviation ("S-ro. Zxq1"); a number has no case, no inflection and no
-inner boundary. URLs, e-mail addresses, numbers, glossary terms, names, dates (rendered in the target locale)
-and inline HTML tags (links, emphasis) become tokens. `Protected.restore` refuses output in which a token is
+inner boundary. URLs, e-mail addresses, numbers (re-punctuated for the locale where unambiguous:
+translate/numbers.py), glossary terms, names, dates (rendered in the target locale) and inline HTML tags
+(links, emphasis) become tokens. `Protected.restore` refuses output in which a token is
 lost, duplicated, invented, split (a digit run the source did not have: "80 01", "8.001") or tags are
 crossed: the caller then falls back to a safer mode.
 """
@@ -16,11 +17,13 @@ import html
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from syndicator.translate.amounts import find_amounts, render_amount
 from syndicator.translate.dates import find_dates, render
 from syndicator.translate.names import find_names
+from syndicator.translate.numbers import find_numbers, render_number
+from syndicator.translate.times import find_times, render_time
 
 # "8" then the token's number, at least three digits: 8001…8999, then 81000… (never ambiguous).
 TOKEN_PREFIX = "8"
@@ -29,10 +32,10 @@ TOKEN_RE = re.compile(r"(?<![\w.,])8(\d{3,})(?!\w|[.,]\d)")
 _DIGITS = re.compile(r"\d+")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]]")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-_NUMBER = re.compile(r"(?<![\w.,])[$€£¥]?\d+(?:[.,]\d+)*(?:\s?%)?(?!\w)")
 _TIGHT_BEFORE = re.compile(r"(\b8\d{3,}) (?=[.,;:!?)\]»”])")
 _TIGHT_AFTER = re.compile(r"(?<=[(\[«“]) (8\d{3,}\b)")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s*)$")
+_ON_BEFORE_TAG = re.compile(r"(?<!\w)([Oo]n)(\s+)$")
 
 
 @dataclass
@@ -57,12 +60,22 @@ class Protector:
         terms: Sequence[tuple[str, str]] = (),
         skip: frozenset[str] = frozenset(),
         names: frozenset[str] | None = None,
+        unrendered: Sequence[str] = (),
+        source: str = "en",
     ) -> None:
-        """`skip`: kinds the engine keeps by itself ("number"); `names`: the article's known names
-        (names.known_names), or None when names beyond the glossary are not protected."""
+        """`terms`: glossary (term, rendering) pairs for this language; `unrendered`: glossary terms with no
+        rendering here (the engine translates them, whole); `skip`: kinds the engine keeps by itself
+        ("number"); `names`: the article's known names (names.known_names), or None when names beyond the
+        glossary are not protected; `source`: the text's language (numbers and times are read as English
+        writes them, so other sources keep theirs as written)."""
         self.language, self.year, self.skip, self.names = language, year, skip, names
-        self.terms = dict(terms)
-        alternatives = "|".join(re.escape(t) for t, _ in sorted(terms, key=lambda tr: -len(tr[0])))
+        self.english = source.split("-")[0].split("_")[0] == "en"
+        self.terms: dict[str, str | None] = {t: None for t in unrendered}
+        self.terms.update(terms)
+        # One pattern for every term, longest first: a term the engine translates here still wins over a
+        # shorter rendered term inside it, and over any name found inside it (the name rule would otherwise
+        # freeze "Department of Culture" and leave "and Heritage" to the engine).
+        alternatives = "|".join(re.escape(t) for t in sorted(self.terms, key=lambda t: -len(t)))
         self._terms = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)") if alternatives else None
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
@@ -72,25 +85,50 @@ class Protector:
             candidates.append((0, m.start(), m.end(), m.group()))
         for m in _EMAIL.finditer(text):
             candidates.append((1, m.start(), m.end(), m.group()))
+        whole: list[tuple[int, int]] = []  # terms left to the engine: no name may cut into them
         if self._terms is not None:
             for m in self._terms.finditer(text):
-                candidates.append((2, m.start(), m.end(), self.terms[m.group()]))
+                rendering = self.terms[m.group()]
+                if rendering is None:
+                    whole.append(m.span())
+                else:
+                    candidates.append((2, m.start(), m.end(), rendering))
         for d in find_dates(text, self.year, self.language):
             candidates.append((3, d.start, d.end, render(d, self.language)))
+        for t in find_times(text, self.language) if self.english else []:
+            candidates.append((4, t.start, t.end, render_time(t, self.language)))
         for a in find_amounts(text):
             candidates.append((4, a.start, a.end, render_amount(a, self.language)))
         if self.names is not None:
             for start, end in find_names(text, self.names):
-                candidates.append((5, start, end, text[start:end]))
-        # A number that looks like a token is always one (else the output could not be told apart).
-        numbers = _NUMBER if "number" not in self.skip else TOKEN_RE
-        for m in numbers.finditer(text):
-            candidates.append((6, m.start(), m.end(), m.group()))
+                if all(end <= s or start >= e for s, e in whole):
+                    candidates.append((5, start, end, text[start:end]))
+        # A number the locale writes otherwise ("2,000" → es "2000") is always protected, rendered; so is a
+        # number that looks like a token (else the output could not be told apart). Others only when the
+        # engine does not keep numbers by itself.
+        for n in find_numbers(text):
+            # "1,250" is 1.25 in a Spanish source: only English numbers are read for re-punctuation.
+            value = render_number(n, self.language) if self.english else n.text
+            if value != n.text or "number" not in self.skip or TOKEN_RE.search(n.text):
+                candidates.append((6, n.start, n.end, value))
         taken: list[tuple[int, int, str]] = []
         for _, start, end, value in sorted(candidates, key=lambda c: (c[0], c[1])):
             if all(end <= s or start >= e for s, e, _ in taken):
                 taken.append((start, end, value))
         return sorted(taken)
+
+    def on_phrase(self, text: str) -> tuple[str | None, str] | None:
+        """For "on" before a tag whose text opens with a date ("on <b>August 20</b>"): what "on" becomes, and
+        the date as rendered after "on". The phrase is "el" in Spanish ("el <b>20 de agosto</b>"), "" where
+        the language needs no preposition, None where it is not a plain prefix (Esperanto inflects the date:
+        "<b>la 20-an de aŭgusto</b>"). None when the text does not open with a date phrased after "on"."""
+        lead = len(text) - len(text.lstrip())
+        dates = find_dates(f"on {text[lead:]}", self.year, self.language)
+        if not dates or dates[0].start != 0 or dates[0].prep != "on":
+            return None
+        with_on = render(dates[0], self.language)
+        alone = render(replace(dates[0], prep=""), self.language)
+        return (with_on[: -len(alone)].strip() if with_on.endswith(alone) else None), with_on
 
     def pieces(self, text: str) -> list[tuple[str, bool, bool]]:
         """Text cut at its protected spans: (plain text, False, _) for the engine, (rendered span, True,
@@ -122,6 +160,7 @@ class Protected:
     # Digit runs of the source outside protected spans: any other digits in the output are a split token.
     digits: Counter[str] = field(default_factory=Counter)
     _pending: list[Span] = field(default_factory=list)
+    _on_at: int | None = None  # the part that ends with "on", when only opening tags have come since
 
     def add_text(self, text: str) -> None:
         """Append source text, protecting what the protector finds in it."""
@@ -130,8 +169,14 @@ class Protected:
         for span in self._pending:
             span.space_after = text[:1].isspace()
         self._pending = []
+        on_date = None  # the date's rendering with "on" in it, when "on" went into the date's own span
+        if self._on_at is not None and self.protector is not None:
+            on_date = self._join_on(self._on_at, text)
+        self._on_at = None
         pos = 0
         for start, end, value in self.protector.spans(text) if self.protector else []:
+            if on_date is not None and not text[:start].strip():
+                value, on_date = on_date, None
             if pos > 0 and text[pos:start] in ("", ".", ","):
                 # Two spans touching ("$3" right after a term) or apart by a point ("OHA.HCL"): one token,
                 # or "8001.8002" would read as one number.
@@ -148,7 +193,23 @@ class Protected:
         if TOKEN_RE.search(text):
             self.usable = False
         self.digits.update(_DIGITS.findall(text))
+        self._on_at = len(self.parts) if _ON_BEFORE_TAG.search(text) else None
         self.parts.append(text)
+
+    def _join_on(self, at: int, text: str) -> str | None:
+        """ "on <b>August 20</b>": the date inside the tag is rendered alone, so "on" went to the engine on its
+        own ("encima"). It becomes the language's own phrase for it ("el"), or nothing where the language has
+        none; where the phrase changes the date itself, it goes into the date (returned: its rendering)."""
+        assert self.protector is not None
+        forms = self.protector.on_phrase(text)
+        if forms is None:
+            return None
+        phrase, with_on = forms
+        m = _ON_BEFORE_TAG.search(self.parts[at])
+        assert m is not None
+        replacement = self._token(Span(phrase, upper=m.group(1)[0].isupper())) if phrase else ""
+        self.parts[at] = self.parts[at][: m.start(1)] + replacement + m.group(2)
+        return with_on if phrase is None else None
 
     def add_tag(self, kind: str, markup: str) -> int:
         """Append an inline tag (or a whole element kept as is); returns its token number."""
@@ -157,6 +218,8 @@ class Protected:
         for earlier in self._pending:  # a tag right after a tag: no space between them
             earlier.space_after = False
         self._pending = [span]
+        if kind != "open":
+            self._on_at = None  # "on" then a closing tag or an image: not a date's preposition
         self.parts.append(f" {self._token(span)} ")
         return len(self.spans)
 

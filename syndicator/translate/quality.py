@@ -1,13 +1,15 @@
 """Quality gates: decide whether a machine translation may be published, and say why not.
 
-A translation that comes back empty, unchanged, far too short or long, or with broken HTML is marked failed
-with the reason and retried later (with growing delays) instead of being published as if it were fine. So is
-one whose engine says it failed: too many words Apertium marked unknown (a per-language bound), sentences
-copied through untranslated, or a decoder stuck repeating a phrase.
+A translation that comes back empty, unchanged, far too short or long, or with broken HTML is refused (marked
+failed with the reason) instead of being published as if it were fine. So is one whose engine says it failed:
+too many words Apertium marked unknown (a per-language bound), sentences copied through untranslated, or a
+decoder stuck repeating a phrase. Engines are deterministic, so a refusal is not retried on a timer: only when
+something it depends on changes (`depends_on`), or its article does.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,7 +17,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 from syndicator.config import TranslationConfig
-from syndicator.translate import Signals
+from syndicator.translate import PairTranslator, Signals
 
 # Languages written mostly in Han, kana or hangul syllables: a few characters carry a whole word.
 CJK_LANGUAGES = frozenset({"zh", "ja", "ko", "yue", "wuu"})
@@ -36,6 +38,14 @@ _PLAIN_WORD = re.compile(r"\b[^\W\d_A-Z][^\W\d_]{2,}\b")  # lower-case words of 
 # exactly as they went in is an engine that did not translate, not a few quotes left in the original.
 MAX_COPIED_SHARE = 0.3
 # A phrase of up to LOOP_PHRASE words repeated this many times in a row: a decoder stuck in a loop.
+# A ratio over a handful of words is noise: one name Apertium does not know in a nine-word brief is 11%, yet
+# the brief reads fine. The unknown-word gate also needs this many marked words, so it judges articles long
+# enough for the ratio to mean something (at the default 10%, from about 30 words on) and never refuses a
+# brief for one or two names; a short text in which most words are marked still has three and is refused.
+MIN_UNKNOWN_WORDS = 3
+# Likewise the copied-through gate wants this many copied sentences unless every judged sentence was copied:
+# one quoted English sentence of three is not an engine that did not translate.
+MIN_COPIED_SENTENCES = 2
 LOOP_REPEATS = 4
 LOOP_PHRASE = 3
 _WORD = re.compile(r"\w+")
@@ -180,18 +190,39 @@ def signal_problem(signals: Signals, engine: str, max_unknown: float) -> str:
     """Why the engine's own signals say the translation must not be published ('' when they do not)."""
     problems = []
     ratio = signals.unknown_ratio
-    if ratio is not None and ratio > max_unknown:
+    if ratio is not None and ratio > max_unknown and signals.unknown >= MIN_UNKNOWN_WORDS:
         problems.append(
             f"{engine}: {ratio:.0%} of the words are marked unknown or untranslatable "
             f"({signals.unknown} of {signals.words}; at most {max_unknown:.0%})"
         )
-    if signals.sentences and signals.copied > MAX_COPIED_SHARE * signals.sentences:
+    if (
+        signals.sentences
+        and signals.copied > MAX_COPIED_SHARE * signals.sentences
+        and (signals.copied >= min(MIN_COPIED_SENTENCES, signals.sentences))
+    ):
         problems.append(
             f"{engine}: {signals.copied} of {signals.sentences} sentence(s) came back untranslated"
         )
     if signals.looping:
         problems.append(f"{engine}: {signals.looping} sentence(s) repeat a phrase in a loop")
     return "; ".join(problems)
+
+
+def depends_on(
+    pair: PairTranslator,
+    glossary: Sequence[tuple[str, str]],
+    names: bool,
+    translation: TranslationConfig,
+    source: str,
+    target: str,
+) -> str:
+    """Fingerprint of everything a refusal of source → target depends on besides the article: the engine and
+    its model(s), the glossary's terms for the target, name protection and the gate's bounds. The same
+    fingerprint gives the same output and the same verdict, so a refusal is retried only when it changes."""
+    parts = [pair.engine, pair.model_id, pair.pivot, str(names), repr(length_bounds(translation, source, target)),
+             repr(translation.max_unknown_for(target)), str(MIN_UNKNOWN_WORDS), str(MIN_COPIED_SENTENCES),
+             *(f"{term}={rendering}" for term, rendering in glossary)]  # fmt: skip
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def backoff(base: timedelta) -> Callable[[int], timedelta]:
