@@ -363,7 +363,8 @@ def test_pipelining_clients_that_never_read_hold_little_memory_and_leave_healthz
     )
     print(
         f"{clients} pipelining non-readers: RSS {before:.0f} -> peak {peak:.0f} MB; /healthz worst {worst:.2f} s; "
-        f"evicted {closed('evicted')}, send_timeout {closed('send_timeout')}"
+        f"evicted {closed('evicted')}, send_timeout {closed('send_timeout')}; "
+        + re.search(r"^syndicator_http_responses_dropped_total \d+$", metrics, re.M)[0]  # type: ignore[index]
     )
     assert closed("evicted") > 0  # the cap was reached, and non-reading connections made room
     assert peak - before < 48, f"server memory grew {peak - before:.0f} MB"  # before: hundreds of MB
