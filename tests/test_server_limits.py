@@ -151,6 +151,21 @@ def test_at_the_cap_the_longest_waiting_connection_makes_room_else_503() -> None
     assert (guard.open, guard.closed["evicted"], guard.closed["refused"]) == (2, 1, 1)
 
 
+def test_at_the_cap_a_client_that_does_not_read_makes_room_after_the_waiting_ones() -> None:
+    guard = Guard(Limits(max_connections=2))
+    a, b, c, d, e = (_Conn(guard) for _ in range(5))
+    admit = lambda conn: guard.admit(cast(GuardedProtocol, conn))  # noqa: E731
+    assert admit(a) and admit(b)
+    for conn in (a, b):
+        guard.waiting.pop(cast(GuardedProtocol, conn))  # both busy with a request
+    guard.stalled[cast(GuardedProtocol, b)] = None  # b's client stopped reading its response
+    assert admit(c) and b.evicted and not a.evicted  # the stalled one made room, not the one moving
+    assert admit(d) and c.evicted  # c still waits for its request: it goes before any stalled one
+    guard.waiting.pop(cast(GuardedProtocol, d))
+    assert not admit(e)  # a and d busy and moving: refused
+    assert not guard.stalled and (guard.closed["evicted"], guard.closed["refused"]) == (2, 1)
+
+
 def test_oversized_headers_are_refused_without_being_read(serve: Any) -> None:
     server = serve()
     sock = _connect(server)
