@@ -162,3 +162,23 @@ def test_text_in_attributes_is_translated_and_code_is_not(tmp_path: Path) -> Non
     assert res.body_html.count('alt="[fr] The new ferry at the port"') == 2
     assert 'title="[fr] Timetable"' in res.body_html and '<code title="Timetable">' in res.body_html
     assert 'src="media/f.png"' in res.body_html and 'src="media/g.png"' in res.body_html
+
+
+def test_a_removed_package_does_not_break_the_sentence_splitter_it_shared(
+    tmp_path: Path, model_files: Callable[[str, str], Path]
+) -> None:
+    """Pairs with the same source language share one splitter, loaded on first use from the first package
+    that had its model: once that package is removed, another one's copy of the same model serves."""
+    import shutil
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder in (first, second):
+        install(model_files("en", "ar"), folder / "models")
+        install(model_files("en", "fr"), folder / "models")
+    engine = ArgosEngine(EngineOptions(TranslationConfig(packages_dir=first / "models"), data_dir=first))
+    assert engine.pair("en", "ar") is not None  # the shared splitter now points into first/
+    shutil.rmtree(first)
+    engine = ArgosEngine(EngineOptions(TranslationConfig(packages_dir=second / "models"), data_dir=second))
+    pair = engine.pair("en", "fr")
+    assert pair is not None
+    assert len(pair.split("The ferry sails at dawn. It returns at dusk.")) == 2

@@ -92,8 +92,9 @@ class _SharedSplitter:
     language, and one ONNX session is loaded instead of one per pair.
     """
 
-    def __init__(self, splitter: Any) -> None:
+    def __init__(self, splitter: Any, model_file: Path | None = None) -> None:
         self.splitter = splitter
+        self.model_file = model_file  # the file it loads on first use (None: no model file)
         self._cache: OrderedDict[str, list[str]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -135,9 +136,13 @@ class _MiniSbdSplitter:
 def _shared_splitter(argos: Any, pkg: Any, model_file: Path) -> _SharedSplitter:
     key = hashlib.sha256(model_file.read_bytes()).hexdigest()
     with _import_lock:
-        if key not in _splitters:
-            _splitters[key] = _SharedSplitter(_MiniSbdSplitter(argos.sbd.MiniSBDSentencizer(pkg)))
-        return _splitters[key]
+        held = _splitters.get(key)
+        # The splitter loads its model from the first package that had it, on first use: if that package
+        # was removed meanwhile (`models remove`), this one's copy of the same bytes serves instead.
+        if held is None or (held.model_file is not None and not held.model_file.exists()):
+            sentencizer = _MiniSbdSplitter(argos.sbd.MiniSBDSentencizer(pkg))
+            held = _splitters[key] = _SharedSplitter(sentencizer, model_file)
+        return held
 
 
 class ArgosPair:
