@@ -530,7 +530,8 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
     print("configured pairs:")
     for row in coverage(config):
         model = f" ({row['model']})" if row["model"] else ""
-        print(f"  {row['source']} → {row['target']}: {row['engine']}, {row['covered']}{model}")
+        hint = f"  <-- {row['hint']}" if row["hint"] else ""
+        print(f"  {row['source']} → {row['target']}: {row['engine']}, {row['covered']}{model}{hint}")
     return EXIT_OK
 
 

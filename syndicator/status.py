@@ -32,9 +32,38 @@ def coverage(config: Config) -> list[dict[str, str]]:
             pair, covered = None, f"unusable: {exc}"
         else:
             covered = "missing" if pair is None else f"through {pair.pivot}" if pair.pivot else "direct"
-        rows.append({"source": config.languages.source, "target": target, "engine": name, "covered": covered,
-                     "model": getattr(pair, "model_id", "")})  # fmt: skip
+        row = {"source": config.languages.source, "target": target, "engine": name, "covered": covered,
+               "model": getattr(pair, "model_id", ""), "hint": ""}  # fmt: skip
+        if covered == "missing":
+            row["hint"] = _install_hint(name, config.languages.source, target)
+            if other := _installed_elsewhere(options, name, config.languages.source, target):
+                row["hint"] += (
+                    f'; or use the {other} pair installed here: [translation.engines] {target} = "{other}"'
+                )
+        rows.append(row)
     return rows
+
+
+def _install_hint(engine: str, source: str, target: str) -> str:
+    if engine == "apertium":
+        from syndicator.translate.apertium import install_hint
+
+        return install_hint(source, target)
+    return "install a model: syndicator models install FILE.argosmodel (or --online LANG)"
+
+
+def _installed_elsewhere(options: EngineOptions, engine: str, source: str, target: str) -> str:
+    """The other real engine that has source → target installed, if any: a new instance is set to Argos,
+    while the machine may have the Apertium pair already (a dead end otherwise: the language only waits)."""
+    for other in ("apertium", "argos"):
+        if other == engine:
+            continue
+        try:
+            if shared_engine(other, options).pair(source, target) is not None:
+                return other
+        except SyndicatorError:
+            continue  # that engine is not usable here (Apertium not installed): nothing to offer
+    return ""
 
 
 def _reasons(config: Config, lang: str, errors: list[tuple[str, str, int]], covered: str) -> list[str]:
@@ -49,6 +78,13 @@ def _reasons(config: Config, lang: str, errors: list[tuple[str, str, int]], cove
         if covered == "missing":
             t = config.translation
             reason = no_model_reason(t.engine_for(lang), config.languages.source, lang, t.pivot)
+            other = _installed_elsewhere(
+                EngineOptions.of(config), t.engine_for(lang), config.languages.source, lang
+            )
+            if other:
+                reason += (
+                    f'; or use the {other} pair installed here: [translation.engines] {lang} = "{other}"'
+                )
         elif covered.startswith("unusable"):
             reason = covered
         else:
@@ -306,11 +342,7 @@ def format_status(data: dict[str, Any]) -> str:
             )
     lines.append("models:")
     for m in data["models"]:
-        flag = (
-            "  <-- install a model: syndicator models install FILE.argosmodel (or --online LANG)"
-            if m["covered"] == "missing"
-            else ""
-        )
+        flag = f"  <-- {m['hint']}" if m.get("hint") else ""
         lines.append(f"  {m['source']} → {m['target']} ({m['engine']}): {m['covered']}{flag}")
     if data["models_missing"]:
         lines.append(f"models missing for: {', '.join(data['models_missing'])}")

@@ -166,3 +166,24 @@ def test_every_sub_command_help_says_what_it_does(
     # usage, then a sentence of what it does, before the arguments
     assert not paragraphs[1].startswith(("options:", "positional arguments:")), out
     assert paragraphs[1].strip().endswith("."), out
+
+
+def test_a_language_waiting_under_argos_is_pointed_at_the_apertium_pair_installed_here(
+    make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A new instance is set to Argos; the machine has apertium-eng-spa (CI installs it): `models list` and
+    `status` say so, instead of only asking for an Argos model. fr has no Apertium pair: nothing offered."""
+    root = make_instance(targets=("fr", "es"))  # argos, no model installed
+    config = ["--config", str(root / "config" / "syndicator.toml")]
+    assert main([*config, "-q", "run", "--once"]) == 0
+    capsys.readouterr()
+    assert main([*config, "models", "list"]) == 0
+    listed = {
+        line.split(":")[0].strip(): line for line in capsys.readouterr().out.splitlines() if "→" in line
+    }
+    offer = '[translation.engines] es = "apertium"'
+    assert offer in listed["en → es"] and "apertium" not in listed["en → fr"]
+    assert main([*config, "status"]) == 0
+    status = capsys.readouterr().out
+    assert status.count(offer) >= 2  # the language's no-model reason and the models section
+    assert '[translation.engines] fr = "apertium"' not in status
