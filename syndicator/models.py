@@ -88,6 +88,9 @@ class ArticleInput:
     body_files: tuple[MediaFile, ...] = ()
     # What was wrong with it that did not stop it being stored (an unreadable image): reported as Problems.
     notes: tuple[str, ...] = ()
+    # Reported like notes, but about the file's own text only (a front-matter key that is not read): editing
+    # the file is the only fix and changes its version tag, so a drop folder need not read it again meanwhile.
+    remarks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

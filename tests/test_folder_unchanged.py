@@ -131,3 +131,19 @@ def test_removed_files_are_forgotten(ctx: Context, monkeypatch: pytest.MonkeyPat
     assert str(path) not in ctx.store.page_states(ctx.config.sources[0].name)
     counted.poll(ctx)
     assert counted.writes == 1  # and nothing left to forget
+
+
+def test_a_key_that_is_not_read_is_reported_once_not_read_at_every_poll(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Posts brought over from a static-site generator carry keys Syndicator does not read (`weight`, `slug`):
+    reported when the file is read, and the file is not read again until it changes (editing it is the fix)."""
+    (articles(ctx) / "hugo-post.md").write_text(
+        "---\ntitle: From Hugo\ndate: 2026-03-01T10:00:00Z\nweight: 10\nslug: from-hugo\n---\nMoved over.\n",
+        encoding="utf-8",
+    )
+    counted = Counted(ctx, monkeypatch)
+    first = counted.poll(ctx)
+    assert first.new == 4 and any("'weight' is not read" in p.message for p in first.problems)
+    again = counted.poll(ctx)
+    assert counted.parsed == [] and again.unchanged == 4 and not again.problems

@@ -90,8 +90,9 @@ def version_tag(size: int, mtime_ns: int, inode: int, reading: str) -> str:
 #   keeps the article restricted instead of publishing it. Every one given is merged, none wins.
 # - summary: `description` (Hugo, Jekyll) when there is no `summary`;
 # - the modification time: `lastmod` (Hugo) besides `updated`/`modified`; the language: `lang`.
-# Any other key is reported once per file, with the nearest known key as a hint: the article is stored, but an
-# editor whose `embargo: true` or `authr:` is not read learns it from the report, not from a reader.
+# Any other key is reported when the file is read (a remark: it is not read again until it changes), with the
+# nearest known key as a hint: the article is stored, but an editor whose `embargo: true` or `authr:` is not
+# read learns it from the report, not from a reader.
 TAG_KEYS = ("tags", "tag", "categories", "category", "keywords")
 SUMMARY_KEYS = ("summary", "description")
 UPDATED_KEYS = ("updated", "modified", "lastmod")
@@ -304,7 +305,7 @@ def parse_article(path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleI
         return parse_json(file.data, path, cfg, ctx)
     meta, content = parse_markdown(file.data)
     article = from_fields(meta, render_markdown(content), path, cfg, ctx)
-    return replace(article, notes=article.notes + unknown_keys(meta, FIELD_KEYS, "front matter key"))
+    return replace(article, remarks=unknown_keys(meta, FIELD_KEYS, "front matter key"))
 
 
 def parse_json(data: bytes, path: Path, cfg: SourceConfig, ctx: SourceContext) -> ArticleInput:
@@ -328,7 +329,7 @@ def parse_json(data: bytes, path: Path, cfg: SourceConfig, ctx: SourceContext) -
             raise BadArticle("'body' must be text (Markdown)")
         html = render_markdown(markdown)
     article = from_fields(meta, html, path, cfg, ctx)
-    return replace(article, notes=article.notes + unknown_keys(meta, JSON_KEYS, "key"))
+    return replace(article, remarks=unknown_keys(meta, JSON_KEYS, "key"))
 
 
 def parse_html_file(

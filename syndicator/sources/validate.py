@@ -136,7 +136,8 @@ def _date(published: datetime, now: datetime, written: str) -> datetime:
 
 def validate(item: ArticleInput, configured: Sequence[str], now: datetime) -> tuple[ArticleInput, list[str]]:
     """The item cleaned, and notes on what was repaired; Rejected when it cannot be stored."""
-    notes: list[str] = list(item.notes)  # what the source found wrong but not fatal (an unreadable image)
+    # What the source found wrong but not fatal (an unreadable image, a key it does not read).
+    notes: list[str] = [*item.notes, *item.remarks]
     if not item.key or len(item.key) > MAX_KEY or _KEY_BAD.search(item.key):
         raise Rejected(
             f"id {item.key[:80]!r} must be 1 to {MAX_KEY} characters without spaces or control characters"
@@ -180,6 +181,7 @@ def validate(item: ArticleInput, configured: Sequence[str], now: datetime) -> tu
         modified=modified,
         image_file=item.image_file if _own_media(item) else None,
         notes=(),
+        remarks=(),
     ), notes
 
 
