@@ -88,9 +88,7 @@ class Service:
         self.shared_store = ctx.store.backend == "postgresql"
         self._term = threading.Lock()  # taking over and stepping down never overlap
         self._corrections_seen: list[tuple[str, int, int]] | None = None
-        self._withdrawn_seen: list[tuple[int, datetime | None]] | None = (
-            None  # takedowns seen by housekeeping
-        )
+        self._withdrawn_seen: list[tuple[int, datetime]] | None = None  # takedowns seen by housekeeping
         # Articles new or changed since the last pass: translated and published before any older backlog.
         self._fresh: set[int] = set()
         self._fresh_lock = threading.Lock()
@@ -157,7 +155,7 @@ class Service:
         try:
             signature = sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*.md"))
             due = ctx.store.retries_due()
-            withdrawn = [(a.id, a.withdrawn_at) for a in ctx.store.withdrawn()]
+            withdrawn = ctx.store.withdrawals()
         except (OSError, SyndicatorError) as exc:
             log.error("housekeeping failed: %s", exc)
             return False

@@ -14,7 +14,7 @@ from syndicator.errors import SyndicatorError
 from syndicator.localize import Catalogs
 from syndicator.models import NO_MODEL, PENDING, TRANSLATION_STATUSES
 from syndicator.store import Store, utcnow
-from syndicator.translate import EngineOptions, corrections, no_model_reason, shared_engine
+from syndicator.translate import EngineOptions, corrections, install_advice, no_model_reason, shared_engine
 
 HISTORY_DAYS = 14  # days the status page charts
 
@@ -33,23 +33,18 @@ def coverage(config: Config) -> list[dict[str, str]]:
         else:
             covered = "missing" if pair is None else f"through {pair.pivot}" if pair.pivot else "direct"
         row = {"source": config.languages.source, "target": target, "engine": name, "covered": covered,
-               "model": getattr(pair, "model_id", ""), "hint": ""}  # fmt: skip
+               "model": getattr(pair, "model_id", ""), "hint": "", "elsewhere": ""}  # fmt: skip
         if covered == "missing":
-            row["hint"] = _install_hint(name, config.languages.source, target)
-            if other := _installed_elsewhere(options, name, config.languages.source, target):
-                row["hint"] += (
-                    f'; or use the {other} pair installed here: [translation.engines] {target} = "{other}"'
+            other = _installed_elsewhere(options, name, config.languages.source, target)
+            if other:  # what `status` adds to the no-model reason, too
+                row["elsewhere"] = (
+                    f'or use the {other} pair installed here: [translation.engines] {target} = "{other}"'
                 )
+            row["hint"] = "; ".join(
+                h for h in (install_advice(name, config.languages.source, target), row["elsewhere"]) if h
+            )
         rows.append(row)
     return rows
-
-
-def _install_hint(engine: str, source: str, target: str) -> str:
-    if engine == "apertium":
-        from syndicator.translate.apertium import install_hint
-
-        return install_hint(source, target)
-    return "install a model: syndicator models install FILE.argosmodel (or --online LANG)"
 
 
 def _installed_elsewhere(options: EngineOptions, engine: str, source: str, target: str) -> str:
@@ -66,10 +61,13 @@ def _installed_elsewhere(options: EngineOptions, engine: str, source: str, targe
     return ""
 
 
-def _reasons(config: Config, lang: str, errors: list[tuple[str, str, int]], covered: str) -> list[str]:
+def _reasons(
+    config: Config, lang: str, errors: list[tuple[str, str, int]], model: dict[str, str]
+) -> list[str]:
     """The most common reasons a language's translations are unfinished. A no-model reason was recorded
     under the config of its time: it is said again for the engine configured now (a language switched from
     Apertium to Argos must not keep Apertium's advice), or dropped when a model covers the pair now."""
+    covered = model.get("covered", "")
     if not covered:  # not a configured target (an article in another language into the site's): as recorded
         return [f"{status} ({n} article(s)): {err}" for status, err, n in errors]
     lines = [f"{status} ({n} article(s)): {err}" for status, err, n in errors if status != NO_MODEL]
@@ -78,13 +76,8 @@ def _reasons(config: Config, lang: str, errors: list[tuple[str, str, int]], cove
         if covered == "missing":
             t = config.translation
             reason = no_model_reason(t.engine_for(lang), config.languages.source, lang, t.pivot)
-            other = _installed_elsewhere(
-                EngineOptions.of(config), t.engine_for(lang), config.languages.source, lang
-            )
-            if other:
-                reason += (
-                    f'; or use the {other} pair installed here: [translation.engines] {lang} = "{other}"'
-                )
+            if model["elsewhere"]:
+                reason += f"; {model['elsewhere']}"
         elif covered.startswith("unusable"):
             reason = covered
         else:
@@ -208,7 +201,7 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             sources.append({"name": cfg.name, "kind": cfg.kind, "every": format_duration(cfg.every), "enabled": cfg.enabled,
                             "scheduled": scheduled[0] if scheduled else "", **where, **state})  # fmt: skip
         models = coverage(config)
-        covered = {m["target"]: m["covered"] for m in models}
+        by_target = {m["target"]: m for m in models}
         languages = []
         for lang in config.languages.all:
             row: dict[str, Any] = {"language": lang, "original": lang == config.languages.source}
@@ -221,7 +214,7 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
             row["last_publish"] = published[1] if published else None
             publish_failed = service.get(f"publish_error:{lang}")
             row["publish_error"] = publish_failed[0] if publish_failed else ""
-            row["errors"] = _reasons(config, lang, store.errors(lang, 3), covered.get(lang, ""))
+            row["errors"] = _reasons(config, lang, store.errors(lang, 3), by_target.get(lang, {}))
             languages.append(row)
         failures: dict[str, list[Any]] = {}
         for tr in store.failures():

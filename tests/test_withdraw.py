@@ -124,3 +124,18 @@ def test_a_running_service_sees_a_takedown_from_another_process(root: Path) -> N
         assert not service.work_due()
     finally:
         ctx.close()
+
+
+def test_a_takedown_marked_but_never_published_is_published_by_the_next_run(root: Path) -> None:
+    """A kill between `withdraw`'s store write and its publish (or a full disk during that publish): the mark
+    changed every language's publish signature, so the next publish rewrites them all without it."""
+    config = load_config(root / "config" / "syndicator.toml")
+    store = Store(config.store.url)
+    try:
+        assert store.withdraw("newsroom", "plans", "", datetime.now(UTC)) is not None
+    finally:
+        store.close()
+    assert _leaks(root)  # the process died before publishing
+    assert _cli(root, "run", "--once") == 0
+    assert _leaks(root) == []
+    assert _cli(root, "verify") == 0

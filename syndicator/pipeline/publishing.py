@@ -82,6 +82,8 @@ def _publish(
     sweep = getattr(ctx.writer, "remove_leftovers", None)
     if check and sweep is not None and (n := sweep()):
         log.info("removed %d temp file(s) left by an interrupted publish", n)
+    # A takedown changes what every document of a language holds: republished whole, like a new restriction.
+    withdrawn = ",".join(str(i) for i, _ in ctx.store.withdrawals())
     for language in ctx.config.languages.all:
         if languages is not None and language not in languages:
             continue
@@ -91,7 +93,7 @@ def _publish(
             if check:
                 todo.merge(start_up_repairs(ctx.store, ctx.writer, language, ctx.config.site.feeds_url))
             todo.merge((repairs or {}).get(language, Repairs()))
-            _publish_language(ctx, builder, language, report, rebuild, todo)
+            _publish_language(ctx, builder, language, report, rebuild, todo, withdrawn)
             ctx.store.record_publish(language, len(report.written) - before)
         except (OSError, PublishError) as exc:
             # The previous files stay whole (the writer replaces files atomically); the other languages go on.
@@ -119,10 +121,9 @@ def _publish_language(
     report: CycleReport,
     rebuild: bool = False,
     repairs: Repairs | None = None,
+    withdrawn: str = "",
 ) -> None:
     restricted = ctx.restricted()
-    # A takedown changes what every document of the language holds: republished whole, like a new restriction.
-    withdrawn = ",".join(str(a.id) for a in ctx.store.withdrawn())
     xsl = build_stylesheet(language, ctx.catalogs, builder.url(f"{language}/"))
     _write(ctx, f"{language}/{STYLESHEET_FILE}", xsl, report)
     outcome = publish_language(

@@ -200,17 +200,10 @@ class PublishedFiles:
     def unfixable(self, base: str, dead: Iterable[str]) -> str:
         """What the admin must do about dead links (from the document at `base`) that republishing cannot
         bring back: published files (media/…) the store does not hold either. "" when republishing will do."""
-        lost = sorted(
-            {
-                rel
-                for url in dead
-                if is_media_file(
-                    rel := urldefrag(urljoin(self.feeds_url + base, url))[0][len(self.feeds_url) :]
-                )
-                and self.held is not None
-                and rel not in self.held
-            }
-        )
+        if self.held is None:
+            return ""
+        paths = {urldefrag(urljoin(self.feeds_url + base, url))[0][len(self.feeds_url) :] for url in dead}
+        lost = sorted(p for p in paths if is_media_file(p) and p not in self.held)
         if not lost:
             return ""
         return (

@@ -15,7 +15,7 @@ import lxml.etree
 import lxml.html
 
 from syndicator.publish.media import is_media_file
-from syndicator.sources.bodyfiles import has_local_links, local_path
+from syndicator.sources.bodyfiles import file_links, has_local_links, local_path, take_out
 
 # A src or href as nh3 writes it (double-quoted, never holding '"'; bodies are sanitized before they are
 # placed) holding one of our media paths, with a fragment for a link ("report.pdf#page=2").
@@ -43,14 +43,9 @@ def _without_local_links(html: str) -> str:
         tree = lxml.html.fragment_fromstring(html, create_parent="div")
     except (lxml.etree.ParserError, ValueError):
         return html
-    for element in list(tree.iter("img", "a")):
-        attribute = "src" if element.tag == "img" else "href"
+    for element, attribute in file_links(tree):
         path = local_path(element.get(attribute, ""))
-        if not path or is_media_file(path):
-            continue
-        if element.tag == "img":
-            element.drop_tree()
-        else:
-            element.drop_tag()
+        if path and not is_media_file(path):
+            take_out(element)
     wrapped: str = lxml.html.tostring(tree, encoding="unicode")
     return wrapped[len("<div>") : -len("</div>")]

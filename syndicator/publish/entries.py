@@ -223,10 +223,10 @@ class EntryBuilder:
         # Files the body links that Syndicator publishes (media/<hash>.<ext>): absolute in feeds, relative on
         # the entry's page, like the lead image; escape(): the URL goes into an attribute. The stored body
         # (sanitized when it was read) is linked first, then sanitized again as it is placed.
-        page_body = safe_html(
-            linked_body(body, lambda path: str(escape(relative_url(self.url(path), here, feeds_url))))
-        )
-        body = safe_html(linked_body(body, lambda path: str(escape(media(path)))))
+        in_feed = linked_body(body, lambda path: str(escape(media(path))))
+        on_page = linked_body(body, lambda path: str(escape(relative_url(self.url(path), here, feeds_url))))
+        body = safe_html(in_feed)
+        page_body = body if on_page == in_feed else safe_html(on_page)  # most bodies link no file of ours
         own_url = self.url(entry_path(article, language))
         original_url = safe_url(article.url) or self.url(entry_path(article, article.language))
         # An image Syndicator publishes itself (media/<hash>.<ext>) is one of our files; any other is a URL.

@@ -38,12 +38,14 @@ import resource
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from uvicorn._types import ASGISendEvent
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from syndicator.config import ServeConfig
+
+if TYPE_CHECKING:  # uvicorn's own type of what send() takes (a private module: for annotations only)
+    from uvicorn._types import ASGISendEvent
 
 log = logging.getLogger(__name__)
 

@@ -255,14 +255,13 @@ class FeedApp:
         parts = rest.split("/")
         auth = headers.get(b"authorization", b"").decode("latin-1")
         bearer = auth[:7].lower() == "bearer "
-        if (
-            len(parts) == 4 and parts[2] == MEDIA_DIR
-        ):  # <token>/<lang>/media/<file>: a restricted entry's file
-            token, language, _, name = parts
-            name, base = f"{MEDIA_DIR}/{name}", ""
-        elif len(parts) == 3 and parts[1] == MEDIA_DIR and bearer:  # <lang>/media/<file>, a bearer token
-            token, (language, _, name) = auth[7:].strip(), parts
-            name, base = f"{MEDIA_DIR}/{name}", ""
+        # A restricted entry's file: <token>/<lang>/media/<file>, or <lang>/media/<file> with a bearer token.
+        media = (len(parts) == 4 and parts[2] == MEDIA_DIR) or (
+            len(parts) == 3 and parts[1] == MEDIA_DIR and bearer
+        )
+        if media:
+            token = parts[0] if len(parts) == 4 else auth[7:].strip()
+            language, name, base = parts[-3], f"{MEDIA_DIR}/{parts[-1]}", ""
         elif len(parts) == 3:  # <token>/<lang>/<file>
             token, language, name = parts
             base = f"{self.config.site.feeds_url}p/{token}/{language}/"
@@ -276,20 +275,20 @@ class FeedApp:
         partner = current.find(token) if token else None
         if (
             partner is None
-            or (name not in FEED_FILES and not (not base and is_media_file(name)))
+            or not (is_media_file(name) if media else name in FEED_FILES)
             or not partner.may_read(language, self.config.languages.all)
         ):
             # Unknown, revoked and not-allowed all look the same: no hint which it was.
             self.counters.count("partner", 404)
             await self._not_found(send)
             return
-        if not base:
-            media = await asyncio.to_thread(self.partner_feeds.media, name)
-            if media is None:
+        if media:
+            file = await asyncio.to_thread(self.partner_feeds.media, name)
+            if file is None:
                 self.counters.count("partner", 404)
                 await self._not_found(send)
                 return
-            await self._file(scope, send, headers, media, "partner", partner.name)
+            await self._file(scope, send, headers, file, "partner", partner.name)
             return
         cached = await asyncio.to_thread(
             self.partner_feeds.get, partner, current.restricted, language, name, base

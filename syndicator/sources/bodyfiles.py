@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import lxml.etree
@@ -47,6 +48,19 @@ def has_local_links(html: str) -> bool:
     return any(local_path(v) for v in _LINKS.findall(html))
 
 
+def file_links(tree: Any) -> list[tuple[Any, str]]:
+    """(element, the attribute naming its target) for every image and link of a body's tree."""
+    return [(el, "src") for el in tree.iter("img")] + [(el, "href") for el in tree.iter("a")]
+
+
+def take_out(element: Any) -> None:
+    """Remove a link that would lead nowhere: an image goes (the text after it stays), a link keeps its text."""
+    if element.tag == "img":
+        element.drop_tree()
+    else:
+        element.drop_tag()
+
+
 @dataclass
 class BodyFiles:
     """What publishing a body's local links gave: the body, the files, problems, and version-tag parts."""
@@ -72,9 +86,7 @@ def publish_body_files(html: str, article: Path, root: Path, limits: FileLimits)
         tree = lxml.html.fragment_fromstring(html, create_parent="div")
     except (lxml.etree.ParserError, ValueError):
         return out  # sanitized HTML parses; if not, has_local_links still guards the publisher
-    for element, attribute in [(el, "src") for el in tree.iter("img")] + [
-        (el, "href") for el in tree.iter("a")
-    ]:
+    for element, attribute in file_links(tree):
         value = element.get(attribute, "")
         written = local_path(value)  # the path it names; messages quote the link as written
         if not written:
@@ -87,10 +99,7 @@ def publish_body_files(html: str, article: Path, root: Path, limits: FileLimits)
             media, _ = image_file(written, article, root, limits, typed)
         except BadImage as exc:
             out.notes.append(f"body {what} {_shown(value.strip())} {exc}; left out of the published article")
-            if element.tag == "img":
-                element.drop_tree()  # keeps the text after it
-            else:
-                element.drop_tag()  # the link's text stays, as text
+            take_out(element)
             continue
         out.seen.append((written, signature))
         fragment = urlsplit(element.get(attribute, "").strip()).fragment if element.tag == "a" else ""

@@ -143,17 +143,18 @@ def _first(meta: dict[str, Any], keys: tuple[str, ...]) -> str | None:
     return next((key for key in keys if meta.get(key) not in (None, "")), None)
 
 
+def word_list(value: Any, key: str) -> list[str]:
+    """A front-matter list of words (a YAML list, or words separated by commas), each stripped, in order."""
+    if isinstance(value, str | int):
+        value = str(value).split(",")
+    if not isinstance(value, list) or not all(isinstance(t, str | int) for t in value):
+        raise BadArticle(f"'{key}' must be a list of words")
+    return [str(t).strip() for t in value]
+
+
 def _tags(meta: dict[str, Any]) -> list[str]:
-    """The labels under every tag key (TAG_KEYS), merged: a list, or words separated by commas."""
-    tags: list[str] = []
-    for key in TAG_KEYS:
-        value = meta.get(key) or []
-        if isinstance(value, str | int):
-            value = [t.strip() for t in str(value).split(",")]
-        if not isinstance(value, list) or not all(isinstance(t, str | int) for t in value):
-            raise BadArticle(f"'{key}' must be a list of words")
-        tags += [str(t).strip() for t in value if str(t).strip()]
-    return tags
+    """The labels under every tag key (TAG_KEYS), merged."""
+    return [t for key in TAG_KEYS for t in word_list(meta.get(key) or [], key) if t]
 
 
 class BadArticle(BadItem):

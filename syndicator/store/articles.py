@@ -196,12 +196,13 @@ class ArticlesMixin(StoreBase):
             )
         return self.article_by_key(source, key) if done.rowcount else None
 
-    def withdrawn(self) -> list[Article]:
-        """Every article taken down, the latest first."""
-        query = select(articles).where(articles.c.withdrawn_at.is_not(None))
+    def withdrawals(self) -> list[tuple[int, datetime]]:
+        """(article id, when) of every article taken down, by id: what publishing and housekeeping compare."""
+        query = select(articles.c.id, articles.c.withdrawn_at).where(articles.c.withdrawn_at.is_not(None))
         with self.engine.connect() as conn:
-            rows = conn.execute(query.order_by(articles.c.withdrawn_at.desc(), articles.c.id)).all()
-        return [self._article(r) for r in rows]
+            return [
+                (int(i), when.replace(tzinfo=UTC)) for i, when in conn.execute(query.order_by(articles.c.id))
+            ]
 
 
 def modified(item: ArticleInput, now: datetime, *, edited: bool) -> datetime:

@@ -195,13 +195,16 @@ def no_model_reason(engine: str, source: str, target: str, pivot: str) -> str:
     """Why source → target has no model under `engine`, and what to do: recorded with the waiting
     translations and recomputed by `status` from the current config (never an old engine's advice)."""
     via = "" if pivot in (source, target) else f" (directly or through {pivot})"
+    return f"no {engine} model for {source} → {target}{via}; {install_advice(engine, source, target)}"
+
+
+def install_advice(engine: str, source: str, target: str) -> str:
+    """How to get `engine` a model for source → target."""
     if engine == "apertium":
         from syndicator.translate.apertium import install_hint
 
-        install = install_hint(source, target)
-    else:
-        install = "install one with: syndicator models install FILE.argosmodel"
-    return f"no {engine} model for {source} → {target}{via}; {install}"
+        return install_hint(source, target)
+    return "install one with: syndicator models install FILE.argosmodel (or --online LANG)"
 
 
 class PivotTranslator:

@@ -24,6 +24,7 @@ from syndicator.sources.folder import (
     parse_markdown,
     render_markdown,
     text_field,
+    word_list,
 )
 from syndicator.store import Store
 
@@ -111,11 +112,8 @@ def _read(file: CorrectionFile) -> tuple[str, str, str, tuple[str, ...] | None]:
     tags = meta.get("tags")
     if tags is None:
         return title, text_field(meta, "summary"), body, None
-    if isinstance(tags, str):
-        tags = [t.strip() for t in tags.split(",")]
-    if not isinstance(tags, list) or not all(isinstance(t, str | int) for t in tags):
-        raise BadArticle("'tags' must be a list of words (the article's tags in this language, in its order)")
-    return title, text_field(meta, "summary"), body, tuple(str(t).strip() for t in tags)
+    # In the article's order: matched to its tags by position.
+    return title, text_field(meta, "summary"), body, tuple(word_list(tags, "tags"))
 
 
 def inspect(store: Store, folder: Path, languages: Sequence[str]) -> tuple[list[str], list[Problem]]:

@@ -37,7 +37,6 @@ _PLAIN_WORD = re.compile(r"\b[^\W\d_A-Z][^\W\d_]{2,}\b")  # lower-case words of 
 # More than this share of an article's sentences (with MIN_WORDS_FOR_UNCHANGED ordinary words) coming back
 # exactly as they went in is an engine that did not translate, not a few quotes left in the original.
 MAX_COPIED_SHARE = 0.3
-# A phrase of up to LOOP_PHRASE words repeated this many times in a row: a decoder stuck in a loop.
 # A ratio over a handful of words is noise: one name Apertium does not know in a nine-word brief is 11%, yet
 # the brief reads fine. The unknown-word gate also needs this many marked words, so it judges articles long
 # enough for the ratio to mean something (at the default 10%, from about 30 words on) and never refuses a
@@ -46,6 +45,7 @@ MIN_UNKNOWN_WORDS = 3
 # Likewise the copied-through gate wants this many copied sentences unless every judged sentence was copied:
 # one quoted English sentence of three is not an engine that did not translate.
 MIN_COPIED_SENTENCES = 2
+# A phrase of up to LOOP_PHRASE words repeated this many times in a row: a decoder stuck in a loop.
 LOOP_REPEATS = 4
 LOOP_PHRASE = 3
 _WORD = re.compile(r"\w+")
@@ -198,7 +198,7 @@ def signal_problem(signals: Signals, engine: str, max_unknown: float) -> str:
     if (
         signals.sentences
         and signals.copied > MAX_COPIED_SHARE * signals.sentences
-        and (signals.copied >= min(MIN_COPIED_SENTENCES, signals.sentences))
+        and signals.copied >= min(MIN_COPIED_SENTENCES, signals.sentences)
     ):
         problems.append(
             f"{engine}: {signals.copied} of {signals.sentences} sentence(s) came back untranslated"
