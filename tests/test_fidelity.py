@@ -21,15 +21,13 @@ import pytest
 from markdown_it import MarkdownIt
 
 from syndicator.cli import main
-from syndicator.config import TranslationConfig
 from syndicator.glossary import load_glossary
 from syndicator.models import Article
 from syndicator.store import Store
-from syndicator.translate import EngineOptions, PairTranslator, Signals, quality
-from syndicator.translate.apertium import ApertiumEngine
+from syndicator.translate import PairTranslator, Signals, quality
 from syndicator.translate.document import Faithful, TranslatedText, translate_articles
 from syndicator.translate.protect import TOKEN_RE
-from tests.support.apertium import english_pairs, needs_mode
+from tests.support.apertium import english_pair, english_pairs, needs_mode
 
 DATA = Path(__file__).resolve().parent / "data" / "fidelity"
 ARTICLE = DATA / "2026-03-02-harbour-festival.md"
@@ -55,14 +53,6 @@ def _glossary(tmp_path: Path) -> Faithful:
     (tmp_path / "config").mkdir(exist_ok=True)
     shutil.copy(DATA / "glossary.toml", tmp_path / "config" / "glossary.toml")
     return Faithful(glossary=load_glossary(tmp_path))
-
-
-def _pair(tmp_path: Path, language: str) -> PairTranslator:
-    pair = ApertiumEngine(EngineOptions(TranslationConfig(packages_dir=tmp_path), data_dir=tmp_path)).pair(
-        "en", language
-    )
-    assert pair is not None
-    return pair
 
 
 def _text(result: TranslatedText) -> str:
@@ -91,7 +81,7 @@ def test_every_pair_keeps_names_dates_links_and_publishes_no_debris(
 ) -> None:
     store = Store(f"sqlite:///{tmp_path}/s.db")
     (result,) = translate_articles(
-        _pair(tmp_path, language), [_article()], store, faithful=_glossary(tmp_path)
+        english_pair(tmp_path, language), [_article()], store, faithful=_glossary(tmp_path)
     )
     assert result.error == ""
     _assert_faithful(result, language)
@@ -126,7 +116,7 @@ def test_a_block_that_loses_a_token_falls_back_and_keeps_every_protection(
     tmp_path: Path, language: str, mode: str
 ) -> None:
     store = Store(f"sqlite:///{tmp_path}/s.db")
-    losing = _LosingOne(_pair(tmp_path, language))
+    losing = _LosingOne(english_pair(tmp_path, language))
     (result,) = translate_articles(losing, [_article()], store, faithful=_glossary(tmp_path))  # type: ignore[arg-type]
     assert result.fallbacks == 1  # the first paragraph only
     _assert_faithful(result, language)

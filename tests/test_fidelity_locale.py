@@ -16,17 +16,15 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from syndicator.config import TranslationConfig
 from syndicator.glossary import load_glossary
 from syndicator.models import Article
 from syndicator.store import Store
-from syndicator.translate import EngineOptions, PairTranslator
-from syndicator.translate.apertium import ApertiumEngine
+from syndicator.translate import PairTranslator
 from syndicator.translate.document import Faithful, TranslatedText, translate_articles
 from syndicator.translate.names import known_names
 from syndicator.translate.protect import TOKEN_RE, Protector
 from syndicator.translate.pseudo import PseudoEngine
-from tests.support.apertium import ENGLISH_PAIRS, english_pairs, needs_mode
+from tests.support.apertium import ENGLISH_PAIRS, english_pair, english_pairs, needs_mode
 
 DATA = Path(__file__).resolve().parent / "data" / "fidelity" / "locale"
 EXPECTED = tomllib.loads((DATA / "expected.toml").read_text(encoding="utf-8"))
@@ -52,14 +50,6 @@ def _faithful(tmp_path: Path, glossary: str) -> Faithful:
     return Faithful(glossary=load_glossary(tmp_path))
 
 
-def _apertium(tmp_path: Path, language: str) -> PairTranslator:
-    pair = ApertiumEngine(EngineOptions(TranslationConfig(packages_dir=tmp_path), data_dir=tmp_path)).pair(
-        "en", language
-    )
-    assert pair is not None
-    return pair
-
-
 def _translate(tmp_path: Path, pair: PairTranslator, article: Article, faithful: Faithful) -> str:
     store = Store(f"sqlite:///{tmp_path}/s.db")
     (result,) = translate_articles(pair, [article], store, faithful=faithful)
@@ -82,7 +72,7 @@ def _word(needle: str, text: str) -> bool:
 def test_numbers_times_and_terms_take_the_target_form(tmp_path: Path, language: str, mode: str) -> None:
     article = _article(EXPECTED["title"], EXPECTED["summary"], (DATA / "article.html").read_text("utf-8"))
     faithful = _faithful(tmp_path, (DATA / "glossary.toml").read_text("utf-8"))
-    text = _translate(tmp_path, _apertium(tmp_path, language), article, faithful)
+    text = _translate(tmp_path, english_pair(tmp_path, language), article, faithful)
     assert not TOKEN_RE.search(text), text
     wanted = EXPECTED.get(language, {})
     for needle in [*EXPECTED["all"]["contains"], *wanted.get("contains", [])]:
@@ -114,7 +104,7 @@ def test_a_glossary_term_is_never_cut_by_the_name_rule(
     tmp_path: Path, engine: str, language: str, kind: str
 ) -> None:
     faithful = _faithful(tmp_path, GLOSSARIES[kind](language))
-    pair = _apertium(tmp_path, language) if engine == "apertium" else PseudoEngine().pair("en", language)
+    pair = english_pair(tmp_path, language) if engine == "apertium" else PseudoEngine().pair("en", language)
     assert pair is not None
     body = "".join(f"<p>{s}</p>" for s in SENTENCES)
     text = _translate(tmp_path, pair, _article(f"News from the {TERM}", SENTENCES[0], body), faithful)

@@ -1,12 +1,17 @@
-"""Which Apertium modes this machine has, and pytest marks for tests that need one."""
+"""Which Apertium modes this machine has, pytest marks for tests that need one, and a real pair to use."""
 
 from __future__ import annotations
 
 import functools
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
+
+from syndicator.config import TranslationConfig
+from syndicator.translate import EngineOptions, PairTranslator
+from syndicator.translate.apertium import ApertiumEngine
 
 # Every English→X pair Debian ships (language code, mode, Debian package): scripts/apt-packages.txt installs
 # them for CI.
@@ -42,3 +47,11 @@ def english_pairs() -> list[object]:
     return [
         pytest.param(lang, mode, marks=needs_mode(mode, pkg), id=lang) for lang, mode, pkg in ENGLISH_PAIRS
     ]
+
+
+def english_pair(tmp_path: Path, language: str) -> PairTranslator:
+    """The installed Apertium pair English → language (an instance folder of its own under tmp_path)."""
+    engine = ApertiumEngine(EngineOptions(TranslationConfig(packages_dir=tmp_path), data_dir=tmp_path))
+    pair = engine.pair("en", language)
+    assert pair is not None, f"no Apertium en → {language} here (scripts/apt-packages.txt installs it)"
+    return pair
