@@ -6,14 +6,17 @@ Shape (documented in docs/translation.md):
 
     [term."Ocean Harbour Authority"]
     fr = "Autorité portuaire de l'Océan"    # fixed translation per language
+    es = "Autoridad Portuaria del Océano"
     keep = true                             # other languages: keep as written (default: the model translates)
+    gender = { es = "f" }                   # the rendering's gender (and number: "f pl"), for the words
+                                            # around it (translate/agreement.py); inferred when not given
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
@@ -24,6 +27,22 @@ from syndicator.config.languages import is_language, language_id
 from syndicator.config.tomllines import KeyPath
 
 GLOSSARY_FILE = Path("config") / "glossary.toml"
+# What `gender = { es = "f" }` may say: the rendering's gender, and " pl" for a plural one.
+GENDERS = ("m", "f", "m pl", "f pl")
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """A rendering's gender and number: what a determiner before it must agree with."""
+
+    gender: str  # "m" or "f"
+    plural: bool = False
+
+    @classmethod
+    def parse(cls, value: str) -> Agreement:
+        """From one of GENDERS ("f", "m pl"…)."""
+        gender, _, number = value.partition(" ")
+        return cls(gender, number == "pl")
 
 
 @dataclass(frozen=True)
@@ -33,6 +52,12 @@ class Term:
     text: str
     translations: Mapping[str, str] = field(default_factory=dict)
     keep: bool = False
+    genders: Mapping[str, Agreement] = field(default_factory=dict)  # declared, per language id
+
+    def gender(self, language: str) -> Agreement | None:
+        """The declared gender and number of the term's rendering in a language, if the glossary gives one."""
+        full = language_id(language)
+        return self.genders.get(full) or self.genders.get(full.split("_")[0])
 
     def render(self, language: str) -> str | None:
         """The term in a language, or None when the model should translate it there."""
@@ -64,6 +89,12 @@ class Glossary:
         """(source term, rendering) pairs that apply in one target language, longest first."""
         found = [(t.text, r) for t in self.terms if (r := t.render(language)) is not None]
         return sorted(found, key=lambda tr: -len(tr[0]))
+
+    def genders(self, language: str) -> dict[str, Agreement]:
+        """Rendering → its declared gender and number, for the terms that declare one in a language."""
+        return {
+            r: g for t in self.terms if (r := t.render(language)) is not None and (g := t.gender(language))
+        }
 
     def unrendered(self, language: str) -> list[str]:
         """Terms with no rendering in a language: the engine translates them there, but only whole."""
@@ -128,6 +159,8 @@ class _Reader:
             return None
         keep, translations, before = False, {}, len(self.problems)
         for key, value in spec.items():
+            if key == "gender":
+                continue  # read once the term's languages are known
             if key == "keep":
                 if not isinstance(value, bool):
                     self.problem((*path, key), "expected true or false", "keep = true")
@@ -141,4 +174,28 @@ class _Reader:
         if not keep and not translations and len(self.problems) == before:
             self.problem(path, "term has no translation", 'add keep = true or a language, e.g. fr = "..."')
             return None
-        return Term(text.strip(), MappingProxyType(translations), keep)
+        term = Term(text.strip(), MappingProxyType(translations), keep)
+        genders = self._genders((*path, "gender"), spec.get("gender", {}), term)
+        return replace(term, genders=MappingProxyType(genders))
+
+    def _genders(self, path: KeyPath, spec: Any, term: Term) -> dict[str, Agreement]:
+        """`gender = { es = "f" }`: per language, the gender (and number) of the term as rendered there."""
+        if not isinstance(spec, dict):
+            self.problem(path, "expected a table of languages", 'gender = { es = "f" }')
+            return {}
+        found = {}
+        for key, value in spec.items():
+            if not is_language(key):
+                self.problem((*path, key), "unknown language", 'a language code such as es: gender = { es = "f" }')
+            elif value not in GENDERS:
+                choices = ", ".join(f'"{g}"' for g in GENDERS)
+                self.problem((*path, key), f"expected one of {choices}", f'{key} = "f" (feminine singular)')
+            elif term.render(key) is None:
+                self.problem(
+                    (*path, key),
+                    "the term has no rendering in this language (the engine translates it, and makes it agree)",
+                    f'give its rendering ({key} = "...") or keep = true, or remove this gender',
+                )
+            else:
+                found[language_id(key)] = Agreement.parse(value)
+        return found

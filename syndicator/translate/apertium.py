@@ -105,26 +105,10 @@ class ApertiumPair:
             return None
         if not words:
             return frozenset()
-        ordered = sorted(words)
-        try:
-            done = subprocess.run(
-                [*analyser, "-z"],
-                input="\0".join(ordered) + "\0",
-                capture_output=True,
-                text=True,
-                encoding="utf-8",
-                timeout=self.timeout,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            log.warning("cannot run the %s analyser: %s", self.mode, exc)
+        found = _analyse(analyser, words, self.timeout)
+        if found is None:
             return None
-        if done.returncode != 0:
-            log.warning("the %s analyser failed: %s", self.mode, done.stderr.strip()[:200])
-            return None
-        return frozenset(
-            m.group(1) for m in _ANALYSIS.finditer(done.stdout) if not m.group(2).startswith("*")
-        )
+        return frozenset(w for w, readings in found.items() if any(not r.startswith("*") for r in readings))
 
     def _run(self, doc: str) -> str:
         # Rule-based: ~thousands of words per second; the bound only catches a hung process.
@@ -286,6 +270,60 @@ def _analyser(mode: str) -> tuple[str, ...] | None:
     if not first or first[0] != "lt-proc" or not first[-1].endswith(".bin"):
         return None
     return ("lt-proc", first[-1])
+
+
+def analyse(language: str, words: Collection[str], timeout: float = 15.0) -> dict[str, list[str]] | None:
+    """Each word's readings by the morphological analyser of `language` ("Autoridad" →
+    ["Autoridad<n><f><sg>"]; an unknown word: ["*Autoridad"]), or None when no installed pair ships one or it
+    cannot be run. A pair ships the analysers of both its languages: apertium-eng-spa's spa-eng mode reads
+    Spanish."""
+    analyser = _analyser_of(language, _mtime_ns(_MODES_DIR))
+    if analyser is None:
+        return None
+    return _analyse(analyser, words, timeout) if words else {}
+
+
+@functools.lru_cache(maxsize=64)
+def _analyser_of(language: str, _stamp: int | None) -> tuple[str, ...] | None:
+    """The analyser of the first mode (by name) that reads `language`; `_stamp`: the modes folder's mtime, so
+    a pair installed meanwhile is found."""
+    base = language.replace("_", "-").split("-")[0]
+    names = {base, _ISO3.get(base, base)}
+    try:
+        modes = sorted(p.stem for p in _MODES_DIR.glob("*.mode"))
+    except OSError:
+        return None
+    for mode in modes:
+        if mode.split("-")[0] in names and "_" not in mode:
+            found = _analyser(mode)
+            if found is not None:
+                return found
+    return None
+
+
+def _analyse(analyser: tuple[str, ...], words: Collection[str], timeout: float) -> dict[str, list[str]] | None:
+    """One lt-proc call for all words (null-separated: a word with a space is one entry)."""
+    ordered = sorted(w for w in words if w and "\0" not in w)
+    try:
+        done = subprocess.run(
+            [*analyser, "-z"],
+            input="\0".join(ordered) + "\0",
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.warning("cannot run the analyser %s: %s", analyser[-1], exc)
+        return None
+    if done.returncode != 0:
+        log.warning("the analyser %s failed: %s", analyser[-1], done.stderr.strip()[:200])
+        return None
+    found: dict[str, list[str]] = {}
+    for m in _ANALYSIS.finditer(done.stdout):
+        found.setdefault(m.group(1), []).extend(m.group(2).split("/"))
+    return found
 
 
 def known_package(source: str, target: str) -> str | None:

@@ -34,6 +34,7 @@ from syndicator.translate import (
     mark_reader,
     quality,
 )
+from syndicator.translate.agreement import agree, agreements
 from syndicator.translate.headline import capitalize_first, proper_nouns, sentence_case, title_words
 from syndicator.translate.names import known_names
 from syndicator.translate.protect import TOKEN_RE, Protected, Protector, globalize, localize
@@ -154,6 +155,9 @@ class _Pieces:
             value, upper = part
             if upper and (not out.strip() or _SENTENCE_END.search(out[-8:])):
                 value = capitalize_first(value)
+            agreement = self.protector.agreements.get(part[0]) if self.protector else None
+            if agreement is not None and self.protector is not None:
+                out = agree(out, value, self.protector.language, agreement)
             out += value
         return out
 
@@ -246,8 +250,9 @@ class _Document:
         self.protector = None
         if faithful.protect:
             unrendered = faithful.glossary.unrendered(pair.target)
+            genders = agreements(pair.target, [r for _, r in terms], faithful.glossary.genders(pair.target))
             self.protector = Protector(
-                pair.target, article.published.year, terms, skip, known, unrendered, pair.source
+                pair.target, article.published.year, terms, skip, known, unrendered, pair.source, genders
             )
         # A summary or body that repeats the Title Case headline is no evidence that its words are names.
         evidence = f"{article.summary} {body_text}".replace(article.title, " ") if article.title else ""

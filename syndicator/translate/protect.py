@@ -16,8 +16,12 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+from syndicator.glossary import Agreement
+from syndicator.translate.agreement import agree
 
 from syndicator.translate.amounts import find_amounts, render_amount
 from syndicator.translate.dates import find_dates, render
@@ -48,6 +52,7 @@ class Span:
     space_before: bool = False
     space_after: bool = False
     upper: bool = False  # the source began with a capital: keep one at a sentence start
+    agree: Agreement | None = None  # a rendered term's gender and number: the determiner before it agrees
 
 
 class Protector:
@@ -62,13 +67,16 @@ class Protector:
         names: frozenset[str] | None = None,
         unrendered: Sequence[str] = (),
         source: str = "en",
+        agreements: Mapping[str, Agreement] = MappingProxyType({}),
     ) -> None:
         """`terms`: glossary (term, rendering) pairs for this language; `unrendered`: glossary terms with no
         rendering here (the engine translates them, whole); `skip`: kinds the engine keeps by itself
         ("number"); `names`: the article's known names (names.known_names), or None when names beyond the
         glossary are not protected; `source`: the text's language (numbers and times are read as English
-        writes them, so other sources keep theirs as written)."""
+        writes them, so other sources keep theirs as written); `agreements`: rendering → its gender and number
+        (translate/agreement.py), for the determiner the engine wrote before it."""
         self.language, self.year, self.skip, self.names = language, year, skip, names
+        self.agreements = agreements
         self.english = source.split("-")[0].split("_")[0] == "en"
         self.terms: dict[str, str | None] = {t: None for t in unrendered}
         self.terms.update(terms)
@@ -184,7 +192,8 @@ class Protected:
                 pos = end
                 continue
             self._bare(text[pos:start])
-            self.parts.append(self._token(Span(value, upper=text[start].isupper())))
+            agreement = self.protector.agreements.get(value) if self.protector else None
+            self.parts.append(self._token(Span(value, upper=text[start].isupper(), agree=agreement)))
             pos = end
         self._bare(text[pos:])
         self.raw.append(text)
@@ -247,6 +256,7 @@ class Protected:
         texts = TOKEN_RE.split(output)[0::2]
         if not _only_source_digits(texts, self.digits):
             return None
+        self._agree(texts, found)
         for i, number in enumerate(found):
             if (
                 self.spans[number - 1].kind != "text"
@@ -275,6 +285,20 @@ class Protected:
             out.append(escape(texts[i + 1]))
             plain += texts[i + 1]
         return "".join(out)
+
+    def _agree(self, texts: list[str], found: Sequence[int]) -> None:
+        """The engine's determiner before each rendered term, in the term's gender and number. It may stand
+        before the term's opening tags ("the <b>8001</b>"); never inside another span, tag or code."""
+        if self.protector is None:
+            return
+        for i, number in enumerate(found):
+            span = self.spans[number - 1]
+            if span.kind != "text" or span.agree is None:
+                continue
+            j = i
+            while j > 0 and not texts[j].strip() and self.spans[found[j - 1] - 1].kind == "open":
+                j -= 1
+            texts[j] = agree(texts[j], span.value, self.protector.language, span.agree, touching=j == i)
 
     def _nested(self, order: list[int]) -> bool:
         # Elements must keep their source order too: the quality gate compares the element sequence, and
