@@ -186,7 +186,9 @@ class _Reader:
         found = {}
         for key, value in spec.items():
             if not is_language(key):
-                self.problem((*path, key), "unknown language", 'a language code such as es: gender = { es = "f" }')
+                self.problem(
+                    (*path, key), "unknown language", 'a language code such as es: gender = { es = "f" }'
+                )
             elif value not in GENDERS:
                 choices = ", ".join(f'"{g}"' for g in GENDERS)
                 self.problem((*path, key), f"expected one of {choices}", f'{key} = "f" (feminine singular)')

@@ -118,6 +118,8 @@ def agree(before: str, rendering: str, language: str, agreement: Agreement, touc
         return before
     written, gap = m.group(1), m.group(2)
     form = re.sub(r"\s+", " ", written.lower()).replace("’", "'")
+    if form not in _FORMS[base]:
+        return before  # matched only through Unicode case folding ("loſ")
     if form in table.only_at_start and not _OPENING.search(before[: m.start()]):
         return before
     if form.endswith("'") and not touching:

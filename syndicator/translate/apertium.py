@@ -301,7 +301,9 @@ def _analyser_of(language: str, _stamp: int | None) -> tuple[str, ...] | None:
     return None
 
 
-def _analyse(analyser: tuple[str, ...], words: Collection[str], timeout: float) -> dict[str, list[str]] | None:
+def _analyse(
+    analyser: tuple[str, ...], words: Collection[str], timeout: float
+) -> dict[str, list[str]] | None:
     """One lt-proc call for all words (null-separated: a word with a space is one entry)."""
     ordered = sorted(w for w in words if w and "\0" not in w)
     try:

@@ -22,7 +22,6 @@ from types import MappingProxyType
 
 from syndicator.glossary import Agreement
 from syndicator.translate.agreement import agree
-
 from syndicator.translate.amounts import find_amounts, render_amount
 from syndicator.translate.dates import find_dates, render
 from syndicator.translate.names import find_names
