@@ -100,11 +100,6 @@ _FORMS = {language: table.forms() for language, table in _TABLES.items()}
 _PATTERNS = {language: table.pattern() for language, table in _TABLES.items()}
 
 
-def has_table(language: str) -> bool:
-    """Whether determiners are made to agree in this language."""
-    return _base(language) in _TABLES
-
-
 def agree(before: str, rendering: str, language: str, agreement: Agreement, touching: bool = True) -> str:
     """`before` (the text right before a rendered term) with the determiner that ends it, if any, in the
     rendering's gender and number; everything else as it was. `touching`: nothing (no tag) stands between
