@@ -161,7 +161,10 @@ def test_every_pair_writes_the_determiner_of_the_term_s_gender_and_number(
     article = _article("".join(f"<p>{s}</p>" for s in sentences))
     result = _translate(tmp_path, english_pair(tmp_path, language), article, _faithful(tmp_path, glossary))
     assert not TOKEN_RE.search(result.body_html)
-    paragraphs = [p.text_content() for p in lxml.html.fragment_fromstring(result.body_html, create_parent="div").iter("p")]
+    paragraphs = [
+        p.text_content()
+        for p in lxml.html.fragment_fromstring(result.body_html, create_parent="div").iter("p")
+    ]
     wrong = []
     for kind in terms:
         for where in contexts:
