@@ -227,6 +227,15 @@ class PipelineWorker:
         self.model = queue.model
         queue.close()
         self.tokens = [loaded.pkg.tokenizer.encode(t) for t in self.texts]
+        # A running service has seen earlier cycles: one untimed pass (its own memory) lets the pair learn
+        # whether the model keeps placeholders (survival.py); "unlearned" forgets it before each of its passes.
+        from syndicator.store import Store
+        from syndicator.translate.document import translate_articles
+
+        warm = Store(f"sqlite:///{self.tmp / 'warm.db'}")
+        translate_articles(pair, self.articles, warm, self.translation.batch_size, self.faithful)
+        warm.close()
+        self.pair.splitter.clear()
 
     def prepare(self, variant: str) -> None:
         """Not timed: a fresh memory (creating the schema is not part of a cycle), the variant's settings."""
@@ -247,6 +256,10 @@ class PipelineWorker:
         from syndicator.translate import document
 
         document.POOL_BATCHES = int(variant[5:]) if variant.startswith("pool-") else self.pool
+        if variant == "unlearned":  # a first cycle: nothing known yet of how the model treats placeholders
+            from syndicator.translate.survival import forget
+
+            forget(self.pair)
         self.pair.options = replace(self.options, translation=translation)
 
     def run(self, variant: str) -> dict[str, Any]:
@@ -563,7 +576,7 @@ DEFAULT_CONTENDERS = (
     *(f"raw-{name}" for name in RAW_DEFAULT), "pipeline", *(f"inproc-raw-{name}" for name in RAW_DEFAULT),
 )  # fmt: skip
 NEWS_CONTENDERS = (
-    "argos-intra1", "libre-2x1", "raw-arrival-32", "raw-sorted-16", "raw-tokens-1024", "pipeline",
+    "argos-intra1", "libre-2x1", "raw-arrival-32", "raw-sorted-16", "raw-tokens-1024", "pipeline", "pipeline-unlearned",
     "inproc-raw-arrival-32", "inproc-raw-sorted-16", "inproc-raw-tokens-1024",
 )  # fmt: skip
 
@@ -596,7 +609,7 @@ def contender(name: str) -> tuple[str, str, dict[str, Any], dict[str, str]]:
         return "pipeline", base[7:], {}, env
     if base == "pipeline":
         return "pipeline", "default", {}, env
-    if base.startswith(("pipeline-bt-", "pipeline-pool-")):
+    if base.startswith(("pipeline-bt-", "pipeline-pool-")) or base == "pipeline-unlearned":
         return "pipeline", base[len("pipeline-") :], {}, env
     raise SystemExit(
         f"unknown contender {name!r}: one of {', '.join(DEFAULT_CONTENDERS)}, raw-S, inproc-raw-S (S of "
