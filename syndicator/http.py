@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -461,7 +461,8 @@ def client_for(config: Config) -> HttpClient:
 
 
 def _past_deadline(url: str, watch: _Watch, setting: str = "http.deadline") -> FetchError:
-    within = f"{setting} ({watch.seconds:g}s)" if setting else f"{watch.seconds:g}s"
+    spent = format_duration(timedelta(seconds=watch.seconds))
+    within = f"{setting} ({spent})" if setting else spent
     return FetchError(
         url,
         f"no complete answer within {within}; cut off and not used",
