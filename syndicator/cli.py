@@ -483,7 +483,9 @@ def _with_config_in_force(error: ConfigError, args: argparse.Namespace) -> int:
     config = in_force.config
     if args.set:  # the command's own --set, over the service's (an invalid one was the error: nothing to add)
         try:
-            config = load_config_text(config.file, config.text, {**in_force.overrides, **_overrides(args.set)})
+            config = load_config_text(
+                config.file, config.text, {**in_force.overrides, **_overrides(args.set)}
+            )
         except ConfigError:
             return EXIT_CONFIG
     what = " ".join(w for w in (args.command, getattr(args, "models_command", None)) if w)

@@ -325,7 +325,9 @@ class HttpClient:
                 ) from None
             except requests.ConnectTimeout:
                 raise FetchError(
-                    url, f"no connection within {format_duration(self.options.connect_timeout)}", transient=True
+                    url,
+                    f"no connection within {format_duration(self.options.connect_timeout)}",
+                    transient=True,
                 ) from None
             except requests.Timeout:
                 raise FetchError(
@@ -379,7 +381,9 @@ class HttpClient:
                 chunks.append(chunk)
         except requests.Timeout:
             raise FetchError(
-                url, f"body stalled for more than {format_duration(self.options.read_timeout)}", transient=True
+                url,
+                f"body stalled for more than {format_duration(self.options.read_timeout)}",
+                transient=True,
             ) from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             raise FetchError(

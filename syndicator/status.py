@@ -284,7 +284,11 @@ def _config_lines(data: dict[str, Any]) -> list[str]:
     rejected, broken = data.get("reload_error"), data.get("config_error")
     lines = format_reload_error(rejected) if rejected else []
     if broken and (not rejected or broken["problems"] != rejected["problems"]):
-        head = "the file on disk now" if rejected else "CONFIG FILE ON DISK IS INVALID (the service has not read it yet)"
+        head = (
+            "the file on disk now"
+            if rejected
+            else "CONFIG FILE ON DISK IS INVALID (the service has not read it yet)"
+        )
         lines += [f"{head}; fix it before the next start:", *_problem_lines(broken["problems"])]
     elif broken:
         lines.append("  fix it before the next start: the service would not start with it")

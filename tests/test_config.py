@@ -17,8 +17,8 @@ from syndicator.config import (
     SOURCE_SETTINGS,
     Config,
     SiteConfig,
-    load_config,
     format_duration,
+    load_config,
     parse_duration,
     settings_help,
     settings_markdown,
@@ -411,7 +411,8 @@ def test_parse_duration_rejects(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [timedelta(0), timedelta(milliseconds=10), timedelta(seconds=90.25), timedelta(days=1, seconds=1)]
+    "value",
+    [timedelta(0), timedelta(milliseconds=10), timedelta(seconds=90.25), timedelta(days=1, seconds=1)],
 )
 def test_format_duration_reads_back(value: timedelta) -> None:
     assert parse_duration(format_duration(value)) == value

@@ -14,12 +14,18 @@ from syndicator.config import HttpConfig
 from syndicator.http import FetchError, HttpClient, Validators, parse_retry_after
 from tests.support.upstream import HANGS, Reply, Upstream, fixture
 
+
 def _s(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
 
 
 FAST = HttpConfig(
-    connect_timeout=_s(2), read_timeout=_s(2), retries=2, backoff=_s(0.01), max_wait=_s(2), max_bytes=1_000_000
+    connect_timeout=_s(2),
+    read_timeout=_s(2),
+    retries=2,
+    backoff=_s(0.01),
+    max_wait=_s(2),
+    max_bytes=1_000_000,
 )
 
 

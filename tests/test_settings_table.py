@@ -106,7 +106,10 @@ def test_sections_go_to_their_users_as_they_are(tmp_path: Path) -> None:
     )
     config = load_config(tmp_path / "config" / "syndicator.toml")
     http = client_for(config)
-    assert http.options is config.http and (http.options.read_timeout, http.options.max_bytes) == (timedelta(seconds=7), 4096)
+    assert http.options is config.http and (http.options.read_timeout, http.options.max_bytes) == (
+        timedelta(seconds=7),
+        4096,
+    )
     assert "https://news.example.org/" in http.user_agent
     options = EngineOptions.of(config)
     assert options.translation is config.translation and options.data_dir == tmp_path / "data"

@@ -99,17 +99,21 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
 </entry></feed>"""
 
 
-def test_an_upstream_whose_updated_goes_back(
-    make_instance: Callable[..., Path], upstream: Upstream
-) -> None:
+def test_an_upstream_whose_updated_goes_back(make_instance: Callable[..., Path], upstream: Upstream) -> None:
     """The sibling: a feed entry edited upstream with an earlier `updated` than the one published."""
     clock = Clock()
-    ctx = open_instance(make_instance, source_toml("wire", "feed", upstream.url("/wire.xml")), clock, articles=[])
+    ctx = open_instance(
+        make_instance, source_toml("wire", "feed", upstream.url("/wire.xml")), clock, articles=[]
+    )
     try:
-        upstream.set("/wire.xml", Reply(body=FEED.format(updated="2026-03-05T00:00:00Z", body="First.").encode()))
+        upstream.set(
+            "/wire.xml", Reply(body=FEED.format(updated="2026-03-05T00:00:00Z", body="First.").encode())
+        )
         assert _poll(ctx).new == 1
         clock.now = _at("2026-03-20T00:00:00Z")
-        upstream.set("/wire.xml", Reply(body=FEED.format(updated="2026-03-02T00:00:00Z", body="Second.").encode()))
+        upstream.set(
+            "/wire.xml", Reply(body=FEED.format(updated="2026-03-02T00:00:00Z", body="Second.").encode())
+        )
         report = _poll(ctx)
         [article] = [a for a in ctx.store.articles() if a.source == "wire"]
         assert article.modified == clock.now  # dated when it was picked up, not moved back

@@ -236,7 +236,9 @@ def _parse_duration(value: Any, setting: Setting, root: Path) -> timedelta:
         try:
             duration = timedelta(seconds=value)
         except (OverflowError, ValueError):  # 1e300, nan, inf
-            raise Invalid(f"{value!r} is too long", f"the maximum is {format_duration(MAX_DURATION)}") from None
+            raise Invalid(
+                f"{value!r} is too long", f"the maximum is {format_duration(MAX_DURATION)}"
+            ) from None
         return _check_duration(value, duration, setting)
     if number:
         raise Invalid(
@@ -245,7 +247,9 @@ def _parse_duration(value: Any, setting: Setting, root: Path) -> timedelta:
         )
     if not isinstance(value, str):  # a boolean, a date, a list: quoting it would not make it a duration
         either = " or a number of seconds" if setting.bare_seconds else ""
-        raise Invalid(f"expected a duration string{either}, got {describe(value)}", f'e.g. {setting.name} = "30s"')
+        raise Invalid(
+            f"expected a duration string{either}, got {describe(value)}", f'e.g. {setting.name} = "30s"'
+        )
     try:
         duration = parse_duration(str(value))
     except OverflowError:  # "99999999999999999d": past what a timedelta holds

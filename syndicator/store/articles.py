@@ -85,7 +85,11 @@ class ArticlesMixin(StoreBase):
                         return Stored(int(row.id), "unchanged")
                     changed = modified(item, clock, edited=True)
                     before = aware_utc(row.modified) if row.modified is not None else None
-                    kept = before if item.modified is not None and before is not None and changed < before else None
+                    kept = (
+                        before
+                        if item.modified is not None and before is not None and changed < before
+                        else None
+                    )
                     if kept is not None:
                         changed = modified(replace(item, modified=None), clock, edited=True)
                     conn.execute(
