@@ -124,6 +124,27 @@ RAW_SETTINGS: dict[str, tuple[bool, int, str]] = {
 }
 
 
+def raw_pass(
+    translator: Any, tokens: list[list[str]], variant: str, beam: int
+) -> tuple[list[Any], list[int]]:
+    """One raw CTranslate2 pass at one of RAW_SETTINGS: (results, the order the sentences went in)."""
+    by_length, size, kind = RAW_SETTINGS[variant]
+    order = list(range(len(tokens)))
+    if by_length:
+        order.sort(key=lambda i: len(tokens[i]))
+    results = translator.translate_batch(
+        [tokens[i] for i in order],
+        beam_size=beam,
+        max_batch_size=size,
+        batch_type=kind,
+        max_decoding_length=MAX_DECODING_LENGTH,
+        # argostranslate's decoding options, which the pipeline uses too: equal work, equal outputs.
+        length_penalty=0.2,
+        replace_unknowns=True,
+    )
+    return results, order
+
+
 class RawWorker:
     """The ceiling: one CTranslate2 translate_batch over pre-tokenized sentences (tokenizing and detokenizing
     not timed), at each of RAW_SETTINGS (the variant)."""
@@ -147,22 +168,8 @@ class RawWorker:
         self.order: list[int] = []
 
     def run(self, variant: str) -> dict[str, Any]:
-        by_length, size, kind = RAW_SETTINGS[variant]
-        order = list(range(len(self.tokens)))
-        if by_length:
-            order.sort(key=lambda i: len(self.tokens[i]))
-        results = self.translator.translate_batch(
-            [self.tokens[i] for i in order],
-            beam_size=self.spec["beam"],
-            max_batch_size=size,
-            batch_type=kind,
-            max_decoding_length=MAX_DECODING_LENGTH,
-            # argostranslate's decoding options, which the pipeline uses too: equal work, equal outputs.
-            length_penalty=0.2,
-            replace_unknowns=True,
-        )
-        self.results, self.order = results, order
-        return {"output_tokens": sum(len(r.hypotheses[0]) for r in results) / max(1, len(results))}
+        self.results, self.order = raw_pass(self.translator, self.tokens, variant, self.spec["beam"])
+        return {"output_tokens": sum(len(r.hypotheses[0]) for r in self.results) / max(1, len(self.results))}
 
     def outputs(self) -> list[str]:
         out = [""] * len(self.results)
@@ -174,7 +181,8 @@ class RawWorker:
 class PipelineWorker:
     """What a cycle does for one pair: translate_articles through ArgosEngine, memory on a fresh SQLite,
     profiled per stage. The variant "default" uses the settings' defaults; "bt-N" sets batch_tokens to N,
-    "pool-N" the pool of batches (POOL_BATCHES)."""
+    "pool-N" the pool of batches (POOL_BATCHES); "raw-S" is a raw CTranslate2 pass at RAW_SETTINGS[S] on the
+    very model the pipeline loaded, in the same process (the sentences tokenized once, not timed)."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
         from datetime import UTC, datetime
@@ -214,6 +222,20 @@ class PipelineWorker:
         self.rounds = 0
         self.store: Any = None
         self.pool = document.POOL_BATCHES
+        loaded: Any = pair
+        queue = loaded.queue()  # the model the pipeline translates with, loaded
+        self.model = queue.model
+        queue.close()
+        self.tokens = [loaded.pkg.tokenizer.encode(t) for t in self.texts]
+        # A running service has seen earlier cycles: one untimed pass (its own memory) lets the pair learn
+        # whether the model keeps placeholders (survival.py); "unlearned" forgets it before each of its passes.
+        from syndicator.store import Store
+        from syndicator.translate.document import translate_articles
+
+        warm = Store(f"sqlite:///{self.tmp / 'warm.db'}")
+        translate_articles(pair, self.articles, warm, self.translation.batch_size, self.faithful)
+        warm.close()
+        self.pair.splitter.clear()
 
     def prepare(self, variant: str) -> None:
         """Not timed: a fresh memory (creating the schema is not part of a cycle), the variant's settings."""
@@ -221,6 +243,8 @@ class PipelineWorker:
 
         from syndicator.store import Store
 
+        if variant.startswith("raw-"):
+            return  # nothing of the pipeline's runs
         self.rounds += 1
         self.pair.splitter.clear()  # new articles every round: nothing split before
         self.store = Store(f"sqlite:///{self.tmp / f'round{self.rounds}.db'}")
@@ -232,12 +256,19 @@ class PipelineWorker:
         from syndicator.translate import document
 
         document.POOL_BATCHES = int(variant[5:]) if variant.startswith("pool-") else self.pool
+        if variant == "unlearned":  # a first cycle: nothing known yet of how the model treats placeholders
+            from syndicator.translate.survival import forget
+
+            forget(self.pair)
         self.pair.options = replace(self.options, translation=translation)
 
     def run(self, variant: str) -> dict[str, Any]:
         from syndicator.translate.document import translate_articles
         from syndicator.translate.stages import profiling
 
+        if variant.startswith("raw-"):
+            results, _ = raw_pass(self.model, self.tokens, variant[4:], self.spec["beam"])
+            return {"output_tokens": sum(len(r.hypotheses[0]) for r in results) / max(1, len(results))}
         translation = self.pair.options.translation
         with profiling() as profile:
             translate_articles(self.pair, self.articles, self.store, translation.batch_size, self.faithful)
@@ -538,44 +569,57 @@ def libretranslate_python(cache: Path) -> tuple[str | None, str]:
 
 # Contenders: name -> (worker kind, variant, extra spec, environment). argostranslate and LibreTranslate read
 # their thread settings from the environment; ARGOS_INTRA_THREADS=0 is their default (every core per call).
+# Raw settings run by default: sorted-8 and tokens-512 were slower than every one of these in every run.
+RAW_DEFAULT = ("arrival-32", "sorted-16", "sorted-32", "tokens-1024", "tokens-2048")
 DEFAULT_CONTENDERS = (
     "argos-intra0", "argos-intra1", "libre-default", "libre-2x1",
-    *(f"raw-{name}" for name in RAW_SETTINGS), "pipeline",
+    *(f"raw-{name}" for name in RAW_DEFAULT), "pipeline", *(f"inproc-raw-{name}" for name in RAW_DEFAULT),
 )  # fmt: skip
 NEWS_CONTENDERS = (
-    "argos-intra1",
-    "libre-2x1",
-    "raw-arrival-32",
-    "raw-sorted-16",
-    "raw-tokens-1024",
-    "pipeline",
-)
+    "argos-intra1", "libre-2x1", "raw-arrival-32", "raw-sorted-16", "raw-tokens-1024", "pipeline", "pipeline-unlearned",
+    "inproc-raw-arrival-32", "inproc-raw-sorted-16", "inproc-raw-tokens-1024",
+)  # fmt: skip
 
 
 def contender(name: str) -> tuple[str, str, dict[str, Any], dict[str, str]]:
-    """How to run a contender named on the command line (see DEFAULT_CONTENDERS)."""
-    if name == "argos-intra0":
-        return "argos", "", {}, {"ARGOS_INTRA_THREADS": "0"}
-    if name == "argos-intra1":
-        return "argos", "", {}, {"ARGOS_INTRA_THREADS": "1"}
-    if name == "libre-default":
-        return "libre", "", {"clients": 1}, {}
-    if name == "libre-2x1":
-        return "libre", "", {"clients": 2}, {"ARGOS_INTER_THREADS": "2", "ARGOS_INTRA_THREADS": "1"}
-    if name.startswith("raw-") and name[4:] in RAW_SETTINGS:
-        return "raw", name[4:], {}, {}
-    if name == "pipeline":
-        return "pipeline", "default", {}, {}
-    if name.startswith("pipeline-bt-"):
-        return "pipeline", name[len("pipeline-") :], {}, {}
-    if name.startswith("pipeline-pool-"):
-        return "pipeline", name[len("pipeline-") :], {}, {}
-    if name.startswith("pipeline-arenas-"):
-        # glibc reads MALLOC_ARENA_MAX itself, and the pipeline leaves the arenas alone when it is set.
-        return "pipeline", "default", {}, {"MALLOC_ARENA_MAX": name[len("pipeline-arenas-") :]}
+    """How to run a contender named on the command line (see DEFAULT_CONTENDERS). A suffix "@arenas-N" runs
+    it with MALLOC_ARENA_MAX=N (glibc reads it itself, and the pipeline leaves the arenas alone when it is
+    set); contenders with the same suffix share their process as they would without one."""
+    base, _, suffix = name.partition("@")
+    env: dict[str, str] = {}
+    if suffix:
+        if not (suffix.startswith("arenas-") and suffix[7:].isdigit()):
+            raise SystemExit(f"unknown suffix in {name!r}: only @arenas-N")
+        env = {"MALLOC_ARENA_MAX": suffix[7:]}
+    if base == "pipeline-arenas-8":  # the name earlier runs in bench/README.md used
+        base, env = "pipeline", {"MALLOC_ARENA_MAX": "8"}
+    if base == "argos-intra0":
+        return "argos", "", {}, {"ARGOS_INTRA_THREADS": "0", **env}
+    if base == "argos-intra1":
+        return "argos", "", {}, {"ARGOS_INTRA_THREADS": "1", **env}
+    if base == "libre-default":
+        return "libre", "", {"clients": 1}, env
+    if base == "libre-2x1":
+        return "libre", "", {"clients": 2}, {"ARGOS_INTER_THREADS": "2", "ARGOS_INTRA_THREADS": "1", **env}
+    if base.startswith("raw-") and base[4:] in RAW_SETTINGS:
+        return "raw", base[4:], {}, env
+    if base.startswith("inproc-raw-") and base[11:] in RAW_SETTINGS:
+        # In the pipeline's own process, on the model it loaded: what the process adds (its memory layout,
+        # the arena cap, whatever else it imported) is then the same for both sides of the ratio.
+        return "pipeline", base[7:], {}, env
+    if base == "pipeline":
+        return "pipeline", "default", {}, env
+    if base.startswith(("pipeline-bt-", "pipeline-pool-")) or base == "pipeline-unlearned":
+        return "pipeline", base[len("pipeline-") :], {}, env
     raise SystemExit(
-        f"unknown contender {name!r}: one of {', '.join(DEFAULT_CONTENDERS)}, pipeline-bt-N, pipeline-pool-N, pipeline-arenas-N"
+        f"unknown contender {name!r}: one of {', '.join(DEFAULT_CONTENDERS)}, raw-S, inproc-raw-S (S of "
+        f"{', '.join(RAW_SETTINGS)}), pipeline-bt-N, pipeline-pool-N; any of them with @arenas-N"
     )
+
+
+def same_process(name: str, other: str) -> bool:
+    """Whether two contenders' names put them in one process (an in-process raw pass and its pipeline)."""
+    return name.partition("@")[2] == other.partition("@")[2]
 
 
 DESCRIPTIONS = {
@@ -584,6 +628,10 @@ DESCRIPTIONS = {
     "libre-default": "LibreTranslate, defaults, one client",
     "libre-2x1": "LibreTranslate, ARGOS_INTER_THREADS=2 ARGOS_INTRA_THREADS=1, two concurrent clients",
     "raw-arrival-32": "raw CTranslate2, the pipeline's old setting (2x1 threads, arrival order, batch 32)",
+    **{
+        f"inproc-raw-{name}": f"raw CTranslate2 {name}, in the pipeline's process on its loaded model"
+        for name in RAW_SETTINGS
+    },
 }
 
 
@@ -643,16 +691,18 @@ def throughput(
         for name in order:
             worker, variant = runs[name]
             reply = worker.ask(f"run {variant}")
-            if worker.kind == "pipeline" and reply["hits"] != 0:
+            if "hits" in reply and reply["hits"] != 0:
                 raise RuntimeError(f"pipeline memory was not empty: {reply}")
-            if worker.kind == "pipeline" and sentence_set == "plain" and reply["misses"] != n:
+            if "misses" in reply and sentence_set == "plain" and reply["misses"] != n:
                 raise RuntimeError(f"pipeline sent {reply['misses']} sentences to the model, not {n}")
             wall[name].append(reply.pop("seconds"))
             cpu[name].append(reply.pop("cpu"))
             extra_out[name].append(reply)
         print(f"  round {r + 1}: " + ", ".join(f"{k} {n / wall[k][-1]:.1f}/s" for k in runs), flush=True)
     outputs = {}
-    for name, (worker, _) in runs.items():
+    for name, (worker, variant) in runs.items():
+        if variant.startswith("raw-") and worker.kind == "pipeline":
+            continue  # the worker's outputs are its pipeline's
         if worker.kind != "raw" or name == "raw-sorted-16" or "raw-sorted-16" not in runs:
             outputs[name] = worker.ask("outputs")["outputs"]
     for worker in processes.values():
@@ -671,9 +721,8 @@ def throughput(
     }
     raws = [k for k in runs if k.startswith("raw-")]
     if raws:
-        best_raw = max(raws, key=lambda k: rate[k])
-        result["best_raw"] = best_raw
-        result["raw_output_tokens"] = statistics.median(x["output_tokens"] for x in extra_out[best_raw])
+        best = result["best_raw"] = max(raws, key=lambda k: rate[k])
+        result["raw_output_tokens"] = statistics.median(x["output_tokens"] for x in extra_out[best])
     libres = [k for k in runs if k.startswith("libre-")]
     best_libre = max(libres, key=lambda k: rate[k]) if libres else None
     for name in [k for k in runs if not k.startswith("libre-")]:  # LibreTranslate's faults are its server's
@@ -689,7 +738,14 @@ def throughput(
         }
         result.setdefault("model_busy", {})[name] = statistics.median(x["model_busy"] for x in stages)
         ratios: dict[str, float] = {}
-        for other in (result.get("best_raw"), best_libre):
+        inproc = [k for k in runs if k.startswith("inproc-raw-") and same_process(k, name)]
+        best_inproc = max(inproc, key=lambda k: rate[k]) if inproc else None
+        if best_inproc:
+            result.setdefault("best_inproc_raw", {})[name] = best_inproc
+            result["raw_output_tokens"] = statistics.median(
+                x["output_tokens"] for x in extra_out[best_inproc]
+            )
+        for other in (result.get("best_raw"), best_inproc, best_libre):
             if other is None:
                 continue
             # Per round (the two passes ran close together), then the median: robust to foreign load.
@@ -730,8 +786,11 @@ def summarize_throughput(label: str, t: dict[str, Any]) -> list[str]:
         lines.append(f"| {DESCRIPTIONS.get(k, k)} | skipped: {why} | | |")
     if "best_raw" in t:
         lines.append(
-            f"best raw setting: {t['best_raw']}; the model writes {t['raw_output_tokens']:.1f} tokens per sentence"
+            f"best raw setting (its own process): {t['best_raw']}; the model writes {t['raw_output_tokens']:.1f} "
+            "tokens per sentence"
         )
+    for name, best in t.get("best_inproc_raw", {}).items():
+        lines.append(f"best raw setting in {name}'s process: {best}")
     for name, stages in t.get("stages_ms_per_sentence", {}).items():
         lines.append(
             f"{name} CPU ms per sentence by stage: " + ", ".join(f"{s} {v:.2f}" for s, v in stages.items())
@@ -823,7 +882,13 @@ def main() -> int:
                 if args.contenders:
                     names = args.contenders.split(",")
                 elif args.quick:
-                    names = ["argos-intra1", "raw-arrival-32", "raw-sorted-16", "pipeline"]
+                    names = [
+                        "argos-intra1",
+                        "raw-arrival-32",
+                        "raw-sorted-16",
+                        "pipeline",
+                        "inproc-raw-sorted-16",
+                    ]
                 else:
                     names = list(DEFAULT_CONTENDERS if sentence_set == "plain" else NEWS_CONTENDERS)
                 label = f"{model} model"

@@ -102,7 +102,12 @@ def test_benchmark_quick_mode(started: dict[str, tuple[subprocess.Popen[str], Pa
     runs = result["throughput"]
     assert set(runs) == {"short/plain", "short/news", "long/plain", "long/news"}
     t = runs["short/plain"]
-    assert set(t["median_rate"]) == {"argos-intra1", "raw-arrival-32", "raw-sorted-16", "pipeline"}
+    assert set(t["median_rate"]) == {
+        "argos-intra1", "raw-arrival-32", "raw-sorted-16", "pipeline", "inproc-raw-sorted-16",
+    }  # fmt: skip
+    # The in-process raw pass runs on the pipeline's own model: the ratio that leaves the process out.
+    assert t["best_inproc_raw"] == {"pipeline": "inproc-raw-sorted-16"}
+    assert "over_inproc-raw-sorted-16_wall" in t["ratios"]["pipeline"]
     # Same model, same sentences, same beam size: the contenders really translate the same work.
     assert t["identical_outputs"]["pipeline=argos-intra1"] == t["sentences"]
     assert set(t["stages_ms_per_sentence"]["pipeline"]) >= {"split", "protect", "tokenize", "model", "store"}

@@ -38,6 +38,7 @@ from syndicator.translate.headline import capitalize_first, proper_nouns, senten
 from syndicator.translate.names import known_names
 from syndicator.translate.protect import TOKEN_RE, Protected, Protector, globalize, localize
 from syndicator.translate.stages import stage
+from syndicator.translate.survival import record_for
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,7 @@ class _Run:
     element: etree._Element | None = None  # the HTML block, or None for title and summary
     nodes: list[tuple[etree._Element, str, _Pieces]] = field(default_factory=list)
     result: str | None = None
+    direct: bool = False  # sent node by node at once: the model loses placeholders (survival.py)
 
     def finish(self, done: dict[str, str], target: str) -> None:
         outputs = [
@@ -235,6 +237,9 @@ class _Document:
     ) -> None:
         """`common`: the lower-case words the engine's dictionary knows (headline casing), if it has one."""
         self.article, self.pair = article, pair
+        self.placeholders = record_for(
+            pair, pair.model_id, f"{pair.source} → {pair.target} ({pair.model_id})"
+        )
         terms = faithful.glossary.for_language(pair.target)
         # An engine may pass some spans through intact on its own (Apertium: numbers); protecting them
         # anyway would only cost grammar ("8002 los residentes").
@@ -309,7 +314,8 @@ class _Document:
         """Sentences to translate first: protected runs where possible, plain text elsewhere."""
         wanted = [s for _, _, seg in self.nodes for s in seg.sentences]
         for run in self.runs():
-            if run.sentences:
+            run.direct = bool(run.sentences and run.prot.spans) and not self.placeholders.try_whole()
+            if run.sentences and not run.direct:
                 wanted += [s for s, _ in run.sentences if _needs_model(s)]
             else:
                 wanted += [s for seg in run.fallback for s in seg.sentences]
@@ -319,8 +325,10 @@ class _Document:
         """After the first round: runs whose tokens did not survive fall back to plain segments."""
         wanted, lost = [], 0
         for run in self.runs():
-            if run.sentences:
+            if run.sentences and not run.direct:
                 run.finish(done, self.pair.target)
+                if run.prot.spans:
+                    self.placeholders.record(run.result is not None)
                 if run.result is None:
                     lost += 1
                     wanted += [s for seg in run.fallback for s in seg.sentences]
