@@ -93,11 +93,14 @@ class Protector:
                     whole.append(m.span())
                 else:
                     candidates.append((2, m.start(), m.end(), rendering))
-        for d in find_dates(text, self.year, self.language):
+        # Dates, times, amounts and numbers all have digits: most text has none, and their patterns are
+        # the dearest part of protecting a sentence.
+        digits = _DIGITS.search(text) is not None
+        for d in find_dates(text, self.year, self.language) if digits else []:
             candidates.append((3, d.start, d.end, render(d, self.language)))
-        for t in find_times(text, self.language) if self.english else []:
+        for t in find_times(text, self.language) if digits and self.english else []:
             candidates.append((4, t.start, t.end, render_time(t, self.language)))
-        for a in find_amounts(text):
+        for a in find_amounts(text) if digits else []:
             candidates.append((4, a.start, a.end, render_amount(a, self.language)))
         if self.names is not None:
             for start, end in find_names(text, self.names):
@@ -106,7 +109,7 @@ class Protector:
         # A number the locale writes otherwise ("2,000" → es "2000") is always protected, rendered; so is a
         # number that looks like a token (else the output could not be told apart). Others only when the
         # engine does not keep numbers by itself.
-        for n in find_numbers(text):
+        for n in find_numbers(text) if digits else []:
             # "1,250" is 1.25 in a Spanish source: only English numbers are read for re-punctuation.
             value = render_number(n, self.language) if self.english else n.text
             if value != n.text or "number" not in self.skip or TOKEN_RE.search(n.text):
