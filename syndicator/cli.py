@@ -222,6 +222,7 @@ def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     args.set = [*args.set, *getattr(args, "set_late", []), *getattr(args, "set_inner", [])]
     setup_logging(args.debug, args.quiet, args.log_format)
+    config: Config | None = None  # stays None when the config file (or a --set) is what is wrong
     try:
         if args.command == "settings":
             print(settings_markdown())
@@ -234,8 +235,8 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"syndicator: configuration error: {exc}", file=sys.stderr)
         if exc.hint and len(exc.problems) == 1 and exc.hint not in str(exc):
             print(f"hint: {exc.hint}", file=sys.stderr)
-        if args.command == "status":
-            _status_of_broken_config(exc)
+        if config is None and _reads_only(args):
+            return _with_config_in_force(exc, args)
         return EXIT_CONFIG
     except SyndicatorError as exc:
         if args.debug:
@@ -440,9 +441,12 @@ def cmd_verify(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_status(config: Config, args: argparse.Namespace) -> int:
     """What the instance holds and what is wrong."""
+    from syndicator.config import problems_of
     from syndicator.status import collect_status, format_status
 
     data = collect_status(config)
+    if error := getattr(args, "config_error", None):  # the file on disk is invalid; `config` is in force
+        data["config_error"] = {"file": str(config.file), "problems": problems_of(error)}
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
@@ -450,18 +454,56 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _status_of_broken_config(exc: ConfigError) -> None:
-    """The file on disk is invalid: say whether a running service rejected it and kept the previous config."""
-    from syndicator.config import last_reload_error
-    from syndicator.status import format_reload_error
+def _reads_only(args: argparse.Namespace) -> bool:
+    """The commands an operator reads the instance with during an incident: they still work, on the running
+    service's config, while the file on disk holds an edit it rejected (docs/operations.md)."""
+    return (
+        args.command == "status"
+        or (args.command == "verify" and not args.repair)
+        or (args.command == "models" and args.models_command == "list")
+        or (args.command == "partners" and args.partners_command is None)
+    )
 
-    file = next((p.file for p in exc.problems if p.file), None)
-    if file is None:
-        return
-    root = file.parent.parent if file.parent.name == "config" else file.parent
-    err = last_reload_error(root)
-    if err is not None:
-        print("\n".join(format_reload_error(err)), file=sys.stderr)
+
+def _with_config_in_force(error: ConfigError, args: argparse.Namespace) -> int:
+    """The config on disk is invalid (already printed): run a read-only command on the config the running
+    service recorded as the one it is on. Exit 2 still (the file must be fixed before the next start),
+    unless the command itself failed (its own code then, e.g. verify's 1)."""
+    from syndicator.config import config_in_force, load_config_text
+    from syndicator.status import service_state
+
+    file = next((p.file for p in error.problems if p.file), None)
+    in_force = config_in_force(file) if file is not None else None
+    if in_force is None:
+        return EXIT_CONFIG  # no service recorded a config: nothing runs on another one
+    since = datetime.fromisoformat(in_force.since)
+    state = service_state((json.dumps({"pid": in_force.pid, "host": in_force.host}), since))
+    if not state.startswith("running"):
+        return EXIT_CONFIG  # it stopped (or died): the next start reads the broken file
+    config = in_force.config
+    if args.set:  # the command's own --set, over the service's (an invalid one was the error: nothing to add)
+        try:
+            config = load_config_text(
+                config.file, config.text, {**in_force.overrides, **_overrides(args.set)}
+            )
+        except ConfigError:
+            return EXIT_CONFIG
+    what = " ".join(w for w in (args.command, getattr(args, "models_command", None)) if w)
+    print(
+        f"syndicator: the service is {state}, on the config it accepted at {in_force.since}; "
+        f"`{what}` below reads the instance with that config",
+        file=sys.stderr,
+    )
+    args.config_error = error
+    try:
+        code = int(COMMANDS[args.command](config, args))
+    except ConfigError as exc:  # another file (partners.toml) is broken too
+        print(f"syndicator: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except SyndicatorError as exc:
+        print(f"syndicator: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return code or EXIT_CONFIG
 
 
 def cmd_migrate(config: Config, args: argparse.Namespace) -> int:

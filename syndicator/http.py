@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from syndicator import __version__
-from syndicator.config import Config, HttpConfig
+from syndicator.config import Config, HttpConfig, format_duration
 from syndicator.errors import SourceError
 
 log = logging.getLogger(__name__)
@@ -270,7 +270,7 @@ class HttpClient:
     def get(self, url: str, validators: Validators | None = None, *, accept: str = "*/*") -> Response:
         """GET a URL with retries, all within http.deadline; a 304 comes back as a Response, every failure
         as a FetchError."""
-        watch = _Watch(self.options.deadline)
+        watch = _Watch(self.options.deadline.total_seconds())
         _current.watch = watch
         try:
             return self._get(url, validators, accept, watch)
@@ -289,12 +289,12 @@ class HttpClient:
                 if not exc.transient or attempt >= self.options.retries:
                     raise
                 if exc.retry_after is not None:
-                    if exc.retry_after > self.options.max_wait:
+                    if exc.retry_after > self.options.max_wait.total_seconds():
                         raise
                     wait = exc.retry_after
                 else:
                     # Exponential backoff with full jitter keeps many instances from retrying in step.
-                    base = self.options.backoff * (2**attempt)
+                    base = self.options.backoff.total_seconds() * (2**attempt)
                     wait = base + self.rng.uniform(0, base)
                 if wait >= watch.left():
                     raise  # no time left for another attempt
@@ -325,11 +325,13 @@ class HttpClient:
                 ) from None
             except requests.ConnectTimeout:
                 raise FetchError(
-                    url, f"no connection within {self.options.connect_timeout:g}s", transient=True
+                    url,
+                    f"no connection within {format_duration(self.options.connect_timeout)}",
+                    transient=True,
                 ) from None
             except requests.Timeout:
                 raise FetchError(
-                    url, f"no response within {self.options.read_timeout:g}s", transient=True
+                    url, f"no response within {format_duration(self.options.read_timeout)}", transient=True
                 ) from None
             except requests.ConnectionError as exc:
                 raise FetchError(url, f"cannot connect: {_root_cause(exc)}", transient=True) from None
@@ -379,7 +381,9 @@ class HttpClient:
                 chunks.append(chunk)
         except requests.Timeout:
             raise FetchError(
-                url, f"body stalled for more than {self.options.read_timeout:g}s", transient=True
+                url,
+                f"body stalled for more than {format_duration(self.options.read_timeout)}",
+                transient=True,
             ) from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             raise FetchError(
@@ -435,7 +439,7 @@ class HttpClient:
         """POST an application/x-www-form-urlencoded body; return the status code; FetchError on failure.
 
         http.deadline bounds the whole exchange (a hub that drips its answer too)."""
-        watch = _Watch(self.options.deadline)
+        watch = _Watch(self.options.deadline.total_seconds())
         _current.watch = watch
         try:
             with (
@@ -452,7 +456,7 @@ class HttpClient:
             watch.finish()
 
     def _timeouts(self) -> tuple[float, float]:
-        return (self.options.connect_timeout, self.options.read_timeout)
+        return (self.options.connect_timeout.total_seconds(), self.options.read_timeout.total_seconds())
 
 
 def client_for(config: Config) -> HttpClient:
@@ -461,7 +465,8 @@ def client_for(config: Config) -> HttpClient:
 
 
 def _past_deadline(url: str, watch: _Watch, setting: str = "http.deadline") -> FetchError:
-    within = f"{setting} ({watch.seconds:g}s)" if setting else f"{watch.seconds:g}s"
+    spent = format_duration(timedelta(seconds=watch.seconds))
+    within = f"{setting} ({spent})" if setting else spent
     return FetchError(
         url,
         f"no complete answer within {within}; cut off and not used",

@@ -39,6 +39,11 @@ locales_dir = "locales"
 [store]
 url = "sqlite:///data/syndicator.db"
 
+[http]                                      # fetching feed and web sources
+connect_timeout = "10s"
+read_timeout = "30s"                        # each read; deadline bounds a whole fetch
+deadline = "1m"
+
 [run]
 stop_timeout = "30s"                        # on SIGTERM, time for work under way (keep below TimeoutStopSec)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from syndicator.config import Config
+from syndicator.config import Config, forget_config_in_force, record_config_in_force
 from syndicator.errors import SyndicatorError
 from syndicator.leadership import Leadership
 from syndicator.models import CycleReport
@@ -74,6 +74,7 @@ class Service:
 
     def __init__(self, ctx: Context, *, overrides: dict[str, str] | None = None, watch: bool = True) -> None:
         self.ctx = ctx  # replaced whole on reload; every job reads it once when it starts
+        self.overrides = dict(overrides or {})  # --set options: part of the config in force it records
         self.runner = self._make_runner(ctx.config)
         ctx.runner = self.runner
         self.stopping = threading.Event()
@@ -325,6 +326,7 @@ class Service:
             previous.shutdown(wait=False)  # its queued units stay pending; the next pass takes them
             log.info("translation workers: %d", new.translation.workers)
         self.ctx = rebuild_context(old, new, self.runner)
+        record_config_in_force(new, self.overrides)  # what read-only commands use if the file breaks later
         self._reconfigure_server(old.config, new)
         if self.watcher is not None and not self.stopping.is_set():
             self.watcher.update(watched_folders(new))  # folders added, moved or removed; settle changed
@@ -356,6 +358,9 @@ class Service:
         if self.reloader is not None:
             self.reloader.forget()  # started from a valid config: an old rejection no longer applies
         self.ctx.store.set_state("service", json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
+        # The config this process runs on, beside the store: `status` and the other read-only commands use it
+        # while the file on disk holds an edit that was rejected (docs/operations.md).
+        record_config_in_force(self.ctx.config, self.overrides)
         if self.reloader is not None:
             self.reloader.start()
         if self.watcher is not None:
@@ -401,6 +406,7 @@ class Service:
             self._server.stop()
         clean = self.scheduler.wait_idle(timeout)
         self.leadership.release()  # only now may a standby start polling
+        forget_config_in_force(self.ctx.config.root)  # no config is in force once this process ends
         if clean:
             self.ctx.store.set_state("service", "")
             log.info("stopped cleanly")

@@ -88,6 +88,9 @@ class Setting:
     maximum: Any = None
     # Defaults computed from other settings are "" or None and describe themselves here.
     default_doc: str = ""
+    # A "duration" that was once a number of seconds: a bare number is still read as seconds, so configs
+    # written then stay valid (new ones use the duration form, like every other time-valued setting).
+    bare_seconds: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -121,9 +124,10 @@ def setting(
     minimum: Any = None,
     maximum: Any = None,
     default_doc: str = "",
+    bare_seconds: bool = False,
 ) -> Any:
     """Declare one setting as a dataclass field (typed Any so `x: int = setting(...)` checks, as field() does)."""
-    row = Setting("", kind, default, help, choices, minimum, maximum, default_doc)
+    row = Setting("", kind, default, help, choices, minimum, maximum, default_doc, bare_seconds)
     metadata = {_ROW: row}
     if default is REQUIRED:
         return field(metadata=metadata)
@@ -512,11 +516,21 @@ class ServeConfig(Section):
 class HttpConfig(Section):
     """[http]: how upstream servers are fetched (handed to syndicator.http.HttpClient as it is)."""
 
-    connect_timeout: float = setting(
-        "number", 10.0, "Seconds to wait for a connection to an upstream server.", minimum=0.01
+    # Time-valued, like every other such setting: durations ("10s"). They were numbers of seconds before,
+    # and a bare number still is (bare_seconds), so no config written then breaks.
+    connect_timeout: timedelta = setting(
+        "duration",
+        timedelta(seconds=10),
+        "Time to wait for a connection to an upstream server.",
+        minimum=timedelta(milliseconds=10),
+        bare_seconds=True,
     )
-    read_timeout: float = setting(
-        "number", 30.0, "Seconds to wait for each read from an upstream server.", minimum=0.01
+    read_timeout: timedelta = setting(
+        "duration",
+        timedelta(seconds=30),
+        "Time to wait for each read from an upstream server.",
+        minimum=timedelta(milliseconds=10),
+        bare_seconds=True,
     )
     max_bytes: int = setting(
         "int",
@@ -524,23 +538,29 @@ class HttpConfig(Section):
         "Largest response accepted (bytes); bigger ones are cut off and reported.",
         minimum=1024,
     )
-    deadline: float = setting(
-        "number",
-        60.0,
-        "Most seconds one fetch may take in all (connection, headers, body and retries), however steadily "
+    deadline: timedelta = setting(
+        "duration",
+        timedelta(seconds=60),
+        "Most time one fetch may take in all (connection, headers, body and retries), however steadily "
         "the server sends; a slower answer is cut off and reported.",
-        minimum=1,
+        minimum=timedelta(seconds=1),
+        bare_seconds=True,
     )
     max_redirects: int = setting("int", 5, "Most redirects followed for one request.", minimum=0)
     retries: int = setting("int", 2, "Retries of one request after a timeout, a 5xx or a 429.", minimum=0)
-    backoff: float = setting(
-        "number", 1.0, "Seconds before the first retry; doubled each time, plus jitter.", minimum=0
+    backoff: timedelta = setting(
+        "duration",
+        timedelta(seconds=1),
+        "Pause before the first retry; doubled each time, plus jitter.",
+        minimum=timedelta(0),
+        bare_seconds=True,
     )
-    max_wait: float = setting(
-        "number",
-        30.0,
-        "Longest Retry-After (seconds) waited inside one poll; longer ones postpone the source's next poll.",
-        minimum=0,
+    max_wait: timedelta = setting(
+        "duration",
+        timedelta(seconds=30),
+        "Longest Retry-After waited inside one poll; longer ones postpone the source's next poll.",
+        minimum=timedelta(0),
+        bare_seconds=True,
     )
     max_backoff: timedelta = setting(
         "duration",

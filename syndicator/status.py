@@ -262,13 +262,40 @@ def collect_status(config: Config, *, history: bool = False) -> dict[str, Any]:
 def format_reload_error(err: dict[str, Any]) -> list[str]:
     """A rejected config edit as lines for a terminal."""
     lines = [f"LAST CONFIG EDIT REJECTED ({err['time']}); the service kept its previous config:"]
-    for p in err["problems"] or [{"file": "", "line": None, "key": "", "message": err["error"], "hint": ""}]:
+    return lines + _problem_lines(
+        err["problems"] or [{"file": "", "line": None, "key": "", "message": err["error"], "hint": ""}]
+    )
+
+
+def _problem_lines(problems: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for p in problems:
         where = ":".join(str(x) for x in (p["file"], p["line"]) if x)
         hint = f" (hint: {p['hint']})" if p["hint"] else ""
         lines.append(
             f"  {where + ': ' if where else ''}{p['key'] + ': ' if p['key'] else ''}{p['message']}{hint}"
         )
     return lines
+
+
+def _config_lines(data: dict[str, Any]) -> list[str]:
+    """What is wrong with the config, first: the edit the service rejected, and the file on disk when it is
+    invalid (then the rest of the status is read with the config the running service kept)."""
+    rejected, broken = data.get("reload_error"), data.get("config_error")
+    lines = format_reload_error(rejected) if rejected else []
+    if broken and (not rejected or broken["problems"] != rejected["problems"]):
+        head = (
+            "the file on disk now"
+            if rejected
+            else "CONFIG FILE ON DISK IS INVALID (the service has not read it yet)"
+        )
+        lines += [f"{head}; fix it before the next start:", *_problem_lines(broken["problems"])]
+    elif broken:
+        lines.append("  fix it before the next start: the service would not start with it")
+    config = f"config: {data['config']}"
+    if broken:
+        config += " (below: the instance under the config the running service kept, not the file on disk)"
+    return [*lines, config]
 
 
 def _health(s: dict[str, Any]) -> str:
@@ -284,10 +311,8 @@ def _health(s: dict[str, Any]) -> str:
 
 def format_status(data: dict[str, Any]) -> str:
     """The status as text for a terminal."""
-    lines = [f"config: {data['config']}", f"service: {data['service']}"]
+    lines = [*_config_lines(data), f"service: {data['service']}"]
     lines += [f"WARNING: {w}" for w in data.get("warnings", [])]
-    if err := data.get("reload_error"):
-        lines += format_reload_error(err)
     lines += [f"articles: {data['articles']}", "sources:"]
     for s in data["sources"]:
         lines.append(f"  {s['name']} ({s['kind']}, every {s['every']}): {_health(s)}")

@@ -17,6 +17,7 @@ from syndicator.config import (
     SOURCE_SETTINGS,
     Config,
     SiteConfig,
+    format_duration,
     load_config,
     parse_duration,
     settings_help,
@@ -170,7 +171,7 @@ def test_defaults(instance: Path) -> None:
         "watch": True,
     }
     assert source.max_body_bytes == 1_000_000
-    assert config.http.deadline == 60
+    assert config.http.deadline == timedelta(seconds=60)
 
 
 def test_derived_defaults_follow_their_settings(instance: Path) -> None:
@@ -395,16 +396,42 @@ def test_utf8_bom_is_accepted(instance: Path) -> None:
         ("1h30m", timedelta(hours=1, minutes=30)),
         ("1d 2h 3m 4s", timedelta(days=1, hours=2, minutes=3, seconds=4)),
         (" 10S ", timedelta(seconds=10)),
+        ("0.5s", timedelta(milliseconds=500)),
+        ("1m0.25s", timedelta(minutes=1, milliseconds=250)),
     ],
 )
 def test_parse_duration(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "5", "m", "5 minutes", "1m1h", "-5m", "1.5h"])
+@pytest.mark.parametrize("text", ["", "5", "m", "5 minutes", "1m1h", "-5m", "1.5h", ".5s", "5.s"])
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [timedelta(0), timedelta(milliseconds=10), timedelta(seconds=90.25), timedelta(days=1, seconds=1)],
+)
+def test_format_duration_reads_back(value: timedelta) -> None:
+    assert parse_duration(format_duration(value)) == value
+
+
+# The [http] timeouts were numbers of seconds before they became durations: both forms, file and --set.
+HTTP_DURATIONS = ["connect_timeout", "read_timeout", "deadline", "backoff", "max_wait"]
+
+
+@pytest.mark.parametrize("name", HTTP_DURATIONS)
+@pytest.mark.parametrize(("written", "seconds"), [('"7s"', 7), ("7", 7), ("7.5", 7.5), ('"1m"', 60)])
+def test_http_times_are_durations_and_old_numbers_still_read(
+    instance: Path, name: str, written: str, seconds: float
+) -> None:
+    path = write_config(instance, MINIMAL + f"\n[http]\n{name} = {written}\n")
+    assert getattr(load_config(path).http, name) == timedelta(seconds=seconds)
+    plain = write_config(instance, MINIMAL)
+    overridden = load_config(plain, overrides={f"http.{name}": written.strip('"')})
+    assert getattr(overridden.http, name) == timedelta(seconds=seconds)
 
 
 # --- the table drives the docs --------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,19 @@ from syndicator.config import HttpConfig
 from syndicator.http import FetchError, HttpClient, Validators, parse_retry_after
 from tests.support.upstream import HANGS, Reply, Upstream, fixture
 
-FAST = HttpConfig(connect_timeout=2, read_timeout=2, retries=2, backoff=0.01, max_wait=2, max_bytes=1_000_000)
+
+def _s(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)
+
+
+FAST = HttpConfig(
+    connect_timeout=_s(2),
+    read_timeout=_s(2),
+    retries=2,
+    backoff=_s(0.01),
+    max_wait=_s(2),
+    max_bytes=1_000_000,
+)
 
 
 class Sleeps:
@@ -53,7 +66,7 @@ def test_slow_server_times_out_after_the_retries(upstream: Upstream) -> None:
 def test_500_then_success_is_retried_with_growing_jittered_waits(upstream: Upstream) -> None:
     upstream.set("/flaky", Reply(status=500), Reply(status=503), Reply(body=b"ok"))
     sleeps = Sleeps()
-    resp = client(sleeps, backoff=0.01).get(upstream.url("/flaky"))
+    resp = client(sleeps, backoff=_s(0.01)).get(upstream.url("/flaky"))
     assert resp.content == b"ok"
     first, second = sleeps.waits
     assert 0.01 <= first <= 0.02 and 0.02 <= second <= 0.04  # base·2^n plus up to as much jitter
@@ -201,7 +214,7 @@ def test_a_slow_drip_is_cut_off_at_the_deadline(upstream: Upstream, drip_head: b
     # One byte every 0.2 s: every read arrives far within the 30 s read timeout; the answer would take 80 s.
     upstream.set("/drip", Reply(body=b"x" * 400, drip=0.2, drip_head=drip_head))
     with pytest.raises(FetchError) as err:
-        client(read_timeout=30, deadline=2).get(upstream.url("/drip"))
+        client(read_timeout=_s(30), deadline=_s(2)).get(upstream.url("/drip"))
     assert f"{upstream.url('/drip')}: no complete answer within http.deadline (2s)" in str(err.value)
     assert not err.value.transient  # a server this slow is not retried within the poll
     assert len(upstream.hits("/drip")) == 1
@@ -212,7 +225,7 @@ def test_no_retry_starts_that_the_deadline_would_cut(upstream: Upstream) -> None
     upstream.set("/down", Reply(status=503))
     sleeps = Sleeps()
     with pytest.raises(FetchError) as err:
-        client(sleeps, deadline=5, backoff=10).get(upstream.url("/down"))
+        client(sleeps, deadline=_s(5), backoff=_s(10)).get(upstream.url("/down"))
     assert "HTTP 503" in str(err.value)
     assert len(upstream.hits("/down")) == 1 and sleeps.waits == []
 
@@ -220,5 +233,5 @@ def test_no_retry_starts_that_the_deadline_would_cut(upstream: Upstream) -> None
 def test_a_hub_that_drips_its_answer_is_cut_off(upstream: Upstream) -> None:
     upstream.set("/hub", Reply(status=202, body=b"x" * 400, drip=0.2))
     with pytest.raises(FetchError) as err:
-        client(deadline=2).post_form(upstream.url("/hub"), {"hub.mode": "publish"})
+        client(deadline=_s(2)).post_form(upstream.url("/hub"), {"hub.mode": "publish"})
     assert "no complete answer within http.deadline (2s)" in str(err.value)

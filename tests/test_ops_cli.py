@@ -104,3 +104,54 @@ def test_status_json_and_page(make_instance: Callable[..., Path], capsys: pytest
         + len(svg.findall("{http://www.w3.org/2000/svg}circle"))
         == 2
     )  # fr and de
+
+
+def _finished_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+# What data/config-in-force.json may hold when the file on disk is broken; only a live service's valid record
+# lets `status` show more than the configuration error.
+IN_FORCE_CASES = {
+    "no record": (None, False),
+    "a live service": ({}, True),
+    "a service that died": ({"pid": "dead"}, False),
+    "an unreadable record": ("{not json", False),
+    "a record that no longer validates": ({"text": "[site]\n"}, False),
+    "a record missing its text": ({"text": None}, False),
+}
+
+
+@pytest.mark.parametrize("case", IN_FORCE_CASES, ids=str)
+def test_status_with_a_broken_file_reads_the_config_in_force(
+    case: str, make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from syndicator.config import IN_FORCE_FILE, record_config_in_force
+
+    change, shows_status = IN_FORCE_CASES[case]
+    root = make_instance(engine="pseudo", targets=("fr",))
+    file = root / "config" / "syndicator.toml"
+    assert main(["-q", "--config", str(file), "run", "--once"]) == 0
+    record_config_in_force(load_config(file), {})  # as `syndicator run` does: this test process is its pid
+    where = root / IN_FORCE_FILE
+    if change is None:
+        where.unlink()
+    elif isinstance(change, str):
+        where.write_text(change, encoding="utf-8")
+    elif change:
+        record = json.loads(where.read_text(encoding="utf-8"))
+        record.update({k: _finished_pid() if v == "dead" else v for k, v in change.items()})
+        where.write_text(json.dumps(record), encoding="utf-8")
+    file.write_text(file.read_text(encoding="utf-8") + "\n[publish]\nmax_entrys = 20\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["--config", str(file), "status"]) == 2
+    shown = capsys.readouterr()
+    assert "publish.max_entrys" in shown.err and "did you mean 'max_entries'" in shown.err
+    if shows_status:
+        first = shown.out.splitlines()[0]
+        assert first.startswith("CONFIG FILE ON DISK IS INVALID") and "fr: 3 done" in shown.out
+        assert "  " + str(file) + ":" in shown.out  # file, line, key and hint under it
+    else:
+        assert shown.out == ""

@@ -80,10 +80,10 @@ def test_config_edits_while_running(
         assert "syndicator.toml:" in line and "languages.targets" in line and "xx" in line
         capsys.readouterr()
         assert main(["--config", str(file), "status"]) == 2  # the file on disk is broken...
-        err = capsys.readouterr().err
-        assert (
-            "LAST CONFIG EDIT REJECTED" in err and "languages.targets" in err
-        )  # ...the service kept running
+        shown = capsys.readouterr()
+        assert "languages.targets" in shown.err
+        # ...the service kept running: the rejection first, then its status
+        assert shown.out.startswith("LAST CONFIG EDIT REJECTED") and "newsroom (folder" in shown.out
 
         # A second config file (glossary, partners…) in config/ is watched too: a valid reload, nothing lost.
         edit_file(file, ', "xx"]', "]")
@@ -109,6 +109,68 @@ def test_config_edits_while_running(
         assert [s["name"] for s in _status(root, capsys)["sources"]] == ["newsroom"]
         assert service.terminate() == 0
     assert "Traceback" not in service.log()
+
+
+# The commands an operator reads the instance with while the file on disk holds a rejected edit: each runs on
+# the config the service kept (what it prints), and exits 2 so a script still sees the file must be fixed.
+# verify needs the instance's lock, which the service holds on SQLite: it says so (exit 1), as it does beside a
+# running service with a valid file.
+READ_ONLY = [
+    (["status"], 2, ["LAST CONFIG EDIT REJECTED", "publish.max_entrys", "did you mean", "service: running",
+                     "newsroom (folder, every 5m)", "fr: 3 done"]),
+    (["models", "list"], 2, ["configured pairs:", "en → fr: pseudo"]),
+    (["partners"], 2, []),
+    (["verify"], 1, []),
+]  # fmt: skip
+
+
+def test_read_only_commands_work_while_the_file_on_disk_is_rejected(
+    make_instance: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_instance(engine="pseudo", targets=("fr",), extra="\n[publish]\nmax_entries = 20\n")
+    file = root / "config" / "syndicator.toml"
+    with ServiceProcess(root) as service:
+        wait_for(lambda: _entries(root, "fr") == 3, "the first publish")
+        edit_file(file, "max_entries = 20", "max_entrys = 20")
+        wait_for(lambda: "config edit rejected" in service.log(), "the rejection in the log")
+        for argv, code, expected in READ_ONLY:
+            capsys.readouterr()
+            assert main(["--config", str(file), *argv]) == code, argv
+            shown = capsys.readouterr()
+            assert "configuration error" in shown.err and "max_entrys" in shown.err, argv
+            assert "on the config it accepted at" in shown.err, argv
+            missing = [text for text in expected if text not in shown.out]
+            assert not missing, (argv, missing, shown.out)
+        # The same as data: the full status, with the file's problem and the service's rejection.
+        assert main(["--config", str(file), "status", "--json"]) == 2
+        data = json.loads(capsys.readouterr().out)
+        assert data["config_error"]["problems"][0]["key"] == "publish.max_entrys"
+        assert data["reload_error"]["problems"][0]["key"] == "publish.max_entrys"
+        assert data["service"].startswith("running") and data["sources"][0]["name"] == "newsroom"
+        # The running service's own /status page says it too.
+        url = re.search(r"serving \S+ at (http://[\d.]+:\d+)", service.log())
+        assert url is not None, service.log()
+        page = _get(url.group(1), "/status")
+        assert "max_entrys" in page and "newsroom" in page
+        # Commands that would act on the broken file do not fall back.
+        assert main(["--config", str(file), "check"]) == 2
+        assert service.terminate() == 0
+    # No service runs now: the config error alone (the next start would read the broken file).
+    capsys.readouterr()
+    assert main(["--config", str(file), "status"]) == 2
+    shown = capsys.readouterr()
+    assert "max_entrys" in shown.err and shown.out == ""
+    assert "Traceback" not in service.log()
+
+
+def _get(base: str, path: str) -> str:
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().read().decode("utf-8", "replace")
+    finally:
+        conn.close()
 
 
 def test_sigterm_finishes_work_under_way(make_instance: Callable[..., Path]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from datetime import timedelta
 from pathlib import Path
@@ -57,6 +58,16 @@ def test_each_default_is_a_valid_value_of_its_kind(row: Setting) -> None:
         assert parsed == row.default
 
 
+TIME_NAMES = re.compile(r"(timeout|deadline|backoff|wait|delay|interval|every|_age|after|ttl)$")
+
+
+@pytest.mark.parametrize("row", [*SETTINGS, *(s for rows in SOURCE_SETTINGS.values() for s in rows)], ids=str)
+def test_every_time_valued_setting_is_a_duration(row: Setting) -> None:
+    """One spelling for time in the config ("10s", "5m"): no setting counts seconds as a bare number."""
+    timed = TIME_NAMES.search(row.name) or re.search(r"\bseconds?\b", row.help, re.IGNORECASE)
+    assert not (timed and row.kind in ("int", "number")), f"{row.key} counts time: declare it a duration"
+
+
 def test_config_has_one_field_per_section() -> None:
     fields = typing.get_type_hints(Config)
     for name, cls in SECTIONS.items():
@@ -95,7 +106,10 @@ def test_sections_go_to_their_users_as_they_are(tmp_path: Path) -> None:
     )
     config = load_config(tmp_path / "config" / "syndicator.toml")
     http = client_for(config)
-    assert http.options is config.http and (http.options.read_timeout, http.options.max_bytes) == (7.0, 4096)
+    assert http.options is config.http and (http.options.read_timeout, http.options.max_bytes) == (
+        timedelta(seconds=7),
+        4096,
+    )
     assert "https://news.example.org/" in http.user_agent
     options = EngineOptions.of(config)
     assert options.translation is config.translation and options.data_dir == tmp_path / "data"

@@ -8,14 +8,25 @@ This package's public face: the rest of the service imports from here, not from 
 (model: the Config dataclasses; load: load_config; validate: the walk; parsers: one per setting
 kind; files: reading a TOML file and reporting its problems, for the glossary and partners files too;
 languages, durations, tomllines: helpers; docs: settings_markdown and settings_help; rejection: the
-last config edit the service rejected, data/reload-error.json).
+config the running service is on and the last edit it rejected, data/config-in-force.json and
+data/reload-error.json).
 """
 
 from syndicator.config.docs import settings_help, settings_markdown
 from syndicator.config.durations import format_duration, parse_duration
-from syndicator.config.load import CONFIG_ENV, DEFAULT_CONFIG, load_config
+from syndicator.config.load import CONFIG_ENV, DEFAULT_CONFIG, load_config, load_config_text
 from syndicator.config.model import Config
-from syndicator.config.rejection import RELOAD_ERROR_FILE, last_reload_error, problems_of, save_reload_error
+from syndicator.config.rejection import (
+    IN_FORCE_FILE,
+    RELOAD_ERROR_FILE,
+    InForce,
+    config_in_force,
+    forget_config_in_force,
+    last_reload_error,
+    problems_of,
+    record_config_in_force,
+    save_reload_error,
+)
 from syndicator.settings_table import (
     ENGINES,
     REQUIRED,
@@ -38,6 +49,7 @@ __all__ = [
     "CONFIG_ENV",
     "DEFAULT_CONFIG",
     "ENGINES",
+    "IN_FORCE_FILE",
     "RELOAD_ERROR_FILE",
     "REQUIRED",
     "SETTINGS",
@@ -45,6 +57,7 @@ __all__ = [
     "SOURCE_SETTINGS",
     "Config",
     "HttpConfig",
+    "InForce",
     "LanguagesConfig",
     "PublishConfig",
     "RunConfig",
@@ -54,11 +67,15 @@ __all__ = [
     "SourceConfig",
     "StoreConfig",
     "TranslationConfig",
+    "config_in_force",
+    "forget_config_in_force",
     "format_duration",
     "last_reload_error",
     "load_config",
+    "load_config_text",
     "parse_duration",
     "problems_of",
+    "record_config_in_force",
     "save_reload_error",
     "settings_help",
     "settings_markdown",

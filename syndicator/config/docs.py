@@ -38,6 +38,8 @@ def _type_label(setting: Setting) -> str:
     if setting.kind == "language_map":
         return "table: language → " + " or ".join(f"`{c}`" for c in setting.choices)
     label = labels[setting.kind]
+    if setting.bare_seconds:
+        label += " (or a number of seconds)"
     if isinstance(setting.minimum, timedelta):
         return f"{label} ≥ {format_duration(setting.minimum)}"
     if setting.minimum is not None and setting.maximum is not None:
@@ -78,7 +80,8 @@ def settings_markdown() -> str:
         "",
         "- A key such as `site.title` is written as `title = ...` under `[site]`.",
         "- Relative paths are relative to the instance folder.",
-        '- Durations are written like `"30s"`, `"5m"`, `"2h"`, `"1d"` or `"1h30m"`, at most `"36500d"` (a century: every duration is added to a date somewhere).',
+        '- Durations are written like `"30s"`, `"5m"`, `"2h"`, `"1d"`, `"1h30m"` or `"0.5s"`, at most `"36500d"` (a century: every duration is added to a date somewhere). '
+        "The `[http]` timeouts and pauses were numbers of seconds once: a bare number there is still read as seconds.",
         "- Language codes are ISO 639 / BCP 47 codes that Babel knows, such as `en`, `zh` or `pt-BR`, published in "
         "BCP 47 spelling (`fr_FR` becomes `fr-FR`). A language's default region is that language (`fr` and `fr-FR` "
         "are one language: list it once); other regions are languages of their own (`pt-PT` beside `pt`).",

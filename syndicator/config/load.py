@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from syndicator.config.files import read_toml
+from syndicator.config.files import parse_toml, read_toml
 from syndicator.config.model import Config
 from syndicator.config.validate import Validator
 from syndicator.errors import ConfigError
@@ -27,12 +29,23 @@ def load_config(
         text, data = read_toml(file)
     except FileNotFoundError:  # removed between the check above and the read
         raise ConfigError("config file not found", file=file, hint="check the path") from None
-    validator = Validator(file, _instance_root(file), text)
-    validator.apply_overrides(data, overrides or {})
+    return _validated(file, text, data, overrides or {})
+
+
+def load_config_text(file: Path, text: str, overrides: Mapping[str, str] | None = None) -> Config:
+    """Validate config text that was read from `file` before (the running service's config in force, as it
+    recorded it): the same checks as load_config, against the instance folder the file is in."""
+    return _validated(file, text, parse_toml(text, file), overrides or {})
+
+
+def _validated(file: Path, text: str, data: dict[str, Any], overrides: Mapping[str, str]) -> Config:
+    validator = Validator(file, instance_root(file), text)
+    validator.apply_overrides(data, overrides)
     config = validator.build(data)
     validator.problems.raise_any()
     assert config is not None  # build() returns None only when it recorded problems
-    return config
+    # The text validated, kept so the service can record the config it runs on (config/rejection.py).
+    return replace(config, text=text)
 
 
 def _config_file(path: Path | str | None, env: Mapping[str, str]) -> Path:
@@ -62,6 +75,6 @@ def _config_file(path: Path | str | None, env: Mapping[str, str]) -> Path:
     return file
 
 
-def _instance_root(file: Path) -> Path:
+def instance_root(file: Path) -> Path:
     """The folder that holds config/ (or the file's own folder when it is not in a config/ folder)."""
     return file.parent.parent if file.parent.name == "config" else file.parent

@@ -28,6 +28,9 @@ class Config:
     http: table.HttpConfig = field(default_factory=table.HttpConfig)
     run: table.RunConfig = field(default_factory=table.RunConfig)
     sources: tuple[table.SourceConfig, ...] = ()
+    # The file's text as it was validated (load_config sets it): the running service records it as the config
+    # it is on, so read-only commands still work from it while the file on disk is a broken edit.
+    text: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Defaults that cross sections: serve.path follows site.feeds_url; a source's language the site's.

@@ -230,12 +230,26 @@ def _parse_dir(value: Any, setting: Setting, root: Path) -> Path:
 
 
 def _parse_duration(value: Any, setting: Setting, root: Path) -> timedelta:
-    if isinstance(value, int) and not isinstance(value, bool):
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and setting.bare_seconds:
+        # Its old form, a number of seconds: still valid (a config written then must not break).
+        try:
+            duration = timedelta(seconds=value)
+        except (OverflowError, ValueError):  # 1e300, nan, inf
+            raise Invalid(
+                f"{value!r} is too long", f"the maximum is {format_duration(MAX_DURATION)}"
+            ) from None
+        return _check_duration(value, duration, setting)
+    if number:
         raise Invalid(
             f"expected a duration string, got {describe(value)}",
             f'add a unit: {setting.name} = "{value}s" (or "5m", "2h", "1d")',
         )
-    _expect(value, str, "a duration string", setting)
+    if not isinstance(value, str):  # a boolean, a date, a list: quoting it would not make it a duration
+        either = " or a number of seconds" if setting.bare_seconds else ""
+        raise Invalid(
+            f"expected a duration string{either}, got {describe(value)}", f'e.g. {setting.name} = "30s"'
+        )
     try:
         duration = parse_duration(str(value))
     except OverflowError:  # "99999999999999999d": past what a timedelta holds
@@ -244,6 +258,11 @@ def _parse_duration(value: Any, setting: Setting, root: Path) -> timedelta:
         raise Invalid(
             f"{value!r} is not a duration", 'write it like "30s", "5m", "2h", "1d" or "1h30m"'
         ) from None
+    return _check_duration(value, duration, setting)
+
+
+def _check_duration(value: Any, duration: timedelta, setting: Setting) -> timedelta:
+    """Refuse a duration outside the setting's minimum and the century every duration fits in."""
     if setting.minimum is not None and duration < setting.minimum:
         raise Invalid(f"{value!r} is too short", f"the minimum is {format_duration(setting.minimum)}")
     if duration > MAX_DURATION:

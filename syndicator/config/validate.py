@@ -319,6 +319,8 @@ def _override_value(text: str, setting: Setting | None) -> Any:
             value = tomllib.loads(f"v = {text}")["v"]
         except tomllib.TOMLDecodeError:
             value = text
+    if setting is not None and setting.bare_seconds and isinstance(value, int | float):
+        return value  # --set http.deadline=2: seconds, as that setting's old number form in the file
     if setting is None or setting.kind in _STRING_KINDS:
         # --set site.title=2024 means the text "2024", not an integer.
         return value if isinstance(value, str) else text

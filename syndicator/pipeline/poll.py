@@ -8,7 +8,7 @@ import json
 import logging
 import random
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from syndicator.config import SourceConfig
@@ -59,9 +59,11 @@ def store_item(
     report: CycleReport,
     changed: list[int],
     tags: dict[str, str],
+    problems: list[Problem],
 ) -> None:
     """Store one article the source read (or count one it found unchanged, remembering its version tag in
-    `tags`); BadItem (or the item's own data error) when it cannot be."""
+    `tags`); BadItem (or the item's own data error) when it cannot be. What was stored otherwise than the
+    source said goes to `problems`."""
     if item.key in seen:
         raise BadItem(f"id {item.key!r} is also used by {seen[item.key]}")
     seen[item.key] = item.origin
@@ -77,7 +79,10 @@ def store_item(
     for file in (item.image_file, *item.body_files):
         if file is not None:
             ctx.store.save_media(file)
-    article_id, outcome = ctx.store.upsert_article(item, content_hash(item), canonical_url(item.url))
+    article_id, outcome, kept = ctx.store.store_article(item, content_hash(item), canonical_url(item.url))
+    if kept is not None and item.modified is not None:
+        # Said with this version of the item only: the next poll finds it unchanged and says nothing.
+        problems.append(Problem(item.source, item.origin, _backdated(ctx, item.source, item.modified, kept)))
     attr = "duplicates" if outcome == "duplicate" else outcome
     setattr(report, attr, getattr(report, attr) + 1)
     if item.version_tag and outcome != "duplicate":  # a duplicate is read again: it may win later
@@ -85,6 +90,21 @@ def store_item(
     if outcome in ("new", "updated"):
         changed.append(article_id)
         log.info("%s article %s from %s", outcome, item.key, item.origin)
+
+
+def _backdated(ctx: Context, source: str, declared: datetime, kept: datetime) -> str:
+    """Why an edit was not dated as its source said, and what to do about it."""
+    kind = next((c.kind for c in ctx.config.sources if c.name == source), "")
+    fix = (
+        "set `updated:` to the time of this edit, or remove it to let the time the file was picked up count"
+        if kind == "folder"
+        else "the upstream's own date went back; if that is a mistake, the upstream has to fix it"
+    )
+    return (
+        f"this edit declares updated {declared.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}, before the "
+        f"{kept:%Y-%m-%dT%H:%M:%SZ} already published for it; feed readers keep the newest date and could skip "
+        f"the edit, so it is published as updated when it was picked up ({fix})"
+    )
 
 
 def poll_source(
@@ -112,7 +132,7 @@ def poll_source(
                 problems.append(item)
                 continue
             try:
-                store_item(ctx, item, seen, report, changed, tags)
+                store_item(ctx, item, seen, report, changed, tags, problems)
             except Exception as exc:
                 if not is_item_fault(exc):
                     raise  # the store itself failed: the poll stops, nothing is marked as read

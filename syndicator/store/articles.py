@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, func, or_, select, update
 
@@ -15,17 +16,38 @@ from syndicator.store.base import StoreBase
 from syndicator.store.schema import HAS_CANONICAL, articles, aware_utc, bounded_key, clean_text, naive_utc
 
 
+class Stored(NamedTuple):
+    """What storing an article did."""
+
+    id: int
+    outcome: str  # "new" | "updated" | "unchanged" | "duplicate"
+    # An edit declared a modification time before this one, already stored (and published): it was dated when
+    # the store saw it instead (see store_article).
+    kept: datetime | None = None
+
+
 class ArticlesMixin(StoreBase):
     """Articles: storing them once, reading them back."""
 
     # -- articles ---------------------------------------------------------------------------------------
 
     def upsert_article(self, item: ArticleInput, content_hash: str, canonical: str = "") -> tuple[int, str]:
-        """Store an article once; return (id, "new" | "updated" | "unchanged" | "duplicate").
+        """Store an article once; return (id, "new" | "updated" | "unchanged" | "duplicate")."""
+        stored = self.store_article(item, content_hash, canonical)
+        return stored.id, stored.outcome
+
+    def store_article(self, item: ArticleInput, content_hash: str, canonical: str = "") -> Stored:
+        """Store an article once: its id, "new" | "updated" | "unchanged" | "duplicate", and the later
+        modification time it already had when the source declared an earlier one for an edit.
 
         "duplicate": another (source, key) already stored this canonical URL; the first one keeps it. Safe
         with concurrent writers on any database: the unique (source, key) and canonical-URL indexes decide
         who stored it first (INSERT … ON CONFLICT DO NOTHING), not a lock or a read before the write.
+
+        An entry's `updated` never goes back: feed readers keep the newest they saw and could skip an edit
+        dated before it. An edit that declares an earlier time (a front matter `updated:` older than the last
+        edit, an upstream whose date went back) is dated when the store saw it instead, as an edit that
+        declares none, and the caller is told (`Stored.kept`) so it can say so.
         """
         clock = self.clock()
         now = naive_utc(clock)
@@ -48,7 +70,11 @@ class ArticlesMixin(StoreBase):
             articles.c.source == item.source,
             or_(articles.c.key == item.key, articles.c.upstream_key == item.key),
         )
-        find = select(articles.c.id, articles.c.content_hash).where(same_key).order_by(articles.c.id)
+        find = (
+            select(articles.c.id, articles.c.content_hash, articles.c.modified)
+            .where(same_key)
+            .order_by(articles.c.id)
+        )
         with self._tx() as conn:
             for _ in range(2):
                 row = conn.execute(find).first()
@@ -56,13 +82,22 @@ class ArticlesMixin(StoreBase):
                     row = conn.execute(find).first()
                 if row is not None:
                     if row.content_hash == content_hash:
-                        return int(row.id), "unchanged"
+                        return Stored(int(row.id), "unchanged")
+                    changed = modified(item, clock, edited=True)
+                    before = aware_utc(row.modified) if row.modified is not None else None
+                    kept = (
+                        before
+                        if item.modified is not None and before is not None and changed < before
+                        else None
+                    )
+                    if kept is not None:
+                        changed = modified(replace(item, modified=None), clock, edited=True)
                     conn.execute(
                         update(articles)
                         .where(articles.c.id == row.id)
-                        .values(updated=now, modified=naive_utc(modified(item, clock, edited=True)), **values)
+                        .values(updated=now, modified=naive_utc(changed), **values)
                     )
-                    return int(row.id), "updated"
+                    return Stored(int(row.id), "updated", kept)
                 fresh = dict(
                     source=item.source, key=item.key, first_seen=now, updated=now, canonical_url=canonical,
                     modified=naive_utc(modified(item, clock, edited=False)),
@@ -74,7 +109,7 @@ class ArticlesMixin(StoreBase):
                     .returning(articles.c.id)
                 ).scalar()
                 if inserted is not None:
-                    return int(inserted), "new"
+                    return Stored(int(inserted), "new")
                 # A conflict: the same URL through another source, or this (source, key) committed by another
                 # writer since the read above (the insert waited for it): read again and decide.
                 if canonical:
@@ -87,7 +122,7 @@ class ArticlesMixin(StoreBase):
                         twin is not None
                         and conn.execute(select(articles.c.id).where(same_key)).first() is None
                     ):
-                        return int(twin), "duplicate"
+                        return Stored(int(twin), "duplicate")
         raise StoreError(
             f"could not store {item.source}/{item.key}: it conflicts with a row that is not there"
         )

@@ -13,11 +13,11 @@ from syndicator.pipeline import Context, open_context
 # loaded machine takes to answer from 127.0.0.1 (a slow reply is upstream.HANGS, far above it).
 FAST_HTTP = """
 [http]
-connect_timeout = 2
-read_timeout = 2
+connect_timeout = "2s"
+read_timeout = "2s"
 retries = 1
-backoff = 0.01
-max_wait = 1
+backoff = "0.01s"
+max_wait = "1s"
 max_bytes = 1000000
 """
 
