@@ -22,14 +22,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from syndicator.cli import main
-from syndicator.glossary import Agreement, load_glossary
+from syndicator.glossary import Agreement
 from syndicator.models import Article
-from syndicator.store import Store
-from syndicator.translate import PairTranslator
 from syndicator.translate.agreement import agree, agreements
-from syndicator.translate.document import Faithful, TranslatedText, translate_articles
 from syndicator.translate.protect import TOKEN_RE
 from tests.support.apertium import english_pair, needs_mode
+from tests.support.fidelity import faithful_with, translate_one, visible_text
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "agreement"
@@ -129,23 +127,6 @@ def _article(body: str, title: str = "") -> Article:
     )  # fmt: skip
 
 
-def _faithful(tmp_path: Path, glossary: str) -> Faithful:
-    (tmp_path / "config").mkdir(exist_ok=True)
-    (tmp_path / "config" / "glossary.toml").write_text(glossary, encoding="utf-8")
-    return Faithful(glossary=load_glossary(tmp_path))
-
-
-def _translate(tmp_path: Path, pair: PairTranslator, article: Article, faithful: Faithful) -> TranslatedText:
-    (result,) = translate_articles(pair, [article], Store(f"sqlite:///{tmp_path}/s.db"), faithful=faithful)
-    assert result.error == "", result.error
-    return result
-
-
-def _text(result: TranslatedText) -> str:
-    body = lxml.html.fragment_fromstring(result.body_html, create_parent="div").text_content()
-    return f"{result.title} {body}"
-
-
 def _engine_cases() -> list[object]:
     return [
         pytest.param(language, marks=needs_mode(*MODES[language]), id=language)
@@ -162,7 +143,9 @@ def test_every_pair_writes_the_determiner_of_the_term_s_gender_and_number(
     glossary = "".join(f'[term."{terms[kind]}"]\n{language} = "{renderings[kind]}"\n' for kind in terms)
     sentences = [contexts[where].format(term=terms[kind]) for kind in terms for where in contexts]
     article = _article("".join(f"<p>{s}</p>" for s in sentences))
-    result = _translate(tmp_path, english_pair(tmp_path, language), article, _faithful(tmp_path, glossary))
+    result = translate_one(
+        tmp_path, english_pair(tmp_path, language), article, faithful_with(tmp_path, glossary)
+    )
     assert not TOKEN_RE.search(result.body_html)
     paragraphs = [
         p.text_content()
@@ -197,8 +180,8 @@ class _FeminineGuess:
 def test_a_masculine_term_after_a_feminine_guess_and_any_engine(tmp_path: Path) -> None:
     glossary = '[term."Culture Institute"]\nes = "Instituto de Cultura"\ngender = { es = "m" }\n'
     body = "<p>The Culture Institute opens. It is part of the Culture Institute. It wrote to the Culture Institute.</p>"
-    result = _translate(tmp_path, _FeminineGuess(), _article(body), _faithful(tmp_path, glossary))  # type: ignore[arg-type]
-    text = _text(result)
+    result = translate_one(tmp_path, _FeminineGuess(), _article(body), faithful_with(tmp_path, glossary))  # type: ignore[arg-type]
+    text = visible_text(result)
     assert "El Instituto de Cultura opens" in text
     assert "part del Instituto" in text and "wrote al Instituto" in text, text
 
@@ -216,7 +199,7 @@ def test_declared_gender_inline_tags_and_the_safe_mode(tmp_path: Path) -> None:
         "Council</a>.</p>"
     )
     pair = english_pair(tmp_path, "es")
-    text = _text(_translate(tmp_path, pair, _article(body), _faithful(tmp_path, glossary)))
+    text = visible_text(translate_one(tmp_path, pair, _article(body), faithful_with(tmp_path, glossary)))
     assert "La Xunta de Galicia" in text, text
     assert "El Xunta del Puerto" in text, text  # nothing known: as the engine wrote it
     assert "a la Autoridad Portuaria" in text and "la Xunta de Galicia" in text, text
@@ -233,11 +216,14 @@ def test_declared_gender_inline_tags_and_the_safe_mode(tmp_path: Path) -> None:
         def translate_batch(self, sentences: Sequence[str]) -> list[str]:
             return [TOKEN_RE.sub("", o) for o in pair.translate_batch(sentences)]
 
-    result = _translate(
-        tmp_path, _LosesTokens(), _article(body, "The Ocean Harbour Authority"), _faithful(tmp_path, glossary)
+    result = translate_one(
+        tmp_path,
+        _LosesTokens(),
+        _article(body, "The Ocean Harbour Authority"),
+        faithful_with(tmp_path, glossary),
     )  # type: ignore[arg-type]
     assert result.fallbacks >= 2
-    text = _text(result)
+    text = visible_text(result)
     assert text.startswith("La Autoridad Portuaria del Océano"), text
     assert "La Xunta de Galicia" in text, text
 

@@ -13,18 +13,14 @@ import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
-import lxml.html
 import pytest
 
-from syndicator.glossary import load_glossary
 from syndicator.models import Article
-from syndicator.store import Store
-from syndicator.translate import PairTranslator
-from syndicator.translate.document import Faithful, TranslatedText, translate_articles
 from syndicator.translate.names import known_names
 from syndicator.translate.protect import TOKEN_RE, Protector
 from syndicator.translate.pseudo import PseudoEngine
 from tests.support.apertium import ENGLISH_PAIRS, english_pair, english_pairs, needs_mode
+from tests.support.fidelity import faithful_with, translate_one, visible_text
 
 DATA = Path(__file__).resolve().parent / "data" / "fidelity" / "locale"
 EXPECTED = tomllib.loads((DATA / "expected.toml").read_text(encoding="utf-8"))
@@ -44,26 +40,6 @@ def _article(title: str, summary: str, body: str) -> Article:
     )  # fmt: skip
 
 
-def _faithful(tmp_path: Path, glossary: str) -> Faithful:
-    (tmp_path / "config").mkdir(exist_ok=True)
-    (tmp_path / "config" / "glossary.toml").write_text(glossary, encoding="utf-8")
-    return Faithful(glossary=load_glossary(tmp_path))
-
-
-def _translate(tmp_path: Path, pair: PairTranslator, article: Article, faithful: Faithful) -> str:
-    store = Store(f"sqlite:///{tmp_path}/s.db")
-    (result,) = translate_articles(pair, [article], store, faithful=faithful)
-    assert result.error == ""
-    return _text(result)
-
-
-def _text(result: TranslatedText) -> str:
-    body = lxml.html.fragment_fromstring(result.body_html, create_parent="div").text_content()
-    # CLDR's no-break spaces (fr/gl/eo group separators, "60 %") read as spaces here.
-    text = " ".join([result.title, result.summary, body])
-    return re.sub(r"[\u00a0\u202f]", " ", text)
-
-
 def _word(needle: str, text: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", text) is not None
 
@@ -71,8 +47,8 @@ def _word(needle: str, text: str) -> bool:
 @pytest.mark.parametrize(("language", "mode"), english_pairs())
 def test_numbers_times_and_terms_take_the_target_form(tmp_path: Path, language: str, mode: str) -> None:
     article = _article(EXPECTED["title"], EXPECTED["summary"], (DATA / "article.html").read_text("utf-8"))
-    faithful = _faithful(tmp_path, (DATA / "glossary.toml").read_text("utf-8"))
-    text = _translate(tmp_path, english_pair(tmp_path, language), article, faithful)
+    faithful = faithful_with(tmp_path, (DATA / "glossary.toml").read_text("utf-8"))
+    text = visible_text(translate_one(tmp_path, english_pair(tmp_path, language), article, faithful))
     assert not TOKEN_RE.search(text), text
     wanted = EXPECTED.get(language, {})
     for needle in [*EXPECTED["all"]["contains"], *wanted.get("contains", [])]:
@@ -103,11 +79,13 @@ def _engines() -> list[object]:
 def test_a_glossary_term_is_never_cut_by_the_name_rule(
     tmp_path: Path, engine: str, language: str, kind: str
 ) -> None:
-    faithful = _faithful(tmp_path, GLOSSARIES[kind](language))
+    faithful = faithful_with(tmp_path, GLOSSARIES[kind](language))
     pair = english_pair(tmp_path, language) if engine == "apertium" else PseudoEngine().pair("en", language)
     assert pair is not None
     body = "".join(f"<p>{s}</p>" for s in SENTENCES)
-    text = _translate(tmp_path, pair, _article(f"News from the {TERM}", SENTENCES[0], body), faithful)
+    text = visible_text(
+        translate_one(tmp_path, pair, _article(f"News from the {TERM}", SENTENCES[0], body), faithful)
+    )
     if kind == "rendered":
         assert RENDERING[language] in text, text
     if kind == "kept":
@@ -121,7 +99,7 @@ def test_a_glossary_term_is_never_cut_by_the_name_rule(
 
 @pytest.mark.parametrize("kind", list(GLOSSARIES))
 def test_no_protected_span_cuts_into_a_glossary_term(tmp_path: Path, kind: str) -> None:
-    glossary = _faithful(tmp_path, GLOSSARIES[kind]("es")).glossary
+    glossary = faithful_with(tmp_path, GLOSSARIES[kind]("es")).glossary
     text = " ".join(SENTENCES)
     protector = Protector(
         "es", 2026, glossary.for_language("es"), names=known_names(text), unrendered=glossary.unrendered("es")
