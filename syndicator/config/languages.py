@@ -12,6 +12,12 @@ from babel.languages import get_official_languages
 from babel.localedata import locale_identifiers
 
 
+def primary_language(code: str) -> str:
+    """The language subtag alone, lower case: "pt-BR", "pt_BR" and "PT" → "pt" (what per-language tables of
+    phrases, scripts and rules are keyed by)."""
+    return re.split(r"[-_]", code, maxsplit=1)[0].lower()
+
+
 @functools.lru_cache(maxsize=256)
 def language_id(code: str) -> str:
     """Babel's canonical id, to compare 'pt-BR' with 'pt_BR'; the code itself when Babel rejects it."""

@@ -16,6 +16,8 @@ from babel.dates import format_date
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
+from syndicator.config.languages import primary_language
+
 log = logging.getLogger(__name__)
 
 DOMAIN = "syndicator"
@@ -81,7 +83,7 @@ class Catalogs:
                 self._catalogs[code] = [
                     c for c in (self._load(d, code) for d in self.layers) if c is not None
                 ]
-                if not self._catalogs[code] and _base(code) != "en":
+                if not self._catalogs[code] and primary_language(code) != "en":
                     log.warning(
                         "no catalog for %s in %s: its feed titles and notices are in English "
                         "(add %s/%s/LC_MESSAGES/%s.po, see locales/README.md)",
@@ -100,7 +102,7 @@ class Catalogs:
 
     def missing(self, codes: Iterable[str]) -> list[str]:
         """Languages (other than English, the messages' own language) that no catalog serves."""
-        return [code for code in codes if _base(code) != "en" and not self.files(code)]
+        return [code for code in codes if primary_language(code) != "en" and not self.files(code)]
 
     @staticmethod
     def _load(folder: Path, code: str) -> Catalog | None:
@@ -131,12 +133,8 @@ class Catalogs:
         return text % params if params else text
 
 
-def _base(code: str) -> str:
-    return code.replace("_", "-").split("-")[0]
-
-
 def _find(folder: Path, code: str) -> Path | None:
-    for name in dict.fromkeys([code, code.replace("-", "_"), _base(code)]):
+    for name in dict.fromkeys([code, code.replace("-", "_"), primary_language(code)]):
         path = folder / name / "LC_MESSAGES" / f"{DOMAIN}.po"
         if path.is_file():
             return path

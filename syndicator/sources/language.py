@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
+
+from syndicator.config.languages import primary_language
 
 MIN_CONFIDENCE = 0.8  # below this the source's configured language is kept
 MIN_LETTERS = 20  # too little text to judge
@@ -15,10 +16,6 @@ def _identifier() -> Any:
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-
-
-def _base(code: str) -> str:
-    return re.split(r"[-_]", code, maxsplit=1)[0].lower()
 
 
 def detect_language(text: str, fallback: str, configured: tuple[str, ...] = ()) -> str:
@@ -33,9 +30,9 @@ def detect_language(text: str, fallback: str, configured: tuple[str, ...] = ()) 
     code, confidence = _identifier().classify(sample)
     if confidence < MIN_CONFIDENCE:
         return fallback
-    if _base(fallback) == code:
+    if primary_language(fallback) == code:
         return fallback
     for lang in configured:
-        if _base(lang) == code:
+        if primary_language(lang) == code:
             return lang
     return str(code)

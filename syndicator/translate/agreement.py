@@ -23,6 +23,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from syndicator.config.languages import primary_language
 from syndicator.glossary import Agreement
 from syndicator.translate.apertium import analyse
 
@@ -104,7 +105,7 @@ def agree(before: str, rendering: str, language: str, agreement: Agreement, touc
     """`before` (the text right before a rendered term) with the determiner that ends it, if any, in the
     rendering's gender and number; everything else as it was. `touching`: nothing (no tag) stands between
     `before` and the term, so an elided article may be written or unwritten ("l'" joins the term)."""
-    base = _base(language)
+    base = primary_language(language)
     table = _TABLES.get(base)
     if table is None:
         return before
@@ -155,7 +156,7 @@ def agreements(
     """Rendering → gender and number, for the renderings whose gender is declared or can be inferred; empty
     in a language without a table. The analyser runs once for the renderings not seen before (a failure
     is logged and tried again with the next article)."""
-    base = _base(language)
+    base = primary_language(language)
     if base not in _TABLES:
         return {}
     found = dict(declared)
@@ -197,7 +198,3 @@ def _from_readings(readings: Iterable[str]) -> Agreement | None:
     if gender not in ("m", "f") or number not in ("sg", "pl"):
         return None
     return Agreement(gender, number == "pl")
-
-
-def _base(language: str) -> str:
-    return language.replace("_", "-").split("-")[0]

@@ -22,6 +22,7 @@ from typing import Protocol
 import lxml.html
 from lxml import etree
 
+from syndicator.config.languages import primary_language
 from syndicator.glossary import EMPTY, Glossary
 from syndicator.models import Article
 from syndicator.translate import (
@@ -182,7 +183,7 @@ class _Run:
         ]
         joined = _sep(target).join(outputs)
         self.result = self.prot.restore(
-            joined, markup=self.element is not None, spaced=_base(target) not in _NO_SPACE_LANGS
+            joined, markup=self.element is not None, spaced=primary_language(target) not in _NO_SPACE_LANGS
         )
 
 
@@ -201,12 +202,8 @@ def _needs_model(text: str) -> bool:
     return any(ch.isalpha() for ch in TOKEN_RE.sub("", text))
 
 
-def _base(language: str) -> str:
-    return language.split("-")[0]
-
-
 def _sep(target: str) -> str:
-    return "" if _base(target) in _NO_SPACE_LANGS else " "
+    return "" if primary_language(target) in _NO_SPACE_LANGS else " "
 
 
 def _segment(text: str, pair: PairTranslator) -> _Segment:

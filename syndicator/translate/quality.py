@@ -17,6 +17,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 from syndicator.config import TranslationConfig
+from syndicator.config.languages import primary_language
 from syndicator.translate import PairTranslator, Signals
 
 # Languages written mostly in Han, kana or hangul syllables: a few characters carry a whole word.
@@ -53,7 +54,7 @@ _WORD = re.compile(r"\w+")
 
 def length_bounds(translation: TranslationConfig, source: str, target: str) -> tuple[float, float]:
     """The translated/source length ratios accepted from `source` into `target` (translation.length_ratio*)."""
-    src, tgt = _base(source) in CJK_LANGUAGES, _base(target) in CJK_LANGUAGES
+    src, tgt = primary_language(source) in CJK_LANGUAGES, primary_language(target) in CJK_LANGUAGES
     if tgt and not src:
         return translation.length_ratio_to_cjk
     if src and not tgt:
@@ -69,10 +70,6 @@ class Field:
     source: str
     target: str
     html: bool = False
-
-
-def _base(language: str) -> str:
-    return language.replace("_", "-").split("-")[0].lower()
 
 
 def _text(value: str, html: bool) -> str:
