@@ -155,3 +155,49 @@ def test_status_with_a_broken_file_reads_the_config_in_force(
         assert "  " + str(file) + ":" in shown.out  # file, line, key and hint under it
     else:
         assert shown.out == ""
+
+
+# Every write of the two records beside the store, and the temp file a kill between mkstemp and the rename
+# leaves: the next write of the same record removes it.
+RECORD_WRITES = {
+    "config in force, recorded": ("config-in-force", lambda root, config: _record(config)),
+    "config in force, forgotten": ("config-in-force", lambda root, config: _forget(root)),
+    "reload error, saved": ("reload-error", lambda root, config: _reject(root, {"time": "", "error": "x"})),
+    "reload error, cleared": ("reload-error", lambda root, config: _reject(root, None)),
+}
+
+
+def _record(config: object) -> None:
+    from syndicator.config import record_config_in_force
+
+    record_config_in_force(config, {})  # type: ignore[arg-type]
+
+
+def _forget(root: Path) -> None:
+    from syndicator.config import forget_config_in_force
+
+    forget_config_in_force(root)
+
+
+def _reject(root: Path, record: dict[str, str] | None) -> None:
+    from syndicator.config import save_reload_error
+
+    save_reload_error(root, record)
+
+
+@pytest.mark.parametrize("case", RECORD_WRITES, ids=str)
+def test_a_temp_file_left_by_a_killed_writer_is_removed_by_the_next_write(
+    case: str, make_instance: Callable[..., Path]
+) -> None:
+    stem, write = RECORD_WRITES[case]
+    root = make_instance(engine="pseudo", targets=("fr",))
+    config = load_config(root / "config" / "syndicator.toml")
+    data = root / "data"
+    data.mkdir(exist_ok=True)
+    leftover = data / f".{stem}.k1ll3d.tmp"
+    leftover.write_text('{"half": ', encoding="utf-8")
+    other = data / ".syndicator.db.k1ll3d.tmp"  # not this record's: left alone
+    other.write_text("", encoding="utf-8")
+    write(root, config)
+    assert not leftover.exists() and other.exists()
+    assert not [p.name for p in data.glob(f".{stem}.*")]

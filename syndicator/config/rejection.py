@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import tempfile
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -94,8 +95,28 @@ def config_in_force(file: Path) -> InForce | None:
         return None
 
 
+# One writer at a time within the service; one service per instance (syndicator/lock.py).
+_save_lock = threading.Lock()
+
+
 def _save(path: Path, record: dict[str, Any] | None) -> None:
     """Write a record whole (or remove it with None); a failure is logged, never raised: the service goes on."""
+    with _save_lock:
+        _remove_leftovers(path)
+        _write(path, record)
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Temp files of this record that a writer killed between creating and renaming one left behind: with one
+    writer at a time, any temp file there is one."""
+    try:
+        for leftover in path.parent.glob(f".{path.stem}.*.tmp"):
+            leftover.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("cannot remove a leftover temp file of %s: %s", path, exc)
+
+
+def _write(path: Path, record: dict[str, Any] | None) -> None:
     try:
         if record is None:
             path.unlink(missing_ok=True)
