@@ -181,7 +181,7 @@ class RawWorker:
 class PipelineWorker:
     """What a cycle does for one pair: translate_articles through ArgosEngine, memory on a fresh SQLite,
     profiled per stage. The variant "default" uses the settings' defaults; "bt-N" sets batch_tokens to N,
-    "pool-N" the pool of batches (POOL_BATCHES); "raw-S" is a raw CTranslate2 pass at RAW_SETTINGS[S] on the
+    "pool-N" the pool of batches (batching.POOL_BATCHES); "raw-S" is a raw CTranslate2 pass at RAW_SETTINGS[S] on the
     very model the pipeline loaded, in the same process (the sentences tokenized once, not timed)."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
@@ -190,7 +190,7 @@ class PipelineWorker:
         from syndicator.config import TranslationConfig
         from syndicator.glossary import load_glossary
         from syndicator.models import Article
-        from syndicator.translate import EngineOptions, document
+        from syndicator.translate import EngineOptions, batching
         from syndicator.translate.argos import ArgosEngine
         from syndicator.translate.document import Faithful
 
@@ -221,7 +221,7 @@ class PipelineWorker:
         ]  # fmt: skip
         self.rounds = 0
         self.store: Any = None
-        self.pool = document.POOL_BATCHES
+        self.pool = batching.POOL_BATCHES
         loaded: Any = pair
         queue = loaded.queue()  # the model the pipeline translates with, loaded
         self.model = queue.model
@@ -253,9 +253,9 @@ class PipelineWorker:
             translation = replace(translation, batch_tokens=int(variant[3:]))
         # A tuning knob that is not a setting. One process runs every pipeline variant in turn: each round
         # sets it again, to the variant's value or the default, so that no variant's value leaks into another's.
-        from syndicator.translate import document
+        from syndicator.translate import batching
 
-        document.POOL_BATCHES = int(variant[5:]) if variant.startswith("pool-") else self.pool
+        batching.POOL_BATCHES = int(variant[5:]) if variant.startswith("pool-") else self.pool
         if variant == "unlearned":  # a first cycle: nothing known yet of how the model treats placeholders
             from syndicator.translate.survival import forget
 
@@ -279,7 +279,7 @@ class PipelineWorker:
         return {"hits": hits, "misses": misses, "stages": stages, "model_busy": busy}
 
     def outputs(self) -> list[str]:
-        from syndicator.translate.document import sentence_key
+        from syndicator.translate.batching import sentence_key
 
         keys = [sentence_key(s) for s in self.texts]
         found = self.store.translation_memory_lookup(f"en>{self.spec['target']}", self.pair.model_id, keys)

@@ -10,14 +10,11 @@ attributes and placeholders never shown to the model. Damaged output is never pu
 
 from __future__ import annotations
 
-import hashlib
 import html
 import logging
 import re
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import lxml.html
 from lxml import etree
@@ -25,17 +22,9 @@ from lxml import etree
 from syndicator.config.languages import primary_language
 from syndicator.glossary import EMPTY, Glossary
 from syndicator.models import Article
-from syndicator.translate import (
-    ModelQueue,
-    PairTranslator,
-    Pending,
-    Signals,
-    cut_batch,
-    even_budget,
-    mark_reader,
-    quality,
-)
+from syndicator.translate import PairTranslator, Signals
 from syndicator.translate.agreement import agree, agreements
+from syndicator.translate.batching import Batcher, TranslationMemory, sentence_key
 from syndicator.translate.headline import capitalize_first, proper_nouns, sentence_case, title_words
 from syndicator.translate.names import known_names
 from syndicator.translate.protect import TOKEN_RE, Protected, Protector, globalize, localize
@@ -44,7 +33,6 @@ from syndicator.translate.survival import record_for
 
 log = logging.getLogger(__name__)
 
-_SPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?]\s*\Z")
 _EDGES = re.compile(r"^(\s*)(.*?)(\s*)\Z", re.DOTALL)
 # Text inside these is code or data, not prose: never sent to a model.
@@ -57,24 +45,6 @@ _INLINE = {"a", "abbr", "b", "bdi", "bdo", "cite", "data", "del", "dfn", "em", "
            "small", "span", "strong", "sub", "sup", "time", "u"} | _ATOMIC  # fmt: skip
 # Scripts written without spaces between sentences.
 _NO_SPACE_LANGS = {"zh", "ja", "th", "lo", "km", "my"}
-# Model calls at once: while one call's last sub-batch keeps one core busy, the next call's feed the other
-# (a call returns only when all its sub-batches are done, so one call at a time leaves cores idle).
-_IN_FLIGHT = 2
-# Batches' worth of sentences kept waiting while every worker is busy: the more to choose from, the more even
-# the lengths within a batch (less padding: pools of 45 sentences padded 6% more tokens than one sort of all
-# 200, pools of 90 3% more); too many and the model waits for them at the start. 6 measured best of 3, 6, 12
-# (pipeline-pool-N in bench/translate_throughput.py).
-POOL_BATCHES = 6
-
-
-class TranslationMemory(Protocol):
-    """Where translated sentences are remembered: the translation memory (the store)."""
-
-    def translation_memory_lookup(self, pair: str, model: str, hashes: Sequence[str]) -> dict[str, str]: ...
-    def translation_memory_store(
-        self, pair: str, model: str, rows: Sequence[tuple[str, str, str]]
-    ) -> None: ...
-    def translation_memory_count(self, pair: str, hits: int, misses: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -175,6 +145,7 @@ class _Run:
     nodes: list[tuple[etree._Element, str, _Pieces]] = field(default_factory=list)
     result: str | None = None
     direct: bool = False  # sent node by node at once: the model loses placeholders (survival.py)
+    waiting: list[str] | None = None  # sent whole, not yet put together: the keys of its sentences
 
     def finish(self, done: dict[str, str], target: str) -> None:
         outputs = [
@@ -185,16 +156,6 @@ class _Run:
         self.result = self.prot.restore(
             joined, markup=self.element is not None, spaced=primary_language(target) not in _NO_SPACE_LANGS
         )
-
-
-def normalize(sentence: str) -> str:
-    """The form a sentence is remembered under: whitespace folded."""
-    return _SPACE.sub(" ", sentence).strip()
-
-
-def sentence_key(sentence: str) -> str:
-    """Memory key of a sentence."""
-    return hashlib.sha256(normalize(sentence).encode("utf-8")).hexdigest()
 
 
 def _needs_model(text: str) -> bool:
@@ -269,6 +230,7 @@ class _Document:
         self.root = lxml.html.fragment_fromstring(article.body_html or "<p></p>", create_parent="div")
         self.nodes: list[tuple[etree._Element, str, _Pieces]] = []
         self.blocks: list[_Run] = []
+        self.lost = 0  # runs whose placeholders were lost, not yet logged
         self._walk(self.root)
         # Text a reader meets in attributes (an image's alt, a link's title): translated like a headline, each
         # distinct text once. Protected blocks carry their tags whole as placeholders, so the values are set
@@ -312,34 +274,47 @@ class _Document:
     def runs(self) -> list[_Run]:
         return [self.title, self.summary, *self.tags, *self.attributes.values(), *self.blocks]
 
-    def first_round(self) -> list[str]:
-        """Sentences to translate first: protected runs where possible, plain text elsewhere."""
+    def first_round(self) -> tuple[list[str], list[str]]:
+        """Sentences to translate first: protected runs where possible, plain text elsewhere. Two lists: the
+        sentences of runs with placeholders, which the model may lose (then the run goes again, node by node),
+        and the rest."""
+        risky: list[str] = []
         wanted = [s for _, _, seg in self.nodes for s in seg.sentences]
         for run in self.runs():
             run.direct = bool(run.sentences and run.prot.spans) and not self.placeholders.try_whole()
             if run.sentences and not run.direct:
-                wanted += [s for s, _ in run.sentences if _needs_model(s)]
+                whole = [s for s, _ in run.sentences if _needs_model(s)]
+                run.waiting = [sentence_key(s) for s in whole]
+                (risky if run.prot.spans else wanted).extend(whole)
             else:
                 wanted += [s for seg in run.fallback for s in seg.sentences]
-        return wanted
+        return risky, wanted
 
-    def second_round(self, done: dict[str, str]) -> list[str]:
-        """After the first round: runs whose tokens did not survive fall back to plain segments."""
-        wanted, lost = [], 0
+    def second_round(self, done: dict[str, str], *, all_back: bool = False) -> list[str]:
+        """The runs sent whole whose sentences are all back (`all_back`: every one) are put together; those
+        whose tokens did not survive fall back to plain segments, whose sentences are returned."""
+        wanted = []
         for run in self.runs():
-            if run.sentences and not run.direct:
-                run.finish(done, self.pair.target)
-                if run.prot.spans:
-                    self.placeholders.record(run.result is not None)
-                if run.result is None:
-                    lost += 1
-                    wanted += [s for seg in run.fallback for s in seg.sentences]
-        if lost:
+            if run.waiting is None or not (all_back or all(k in done for k in run.waiting)):
+                continue
+            run.waiting = None
+            run.finish(done, self.pair.target)
+            if run.prot.spans:
+                self.placeholders.record(run.result is not None)
+            if run.result is None:
+                self.lost += 1
+                wanted += [s for seg in run.fallback for s in seg.sentences]
+        if self.lost and self.settled():
             log.info(
                 "%s → %s, article %s: placeholders lost in %d of %d run(s); those are translated node by node",
-                self.pair.source, self.pair.target, self.article.key, lost, len(self.runs()),
+                self.pair.source, self.pair.target, self.article.key, self.lost, len(self.runs()),
             )  # fmt: skip
+            self.lost = 0  # logged once
         return wanted
+
+    def settled(self) -> bool:
+        """Whether every run is put together or known to go node by node: no second round can come."""
+        return all(run.waiting is None for run in self.runs())
 
     def used(self) -> list[str]:
         """Every sentence whose translation ends up in the result."""
@@ -462,189 +437,6 @@ def _text_of(body_html: str) -> str:
         return ""
 
 
-class _ThreadQueue:
-    """The model queue of an engine that translates whole calls (Apertium, a pivot): calls of `batch_size`
-    sentences on background threads, `_IN_FLIGHT` at once."""
-
-    def __init__(self, pair: PairTranslator, batch_size: int) -> None:
-        self.pair, self.budget, self.depth = pair, batch_size, _IN_FLIGHT
-        self.workers = _IN_FLIGHT
-        self.executor: ThreadPoolExecutor | None = None
-
-    def prepare(self, sentence: str) -> tuple[object, int]:
-        return sentence, 1
-
-    def submit(self, batch: Sequence[object]) -> Pending:
-        if self.executor is None:
-            self.executor = ThreadPoolExecutor(max_workers=_IN_FLIGHT, thread_name_prefix="translate-batch")
-        texts: list[str] = list(batch)  # type: ignore[arg-type]
-        return self.executor.submit(self.pair.translate_batch, texts)
-
-    def close(self) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=True)
-            self.executor = None
-
-
-class _Batcher:
-    """Keeps the model fed while the caller goes on cutting the next documents into sentences.
-
-    Sentences new to the model are prepared as they come (tokenized, for an Argos model), kept sorted by cost
-    and sent in batches cut to the model's budget, longest first, so that the model always has `depth`
-    batches queued: its workers never wait for Python, and Python never waits for them until the end
-    (bench/translate_throughput.py). Memory look-ups and writes stay on the caller's thread; each key is
-    claimed when first seen, so a sentence met again while in flight is not sent twice.
-    """
-
-    def __init__(
-        self,
-        pair: PairTranslator,
-        translation_memory: TranslationMemory,
-        batch_size: int,
-        done: dict[str, str],
-    ) -> None:
-        self.pair, self.translation_memory, self.done = pair, translation_memory, done
-        self.save_every = max(1, batch_size)
-        make_queue = getattr(pair, "queue", None)
-        self.queue: ModelQueue = make_queue() if callable(make_queue) else _ThreadQueue(pair, self.save_every)
-        self.pair_key = f"{pair.source}>{pair.target}"
-        # An engine that marks what it could not translate: the memory keeps its marks, `done` the clean
-        # text, `marks` the counts (words, marked words) per sentence.
-        self.reader = mark_reader(pair)
-        self.marks: dict[str, tuple[int, int]] = {}
-        self.claimed: set[str] = set()  # looked up in the memory already: found, pending or in flight
-        # Not yet sent: (cost, key, normalized sentence, prepared), kept sorted by cost when sending.
-        self.pending: list[tuple[int, str, str, object]] = []
-        self.flights: list[tuple[list[tuple[str, str]], Pending]] = []
-        self.unsaved: list[tuple[str, str, str]] = []  # translated, not yet in the memory
-        self.hits = self.misses = 0  # memory look-ups not yet added to the store's counters
-
-    def add(self, sentences: Sequence[str]) -> None:
-        """Look these sentences up; queue full batches of the missing ones."""
-        wanted: dict[str, str] = {}
-        with stage("store"):
-            for sentence in sentences:
-                key = sentence_key(sentence)
-                if key not in self.done and key not in self.claimed:
-                    wanted.setdefault(key, normalize(sentence))
-            if wanted:
-                self.claimed.update(wanted)
-                found = self.translation_memory.translation_memory_lookup(
-                    self.pair_key, self.pair.model_id, list(wanted)
-                )
-                # Counted with the next save: a write transaction per look-up cost as much as the look-up.
-                self.hits += len(found)
-                self.misses += len(wanted) - len(found)
-        if wanted:
-            for key, out in found.items():
-                self._accept(key, wanted[key], out)
-            for key, text in wanted.items():
-                if key not in found:
-                    prepared, cost = self.queue.prepare(text)
-                    self.pending.append((cost, key, text, prepared))
-        self._feed(final=False)
-
-    def hungry(self) -> bool:
-        """Whether the model could take another batch now (collects what it finished)."""
-        self._collect(wait=False)
-        return self._queued() < self.queue.depth
-
-    def _queued(self) -> int:
-        return sum(1 for _, pending in self.flights if not pending.done())
-
-    def _feed(self, final: bool) -> None:
-        self._collect(wait=False)
-        if not self.pending:
-            return
-        self.pending.sort(key=lambda p: p[0])
-        # The last batches are the ones a worker can be left idle beside: cut them even, a share per worker.
-        budget = self.queue.budget
-        if final:
-            budget = even_budget([p[0] for p in self.pending], budget, self.queue.workers)
-        while self.pending and (final or self._queued() < self.queue.depth):
-            costs = [p[0] for p in self.pending]
-            n = cut_batch(costs, budget)
-            if not final:
-                if n == len(costs) and (n + 1) * costs[-1] <= self.queue.budget:
-                    break  # more sentences are coming: wait for a full batch
-                if self._queued() >= self.queue.workers and sum(costs) < POOL_BATCHES * self.queue.budget:
-                    break  # every worker has a batch: let the pool grow, for batches of more even lengths
-            batch, self.pending = self.pending[-n:], self.pending[:-n]
-            sent = [(key, text) for _, key, text, _ in batch]
-            self.flights.append((sent, self.queue.submit([prepared for *_, prepared in batch])))
-
-    def send_all(self) -> None:
-        """Send every sentence waiting for a batch, without waiting for the model."""
-        self._feed(final=True)
-
-    def collect_one(self) -> None:
-        """Wait for the oldest batch in flight (if any), and take every finished one."""
-        self._collect(wait=False, oldest=True)
-
-    def finish(self) -> None:
-        """Send what is left and wait until every sentence claimed so far is in `done`."""
-        self._feed(final=True)
-        self._collect(wait=True)
-        self._save()
-
-    def close(self) -> None:
-        """Wait for the model to finish what it was given (after an error, its results are dropped)."""
-        self.pending, self.flights = [], []
-        self.queue.close()
-
-    def _collect(self, wait: bool, oldest: bool = False) -> None:
-        """Take the finished batches' outputs (`wait`: every batch's; `oldest`: the oldest's, and any other
-        finished)."""
-        still = []
-        for i, (sent, pending) in enumerate(self.flights):
-            if not (wait or (oldest and i == 0) or pending.done()):
-                still.append((sent, pending))
-                continue
-            outputs = pending.result()
-            for (key, text), out in zip(sent, outputs, strict=True):
-                self._accept(key, text, out)
-                if out.strip():
-                    self.unsaved.append((key, text, out))
-        self.flights = still
-        if len(self.unsaved) >= self.save_every:
-            self._save()
-
-    def _save(self) -> None:
-        with stage("store"):
-            if self.unsaved:
-                self.translation_memory.translation_memory_store(
-                    self.pair_key, self.pair.model_id, self.unsaved
-                )
-                self.unsaved = []
-            if self.hits or self.misses:
-                self.translation_memory.translation_memory_count(self.pair_key, self.hits, self.misses)
-                self.hits = self.misses = 0
-
-    def _accept(self, key: str, source: str, output: str) -> None:
-        if self.reader is None:
-            self.done[key] = output
-            return
-        clean, words, marked = self.reader.read_marks(source, output)
-        self.done[key] = clean
-        self.marks[key] = (words, marked)
-
-    def signals(self, sentences: Sequence[str]) -> Signals:
-        """The engine's signals over these sentences (translated, in `done`)."""
-        found = Signals(marked=self.reader is not None)
-        for sentence in sentences:
-            key = sentence_key(sentence)
-            words, marked = self.marks.get(key, (0, 0))
-            found.words += words
-            found.unknown += marked
-            output = self.done[key]
-            if quality.loops(output) and not quality.loops(sentence):
-                found.looping += 1
-            if quality.ordinary_words(sentence) >= quality.MIN_WORDS_FOR_UNCHANGED:
-                found.sentences += 1
-                found.copied += quality.copied(sentence, output)
-        return found
-
-
 def _common_words(pair: PairTranslator, articles: Sequence[Article]) -> frozenset[str] | None:
     """The headline words the engine's dictionary knows as ordinary lower-case words (one look-up for all
     articles), or None when the engine has no dictionary."""
@@ -656,23 +448,18 @@ def _common_words(pair: PairTranslator, articles: Sequence[Article]) -> frozense
     return None if known is None else frozenset(known)
 
 
-def _second_round(batcher: _Batcher, docs: Sequence[_Document], first: Sequence[Sequence[str]]) -> None:
-    """Send the rest of the first round, then each document's second round (the runs whose placeholders did
-    not survive, node by node) as soon as its first round is back: the model goes on with other documents'
-    first round meanwhile instead of waiting, idle, for the slowest batch of it."""
-    batcher.send_all()
-    waiting = list(range(len(docs)))
-    while waiting:
-        back = not batcher.flights  # then every sentence sent is back
-        ready = [i for i in waiting if back or all(k in batcher.done for k in first[i])]
-        if not ready:
-            batcher.collect_one()
-            continue
-        taken = set(ready)
-        waiting = [i for i in waiting if i not in taken]
+def _second_round(batcher: Batcher, docs: Sequence[_Document]) -> None:
+    """Each run's second round (node by node, when its placeholders did not survive) as soon as its first
+    round is back: the model goes on with the first round meanwhile, and the second round's sentences join
+    the pool still waiting, instead of running alone at the end while a worker waits."""
+    batcher.close_pool()
+    while True:
         with stage("restore"):
-            again = [s for i in ready for s in docs[i].second_round(batcher.done)]
+            again = [s for doc in docs for s in doc.second_round(batcher.done, all_back=batcher.idle())]
         batcher.add(again)
+        if all(doc.settled() for doc in docs):
+            break
+        batcher.collect_one()
     batcher.finish()
 
 
@@ -688,11 +475,11 @@ def translate_articles(
     docs: list[_Document] = []
     results: dict[int, TranslatedText] = {}
     done: dict[str, str] = {}
-    first: list[list[str]] = []  # each document's first-round keys
-    batcher = _Batcher(pair, translation_memory, batch_size, done)
+    batcher = Batcher(pair, translation_memory, batch_size, done)
     common = _common_words(pair, articles)
     try:
         group: list[str] = []
+        early: list[str] = []  # sentences of runs that may need a second round: they go first
         for article in articles:
             try:
                 with stage("protect"):
@@ -703,16 +490,16 @@ def translate_articles(
                 )
                 continue
             docs.append(doc)
-            wanted = doc.first_round()
-            first.append([sentence_key(s) for s in wanted])
+            risky, wanted = doc.first_round()
+            early += risky
             group += wanted
             # A batch's worth of sentences, or the model idle: look them up, let the model start on them
             # while the next articles are split.
-            if len(group) >= batch_size or (group and batcher.hungry()):
-                batcher.add(group)
-                group = []
-        batcher.add(group)
-        _second_round(batcher, docs, first)
+            if len(group) + len(early) >= batch_size or ((group or early) and batcher.hungry()):
+                batcher.add(group, early)
+                group, early = [], []
+        batcher.add(group, early)
+        _second_round(batcher, docs)
     finally:
         batcher.close()
     with stage("restore"):
