@@ -38,6 +38,7 @@ TINY = {
     "sources_poll.py": (["--items", "5", "--pages", "3", "--rounds", "1"], "repeat poll"),
     "thread_layouts.py": (["--quick", "--cache", "{tmp}/cache"], "same round"),
     "translate_memory.py": (["--quick", "--cache", "{tmp}/cache"], "first-cycle peak / steady"),
+    "pipeline_vs_raw.py": (["--quick", "--cache", "{tmp}/cache"], "pipeline ÷ raw per wall: median"),
 }
 # Scripts with a tiny run of their own below (it checks more of their output).
 OWN_TEST = {"translate_throughput.py", "fidelity.py", "serve_memory.py", "celery_throughput.py"}
