@@ -453,11 +453,14 @@ def _second_round(batcher: Batcher, docs: Sequence[_Document]) -> None:
     round is back: the model goes on with the first round meanwhile, and the second round's sentences join
     the pool still waiting, instead of running alone at the end while a worker waits."""
     batcher.close_pool()
+    waiting = list(docs)
     while True:
         with stage("restore"):
-            again = [s for doc in docs for s in doc.second_round(batcher.done, all_back=batcher.idle())]
+            back = batcher.idle()  # then every sentence sent is back
+            again = [s for doc in waiting for s in doc.second_round(batcher.done, all_back=back)]
+            waiting = [doc for doc in waiting if not doc.settled()]
         batcher.add(again)
-        if all(doc.settled() for doc in docs):
+        if not waiting:
             break
         batcher.collect_one()
     batcher.finish()
