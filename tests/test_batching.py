@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from syndicator.translate import cut_batch
-from syndicator.translate.batching import Batcher, Waiting, cut, tightest
+from syndicator.translate.batching import Batcher, Waiting, cut
 
 
 class _Flight:
@@ -128,24 +128,3 @@ costs_lists = st.lists(st.integers(min_value=1, max_value=120), min_size=1, max_
 def test_cut_by_cost_alone_is_cut_batch(costs: list[int], budget: int) -> None:
     pending = [Waiting(False, c, str(i), "", None) for i, c in enumerate(costs)]
     assert cut(pending, budget)[0] == cut_batch(costs, budget)
-
-
-@given(costs=costs_lists, budget=st.integers(min_value=1, max_value=2048))
-def test_the_tightest_window_is_a_full_batch_padded_least(costs: list[int], budget: int) -> None:
-    window = tightest(costs, budget)
-
-    def full(end: int) -> bool:
-        return end - max(1, budget // costs[end - 1]) >= 0
-
-    def share(start: int, end: int) -> float:
-        padded = (end - start) * costs[end - 1]
-        return (padded - sum(costs[start:end])) / padded
-
-    ends = [e for e in range(1, len(costs) + 1) if full(e)]
-    if window is None:
-        assert not full(len(costs))
-        return
-    start, end = window
-    assert end - start == max(1, budget // costs[end - 1])
-    best = min(share(e - max(1, budget // costs[e - 1]), e) for e in ends)
-    assert share(start, end) == best

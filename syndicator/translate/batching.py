@@ -103,27 +103,6 @@ def cut(pending: Sequence[Waiting], budget: int) -> tuple[int, int]:
     return n, longest
 
 
-def tightest(costs: Sequence[int], budget: int) -> tuple[int, int] | None:
-    """The full batch of neighbours in `costs` (sorted) padded least, as a slice (start, end), or None when
-    not even the dearest fill a batch. A batch cut from the dear end of a small pool pads its shorter
-    sentences to an outlier; cut where lengths are closest, the outliers wait for more of their length."""
-    best, best_share = None, 2.0
-    total = [0]
-    for cost in costs:
-        total.append(total[-1] + max(1, cost))
-    for end in range(len(costs), 0, -1):
-        longest = max(1, costs[end - 1])
-        n = max(1, budget // longest)
-        start = end - n
-        if start < 0:
-            break  # nearer the cheap end a full batch takes even more sentences
-        padded = n * longest
-        share = (padded - (total[end] - total[start])) / padded
-        if share < best_share:
-            best, best_share = (start, end), share
-    return best
-
-
 class Batcher:
     """Keeps the model fed while the caller goes on cutting the next documents into sentences.
 
@@ -210,25 +189,14 @@ class Batcher:
         if final:
             budget = even_budget(sorted(w.cost for w in self.pending), budget, self.queue.workers)
         while self.pending and (final or self._queued() < self.queue.depth):
-            if final or self.pending[-1].early:
-                n, longest = cut(self.pending, budget)
-                if not (final or self.closed) and n == len(self.pending) and (n + 1) * longest <= budget:
-                    break  # not a full batch yet: more sentences are coming
-                start, end = len(self.pending) - n, len(self.pending)
-            else:
-                window = tightest([w.cost for w in self.pending], budget)
-                if window is None:
-                    break  # not a full batch yet: more sentences are coming
+            n, longest = cut(self.pending, budget)
+            if not (final or self.closed):
+                if n == len(self.pending) and (n + 1) * longest <= budget:
+                    break  # more sentences are coming: wait for a full batch
                 pooled = sum(w.cost for w in self.pending)
-                if (
-                    not self.closed
-                    and self._queued() >= self.queue.workers
-                    and pooled < POOL_BATCHES * budget
-                ):
+                if self._queued() >= self.queue.workers and pooled < POOL_BATCHES * budget:
                     break  # every worker has a batch: let the pool grow, for batches of more even lengths
-                start, end = window
-            batch = self.pending[start:end]
-            del self.pending[start:end]
+            batch, self.pending = self.pending[-n:], self.pending[:-n]
             sent = [(w.key, w.text) for w in batch]
             self.flights.append((sent, self.queue.submit([w.prepared for w in batch])))
 
