@@ -29,6 +29,15 @@ log = logging.getLogger(__name__)
 _MAYBE_SEVERAL = re.compile(r"[.!?…。！？;；][^.!?…。！？;；]|\n")
 _SPLIT_CACHE_SIZE = 4096  # texts remembered per splitter: the same article is split once for every language
 _M_ARENA_MAX = -8  # from glibc's malloc.h
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+# CTranslate2's scratch buffers for one batch are a few MB to a few tens of MB. Left to glibc, whether a
+# buffer of that size is mmapped (and unmapped when freed) or kept in the heap depends on the sizes freed
+# before, and the freed top of a heap is given back: a process could page-fault 150,000 times per 200
+# sentences (2.7 ms of kernel CPU per sentence, a tenth of the model's time) or nearly never, for its whole
+# life. Fixed: buffers up to 32 MB (glibc's largest) come from the heap, and a heap keeps up to 128 MB free.
+_SCRATCH_MMAP = 32 * 1024 * 1024
+_SCRATCH_KEEP = 128 * 1024 * 1024
 _arenas_limited = False
 _import_lock = threading.Lock()
 _splitters: dict[str, _SharedSplitter] = {}
@@ -65,15 +74,21 @@ def _limit_malloc_arenas(threads: int) -> None:
 
     glibc gives each new thread its own arena and keeps freed scratch memory in it: with five pairs of two
     workers each, the peak RSS nearly doubled (942 MB vs 520 MB, measured; see bench/README.md). This is what
-    MALLOC_ARENA_MAX does, set from here so that every way of starting the service gets it.
+    MALLOC_ARENA_MAX does, set from here so that every way of starting the service gets it. The mmap and trim
+    thresholds are fixed too (`_SCRATCH_MMAP`), each unless its environment variable sets it already.
     """
     global _arenas_limited
-    if _arenas_limited or not sys.platform.startswith("linux") or os.environ.get("MALLOC_ARENA_MAX"):
+    if _arenas_limited or not sys.platform.startswith("linux"):
         return
     _arenas_limited = True
     try:
         libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(_M_ARENA_MAX, max(2, threads))
+        if not os.environ.get("MALLOC_ARENA_MAX"):
+            libc.mallopt(_M_ARENA_MAX, max(2, threads))
+        if not os.environ.get("MALLOC_MMAP_THRESHOLD_"):
+            libc.mallopt(_M_MMAP_THRESHOLD, _SCRATCH_MMAP)
+        if not os.environ.get("MALLOC_TRIM_THRESHOLD_"):
+            libc.mallopt(_M_TRIM_THRESHOLD, _SCRATCH_KEEP)
     except (OSError, AttributeError):  # not glibc (musl, ...): nothing to tune
         log.debug("mallopt unavailable; malloc arenas left as they are")
 
